@@ -213,9 +213,13 @@ type Capabilities struct {
 	// ETagIsMD5 is set when a single-part object's ETag is its content MD5.
 	ETagIsMD5 bool
 	// PreservesModTime is set when a write can set the object's ModTime
-	// (local destinations); otherwise the engine records the source mtime
-	// in user metadata.
+	// from Metadata.User[ModTimeMetaKey] (local destinations); other stores
+	// keep that key as user metadata, which the engine reads back.
 	PreservesModTime bool
+	// InPlaceUpdates is set when an object can change while it is being
+	// read (files on a local disk or NAS): the engine then checks the size
+	// and modification time again after copying it.
+	InPlaceUpdates bool
 }
 
 // ModTimeMetaKey is the user metadata key (without the store's prefix)

@@ -1,0 +1,291 @@
+package transfer
+
+import (
+	"bytes"
+	"context"
+	"crypto/md5"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash/crc64"
+	"io"
+	"mime"
+	"path"
+	"strings"
+	"sync"
+
+	"github.com/ossimport/ossimport/internal/storage"
+)
+
+// multipart copies a large object in parts, PartConcurrency at a time,
+// resuming obj.UploadID when an earlier attempt left one.
+func (c *Copier) multipart(ctx context.Context, obj Object, info storage.ObjectInfo) Result {
+	mpw := c.dst.(storage.MultipartWriter)
+	partSize := c.partSize(info.Size)
+	have := c.resumable(ctx, mpw, obj, partSize)
+	uploadID := obj.UploadID
+	if have == nil {
+		id, err := mpw.CreateMultipart(ctx, obj.Dst(), c.metadata(ctx, obj, info, ""))
+		if err != nil {
+			return failure(UploadFailed, fmt.Errorf("start multipart upload of %q: %w", obj.Dst(), err))
+		}
+		uploadID = id
+		if c.opts.OnUploadStarted != nil {
+			c.opts.OnUploadStarted(obj, uploadID, partSize)
+		}
+	}
+	u := &upload{c: c, mpw: mpw, obj: obj, info: info, id: uploadID, size: info.Size, partSize: partSize, have: have}
+	res := u.run(ctx)
+	res.uploadID, res.partSize = uploadID, partSize
+	if res.Code.OK() {
+		return res
+	}
+	if ctx.Err() == nil && !storage.IsTransient(res.Err) {
+		// Not worth resuming (and not a shutdown, after which the caller
+		// resumes): free the parts already stored.
+		_ = mpw.AbortMultipart(context.WithoutCancel(ctx), obj.Dst(), uploadID)
+		res.uploadID = ""
+	}
+	return res
+}
+
+// partSize picks the part size for an object: the configured one, grown
+// to fit the store's part count and floored at its minimum.
+func (c *Copier) partSize(size int64) int64 {
+	caps := c.dst.Capabilities()
+	ps := c.opts.PartSize
+	if caps.MaxParts > 0 {
+		if need := (size + int64(caps.MaxParts) - 1) / int64(caps.MaxParts); need > ps {
+			ps = need
+		}
+	}
+	return max(ps, caps.MinPartSize)
+}
+
+// resumable returns the parts of obj's earlier upload, keyed by number,
+// or nil when there is nothing to resume.
+func (c *Copier) resumable(ctx context.Context, mpw storage.MultipartWriter, obj Object, partSize int64) map[int]storage.Part {
+	if obj.UploadID == "" {
+		return nil
+	}
+	parts, err := mpw.ListParts(ctx, obj.Dst(), obj.UploadID)
+	if err != nil || obj.PartSize != partSize {
+		c.abandon(ctx, obj)
+		return nil
+	}
+	have := make(map[int]storage.Part, len(parts))
+	for _, p := range parts {
+		have[p.Number] = p
+	}
+	return have
+}
+
+// abandon aborts an upload left by an earlier attempt, ignoring errors:
+// the upload may be gone already.
+func (c *Copier) abandon(ctx context.Context, obj Object) {
+	if mpw, ok := c.dst.(storage.MultipartWriter); ok && obj.UploadID != "" {
+		_ = mpw.AbortMultipart(ctx, obj.Dst(), obj.UploadID)
+	}
+}
+
+// upload is one multipart upload in progress.
+type upload struct {
+	c        *Copier
+	mpw      storage.MultipartWriter
+	obj      Object
+	info     storage.ObjectInfo // the source as it was when the copy started
+	id       string
+	size     int64
+	partSize int64
+	have     map[int]storage.Part // parts stored by an earlier attempt
+
+	mu      sync.Mutex
+	parts   []storage.Part
+	sums    []partSum
+	written int64
+}
+
+// partSum is what we computed for one part.
+type partSum struct {
+	crc uint64
+	md5 []byte
+}
+
+func (u *upload) count() int { return int((u.size + u.partSize - 1) / u.partSize) }
+
+func (u *upload) run(parent context.Context) Result {
+	n := u.count()
+	u.parts = make([]storage.Part, n)
+	u.sums = make([]partSum, n)
+	ctx, cancel := context.WithCancelCause(parent)
+	defer cancel(nil)
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(u.c.opts.PartConcurrency, n) {
+		wg.Go(func() {
+			for i := range next {
+				if err := u.part(ctx, i); err != nil {
+					cancel(err)
+				}
+			}
+		})
+	}
+	for i := 0; i < n && ctx.Err() == nil; i++ {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	if err := context.Cause(ctx); err != nil {
+		return u.classify(parent, err)
+	}
+	return u.complete(parent)
+}
+
+// partError marks which side of a part copy failed.
+type partError struct {
+	upload bool
+	err    error
+}
+
+func (e *partError) Error() string { return e.err.Error() }
+func (e *partError) Unwrap() error { return e.err }
+
+func (u *upload) classify(ctx context.Context, err error) Result {
+	var pe *partError
+	if errors.As(err, &pe) && pe.upload {
+		return failure(UploadFailed, err)
+	}
+	if res, changed := u.c.changedWhileCopying(ctx, u.obj, u.info); changed {
+		return res
+	}
+	return readFailure(err)
+}
+
+// part reads part i from the source and uploads it unless an earlier
+// attempt stored the same bytes.
+func (u *upload) part(ctx context.Context, i int) error {
+	off := int64(i) * u.partSize
+	size := min(u.partSize, u.size-off)
+	bufp := u.c.bufs.get(u.partSize)
+	defer u.c.bufs.put(u.partSize, bufp)
+	buf := (*bufp)[:size]
+	if err := u.read(ctx, buf, off); err != nil {
+		return &partError{err: err}
+	}
+	sum := partSum{crc: crc64.Checksum(buf, crcTable)}
+	m := md5.Sum(buf)
+	sum.md5 = m[:]
+	if old, ok := u.have[i+1]; ok && samePart(old, size, sum) {
+		u.record(i, old, sum, 0)
+		return nil
+	}
+	if err := u.c.waitRequest(ctx); err != nil {
+		return &partError{upload: true, err: err}
+	}
+	p, err := u.mpw.UploadPart(ctx, u.obj.Dst(), u.id, i+1, bytes.NewReader(buf), size)
+	if err != nil {
+		return &partError{upload: true, err: fmt.Errorf("upload part %d of %q: %w", i+1, u.obj.Dst(), err)}
+	}
+	if p.Checksums.HasCRC64 && p.Checksums.CRC64 != sum.crc {
+		return &partError{upload: true, err: fmt.Errorf("upload part %d of %q: %w: destination CRC64 %d, source %d",
+			i+1, u.obj.Dst(), storage.ErrChecksumMismatch, p.Checksums.CRC64, sum.crc)}
+	}
+	u.record(i, p, sum, size)
+	return nil
+}
+
+// read fills buf from the source at off, throttled.
+func (u *upload) read(ctx context.Context, buf []byte, off int64) error {
+	rc, err := u.c.src.Open(ctx, u.obj.Key, off, int64(len(buf)))
+	if err != nil {
+		return fmt.Errorf("open source %q at %d: %w", u.obj.Key, off, err)
+	}
+	defer rc.Close()
+	sr := newSourceReader(ctx, rc, int64(len(buf)), false, u.c.opts.Bandwidth, u.c.opts.OnBytes)
+	if _, err := io.ReadFull(sr, buf); err != nil {
+		if sr.err != nil {
+			err = sr.err
+		}
+		return fmt.Errorf("read source %q at %d: %w", u.obj.Key, off, err)
+	}
+	return nil
+}
+
+// samePart reports whether a stored part holds the bytes we just read.
+func samePart(p storage.Part, size int64, sum partSum) bool {
+	if p.Size != size {
+		return false
+	}
+	if p.Checksums.HasCRC64 {
+		return p.Checksums.CRC64 == sum.crc
+	}
+	if p.Checksums.MD5 != nil {
+		return bytes.Equal(p.Checksums.MD5, sum.md5)
+	}
+	etag := strings.Trim(p.ETag, `"`)
+	return len(etag) == 32 && strings.EqualFold(etag, hex.EncodeToString(sum.md5))
+}
+
+func (u *upload) record(i int, p storage.Part, sum partSum, written int64) {
+	p.Number = i + 1
+	u.mu.Lock()
+	u.parts[i] = p
+	u.sums[i] = sum
+	u.written += written
+	u.mu.Unlock()
+}
+
+// complete assembles the parts and verifies the whole object.
+func (u *upload) complete(ctx context.Context) Result {
+	if err := u.c.waitRequest(ctx); err != nil {
+		return failure(UploadFailed, err)
+	}
+	put, err := u.mpw.CompleteMultipart(ctx, u.obj.Dst(), u.id, u.parts)
+	if err != nil {
+		return failure(UploadFailed, fmt.Errorf("complete multipart upload of %q: %w", u.obj.Dst(), err))
+	}
+	sums := storage.Checksums{CRC64: u.combinedCRC(), HasCRC64: true}
+	if err := u.checkMultipartETag(put.ETag); err != nil {
+		return failure(CheckFailed, fmt.Errorf("verify %q: %w", u.obj.Dst(), err))
+	}
+	if res, changed := u.c.changedWhileCopying(ctx, u.obj, u.info); changed {
+		return res
+	}
+	res := u.c.verify(ctx, u.obj, u.size, sums, put, "multipart")
+	res.Bytes = u.written
+	return res
+}
+
+// combinedCRC is the whole object's CRC-64 from the parts' CRCs.
+func (u *upload) combinedCRC() uint64 {
+	var crc uint64
+	for i, s := range u.sums {
+		crc = crc64Combine(crc, s.crc, u.parts[i].Size)
+	}
+	return crc
+}
+
+// checkMultipartETag checks an S3-style "<md5 of part md5s>-<parts>" ETag.
+func (u *upload) checkMultipartETag(etag string) error {
+	etag = strings.Trim(etag, `"`)
+	want := fmt.Sprintf("-%d", len(u.parts))
+	if !u.c.dst.Capabilities().ETagIsMD5 || u.c.dst.Capabilities().CRC64 || !strings.HasSuffix(etag, want) {
+		return nil
+	}
+	all := md5.New()
+	for _, s := range u.sums {
+		all.Write(s.md5)
+	}
+	if got := strings.TrimSuffix(etag, want); !strings.EqualFold(got, hex.EncodeToString(all.Sum(nil))) {
+		return fmt.Errorf("%w: multipart ETag %s does not match the parts read from the source", storage.ErrChecksumMismatch, etag)
+	}
+	return nil
+}
+
+// contentType guesses a Content-Type from the key's extension.
+func contentType(key string) string {
+	if t := mime.TypeByExtension(strings.ToLower(path.Ext(key))); t != "" {
+		return t
+	}
+	return "application/octet-stream"
+}

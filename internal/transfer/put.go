@@ -1,0 +1,96 @@
+package transfer
+
+import (
+	"context"
+	"crypto/md5"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/ossimport/ossimport/internal/storage"
+)
+
+// put copies the object with one request, streaming it.
+func (c *Copier) put(ctx context.Context, obj Object, info storage.ObjectInfo) Result {
+	md5hex := ""
+	if c.opts.RecordMD5 {
+		sum, err := c.sourceMD5(ctx, obj, info.Size)
+		if err != nil {
+			return readFailure(err)
+		}
+		md5hex = hex.EncodeToString(sum)
+	}
+	meta := c.metadata(ctx, obj, info, md5hex)
+	if err := c.waitRequest(ctx); err != nil {
+		return failure(UploadFailed, err)
+	}
+	rc, err := c.src.Open(ctx, obj.Key, 0, -1)
+	if err != nil {
+		return sourceFailure(fmt.Errorf("open source %q: %w", obj.Key, err))
+	}
+	defer rc.Close()
+	sr := newSourceReader(ctx, rc, info.Size, true, c.opts.Bandwidth, c.opts.OnBytes)
+	put, err := c.dst.Put(ctx, obj.Dst(), sr, info.Size, meta)
+	if sr.err != nil {
+		if res, changed := c.changedWhileCopying(ctx, obj, info); changed {
+			return res
+		}
+		return readFailure(fmt.Errorf("read source %q: %w", obj.Key, sr.err))
+	}
+	if err != nil {
+		return failure(UploadFailed, fmt.Errorf("upload %q: %w", obj.Dst(), err))
+	}
+	sums := storage.Checksums{CRC64: sr.crc.Sum64(), HasCRC64: true, MD5: sr.md5Sum()}
+	if res, changed := c.changedWhileCopying(ctx, obj, info); changed {
+		return res
+	}
+	res := c.verify(ctx, obj, info.Size, sums, put, "put")
+	res.Bytes = info.Size
+	return res
+}
+
+// readFailure classifies an error that happened while reading the source.
+func readFailure(err error) Result {
+	if errors.Is(err, errShortSource) || errors.Is(err, errLongSource) {
+		return failure(SizeNotMatch, fmt.Errorf("%w (the source changed while it was copied)", err))
+	}
+	return sourceFailure(err)
+}
+
+// changedWhileCopying re-checks sources that can change in place.
+func (c *Copier) changedWhileCopying(ctx context.Context, obj Object, before storage.ObjectInfo) (Result, bool) {
+	if !c.src.Capabilities().InPlaceUpdates {
+		return Result{}, false
+	}
+	after, err := c.src.Stat(ctx, obj.Key)
+	if err != nil {
+		return sourceFailure(fmt.Errorf("stat source %q after copying: %w", obj.Key, err)), true
+	}
+	planned := obj
+	planned.Size, planned.ModTime = before.Size, before.ModTime
+	if what := changedSince(planned, after); what != "" {
+		return failure(SizeNotMatch, &sizeMismatchError{key: obj.Key, what: what + " (changed while it was copied)"}), true
+	}
+	return Result{}, false
+}
+
+// sourceMD5 reads the source once to compute its MD5 before uploading.
+func (c *Copier) sourceMD5(ctx context.Context, obj Object, size int64) ([]byte, error) {
+	rc, err := c.src.Open(ctx, obj.Key, 0, -1)
+	if err != nil {
+		return nil, fmt.Errorf("open source %q: %w", obj.Key, err)
+	}
+	defer rc.Close()
+	sr := newSourceReader(ctx, rc, size, true, nil, nil)
+	if _, err := io.Copy(io.Discard, sr); err != nil {
+		return nil, fmt.Errorf("read source %q: %w", obj.Key, err)
+	}
+	return sr.md5Sum(), nil
+}
+
+// md5Hex is the hex MD5 of data.
+func md5Hex(data []byte) string {
+	sum := md5.Sum(data)
+	return hex.EncodeToString(sum[:])
+}

@@ -1,0 +1,137 @@
+package transfer
+
+import (
+	"context"
+	"crypto/md5"
+	"errors"
+	"fmt"
+	"hash"
+	"hash/crc64"
+	"io"
+	"sync"
+)
+
+var crcTable = crc64.MakeTable(crc64.ECMA)
+
+// errShortSource and errLongSource mean the source delivered fewer or more
+// bytes than it announced: it changed while being read.
+var (
+	errShortSource = errors.New("source ended early")
+	errLongSource  = errors.New("source is longer than its size")
+)
+
+// sourceReader reads exactly size bytes from a source object, hashing
+// them, throttling them and reporting progress. Reading past size or
+// ending before it yields a size mismatch.
+type sourceReader struct {
+	ctx     context.Context
+	r       io.Reader
+	left    int64
+	crc     hash.Hash64
+	md5     hash.Hash // nil when not wanted
+	limit   Limiter
+	onBytes func(int64)
+	err     error
+}
+
+func newSourceReader(ctx context.Context, r io.Reader, size int64, wantMD5 bool, limit Limiter, onBytes func(int64)) *sourceReader {
+	sr := &sourceReader{ctx: ctx, r: r, left: size, crc: crc64.New(crcTable), limit: limit, onBytes: onBytes}
+	if wantMD5 {
+		sr.md5 = md5.New()
+	}
+	return sr
+}
+
+func (s *sourceReader) Read(p []byte) (int, error) {
+	if s.err != nil {
+		return 0, s.err
+	}
+	if s.left == 0 {
+		return 0, s.atEnd()
+	}
+	if int64(len(p)) > s.left {
+		p = p[:s.left]
+	}
+	if s.limit != nil && len(p) > s.limit.Burst() {
+		p = p[:max(s.limit.Burst(), 1)]
+	}
+	n, err := s.r.Read(p)
+	if n > 0 {
+		s.consume(p[:n])
+	}
+	switch {
+	case err == io.EOF && s.left > 0:
+		s.err = fmt.Errorf("%w: %d bytes missing", errShortSource, s.left)
+		return n, s.err
+	case err == io.EOF:
+		return n, s.atEnd()
+	case err != nil:
+		s.err = err
+	}
+	return n, err
+}
+
+func (s *sourceReader) consume(p []byte) {
+	s.left -= int64(len(p))
+	s.crc.Write(p)
+	if s.md5 != nil {
+		s.md5.Write(p)
+	}
+	if s.limit != nil {
+		if err := s.limit.WaitN(s.ctx, len(p)); err != nil {
+			s.err = err
+		}
+	}
+	if s.onBytes != nil {
+		s.onBytes(int64(len(p)))
+	}
+}
+
+// atEnd checks that the source has nothing beyond size.
+func (s *sourceReader) atEnd() error {
+	var one [1]byte
+	n, err := io.ReadFull(s.r, one[:])
+	if n > 0 {
+		s.err = errLongSource
+		return s.err
+	}
+	if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
+		s.err = err
+		return err
+	}
+	return io.EOF
+}
+
+func (s *sourceReader) md5Sum() []byte {
+	if s.md5 == nil {
+		return nil
+	}
+	return s.md5.Sum(nil)
+}
+
+// bufferPool recycles part buffers so memory stays at parts in flight ×
+// part size, whatever the object sizes.
+type bufferPool struct {
+	mu    sync.Mutex
+	pools map[int64]*sync.Pool
+}
+
+func newBufferPool() *bufferPool { return &bufferPool{pools: map[int64]*sync.Pool{}} }
+
+func (b *bufferPool) get(size int64) *[]byte {
+	b.mu.Lock()
+	p, ok := b.pools[size]
+	if !ok {
+		p = &sync.Pool{New: func() any { buf := make([]byte, size); return &buf }}
+		b.pools[size] = p
+	}
+	b.mu.Unlock()
+	return p.Get().(*[]byte)
+}
+
+func (b *bufferPool) put(size int64, buf *[]byte) {
+	b.mu.Lock()
+	p := b.pools[size]
+	b.mu.Unlock()
+	p.Put(buf)
+}

@@ -1,0 +1,86 @@
+package transfer
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/ossimport/ossimport/internal/storage"
+)
+
+// Code is the outcome of one object, as written in audit.log. The set is
+// closed: every Result carries one of these.
+type Code string
+
+// The result codes. The first three are successes.
+const (
+	// Succeed: copied, and verified against what the destination reported.
+	Succeed Code = "Succeed"
+	// Skipped: nothing to do (already at the destination with the same size
+	// and source mtime, or a symbolic link while isAllowSymbolicLink=false).
+	// Detail says which.
+	Skipped Code = "Skipped"
+	// AuditOK: verification only (jobType=audit); source and destination
+	// agree under the audit mode.
+	AuditOK Code = "AuditOK"
+
+	// SizeNotMatch: the source changed (size or mtime) between planning and
+	// copying, or while it was read. The destination may hold an older or
+	// partial version; a retry copies the current one.
+	SizeNotMatch Code = "SIZE_NOT_MATCH"
+	// SourceNotFound: the source object was deleted after it was listed.
+	SourceNotFound Code = "SourceNotFound"
+	// InvalidName: the destination key breaks the object-name rules.
+	InvalidName Code = "InvalidName"
+	// NeedsRestore: the source object is archived and must be restored.
+	NeedsRestore Code = "NeedsRestore"
+	// DownloadFailed: reading the source failed.
+	DownloadFailed Code = "DownloadFailed"
+	// UploadFailed: writing the destination failed.
+	UploadFailed Code = "UploadFailed"
+	// CheckFailed: the copy finished but verification failed (checksum or
+	// size differ, or the destination could not be read back).
+	CheckFailed Code = "CheckFailed"
+	// AuditFailed: jobType=audit found the destination missing or different.
+	AuditFailed Code = "AuditFailed"
+)
+
+// Codes lists every result code, successes first.
+var Codes = []Code{Succeed, Skipped, AuditOK, SizeNotMatch, SourceNotFound, InvalidName, NeedsRestore, DownloadFailed, UploadFailed, CheckFailed, AuditFailed}
+
+// OK reports whether the code is a success.
+func (c Code) OK() bool { return c == Succeed || c == Skipped || c == AuditOK }
+
+// Result is the outcome of copying or auditing one object.
+type Result struct {
+	Object Object
+	Code   Code
+	// Detail explains the code in one line; for failures it holds the
+	// error and what to do about it.
+	Detail string
+	// Bytes counts the bytes written to the destination by this call
+	// (0 when skipped or copied server-side).
+	Bytes int64
+	// Size is the object's size as copied or audited.
+	Size int64
+	// Checksums of the content, as computed while copying.
+	Checksums storage.Checksums
+	// Err is the underlying error of a failure, nil on success.
+	Err      error
+	Attempts int
+	Duration time.Duration
+	// Strategy says how the object was copied: "put", "multipart",
+	// "server-side", or "" when nothing was copied.
+	Strategy string
+
+	// uploadID and partSize of a multipart upload this attempt started,
+	// so the next attempt resumes it.
+	uploadID string
+	partSize int64
+}
+
+// AuditLine renders the result as one audit.log line:
+//
+//	2026-11-24 18:51:03 Succeed dir/file.txt Detail:size=42 crc64=...
+func (r Result) AuditLine(at time.Time) string {
+	return fmt.Sprintf("%s %s %s Detail:%s", at.Format("2006-01-02 15:04:05"), r.Code, r.Object.Key, r.Detail)
+}

@@ -1,0 +1,343 @@
+// Package transfer copies and verifies one object at a time from a source
+// store to a destination store. It picks a single PUT, a multipart upload
+// or a server-side copy, streams the bytes without staging them on disk,
+// computes CRC-64/ECMA and MD5 inline, compares them with what the
+// destination reports, and classifies every failure with one of the closed
+// set of result codes. It knows nothing about tasks, queues or processes.
+package transfer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"strconv"
+	"time"
+
+	"github.com/ossimport/ossimport/internal/storage"
+)
+
+// Object is one object of a task, as the planner saw it.
+type Object struct {
+	Key     string    `json:"k"`           // source key
+	DstKey  string    `json:"d,omitempty"` // destination key; "" means the same as Key
+	Size    int64     `json:"s"`           // planned size; -1 when unknown (URL lists)
+	ModTime time.Time `json:"m,omitzero"`  // planned source mtime; zero when unknown
+	ETag    string    `json:"e,omitempty"` // planned source ETag, when the source has one
+	// IsSymlink marks a local symbolic link to a file.
+	IsSymlink bool `json:"l,omitempty"`
+	// UploadID and PartSize resume a multipart upload started by an
+	// earlier attempt (see Options.OnUploadStarted).
+	UploadID string `json:"u,omitempty"`
+	PartSize int64  `json:"p,omitempty"`
+}
+
+// Dst returns the destination key.
+func (o Object) Dst() string {
+	if o.DstKey == "" {
+		return o.Key
+	}
+	return o.DstKey
+}
+
+// Limiter throttles bytes or requests; *rate.Limiter implements it.
+type Limiter interface {
+	WaitN(ctx context.Context, n int) error
+	Burst() int
+}
+
+// Options configure a Copier.
+type Options struct {
+	// MultipartThreshold: objects larger than this use multipart upload
+	// (multipartUploadThreshold).
+	MultipartThreshold int64
+	// PartSize is the multipart part size (multipartUploadPartSize); it
+	// grows when an object would need more parts than the store allows.
+	PartSize int64
+	// PartConcurrency is the number of parts of one object in flight
+	// (uploadThreadNumPerLargeFile).
+	PartConcurrency int
+	// SkipExisting skips objects the destination already holds with the
+	// same size and source mtime (isSkipExistFile).
+	SkipExisting bool
+	// AllowSymlinks copies symbolic links to files (isAllowSymbolicLink);
+	// otherwise they are reported as Skipped.
+	AllowSymlinks bool
+	// VerifyAfterCopy reads the destination's size back after each copy
+	// (isAuditAfterImport). Checksums are compared whenever the
+	// destination reports them, regardless.
+	VerifyAfterCopy bool
+	// RecordMD5 stores the content MD5 as user metadata "md5"
+	// (workerRecordMd5).
+	RecordMD5 bool
+	// StorageClass and ServerSideEncryption are requested on every write.
+	StorageClass         string
+	ServerSideEncryption string
+	// NoServerSideCopy disables server-side copy even where possible.
+	NoServerSideCopy bool
+	// Attempts is how many times a transient failure is tried in all
+	// (default 4); RetryBase is the first backoff (default 500ms), doubled
+	// each time up to RetryMax (default 30s), with jitter.
+	Attempts  int
+	RetryBase time.Duration
+	RetryMax  time.Duration
+	// Bandwidth throttles bytes read from the source; Requests throttles
+	// requests. Either may be nil.
+	Bandwidth Limiter
+	Requests  Limiter
+	// OnUploadStarted is called when a multipart upload begins, so the
+	// caller can persist the upload id with the task's progress and
+	// resume it after a crash (Object.UploadID and PartSize).
+	OnUploadStarted func(obj Object, uploadID string, partSize int64)
+	// OnBytes is called as bytes are copied (for progress); it must be
+	// cheap and safe for concurrent use.
+	OnBytes func(n int64)
+}
+
+// Validate checks the options and fills in defaults.
+func (o *Options) Validate() error {
+	switch {
+	case o.MultipartThreshold <= 0:
+		return errors.New("transfer options: MultipartThreshold must be positive")
+	case o.PartSize <= 0:
+		return errors.New("transfer options: PartSize must be positive")
+	case o.PartConcurrency < 0 || o.Attempts < 0:
+		return errors.New("transfer options: PartConcurrency and Attempts must not be negative")
+	}
+	if o.PartConcurrency == 0 {
+		o.PartConcurrency = 1
+	}
+	if o.Attempts == 0 {
+		o.Attempts = 4
+	}
+	if o.RetryBase == 0 {
+		o.RetryBase = 500 * time.Millisecond
+	}
+	if o.RetryMax == 0 {
+		o.RetryMax = 30 * time.Second
+	}
+	return nil
+}
+
+// Copier copies objects from one source to one destination. It is safe for
+// concurrent use; its part buffers are shared by all copies in flight.
+type Copier struct {
+	dst  storage.Destination
+	src  storage.Source
+	opts Options
+	bufs *bufferPool
+}
+
+// New returns a Copier from src to dst.
+func New(dst storage.Destination, src storage.Source, opts Options) (*Copier, error) {
+	if err := opts.Validate(); err != nil {
+		return nil, err
+	}
+	return &Copier{dst: dst, src: src, opts: opts, bufs: newBufferPool()}, nil
+}
+
+// Copy copies one object and verifies it. It never returns a success for
+// an object that was not verifiably copied.
+func (c *Copier) Copy(ctx context.Context, obj Object) Result {
+	start := time.Now()
+	res := c.copy(ctx, obj)
+	res.Object = obj
+	res.Duration = time.Since(start)
+	return res
+}
+
+func (c *Copier) copy(ctx context.Context, obj Object) Result {
+	if obj.IsSymlink && !c.opts.AllowSymlinks {
+		return Result{Code: Skipped, Detail: "symbolic link not copied (set isAllowSymbolicLink=true to copy links to files)"}
+	}
+	if err := storage.CheckOSSKey(obj.Dst()); err != nil {
+		return failure(InvalidName, err)
+	}
+	if c.opts.SkipExisting {
+		if skip, why := c.exists(ctx, obj); skip {
+			return Result{Code: Skipped, Detail: why, Size: obj.Size}
+		}
+	}
+	var res Result
+	for attempt := 1; ; attempt++ {
+		res = c.copyOnce(ctx, obj)
+		res.Attempts = attempt
+		if res.Code.OK() || !storage.IsTransient(res.Err) || attempt >= c.opts.Attempts {
+			return res
+		}
+		if err := c.backoff(ctx, attempt); err != nil {
+			return res
+		}
+		if res.uploadID != "" {
+			obj.UploadID, obj.PartSize = res.uploadID, res.partSize
+		}
+	}
+}
+
+// backoff sleeps before attempt+1: exponential with full jitter.
+func (c *Copier) backoff(ctx context.Context, attempt int) error {
+	d := c.opts.RetryBase << (attempt - 1)
+	if d > c.opts.RetryMax || d <= 0 {
+		d = c.opts.RetryMax
+	}
+	d = d/2 + rand.N(d/2+1)
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// exists reports whether the destination already holds obj with the same
+// size and source mtime.
+func (c *Copier) exists(ctx context.Context, obj Object) (bool, string) {
+	info, err := c.dst.Stat(ctx, obj.Dst())
+	if err != nil || obj.Size < 0 || info.Size != obj.Size {
+		return false, ""
+	}
+	if obj.ModTime.IsZero() {
+		return false, ""
+	}
+	if recorded, ok := info.Meta.User[storage.ModTimeMetaKey]; ok {
+		if recorded == strconv.FormatInt(obj.ModTime.Unix(), 10) {
+			return true, "exists at the destination with the same size and source mtime"
+		}
+		return false, ""
+	}
+	if c.dst.Capabilities().PreservesModTime && info.ModTime.Unix() == obj.ModTime.Unix() {
+		return true, "exists at the destination with the same size and mtime"
+	}
+	return false, ""
+}
+
+// copyOnce makes one attempt with the right strategy.
+func (c *Copier) copyOnce(ctx context.Context, obj Object) Result {
+	info, err := c.statSource(ctx, obj)
+	if err != nil {
+		return sourceFailure(err)
+	}
+	if res, ok := c.serverSideCopy(ctx, obj, info); ok {
+		return res
+	}
+	caps := c.dst.Capabilities()
+	if _, ok := c.dst.(storage.MultipartWriter); ok && caps.Multipart && info.Size > c.opts.MultipartThreshold && c.src.Capabilities().RangedRead {
+		return c.multipart(ctx, obj, info)
+	}
+	if obj.UploadID != "" {
+		// The object no longer needs multipart (smaller now): drop the old upload.
+		c.abandon(ctx, obj)
+	}
+	return c.put(ctx, obj, info)
+}
+
+// statSource checks the source object against the plan before copying.
+func (c *Copier) statSource(ctx context.Context, obj Object) (storage.ObjectInfo, error) {
+	info, err := c.src.Stat(ctx, obj.Key)
+	if err != nil {
+		return info, fmt.Errorf("stat source %q: %w", obj.Key, err)
+	}
+	if info.Restore {
+		return info, fmt.Errorf("source %q: %w", obj.Key, storage.ErrNeedsRestore)
+	}
+	if changed := changedSince(obj, info); changed != "" {
+		return info, &sizeMismatchError{key: obj.Key, what: changed}
+	}
+	return info, nil
+}
+
+// changedSince says how info differs from the plan, or "".
+func changedSince(obj Object, info storage.ObjectInfo) string {
+	switch {
+	case obj.Size >= 0 && info.Size != obj.Size:
+		return fmt.Sprintf("size %d at planning, %d now", obj.Size, info.Size)
+	case !obj.ModTime.IsZero() && !info.ModTime.IsZero() && info.ModTime.Unix() != obj.ModTime.Unix():
+		return fmt.Sprintf("mtime %s at planning, %s now", obj.ModTime.UTC().Format(time.RFC3339), info.ModTime.UTC().Format(time.RFC3339))
+	}
+	return ""
+}
+
+// sizeMismatchError means the source is not what was planned.
+type sizeMismatchError struct{ key, what string }
+
+func (e *sizeMismatchError) Error() string {
+	return fmt.Sprintf("source %q changed: %s", e.key, e.what)
+}
+
+// serverSideCopy tries a copy inside the destination's service.
+func (c *Copier) serverSideCopy(ctx context.Context, obj Object, info storage.ObjectInfo) (Result, bool) {
+	ssc, ok := c.dst.(storage.ServerSideCopier)
+	if !ok || c.opts.NoServerSideCopy || !c.dst.Capabilities().ServerSideCopy || c.opts.RecordMD5 {
+		return Result{}, false
+	}
+	if err := c.waitRequest(ctx); err != nil {
+		return failure(UploadFailed, err), true
+	}
+	put, err := ssc.CopyFrom(ctx, obj.Dst(), c.src, obj.Key, info)
+	if errors.Is(err, storage.ErrNotSupported) {
+		return Result{}, false
+	}
+	if err != nil {
+		return failure(UploadFailed, fmt.Errorf("server-side copy: %w", err)), true
+	}
+	res := c.verify(ctx, obj, info.Size, info.Checksums, put, "server-side")
+	return res, true
+}
+
+func (c *Copier) waitRequest(ctx context.Context) error {
+	if c.opts.Requests == nil {
+		return nil
+	}
+	return c.opts.Requests.WaitN(ctx, 1)
+}
+
+// metadata builds what is written with the object.
+func (c *Copier) metadata(ctx context.Context, obj Object, info storage.ObjectInfo, md5hex string) storage.Metadata {
+	meta := info.Meta
+	user := make(map[string]string, len(meta.User)+2)
+	for k, v := range meta.User {
+		user[k] = v
+	}
+	mtime := info.ModTime
+	if mtime.IsZero() {
+		mtime = obj.ModTime
+	}
+	if !mtime.IsZero() {
+		user[storage.ModTimeMetaKey] = strconv.FormatInt(mtime.Unix(), 10)
+	}
+	if md5hex != "" {
+		user["md5"] = md5hex
+	}
+	meta.User = user
+	if meta.ContentType == "" {
+		meta.ContentType = contentType(obj.Key)
+	}
+	if c.opts.StorageClass != "" {
+		meta.StorageClass = c.opts.StorageClass
+	}
+	if c.opts.ServerSideEncryption != "" {
+		meta.ServerSideEncryption = c.opts.ServerSideEncryption
+	}
+	return meta
+}
+
+// failure builds a failed result.
+func failure(code Code, err error) Result {
+	return Result{Code: code, Err: err, Detail: err.Error()}
+}
+
+// sourceFailure classifies an error reading the source.
+func sourceFailure(err error) Result {
+	var sm *sizeMismatchError
+	switch {
+	case errors.As(err, &sm):
+		return failure(SizeNotMatch, err)
+	case errors.Is(err, storage.ErrNotExist):
+		return failure(SourceNotFound, err)
+	case errors.Is(err, storage.ErrNeedsRestore):
+		return failure(NeedsRestore, err)
+	}
+	return failure(DownloadFailed, err)
+}

@@ -1,0 +1,397 @@
+package transfer
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"hash/crc64"
+	"io"
+	"math/rand/v2"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/ossimport/ossimport/internal/storage"
+	"github.com/ossimport/ossimport/internal/storage/memory"
+)
+
+func randomBytes(n int, seed uint64) []byte {
+	r := rand.New(rand.NewPCG(seed, seed+1))
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte(r.Uint32())
+	}
+	return b
+}
+
+func testOptions() Options {
+	return Options{MultipartThreshold: 1 << 20, PartSize: 256 << 10, PartConcurrency: 3, VerifyAfterCopy: true, RetryBase: time.Millisecond, NoServerSideCopy: true}
+}
+
+// seed puts data at key in st with an mtime.
+func seed(t *testing.T, st *memory.Store, key string, data []byte, mtime time.Time) Object {
+	t.Helper()
+	meta := storage.Metadata{User: map[string]string{storage.ModTimeMetaKey: strconv.FormatInt(mtime.Unix(), 10)}}
+	if _, err := st.Put(t.Context(), key, bytes.NewReader(data), int64(len(data)), meta); err != nil {
+		t.Fatal(err)
+	}
+	info, err := st.Stat(t.Context(), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Object{Key: key, Size: info.Size, ModTime: info.ModTime}
+}
+
+func newCopier(t *testing.T, dst storage.Destination, src storage.Source, opts Options) *Copier {
+	t.Helper()
+	c, err := New(dst, src, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func readAll(t *testing.T, st storage.Reader, key string) []byte {
+	t.Helper()
+	rc, err := st.Open(t.Context(), key, 0, -1)
+	if err != nil {
+		t.Fatalf("open %q: %v", key, err)
+	}
+	defer rc.Close()
+	data, err := io.ReadAll(rc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+func TestCopyStrategies(t *testing.T) {
+	mtime := time.Unix(1_700_000_000, 0)
+	tests := []struct {
+		name     string
+		size     int
+		strategy string
+	}{
+		{"empty", 0, "put"},
+		{"small", 1000, "put"},
+		{"at threshold", 1 << 20, "put"},
+		{"above threshold", 1<<20 + 1, "multipart"},
+		{"many parts", 3<<20 + 12345, "multipart"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			src, dst := memory.New("src"), memory.New("dst")
+			data := randomBytes(tc.size, uint64(tc.size))
+			obj := seed(t, src, "dir/obj.bin", data, mtime)
+			obj.DstKey = "prefix/dir/obj.bin"
+			res := newCopier(t, dst, src, testOptions()).Copy(t.Context(), obj)
+			if res.Code != Succeed || res.Strategy != tc.strategy {
+				t.Fatalf("result %s via %q (%s), want Succeed via %q", res.Code, res.Strategy, res.Detail, tc.strategy)
+			}
+			if got := readAll(t, dst, "prefix/dir/obj.bin"); !bytes.Equal(got, data) {
+				t.Fatalf("destination differs from source (%d vs %d bytes)", len(got), len(data))
+			}
+			if want := crc64.Checksum(data, crcTable); res.Checksums.CRC64 != want {
+				t.Errorf("result CRC64 %d, want %d", res.Checksums.CRC64, want)
+			}
+			info, _ := dst.Stat(t.Context(), "prefix/dir/obj.bin")
+			if info.Meta.User[storage.ModTimeMetaKey] != "1700000000" {
+				t.Errorf("source mtime not recorded: %v", info.Meta.User)
+			}
+			if info.Meta.ContentType != "application/octet-stream" {
+				t.Errorf("content type %q", info.Meta.ContentType)
+			}
+		})
+	}
+}
+
+func TestContentTypeFromExtension(t *testing.T) {
+	src, dst := memory.New("src"), memory.New("dst")
+	obj := seed(t, src, "photo.JPG", []byte("jpeg"), time.Unix(1, 0))
+	if res := newCopier(t, dst, src, testOptions()).Copy(t.Context(), obj); res.Code != Succeed {
+		t.Fatal(res.Detail)
+	}
+	if info, _ := dst.Stat(t.Context(), "photo.JPG"); info.Meta.ContentType != "image/jpeg" {
+		t.Errorf("content type %q, want image/jpeg", info.Meta.ContentType)
+	}
+}
+
+func TestSkipExisting(t *testing.T) {
+	src, dst := memory.New("src"), memory.New("dst")
+	obj := seed(t, src, "a", []byte("same"), time.Unix(1000, 0))
+	opts := testOptions()
+	opts.SkipExisting = true
+	c := newCopier(t, dst, src, opts)
+	if res := c.Copy(t.Context(), obj); res.Code != Succeed {
+		t.Fatalf("first copy: %s %s", res.Code, res.Detail)
+	}
+	if res := c.Copy(t.Context(), obj); res.Code != Skipped {
+		t.Fatalf("second copy: %s, want Skipped", res.Code)
+	}
+	// Same size, newer source mtime: copied again.
+	obj2 := seed(t, src, "a", []byte("diff"), time.Unix(2000, 0))
+	if res := c.Copy(t.Context(), obj2); res.Code != Succeed {
+		t.Fatalf("changed mtime: %s, want Succeed", res.Code)
+	}
+}
+
+func TestSymlinkPolicy(t *testing.T) {
+	src, dst := memory.New("src"), memory.New("dst")
+	obj := seed(t, src, "link", []byte("target"), time.Unix(1, 0))
+	obj.IsSymlink = true
+	if res := newCopier(t, dst, src, testOptions()).Copy(t.Context(), obj); res.Code != Skipped || !strings.Contains(res.Detail, "isAllowSymbolicLink") {
+		t.Fatalf("symlink with default policy: %s %s", res.Code, res.Detail)
+	}
+	opts := testOptions()
+	opts.AllowSymlinks = true
+	if res := newCopier(t, dst, src, opts).Copy(t.Context(), obj); res.Code != Succeed {
+		t.Fatalf("symlink allowed: %s %s", res.Code, res.Detail)
+	}
+}
+
+func TestInvalidName(t *testing.T) {
+	src, dst := memory.New("src"), memory.New("dst")
+	obj := seed(t, src, "x", []byte("x"), time.Unix(1, 0))
+	obj.DstKey = "/leading/slash"
+	res := newCopier(t, dst, src, testOptions()).Copy(t.Context(), obj)
+	if res.Code != InvalidName || !errors.Is(res.Err, storage.ErrInvalidKey) {
+		t.Fatalf("got %s %v, want InvalidName", res.Code, res.Err)
+	}
+}
+
+func TestSourceDeletedAfterPlanning(t *testing.T) {
+	src, dst := memory.New("src"), memory.New("dst")
+	obj := seed(t, src, "gone", []byte("x"), time.Unix(1, 0))
+	_ = src.Delete(t.Context(), "gone")
+	if res := newCopier(t, dst, src, testOptions()).Copy(t.Context(), obj); res.Code != SourceNotFound {
+		t.Fatalf("got %s, want SourceNotFound", res.Code)
+	}
+}
+
+func TestSourceChangedSincePlanning(t *testing.T) {
+	src, dst := memory.New("src"), memory.New("dst")
+	obj := seed(t, src, "f", []byte("old"), time.Unix(1, 0))
+	seed(t, src, "f", []byte("new and longer"), time.Unix(2, 0))
+	res := newCopier(t, dst, src, testOptions()).Copy(t.Context(), obj)
+	if res.Code != SizeNotMatch {
+		t.Fatalf("got %s %s, want SIZE_NOT_MATCH", res.Code, res.Detail)
+	}
+	if _, err := dst.Stat(t.Context(), "f"); !errors.Is(err, storage.ErrNotExist) {
+		t.Fatalf("nothing should be written for a source that changed before the copy")
+	}
+}
+
+// growingSource returns more bytes than Stat announced, as a file appended
+// to while it is read.
+type growingSource struct {
+	*memory.Store
+	extra []byte
+}
+
+func (g growingSource) Open(ctx context.Context, key string, off, n int64) (io.ReadCloser, error) {
+	rc, err := g.Store.Open(ctx, key, off, n)
+	if err != nil {
+		return nil, err
+	}
+	return io.NopCloser(io.MultiReader(rc, bytes.NewReader(g.extra))), nil
+}
+
+func TestSourceGrowsWhileStreaming(t *testing.T) {
+	src, dst := memory.New("src"), memory.New("dst")
+	obj := seed(t, src, "f", randomBytes(100, 3), time.Unix(1, 0))
+	res := newCopier(t, dst, growingSource{src, []byte("appended")}, testOptions()).Copy(t.Context(), obj)
+	if res.Code != SizeNotMatch {
+		t.Fatalf("got %s %s, want SIZE_NOT_MATCH", res.Code, res.Detail)
+	}
+}
+
+// rewrittenSource is a file system whose file is rewritten (new size and
+// mtime) right after the copy starts reading it.
+type rewrittenSource struct {
+	*memory.Store
+	done atomic.Bool
+}
+
+func (r *rewrittenSource) Capabilities() storage.Capabilities {
+	c := r.Store.Capabilities()
+	c.InPlaceUpdates = true
+	return c
+}
+
+func (r *rewrittenSource) Open(ctx context.Context, key string, off, n int64) (io.ReadCloser, error) {
+	rc, err := r.Store.Open(ctx, key, off, n)
+	if err == nil && !r.done.Swap(true) {
+		meta := storage.Metadata{User: map[string]string{storage.ModTimeMetaKey: "99"}}
+		_, err = r.Store.Put(ctx, key, strings.NewReader("rewritten"), 9, meta)
+	}
+	return rc, err
+}
+
+func TestSourceRewrittenWhileCopying(t *testing.T) {
+	for _, size := range []int{100, 3 << 20} {
+		src, dst := memory.New("src"), memory.New("dst")
+		obj := seed(t, src, "f", randomBytes(size, 3), time.Unix(1, 0))
+		res := newCopier(t, dst, &rewrittenSource{Store: src}, testOptions()).Copy(t.Context(), obj)
+		if res.Code != SizeNotMatch || !strings.Contains(res.Detail, "changed while it was copied") {
+			t.Fatalf("size %d: got %s %s, want SIZE_NOT_MATCH", size, res.Code, res.Detail)
+		}
+	}
+}
+
+// flakyDest fails the first failures writes with a transient error.
+type flakyDest struct {
+	*memory.Store
+	failures atomic.Int32
+	puts     atomic.Int32
+}
+
+func (f *flakyDest) Put(ctx context.Context, key string, r io.Reader, size int64, meta storage.Metadata) (storage.PutResult, error) {
+	f.puts.Add(1)
+	if f.failures.Add(-1) >= 0 {
+		_, _ = io.CopyN(io.Discard, r, size/2)
+		return storage.PutResult{}, storage.Transient(errors.New("503 service unavailable"))
+	}
+	return f.Store.Put(ctx, key, r, size, meta)
+}
+
+func TestTransientErrorsAreRetried(t *testing.T) {
+	src := memory.New("src")
+	dst := &flakyDest{Store: memory.New("dst")}
+	dst.failures.Store(2)
+	data := randomBytes(5000, 4)
+	obj := seed(t, src, "k", data, time.Unix(1, 0))
+	res := newCopier(t, dst, src, testOptions()).Copy(t.Context(), obj)
+	if res.Code != Succeed || res.Attempts != 3 {
+		t.Fatalf("got %s after %d attempts (%s), want Succeed after 3", res.Code, res.Attempts, res.Detail)
+	}
+	if !bytes.Equal(readAll(t, dst, "k"), data) {
+		t.Fatal("retried copy differs from the source")
+	}
+	dst.failures.Store(100)
+	res = newCopier(t, dst, src, testOptions()).Copy(t.Context(), obj)
+	if res.Code != UploadFailed || res.Attempts != 4 {
+		t.Fatalf("got %s after %d attempts, want UploadFailed after 4", res.Code, res.Attempts)
+	}
+}
+
+// corruptDest reports a wrong CRC64 for every write, as a store would for
+// data damaged in transit.
+type corruptDest struct{ *memory.Store }
+
+func (c corruptDest) Put(ctx context.Context, key string, r io.Reader, size int64, meta storage.Metadata) (storage.PutResult, error) {
+	res, err := c.Store.Put(ctx, key, r, size, meta)
+	res.Checksums.CRC64++
+	return res, err
+}
+
+func TestChecksumMismatchIsAFailure(t *testing.T) {
+	src := memory.New("src")
+	obj := seed(t, src, "k", []byte("payload"), time.Unix(1, 0))
+	res := newCopier(t, corruptDest{memory.New("dst")}, src, testOptions()).Copy(t.Context(), obj)
+	if res.Code != CheckFailed || !errors.Is(res.Err, storage.ErrChecksumMismatch) {
+		t.Fatalf("got %s %v, want CheckFailed with ErrChecksumMismatch", res.Code, res.Err)
+	}
+}
+
+func TestRecordMD5(t *testing.T) {
+	src, dst := memory.New("src"), memory.New("dst")
+	obj := seed(t, src, "k", []byte("hello"), time.Unix(1, 0))
+	opts := testOptions()
+	opts.RecordMD5 = true
+	if res := newCopier(t, dst, src, opts).Copy(t.Context(), obj); res.Code != Succeed {
+		t.Fatal(res.Detail)
+	}
+	info, _ := dst.Stat(t.Context(), "k")
+	if got := info.Meta.User["md5"]; got != "5d41402abc4b2a76b9719d911017c592" {
+		t.Errorf("md5 metadata %q", got)
+	}
+}
+
+// countingDest counts part uploads and can stop the world after some.
+type countingDest struct {
+	*memory.Store
+	parts    atomic.Int32
+	stopAt   int32
+	stopCopy context.CancelFunc
+}
+
+func (c *countingDest) UploadPart(ctx context.Context, key, id string, n int, r io.Reader, size int64) (storage.Part, error) {
+	if c.stopAt > 0 && c.parts.Load() >= c.stopAt {
+		c.stopCopy()
+		return storage.Part{}, context.Canceled
+	}
+	c.parts.Add(1)
+	return c.Store.UploadPart(ctx, key, id, n, r, size)
+}
+
+func TestMultipartResumesOnlyMissingParts(t *testing.T) {
+	src := memory.New("src")
+	dst := &countingDest{Store: memory.New("dst"), stopAt: 3}
+	data := randomBytes(10*256<<10+77, 5) // 11 parts of 256 KiB
+	obj := seed(t, src, "big", data, time.Unix(1, 0))
+
+	var saved Object
+	opts := testOptions()
+	opts.PartConcurrency = 1
+	opts.OnUploadStarted = func(o Object, id string, ps int64) { saved = o; saved.UploadID, saved.PartSize = id, ps }
+	ctx, cancel := context.WithCancel(t.Context())
+	dst.stopCopy = cancel
+	if res := newCopier(t, dst, src, opts).Copy(ctx, obj); res.Code.OK() {
+		t.Fatalf("interrupted copy reported %s", res.Code)
+	}
+	if saved.UploadID == "" || dst.parts.Load() != 3 {
+		t.Fatalf("upload id %q, %d parts uploaded before the crash; want an id and 3", saved.UploadID, dst.parts.Load())
+	}
+
+	dst.stopAt = 0
+	dst.parts.Store(0)
+	opts.OnUploadStarted = func(Object, string, int64) { t.Error("resume started a new upload") }
+	res := newCopier(t, dst, src, opts).Copy(t.Context(), saved)
+	if res.Code != Succeed {
+		t.Fatalf("resumed copy: %s %s", res.Code, res.Detail)
+	}
+	if got := dst.parts.Load(); got != 8 {
+		t.Errorf("resume uploaded %d parts, want the 8 missing ones", got)
+	}
+	if !bytes.Equal(readAll(t, dst, "big"), data) {
+		t.Fatal("resumed object differs from the source")
+	}
+	if res.Bytes != int64(len(data))-3*256<<10 {
+		t.Errorf("resume wrote %d bytes, want %d", res.Bytes, len(data)-3*256<<10)
+	}
+}
+
+func TestMultipartResumeReuploadsChangedParts(t *testing.T) {
+	src := memory.New("src")
+	dst := &countingDest{Store: memory.New("dst"), stopAt: 2}
+	data := randomBytes(5*256<<10, 6)
+	obj := seed(t, src, "big", data, time.Unix(1, 0))
+	var saved Object
+	opts := testOptions()
+	opts.PartConcurrency = 1
+	opts.OnUploadStarted = func(o Object, id string, ps int64) { saved = o; saved.UploadID, saved.PartSize = id, ps }
+	ctx, cancel := context.WithCancel(t.Context())
+	dst.stopCopy = cancel
+	if res := newCopier(t, dst, src, opts).Copy(ctx, obj); res.Code.OK() || saved.UploadID == "" {
+		t.Fatalf("interrupted copy: %s %s, upload id %q", res.Code, res.Detail, saved.UploadID)
+	}
+
+	// Part 1 stored on the destination no longer matches the source (same
+	// size and mtime, different bytes): it must be uploaded again.
+	changed := append([]byte(nil), data...)
+	changed[10] ^= 0xff
+	seed(t, src, "big", changed, time.Unix(1, 0))
+	dst.stopAt = 0
+	dst.parts.Store(0)
+	if res := newCopier(t, dst, src, opts).Copy(t.Context(), saved); res.Code != Succeed {
+		t.Fatalf("resumed copy: %s %s", res.Code, res.Detail)
+	}
+	if got := dst.parts.Load(); got != 4 {
+		t.Errorf("resume uploaded %d parts, want 4 (the changed part 1 and the missing 3, 4 and 5)", got)
+	}
+	if !bytes.Equal(readAll(t, dst, "big"), changed) {
+		t.Fatal("resumed object differs from the source")
+	}
+}
