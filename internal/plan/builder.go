@@ -1,0 +1,97 @@
+package plan
+
+import (
+	"context"
+
+	"github.com/ossimport/ossimport/internal/storage"
+	"github.com/ossimport/ossimport/internal/transfer"
+)
+
+// builder cuts one shard's listing into tasks.
+type builder struct {
+	s      *scan
+	prefix string
+	// token and skip are the checkpointed position the shard resumes
+	// from; skip applies to the first page listed only.
+	token string
+	skip  int
+	seq   int
+	// last is the object count of the last page seen.
+	last int
+
+	objs  []transfer.Object
+	bytes int64
+	group string
+}
+
+// page adds one listing page, emitting tasks as they fill up.
+func (b *builder) page(ctx context.Context, page storage.Page, token string) error {
+	start := 0
+	if token == b.token && b.skip > 0 {
+		start, b.skip = min(b.skip, len(page.Objects)), 0
+	}
+	var listed, filtered int64
+	defer func() { b.s.count(listed, filtered) }()
+	opts := &b.s.p.opts
+	for i := start; i < len(page.Objects); i++ {
+		info := page.Objects[i]
+		listed++
+		if !opts.keep(info) {
+			filtered++
+			continue
+		}
+		if len(b.objs) > 0 && b.full(info) {
+			if err := b.flush(ctx, token, i); err != nil {
+				return err
+			}
+		}
+		b.add(info)
+		if len(b.objs) >= opts.MaxObjects {
+			if err := b.flush(ctx, token, i+1); err != nil {
+				return err
+			}
+		}
+	}
+	b.token = token
+	b.last = len(page.Objects)
+	return nil
+}
+
+// full reports whether info must start a new task.
+func (b *builder) full(info storage.ObjectInfo) bool {
+	opts := &b.s.p.opts
+	if opts.GroupKey != nil {
+		return opts.GroupKey(info) != b.group
+	}
+	return info.Size > 0 && b.bytes+info.Size > opts.MaxBytes
+}
+
+func (b *builder) add(info storage.ObjectInfo) {
+	opts := &b.s.p.opts
+	if len(b.objs) == 0 && opts.GroupKey != nil {
+		b.group = opts.GroupKey(info)
+	}
+	b.objs = append(b.objs, opts.object(info))
+	if info.Size > 0 {
+		b.bytes += info.Size
+	}
+}
+
+// flush emits the pending objects as a task; the listing position after
+// them is object next of the page listed with token.
+func (b *builder) flush(ctx context.Context, token string, next int) error {
+	b.seq++
+	t := &Task{Job: b.s.p.opts.Job, Round: b.s.p.opts.Round, Objects: b.objs, Bytes: b.bytes}
+	b.objs, b.bytes = nil, 0
+	return b.s.commit(ctx, b.prefix, t, ShardState{Token: token, Skip: next, Seq: b.seq})
+}
+
+// finish emits the last task and marks the shard done.
+func (b *builder) finish(ctx context.Context) error {
+	if len(b.objs) > 0 {
+		if err := b.flush(ctx, b.token, b.last); err != nil {
+			return err
+		}
+	}
+	return b.s.commit(ctx, b.prefix, nil, ShardState{Seq: b.seq, Done: true})
+}

@@ -1,0 +1,181 @@
+package plan
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/ossimport/ossimport/internal/storage"
+)
+
+// Planner scans one source for one job.
+type Planner struct {
+	src  storage.Source
+	opts Options
+	emit Emit
+	save Save
+}
+
+// New returns a planner of src that hands tasks to emit and checkpoints
+// to save.
+func New(src storage.Source, opts Options, emit Emit, save Save) (*Planner, error) {
+	if err := opts.Validate(); err != nil {
+		return nil, err
+	}
+	if emit == nil || save == nil {
+		return nil, fmt.Errorf("plan: emit and save must be set")
+	}
+	return &Planner{src: src, opts: opts, emit: emit, save: save}, nil
+}
+
+// scan is one run of the planner.
+type scan struct {
+	p     *Planner
+	mu    sync.Mutex
+	cond  *sync.Cond
+	cp    *Checkpoint
+	queue []string
+	busy  int
+	err   error
+}
+
+// Run plans the whole source, resuming cp when it is not nil, and returns
+// the final checkpoint (Done set) with the scan's statistics.
+func (p *Planner) Run(ctx context.Context, cp *Checkpoint) (*Checkpoint, error) {
+	if cp == nil || cp.Round != p.opts.Round {
+		cp = &Checkpoint{Job: p.opts.Job, Round: p.opts.Round, Started: time.Now().UnixMilli(), Shards: map[string]*ShardState{}}
+	}
+	if cp.Done {
+		return cp, nil
+	}
+	s := &scan{p: p, cp: cp}
+	s.cond = sync.NewCond(&s.mu)
+	if len(cp.Shards) == 0 {
+		cp.Shards[p.opts.Prefix] = &ShardState{Flat: p.flat(0)}
+	}
+	for prefix, st := range cp.Shards {
+		if !st.Done {
+			s.queue = append(s.queue, prefix)
+		}
+	}
+	var wg sync.WaitGroup
+	for range p.opts.ScanThreads {
+		wg.Go(func() { s.work(ctx) })
+	}
+	wg.Wait()
+	if s.err != nil {
+		return cp, s.err
+	}
+	cp.Done = true
+	if err := p.save(ctx, cp.clone()); err != nil {
+		return cp, err
+	}
+	return cp, nil
+}
+
+// flat reports whether a shard at depth is listed down the whole tree
+// rather than one directory level with its subdirectories fanned out.
+func (p *Planner) flat(depth int) bool {
+	return p.opts.ScanThreads == 1 || depth >= p.opts.MaxScanDepth || p.src.Capabilities().UnsortedListing
+}
+
+// work plans queued shards until none is left or one fails.
+func (s *scan) work(ctx context.Context) {
+	for {
+		s.mu.Lock()
+		for len(s.queue) == 0 && s.busy > 0 && s.err == nil {
+			s.cond.Wait()
+		}
+		if len(s.queue) == 0 || s.err != nil {
+			s.cond.Broadcast()
+			s.mu.Unlock()
+			return
+		}
+		prefix := s.queue[0]
+		s.queue = s.queue[1:]
+		s.busy++
+		s.mu.Unlock()
+
+		err := s.shard(ctx, prefix)
+
+		s.mu.Lock()
+		s.busy--
+		if err != nil && s.err == nil {
+			s.err = err
+		}
+		s.cond.Broadcast()
+		s.mu.Unlock()
+	}
+}
+
+// shard plans one shard from its checkpointed position.
+func (s *scan) shard(ctx context.Context, prefix string) error {
+	s.mu.Lock()
+	st := *s.cp.Shards[prefix]
+	s.mu.Unlock()
+	b := &builder{s: s, prefix: prefix, token: st.Token, skip: st.Skip, seq: st.Seq}
+	opts := storage.ListOptions{Prefix: prefix, Token: st.Token, Limit: s.p.opts.PageSize}
+	if !st.Flat {
+		opts.Delimiter = "/"
+	}
+	for {
+		page, err := s.p.src.List(ctx, opts)
+		if err != nil {
+			return fmt.Errorf("list %s prefix %q: %w", s.p.src, prefix, err)
+		}
+		if err := b.page(ctx, page, opts.Token); err != nil {
+			return err
+		}
+		s.addShards(page.Prefixes, st.Depth+1)
+		if page.NextToken == "" {
+			return b.finish(ctx)
+		}
+		opts.Token = page.NextToken
+	}
+}
+
+// addShards queues subdirectories found by a delimited listing. Known
+// shards (seen before a restart) are left alone.
+func (s *scan) addShards(prefixes []string, depth int) {
+	if len(prefixes) == 0 {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, p := range prefixes {
+		if _, known := s.cp.Shards[p]; known {
+			continue
+		}
+		s.cp.Shards[p] = &ShardState{Depth: depth, Flat: s.p.flat(depth)}
+		s.queue = append(s.queue, p)
+	}
+	s.cond.Broadcast()
+}
+
+// commit emits a task and advances the shard's checkpoint past it, or
+// marks the shard done when t is nil.
+func (s *scan) commit(ctx context.Context, prefix string, t *Task, pos ShardState) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if t != nil {
+		t.ID = taskID(s.p.opts.Job, s.p.opts.Round, prefix, pos.Seq-1, s.cp.Started)
+		if err := s.p.emit(ctx, *t); err != nil {
+			return fmt.Errorf("emit task %s: %w", t.ID, err)
+		}
+		s.cp.Stats.Tasks++
+		s.cp.Stats.Planned += int64(len(t.Objects))
+		s.cp.Stats.Bytes += t.Bytes
+	}
+	st := s.cp.Shards[prefix]
+	pos.Depth, pos.Flat = st.Depth, st.Flat
+	*st = pos
+	return s.p.save(ctx, s.cp.clone())
+}
+
+func (s *scan) count(listed, filtered int64) {
+	s.mu.Lock()
+	s.cp.Stats.Listed += listed
+	s.cp.Stats.Filtered += filtered
+	s.mu.Unlock()
+}
