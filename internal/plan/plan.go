@@ -123,4 +123,3 @@ func (o *Options) object(info storage.ObjectInfo) transfer.Object {
 	}
 	return obj
 }
-
