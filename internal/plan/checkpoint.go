@@ -1,13 +1,5 @@
 package plan
 
-import (
-	"encoding/json"
-	"errors"
-	"fmt"
-	"os"
-	"path/filepath"
-)
-
 // Checkpoint is the resumable state of one scan. It only advances when a
 // task has been emitted, so resuming from it never loses or repeats an
 // object.
@@ -46,52 +38,4 @@ func (cp *Checkpoint) clone() *Checkpoint {
 		c.Shards[k] = &s
 	}
 	return &c
-}
-
-// WriteFile saves the checkpoint atomically (temp file, fsync, rename).
-func (cp *Checkpoint) WriteFile(path string) error {
-	data, err := json.Marshal(cp)
-	if err != nil {
-		return fmt.Errorf("encode checkpoint: %w", err)
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return fmt.Errorf("save checkpoint: %w", err)
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".cpt-*")
-	if err != nil {
-		return fmt.Errorf("save checkpoint: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return fmt.Errorf("save checkpoint %s: %w", path, err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("save checkpoint %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("save checkpoint %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("save checkpoint %s: %w", path, err)
-	}
-	return nil
-}
-
-// ReadCheckpoint loads a checkpoint saved by WriteFile; a missing file
-// yields (nil, nil).
-func ReadCheckpoint(path string) (*Checkpoint, error) {
-	data, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("read checkpoint: %w", err)
-	}
-	var cp Checkpoint
-	if err := json.Unmarshal(data, &cp); err != nil {
-		return nil, fmt.Errorf("read checkpoint %s: %w (delete it to rescan from the start)", path, err)
-	}
-	return &cp, nil
 }

@@ -1,0 +1,131 @@
+// Package workdir lays out ossimport's working directory, the view
+// operators read to troubleshoot:
+//
+//	master/jobqueue/<job>                   jobs submitted and not fully planned
+//	master/jobs/<job>/job.cfg               the job configuration as submitted
+//	master/jobs/<job>/checkpoints/0/<hex>.cpt  the scan checkpoint
+//	master/jobs/<job>/pending_tasks/<task>/ planned, not yet running
+//	master/jobs/<job>/dispatched/<worker>/<task>/  running on a worker
+//	master/jobs/<job>/succeed_tasks/<task>/ finished, every object copied or skipped
+//	master/jobs/<job>/failed_tasks/<task>/  finished with failed objects
+//	worker/jobs/<job>/tasks/<task>/         a worker's running task
+//	logs/                                   import, master, tracker and worker logs
+//
+// Task directories hold the files of package record.
+package workdir
+
+import (
+	"crypto/md5"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/ossimport/ossimport/internal/plan"
+)
+
+// Task states, the folders of a job directory.
+const (
+	Pending    = "pending_tasks"
+	Dispatched = "dispatched"
+	Succeed    = "succeed_tasks"
+	Failed     = "failed_tasks"
+)
+
+// Dir is a working directory.
+type Dir string
+
+// Logs is the log folder.
+func (d Dir) Logs() string { return filepath.Join(string(d), "logs") }
+
+// Job is a job's folder.
+func (d Dir) Job(job string) string { return filepath.Join(string(d), "master", "jobs", job) }
+
+// JobQueue is the file marking a job as not fully planned.
+func (d Dir) JobQueue(job string) string { return filepath.Join(string(d), "master", "jobqueue", job) }
+
+// Task is a task's folder in a state; dispatched tasks sit under their
+// worker's name.
+func (d Dir) Task(job, state, worker, task string) string {
+	if state == Dispatched {
+		return filepath.Join(d.Job(job), Dispatched, worker, task)
+	}
+	return filepath.Join(d.Job(job), state, task)
+}
+
+// WorkerTask is a running task's folder on a worker.
+func (d Dir) WorkerTask(job, task string) string {
+	return filepath.Join(string(d), "worker", "jobs", job, "tasks", task)
+}
+
+// Checkpoint is the path of a job's scan checkpoint: ossimport keeps
+// checkpoints/0/<32 hex>.cpt; the hex is derived from the job name.
+func (d Dir) Checkpoint(job string) string {
+	sum := md5.Sum([]byte(job))
+	return filepath.Join(d.Job(job), "checkpoints", "0", hex.EncodeToString(sum[:])+".cpt")
+}
+
+// WriteFile writes data to path atomically: a temporary file in the same
+// folder, synced, then renamed. Parent folders are created.
+func WriteFile(path string, data []byte) error {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	defer os.Remove(tmp.Name())
+	_, err = tmp.Write(data)
+	err = errors.Join(err, tmp.Sync(), tmp.Close())
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}
+
+// SaveCheckpoint writes a scan checkpoint.
+func SaveCheckpoint(path string, cp *plan.Checkpoint) error {
+	data, err := json.Marshal(cp)
+	if err != nil {
+		return fmt.Errorf("encode checkpoint: %w", err)
+	}
+	return WriteFile(path, data)
+}
+
+// LoadCheckpoint reads a scan checkpoint; a missing file yields (nil, nil).
+func LoadCheckpoint(path string) (*plan.Checkpoint, error) {
+	data, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read checkpoint: %w", err)
+	}
+	var cp plan.Checkpoint
+	if err := json.Unmarshal(data, &cp); err != nil {
+		return nil, fmt.Errorf("read checkpoint %s: %w (delete it to scan the source again from the start)", path, err)
+	}
+	return &cp, nil
+}
+
+// Move moves a task folder from one state to another, replacing a stale
+// copy at the target (left by a crash between two moves).
+func Move(from, to string) error {
+	if err := os.MkdirAll(filepath.Dir(to), 0o755); err != nil {
+		return fmt.Errorf("move task: %w", err)
+	}
+	if err := os.RemoveAll(to); err != nil {
+		return fmt.Errorf("move task: %w", err)
+	}
+	if err := os.Rename(from, to); err != nil {
+		return fmt.Errorf("move task: %w", err)
+	}
+	return nil
+}
