@@ -395,3 +395,57 @@ func TestMultipartResumeReuploadsChangedParts(t *testing.T) {
 		t.Fatal("resumed object differs from the source")
 	}
 }
+
+func TestAudit(t *testing.T) {
+	src, dst := memory.New("src"), memory.New("dst")
+	good := seed(t, src, "good", []byte("same bytes"), time.Unix(10, 0))
+	c := newCopier(t, dst, src, testOptions())
+	if res := c.Copy(t.Context(), good); res.Code != Succeed {
+		t.Fatal(res.Detail)
+	}
+	missing := seed(t, src, "missing", []byte("x"), time.Unix(10, 0))
+	// Same size, different bytes and mtime: only the stricter modes see it.
+	tampered := seed(t, src, "tampered", []byte("AAAA"), time.Unix(10, 0))
+	seed(t, dst, "tampered", []byte("BBBB"), time.Unix(10, 0))
+	tests := []struct {
+		obj  Object
+		mode AuditMode
+		want Code
+	}{
+		{good, AuditSimple, AuditOK},
+		{good, AuditGeneral, AuditOK},
+		{good, AuditDetailed, AuditOK},
+		{missing, AuditSimple, AuditFailed},
+		{tampered, AuditSimple, AuditOK},
+		{tampered, AuditGeneral, AuditOK},
+		{tampered, AuditDetailed, AuditFailed},
+	}
+	for _, tc := range tests {
+		if res := c.Audit(t.Context(), tc.obj, tc.mode); res.Code != tc.want {
+			t.Errorf("audit %s (%s): %s %s, want %s", tc.obj.Key, tc.mode, res.Code, res.Detail, tc.want)
+		}
+	}
+	if got, err := dst.Stat(t.Context(), "missing"); err == nil {
+		t.Fatalf("audit copied %v", got.Key)
+	}
+}
+
+func TestRunAllSharesSlots(t *testing.T) {
+	src, dst := memory.New("src"), memory.New("dst")
+	var objs []Object
+	for i := range 50 {
+		objs = append(objs, seed(t, src, strconv.Itoa(i), randomBytes(100, uint64(i)), time.Unix(1, 0)))
+	}
+	c := newCopier(t, dst, src, testOptions())
+	slots := NewSlots(4)
+	var got []Code
+	c.RunAll(t.Context(), slots, objs, func(r Result) { got = append(got, r.Code) })
+	if len(got) != 50 || len(slots) != 0 {
+		t.Fatalf("%d results, %d slots still held", len(got), len(slots))
+	}
+	for _, code := range got {
+		if code != Succeed {
+			t.Fatalf("result %s", code)
+		}
+	}
+}
