@@ -14,6 +14,7 @@ import (
 	"errors"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/ossimport/ossimport/internal/storage"
 	"github.com/ossimport/ossimport/internal/transfer"
@@ -47,8 +48,12 @@ type Options struct {
 	// (maxMultiThreadScanDepth).
 	ScanThreads  int
 	MaxScanDepth int
-	// Filter selects objects; nil keeps all (but directory markers).
-	Filter *Filter
+	// Since keeps only objects modified after it (importSince); zero
+	// keeps all.
+	Since time.Time
+	// Keep, when set, selects objects by their key relative to Prefix
+	// (include/exclude patterns, size bounds).
+	Keep func(rel string, info storage.ObjectInfo) bool
 	// GroupKey, when set, starts a new task whenever its value changes
 	// between consecutive objects (URL lists: the prefix column).
 	GroupKey func(storage.ObjectInfo) string

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"strings"
 	"syscall"
@@ -68,6 +69,7 @@ func TestIsTransient(t *testing.T) {
 		{"reset", fmt.Errorf("read: %w", syscall.ECONNRESET), true},
 		{"refused", fmt.Errorf("dial: %w", syscall.ECONNREFUSED), true},
 		{"deadline", context.DeadlineExceeded, true},
+		{"truncated response", fmt.Errorf("read body: %w", io.ErrUnexpectedEOF), true},
 		{"canceled", context.Canceled, false},
 		{"canceled though marked", Transient(context.Canceled), false},
 		{"not found", fmt.Errorf("stat: %w", ErrNotExist), false},

@@ -9,6 +9,7 @@ import (
 	"hash/crc64"
 	"io"
 	"math/rand/v2"
+	"strings"
 	"testing"
 	"time"
 
@@ -265,14 +266,18 @@ func (e *env) putKeys(t *testing.T, keys []string) {
 }
 
 // localSafe drops keys a store without dir markers cannot hold: a key that
-// is also a "directory" of another key ("a" and "a/b").
+// is also the "directory" of another key ("a" beside "a/b").
 func (e *env) localSafe(keys []string) []string {
 	if !e.opts.NoDirMarkers {
 		return keys
 	}
 	var out []string
 	for _, k := range keys {
-		if k != "a" && k != "a/b" {
+		dir := false
+		for _, other := range keys {
+			dir = dir || strings.HasPrefix(other, k+"/")
+		}
+		if !dir {
 			out = append(out, k)
 		}
 	}

@@ -1,0 +1,187 @@
+package s3
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
+
+	"github.com/ossimport/ossimport/internal/storage"
+)
+
+// apiErr builds an SDK-shaped error: an API error code inside a response
+// error with an HTTP status.
+func apiErr(code string, status int) error {
+	var inner error = &smithy.GenericAPIError{Code: code, Message: "message from the service"}
+	if code == "" {
+		inner = errors.New("http response error")
+	}
+	return &smithy.OperationError{
+		ServiceID:     "S3",
+		OperationName: "HeadObject",
+		Err: &smithyhttp.ResponseError{
+			Response: &smithyhttp.Response{Response: &http.Response{StatusCode: status}},
+			Err:      inner,
+		},
+	}
+}
+
+func TestWrapErr(t *testing.T) {
+	s := &Store{cfg: Config{Bucket: "bkt"}}
+	cases := []struct {
+		err       error
+		sentinel  error
+		transient bool
+		text      string
+	}{
+		{apiErr("NoSuchKey", 404), storage.ErrNotExist, false, `stat "k": file does not exist`},
+		{apiErr("", 404), storage.ErrNotExist, false, ""},
+		{apiErr("NoSuchBucket", 404), storage.ErrBucketNotExist, false, `check the bucket name "bkt"`},
+		{apiErr("NoSuchUpload", 404), storage.ErrNotExist, false, ""},
+		{apiErr("SignatureDoesNotMatch", 403), storage.ErrAccessDenied, false, "access denied: SignatureDoesNotMatch: check the secret key"},
+		{apiErr("InvalidAccessKeyId", 403), storage.ErrAccessDenied, false, "InvalidAccessKeyId"},
+		{apiErr("", 403), storage.ErrAccessDenied, false, `may access bucket "bkt"`},
+		{apiErr("InvalidObjectState", 403), storage.ErrNeedsRestore, false, "restore"},
+		{apiErr("NotImplemented", 501), storage.ErrNotSupported, false, ""},
+		{apiErr("SlowDown", 503), nil, true, "SlowDown"},
+		{apiErr("", 500), nil, true, ""},
+		{apiErr("", 429), nil, true, ""},
+		{apiErr("RequestTimeout", 400), nil, true, ""},
+		{apiErr("XAmzContentSHA256Mismatch", 400), storage.ErrChecksumMismatch, true, ""},
+		{apiErr("InvalidArgument", 400), nil, false, ""},
+		{apiErr("PermanentRedirect", 301), nil, false, "another region"},
+		{&smithyhttp.RequestSendError{Err: errors.New("connection dropped")}, nil, true, ""},
+		{fmt.Errorf("op: %w", context.Canceled), context.Canceled, false, ""},
+	}
+	for _, c := range cases {
+		got := s.wrapErr("stat", "k", c.err)
+		if c.sentinel != nil && !errors.Is(got, c.sentinel) {
+			t.Errorf("%v: %q does not wrap %v", c.err, got, c.sentinel)
+		}
+		if !errors.Is(got, c.err) {
+			t.Errorf("%v: %q does not wrap the original error", c.err, got)
+		}
+		if storage.IsTransient(got) != c.transient {
+			t.Errorf("%v: transient = %v, want %v", c.err, storage.IsTransient(got), c.transient)
+		}
+		if !strings.Contains(got.Error(), c.text) || !strings.HasPrefix(got.Error(), `stat "k": `) {
+			t.Errorf("%v: message %q lacks %q", c.err, got, c.text)
+		}
+	}
+	if s.wrapErr("stat", "k", nil) != nil {
+		t.Error("wrapErr(nil) != nil")
+	}
+}
+
+func TestRegionFromAWSHost(t *testing.T) {
+	cases := map[string]string{
+		"s3.amazonaws.com":                     "us-east-1",
+		"s3.us-west-2.amazonaws.com":           "us-west-2",
+		"s3-eu-west-1.amazonaws.com":           "eu-west-1",
+		"s3-external-1.amazonaws.com":          "us-east-1",
+		"s3.dualstack.ap-east-1.amazonaws.com": "ap-east-1",
+		"bucket.s3.eu-central-1.amazonaws.com": "eu-central-1",
+		"s3.cn-north-1.amazonaws.com.cn":       "cn-north-1",
+		"oss-cn-hangzhou.aliyuncs.com":         "us-east-1",
+		"127.0.0.1":                            "us-east-1",
+		"s3-accelerate.amazonaws.com":          "us-east-1",
+	}
+	for host, want := range cases {
+		if got := regionFromAWSHost(host); got != want {
+			t.Errorf("regionFromAWSHost(%q) = %q, want %q", host, got, want)
+		}
+	}
+}
+
+func TestNormalizeEndpoint(t *testing.T) {
+	cases := []struct{ in, endpoint, host string }{
+		{"", "", ""},
+		{"s3.us-west-2.amazonaws.com", "https://s3.us-west-2.amazonaws.com", "s3.us-west-2.amazonaws.com"},
+		{"http://127.0.0.1:7070/", "http://127.0.0.1:7070", "127.0.0.1"},
+		{" HTTPS://Cos.AP-Guangzhou.myqcloud.com ", "HTTPS://Cos.AP-Guangzhou.myqcloud.com", "cos.ap-guangzhou.myqcloud.com"},
+	}
+	for _, c := range cases {
+		endpoint, host, err := normalizeEndpoint(c.in)
+		if err != nil || endpoint != c.endpoint || host != c.host {
+			t.Errorf("normalizeEndpoint(%q) = %q, %q, %v; want %q, %q", c.in, endpoint, host, err, c.endpoint, c.host)
+		}
+	}
+	if _, _, err := normalizeEndpoint("ftp://x"); err == nil {
+		t.Error("ftp endpoint accepted")
+	}
+}
+
+func TestCopySource(t *testing.T) {
+	got := copySource("bkt", "dir/a b+c%d?é~_.-")
+	want := "bkt/dir/a%20b%2Bc%25d%3F%C3%A9~_.-"
+	if got != want {
+		t.Errorf("copySource = %q, want %q", got, want)
+	}
+}
+
+func TestCopyPartSize(t *testing.T) {
+	s := &Store{}
+	if got := s.copyPartSize(10 * gib); got != defaultCopyPartSize {
+		t.Errorf("10 GiB: part size %d", got)
+	}
+	if got := s.copyPartSize(MaxObjectSize); got*MaxParts < MaxObjectSize || got%mib != 0 || got > MaxPartSize {
+		t.Errorf("5 TiB: part size %d", got)
+	}
+	s.cfg.CopyPartSize = 1
+	if got := s.copyPartSize(100 * mib); got != MinPartSize {
+		t.Errorf("tiny configured part size gave %d, want %d", got, MinPartSize)
+	}
+}
+
+func TestWindow(t *testing.T) {
+	r := bytes.NewReader([]byte("0123456789"))
+	if _, err := r.Seek(2, io.SeekStart); err != nil {
+		t.Fatal(err)
+	}
+	w := &window{rs: r, base: 2, size: 5}
+	for range 2 { // read, rewind, read again
+		got, err := io.ReadAll(w)
+		if err != nil || string(got) != "23456" {
+			t.Fatalf("window read %q, %v", got, err)
+		}
+		if n, err := w.Seek(0, io.SeekStart); n != 0 || err != nil {
+			t.Fatalf("seek start: %d, %v", n, err)
+		}
+	}
+	if n, err := w.Seek(0, io.SeekEnd); n != 5 || err != nil {
+		t.Fatalf("seek end: %d, %v", n, err)
+	}
+	short := &window{rs: bytes.NewReader([]byte("abc")), size: 5}
+	if _, err := io.ReadAll(short); !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Fatalf("short window: err %v", err)
+	}
+	once := &onceReader{r: strings.NewReader("abcdef"), left: 4}
+	if got, err := io.ReadAll(once); string(got) != "abcd" || err != nil {
+		t.Fatalf("onceReader read %q, %v", got, err)
+	}
+	once = &onceReader{r: strings.NewReader("ab"), left: 4}
+	if _, err := io.ReadAll(once); !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Fatalf("short onceReader: err %v", err)
+	}
+}
+
+func TestIsArchiveClass(t *testing.T) {
+	for class, want := range map[string]bool{
+		"GLACIER": true, "DEEP_ARCHIVE": true, "ARCHIVE": true, "COLD_ARCHIVE": true,
+		"GLACIER_IR": false, "STANDARD": false, "STANDARD_IA": false, "": false, "INTELLIGENT_TIERING": false,
+	} {
+		if isArchiveClass(class) != want {
+			t.Errorf("isArchiveClass(%q) = %v", class, !want)
+		}
+	}
+	if !restoreDone(`ongoing-request="false", expiry-date="Fri, 21 Dec 2012 00:00:00 GMT"`) || restoreDone(`ongoing-request="true"`) || restoreDone("") {
+		t.Error("restoreDone misreads x-amz-restore")
+	}
+}

@@ -1,0 +1,153 @@
+package s3
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
+
+	"github.com/ossimport/ossimport/internal/storage"
+)
+
+// Put stores size bytes from r with PutObject. A seekable r is rewound
+// by the SDK to retry; any other r is sent once, unsigned, and a failure
+// goes back to the caller.
+func (s *Store) Put(ctx context.Context, key string, r io.Reader, size int64, meta storage.Metadata) (storage.PutResult, error) {
+	body, optFns, err := requestBody(r, size)
+	if err != nil {
+		return storage.PutResult{}, fmt.Errorf("put %q: %w", key, err)
+	}
+	in := &awss3.PutObjectInput{
+		Bucket:               aws.String(s.cfg.Bucket),
+		Key:                  aws.String(s.key(key)),
+		Body:                 body,
+		ContentLength:        aws.Int64(size),
+		ContentType:          optional(meta.ContentType),
+		CacheControl:         optional(meta.CacheControl),
+		ContentDisposition:   optional(meta.ContentDisposition),
+		ContentEncoding:      optional(meta.ContentEncoding),
+		ContentLanguage:      optional(meta.ContentLanguage),
+		Metadata:             meta.User,
+		StorageClass:         types.StorageClass(meta.StorageClass),
+		ServerSideEncryption: types.ServerSideEncryption(meta.ServerSideEncryption),
+	}
+	if meta.Expires != "" {
+		optFns = append(optFns, withHeader("Expires", meta.Expires))
+	}
+	out, err := s.client.PutObject(ctx, in, optFns...)
+	if err != nil {
+		return storage.PutResult{}, s.wrapErr("put", key, err)
+	}
+	return storage.PutResult{ETag: unquote(aws.ToString(out.ETag)), VersionID: aws.ToString(out.VersionId)}, nil
+}
+
+// Delete removes key; a missing key is not an error.
+func (s *Store) Delete(ctx context.Context, key string) error {
+	_, err := s.client.DeleteObject(ctx, &awss3.DeleteObjectInput{
+		Bucket: aws.String(s.cfg.Bucket),
+		Key:    aws.String(s.key(key)),
+	})
+	err = s.wrapErr("delete", key, err)
+	if errors.Is(err, storage.ErrNotExist) {
+		return nil
+	}
+	return err
+}
+
+// withHeader sets a request header the SDK has no field for, or parses
+// into a type that would lose the text (Expires).
+func withHeader(name, value string) func(*awss3.Options) {
+	return func(o *awss3.Options) {
+		o.APIOptions = append(o.APIOptions, smithyhttp.SetHeaderValue(name, value))
+	}
+}
+
+// requestBody prepares r to send exactly size bytes. A seekable r becomes
+// a window of size bytes from its current offset, which the SDK can hash
+// and rewind. Anything else is sent once: the returned options replace the
+// payload hash with UNSIGNED-PAYLOAD (the SDK refuses to hash an unseekable
+// stream over plain HTTP) and turn retries off.
+func requestBody(r io.Reader, size int64) (io.Reader, []func(*awss3.Options), error) {
+	if size < 0 {
+		return nil, nil, fmt.Errorf("invalid size %d", size)
+	}
+	if rs, ok := r.(io.ReadSeeker); ok {
+		if base, err := rs.Seek(0, io.SeekCurrent); err == nil {
+			return &window{rs: rs, base: base, size: size}, nil, nil
+		}
+	}
+	return &onceReader{r: r, left: size}, []func(*awss3.Options){sendOnce}, nil
+}
+
+// sendOnce configures a request whose body cannot be rewound.
+func sendOnce(o *awss3.Options) {
+	o.Retryer = aws.NopRetryer{}
+	o.APIOptions = append(o.APIOptions, v4.SwapComputePayloadSHA256ForUnsignedPayloadMiddleware)
+}
+
+// window reads size bytes of rs starting at base, and seeks within them.
+type window struct {
+	rs         io.ReadSeeker
+	base, size int64
+	pos        int64
+}
+
+func (w *window) Read(p []byte) (int, error) {
+	if w.pos >= w.size {
+		return 0, io.EOF
+	}
+	if left := w.size - w.pos; int64(len(p)) > left {
+		p = p[:left]
+	}
+	n, err := w.rs.Read(p)
+	w.pos += int64(n)
+	if err == io.EOF && w.pos < w.size {
+		err = fmt.Errorf("body ended after %d of %d bytes: %w", w.pos, w.size, io.ErrUnexpectedEOF)
+	}
+	return n, err
+}
+
+func (w *window) Seek(offset int64, whence int) (int64, error) {
+	abs := offset
+	switch whence {
+	case io.SeekCurrent:
+		abs += w.pos
+	case io.SeekEnd:
+		abs += w.size
+	}
+	if abs < 0 {
+		return 0, fmt.Errorf("seek to negative offset %d", abs)
+	}
+	if _, err := w.rs.Seek(w.base+abs, io.SeekStart); err != nil {
+		return 0, err
+	}
+	w.pos = abs
+	return abs, nil
+}
+
+// onceReader reads exactly left bytes of r and cannot seek.
+type onceReader struct {
+	r    io.Reader
+	left int64
+}
+
+func (o *onceReader) Read(p []byte) (int, error) {
+	if o.left <= 0 {
+		return 0, io.EOF
+	}
+	if int64(len(p)) > o.left {
+		p = p[:o.left]
+	}
+	n, err := o.r.Read(p)
+	o.left -= int64(n)
+	if err == io.EOF && o.left > 0 {
+		err = fmt.Errorf("body ended %d bytes short: %w", o.left, io.ErrUnexpectedEOF)
+	}
+	return n, err
+}
