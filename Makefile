@@ -1,5 +1,6 @@
 # ossimport — build, test and run.
 #
+#   make demo    sets up and runs a real migration (local files -> a local S3 server)
 #   make build   builds bin/ossimport
 #   make test    installs the test servers (once) and runs the whole test suite
 #   make lint    gofmt and go vet
@@ -13,10 +14,14 @@ LDFLAGS  := -s -w -X github.com/ossimport/ossimport/internal/version.Version=$(V
 FUZZTIME ?= 60s
 TESTFLAGS ?=
 
-.PHONY: build test test-short testenv lint fuzz clean
+.PHONY: build test test-short testenv lint fuzz clean demo
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/ossimport ./cmd/ossimport
+
+# A real migration on an embedded default: local sample data -> versitygw.
+demo:
+	bash scripts/demo.sh
 
 # The test servers (versitygw, Azurite, sshd, Chromium) are installed by the
 # project itself, pinned, into ~/.cache/ossimport-test; the step is a no-op

@@ -50,6 +50,7 @@ conf/job.cfg (or conf/local_job.cfg), conf/sys.properties and conf/workers.`,
 	root.AddCommand(
 		newVersionCommand(),
 		newCheckCommand(),
+		newRunCommand(),
 	)
 	return root
 }

@@ -108,6 +108,8 @@ type Writer struct {
 	auditW   *bufio.Writer
 	errF     *os.File
 	errW     *bufio.Writer
+	progF    *os.File
+	progW    *bufio.Writer
 	counters Counters
 	now      func() time.Time
 }
@@ -127,7 +129,14 @@ func Create(dir string, t plan.Task) (*Writer, error) {
 		audit.Close()
 		return nil, fmt.Errorf("create error list: %w", err)
 	}
-	w := &Writer{dir: dir, audit: audit, auditW: bufio.NewWriter(audit), errF: errF, errW: bufio.NewWriter(errF), now: time.Now}
+	progF, err := os.OpenFile(filepath.Join(dir, ProgressFile), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		audit.Close()
+		errF.Close()
+		return nil, fmt.Errorf("open task progress: %w", err)
+	}
+	w := &Writer{dir: dir, audit: audit, auditW: bufio.NewWriter(audit), errF: errF, errW: bufio.NewWriter(errF),
+		progF: progF, progW: bufio.NewWriter(progF), now: time.Now}
 	w.counters.Objects = int64(len(t.Objects))
 	for _, o := range t.Objects {
 		w.counters.Bytes += max(o.Size, 0)
@@ -172,14 +181,14 @@ func (w *Writer) Add(r transfer.Result) error {
 			return fmt.Errorf("write error list: %w", err)
 		}
 	}
-	return nil
+	return w.progress(progressLine{Key: r.Object.Key, Code: r.Code})
 }
 
 // Close flushes the logs and writes STATUS and DONE.
 func (w *Writer) Close() (Counters, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	err := errors.Join(w.auditW.Flush(), w.errW.Flush(), w.audit.Sync(), w.audit.Close(), w.errF.Close())
+	err := errors.Join(w.auditW.Flush(), w.errW.Flush(), w.audit.Sync(), w.audit.Close(), w.errF.Close(), w.progF.Close())
 	if err != nil {
 		return w.counters, fmt.Errorf("close task records in %s: %w", w.dir, err)
 	}

@@ -83,3 +83,40 @@ func TestTaskRecords(t *testing.T) {
 		})
 	}
 }
+
+func TestProgressResume(t *testing.T) {
+	dir := t.TempDir()
+	objs := []transfer.Object{{Key: "a", Size: 1}, {Key: "b", Size: 2}, {Key: "big", Size: 3}, {Key: "c", Size: 4}}
+	w, err := Create(dir, plan.Task{ID: "T", Objects: objs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = w.Add(transfer.Result{Object: objs[0], Code: transfer.Succeed, Size: 1})
+	_ = w.Add(transfer.Result{Object: objs[1], Code: transfer.UploadFailed})
+	_ = w.Upload(objs[2], "upload-7", 1024)
+	// Crash: no Close. A torn line at the end must be ignored.
+	f, _ := os.OpenFile(filepath.Join(dir, ProgressFile), os.O_APPEND|os.O_WRONLY, 0)
+	f.WriteString(`{"k":"c","c":"Succ`)
+	f.Close()
+
+	p, err := ReadProgress(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	todo, done := p.Resume(objs)
+	if done != 1 || len(todo) != 3 || todo[0].Key != "b" || todo[1].UploadID != "upload-7" || todo[1].PartSize != 1024 || todo[2].Key != "c" {
+		t.Fatalf("resume: done=%d todo=%+v", done, todo)
+	}
+	w2, err := Create(dir, plan.Task{ID: "T", Objects: objs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w2.Carry(p, objs)
+	for _, o := range todo {
+		_ = w2.Add(transfer.Result{Object: o, Code: transfer.Succeed, Size: o.Size})
+	}
+	c, err := w2.Close()
+	if err != nil || c.Copied != 4 || c.Failed != 0 || c.CopiedBytes != 10 {
+		t.Fatalf("counters after resume %+v (%v), want 4 copied, 10 bytes", c, err)
+	}
+}

@@ -341,3 +341,11 @@ func sourceFailure(err error) Result {
 	}
 	return failure(DownloadFailed, err)
 }
+
+// With returns a Copier sharing c's stores and buffers with options
+// changed by edit (per-task callbacks, say).
+func (c *Copier) With(edit func(*Options)) *Copier {
+	cc := *c
+	edit(&cc.opts)
+	return &cc
+}

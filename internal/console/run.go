@@ -1,0 +1,195 @@
+package console
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime/debug"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ossimport/ossimport/internal/config"
+	"github.com/ossimport/ossimport/internal/job"
+	"github.com/ossimport/ossimport/internal/runner"
+	"github.com/ossimport/ossimport/internal/workdir"
+)
+
+func newRunCommand() *cobra.Command {
+	var sysPath string
+	var dryRun bool
+	var every time.Duration
+	cmd := &cobra.Command{
+		Use:   "run [job.cfg]",
+		Short: "run a job to completion in the foreground (plan, copy, verify), without the service",
+		Long: `run plans the job, copies and verifies every object, writes the task records
+under the working directory and prints a summary. Run it again after an
+interruption or a failure: finished tasks are kept, interrupted ones resume
+(large files at the part where they stopped) and failed objects are retried.
+The exit status is 0 when every object was copied, verified or skipped.`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var jobArg string
+			if len(args) == 1 {
+				jobArg = args[0]
+			}
+			return runJob(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), runFlags{
+				job: jobArg, sys: sysPath, dryRun: dryRun, every: every,
+			})
+		},
+	}
+	cmd.Flags().StringVar(&sysPath, "sys", "", "sys.properties (default conf/sys.properties when present)")
+	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "plan and report what would be copied; copy nothing")
+	cmd.Flags().DurationVar(&every, "progress", 2*time.Second, "how often to print progress (0 disables)")
+	return cmd
+}
+
+type runFlags struct {
+	job, sys string
+	dryRun   bool
+	every    time.Duration
+}
+
+func runJob(ctx context.Context, stdout, stderr io.Writer, f runFlags) error {
+	j, s, err := loadConfig(stderr, f.job, f.sys)
+	if err != nil {
+		return err
+	}
+	if s.MemoryLimit > 0 {
+		debug.SetMemoryLimit(s.MemoryLimit)
+	}
+	spec, err := job.New(j, s)
+	if err != nil {
+		return &ExitError{Code: 2, Err: err}
+	}
+	dir := workdir.Dir(s.WorkingDir)
+	logger, closeLog, err := openLog(dir, "import.log", s.LogLevel)
+	if err != nil {
+		return err
+	}
+	defer closeLog()
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	r, err := runner.New(ctx, runner.Options{Job: spec, Dir: dir, Logger: logger, DryRun: f.dryRun})
+	if err != nil {
+		return &ExitError{Code: 2, Err: err}
+	}
+	if err := r.Preflight(ctx); err != nil {
+		return &ExitError{Code: 2, Err: err}
+	}
+	fmt.Fprintf(stderr, "job %s: %s -> %s, working directory %s\n", spec.Name, r.Source(), r.Destination(), dir)
+	done := make(chan struct{})
+	go reportProgress(stderr, r, f.every, done)
+	sum, runErr := r.Run(ctx)
+	close(done)
+	sum.WriteReport(stdout)
+	switch {
+	case errors.Is(runErr, context.Canceled):
+		return &ExitError{Code: 130, Err: errors.New("interrupted; run the same command again to continue")}
+	case runErr != nil:
+		return &ExitError{Code: 1, Err: runErr}
+	case !sum.OK():
+		return &ExitError{Code: 1, Err: fmt.Errorf("%d objects failed; see %s (failed_tasks/*/audit.log and error.list), then run again to retry them",
+			sum.Counters.Failed, dir.Job(spec.Name))}
+	}
+	return nil
+}
+
+// loadConfig reads and validates the job and sys files, printing
+// warnings; errors end the command with status 2.
+func loadConfig(stderr io.Writer, jobArg, sysArg string) (*config.Job, *config.Sys, error) {
+	jobPath := jobArg
+	if jobPath == "" {
+		jobPath = defaultJobFile()
+	}
+	j, diags, err := config.LoadJob(jobPath)
+	if err != nil {
+		return nil, nil, &ExitError{Code: 2, Err: err}
+	}
+	s := config.DefaultSys()
+	sysPath := sysArg
+	if sysPath == "" {
+		if p := confFile("sys.properties"); fileExists(p) {
+			sysPath = p
+		}
+	}
+	if sysPath != "" {
+		var sd config.Diagnostics
+		if s, sd, err = config.LoadSys(sysPath); err != nil {
+			return nil, nil, &ExitError{Code: 2, Err: err}
+		}
+		diags = append(diags, sd...)
+	}
+	for _, d := range diags.Warnings() {
+		fmt.Fprintln(stderr, d)
+	}
+	if err := diags.Err(); err != nil {
+		return nil, nil, &ExitError{Code: 2, Err: err}
+	}
+	return j, s, nil
+}
+
+// ossImportHome is $OSS_IMPORT_HOME, or "." when unset.
+func ossImportHome() string {
+	if h := os.Getenv("OSS_IMPORT_HOME"); h != "" {
+		return h
+	}
+	return "."
+}
+
+// confFile is a file of the conf folder.
+func confFile(name string) string { return filepath.Join(ossImportHome(), "conf", name) }
+
+// defaultJobFile is conf/job.cfg, or conf/local_job.cfg when only that
+// one exists (the standalone package).
+func defaultJobFile() string {
+	if p := confFile("job.cfg"); fileExists(p) || !fileExists(confFile("local_job.cfg")) {
+		return p
+	}
+	return confFile("local_job.cfg")
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
+}
+
+// openLog opens logs/<name> under the working directory as a text slog
+// logger at the sys.properties log level.
+func openLog(dir workdir.Dir, name, level string) (*slog.Logger, func(), error) {
+	if err := os.MkdirAll(dir.Logs(), 0o755); err != nil {
+		return nil, nil, &ExitError{Code: 2, Err: fmt.Errorf("create log folder (check workingDir in sys.properties): %w", err)}
+	}
+	f, err := os.OpenFile(filepath.Join(dir.Logs(), name), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return nil, nil, &ExitError{Code: 2, Err: fmt.Errorf("open log: %w", err)}
+	}
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		lv = slog.LevelInfo
+	}
+	return slog.New(slog.NewTextHandler(f, &slog.HandlerOptions{Level: lv})), func() { f.Close() }, nil
+}
+
+// reportProgress prints a progress line every so often until done.
+func reportProgress(w io.Writer, r *runner.Runner, every time.Duration, done <-chan struct{}) {
+	if every <= 0 {
+		return
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-done:
+			return
+		case <-t.C:
+			fmt.Fprintln(w, r.Summary().ProgressLine())
+		}
+	}
+}

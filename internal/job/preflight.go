@@ -1,0 +1,60 @@
+package job
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/ossimport/ossimport/internal/storage"
+)
+
+// Preflight checks that the source can be listed and the destination
+// read, so a wrong endpoint, bucket or key is one clear error before the
+// job starts instead of one failure per object.
+func Preflight(ctx context.Context, s *Spec, src storage.Source, dst storage.Destination) error {
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	if _, err := src.List(ctx, storage.ListOptions{Prefix: s.Plan.Prefix, Limit: 1}); err != nil {
+		return fmt.Errorf("%w: cannot list the source %s: %w%s", errPreflight, src, err, hint(err, "src"))
+	}
+	probe := s.Plan.DstPrefix + ".ossimport-preflight-" + fmt.Sprint(time.Now().UnixNano())
+	if _, err := dst.Stat(ctx, probe); err != nil && !errors.Is(err, storage.ErrNotExist) {
+		return fmt.Errorf("%w: cannot reach the destination %s: %w%s", errPreflight, dst, err, hint(err, "dest"))
+	}
+	return nil
+}
+
+// hint says which keys to check for a preflight error.
+func hint(err error, side string) string {
+	switch {
+	case errors.Is(err, storage.ErrAccessDenied):
+		return fmt.Sprintf(" (check %sAccessKey and %sSecretKey)", side, side)
+	case errors.Is(err, storage.ErrBucketNotExist):
+		return fmt.Sprintf(" (check %sBucket and %sDomain)", side, side)
+	case errors.Is(err, storage.ErrNotSupported):
+		return ""
+	}
+	return fmt.Sprintf(" (check %sDomain and the network)", side)
+}
+
+// Throttle keeps l at the rate the spec's schedule (or its fixed cap)
+// sets for the current time, until ctx ends. The schedule thus takes
+// effect without a restart.
+func (s *Spec) Throttle(ctx context.Context, l *rate.Limiter) {
+	for {
+		n := s.BytesPerSecond
+		if r, ok := s.Schedule.RateAt(time.Now()); ok {
+			n = r
+		}
+		setRate(l, n)
+		next := time.Now().Truncate(time.Minute).Add(time.Minute)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(time.Until(next)):
+		}
+	}
+}

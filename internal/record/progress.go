@@ -1,0 +1,110 @@
+package record
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/ossimport/ossimport/internal/transfer"
+)
+
+// ProgressFile is a task's machine-readable progress: one JSON line per
+// multipart upload started and per object finished, so a task interrupted
+// by a crash resumes without redoing finished objects or finished parts.
+const ProgressFile = "progress.jsonl"
+
+type progressLine struct {
+	Key      string        `json:"k"`
+	Code     transfer.Code `json:"c,omitempty"`
+	UploadID string        `json:"u,omitempty"`
+	PartSize int64         `json:"p,omitempty"`
+}
+
+// Upload records that a multipart upload of obj started.
+func (w *Writer) Upload(obj transfer.Object, uploadID string, partSize int64) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.progress(progressLine{Key: obj.Key, UploadID: uploadID, PartSize: partSize})
+}
+
+func (w *Writer) progress(l progressLine) error {
+	data, err := json.Marshal(l)
+	if err != nil {
+		return err
+	}
+	if _, err := w.progW.Write(append(data, '\n')); err != nil {
+		return fmt.Errorf("write task progress: %w", err)
+	}
+	// Flushed at once: this file is what survives a crash.
+	return w.progW.Flush()
+}
+
+// Progress is what an interrupted task had done.
+type Progress struct {
+	// Finished maps keys to their result code.
+	Finished map[string]transfer.Code
+	// Uploads maps keys to their unfinished multipart upload.
+	Uploads map[string]transfer.Object
+}
+
+// ReadProgress reads dir/progress.jsonl; a missing file is no progress.
+// A torn last line (crash mid-write) is ignored.
+func ReadProgress(dir string) (Progress, error) {
+	p := Progress{Finished: map[string]transfer.Code{}, Uploads: map[string]transfer.Object{}}
+	f, err := os.Open(filepath.Join(dir, ProgressFile))
+	if errors.Is(err, os.ErrNotExist) {
+		return p, nil
+	}
+	if err != nil {
+		return p, fmt.Errorf("read task progress: %w", err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		var l progressLine
+		if json.Unmarshal(sc.Bytes(), &l) != nil {
+			continue
+		}
+		switch {
+		case l.Code != "":
+			p.Finished[l.Key] = l.Code
+			delete(p.Uploads, l.Key)
+		case l.UploadID != "":
+			p.Uploads[l.Key] = transfer.Object{Key: l.Key, UploadID: l.UploadID, PartSize: l.PartSize}
+		}
+	}
+	return p, sc.Err()
+}
+
+// Resume prepares an interrupted task's objects: finished successes are
+// dropped (their count is returned) and unfinished multipart uploads are
+// attached so only missing parts are uploaded.
+func (p Progress) Resume(objs []transfer.Object) (todo []transfer.Object, done int) {
+	for _, o := range objs {
+		if code, ok := p.Finished[o.Key]; ok && code.OK() {
+			done++
+			continue
+		}
+		if u, ok := p.Uploads[o.Key]; ok {
+			o.UploadID, o.PartSize = u.UploadID, u.PartSize
+		}
+		todo = append(todo, o)
+	}
+	return todo, done
+}
+
+// Carry counts the objects an interrupted run finished into this run's
+// counters, so the task's totals cover all its objects.
+func (w *Writer) Carry(p Progress, objs []transfer.Object) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, o := range objs {
+		if code, ok := p.Finished[o.Key]; ok && code.OK() {
+			w.counters.Add(transfer.Result{Object: o, Code: code, Size: max(o.Size, 0)})
+		}
+	}
+}

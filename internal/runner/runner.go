@@ -1,0 +1,287 @@
+// Package runner runs one job to completion in one process: it plans the
+// source into tasks, copies them with the shared object slots, and keeps
+// the working directory's records up to date, so that a run killed at
+// any point continues where it stopped when started again. `ossimport
+// run` and standalone mode use it.
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/ossimport/ossimport/internal/job"
+	"github.com/ossimport/ossimport/internal/plan"
+	"github.com/ossimport/ossimport/internal/record"
+	"github.com/ossimport/ossimport/internal/storage"
+	"github.com/ossimport/ossimport/internal/transfer"
+	"github.com/ossimport/ossimport/internal/workdir"
+)
+
+// Worker is the worker name this process uses in the workdir view.
+const Worker = "localhost"
+
+// Options configure a run.
+type Options struct {
+	Job    *job.Spec
+	Dir    workdir.Dir
+	Logger *slog.Logger
+	// DryRun plans and reports, copying nothing and writing no records.
+	DryRun bool
+	// OnTask is called (serially) when a task finishes; optional.
+	OnTask func(id string, c record.Counters)
+}
+
+// Validate checks the options.
+func (o *Options) Validate() error {
+	switch {
+	case o.Job == nil:
+		return errors.New("runner: no job")
+	case o.Dir == "":
+		return errors.New("runner: no working directory")
+	case o.Logger == nil:
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	return nil
+}
+
+// Runner runs one job.
+type Runner struct {
+	opts   Options
+	spec   *job.Spec
+	src    storage.Source
+	dst    storage.Destination
+	copier *transfer.Copier
+	slots  transfer.Slots
+	log    *slog.Logger
+	// bandwidth is the byte limiter the schedule adjusts, nil when uncapped.
+	bandwidth *rate.Limiter
+
+	mu       sync.Mutex
+	counters record.Counters
+	tasks    TaskCounts
+	scan     plan.Stats
+	scanDone bool
+	started  time.Time
+	copied   atomic.Int64 // bytes read from the source so far
+}
+
+// TaskCounts count tasks by state.
+type TaskCounts struct {
+	Pending, Running, Succeed, Failed int
+}
+
+// New opens the job's stores and checks that they can be reached.
+func New(ctx context.Context, opts Options) (*Runner, error) {
+	if err := opts.Validate(); err != nil {
+		return nil, err
+	}
+	r := &Runner{opts: opts, spec: opts.Job, log: opts.Logger, slots: transfer.NewSlots(opts.Job.Threads)}
+	src, dst, err := job.Open(ctx, opts.Job)
+	if err != nil {
+		return nil, err
+	}
+	r.src, r.dst = src, dst
+	topts := opts.Job.Transfer
+	topts.OnBytes = func(n int64) { r.copied.Add(n) }
+	bytes, requests := opts.Job.Limiters()
+	if bytes != nil {
+		topts.Bandwidth, r.bandwidth = bytes, bytes
+	}
+	if requests != nil {
+		topts.Requests = requests
+	}
+	if r.copier, err = transfer.New(dst, src, topts); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// Run plans and copies until the job is done, ctx ends, or a task fails
+// in a way that aborts the job. Tasks left by an earlier run are resumed
+// first; tasks that failed earlier are retried (only their failed
+// objects).
+func (r *Runner) Run(ctx context.Context) (Summary, error) {
+	r.started = time.Now()
+	queue := newQueue()
+	if !r.opts.DryRun {
+		if err := r.recover(queue); err != nil {
+			return r.Summary(), err
+		}
+	}
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	var wg sync.WaitGroup
+	if r.bandwidth != nil {
+		throttled, stop := context.WithCancel(ctx)
+		defer stop()
+		go r.spec.Throttle(throttled, r.bandwidth)
+	}
+	wg.Go(func() {
+		defer queue.close()
+		if err := r.plan(ctx, queue); err != nil {
+			cancel(err)
+		}
+	})
+	for range max(r.spec.Threads, 1) {
+		wg.Go(func() {
+			for id := range queue.next(ctx) {
+				if err := r.runTask(ctx, id); err != nil {
+					cancel(err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if err := context.Cause(ctx); err != nil && !errors.Is(err, context.Canceled) {
+		return r.Summary(), err
+	}
+	return r.Summary(), ctx.Err()
+}
+
+// plan runs the planner, resuming its checkpoint.
+func (r *Runner) plan(ctx context.Context, queue *queue) error {
+	path := r.opts.Dir.Checkpoint(r.spec.Name)
+	var cp *plan.Checkpoint
+	if !r.opts.DryRun {
+		var err error
+		if cp, err = workdir.LoadCheckpoint(path); err != nil {
+			return err
+		}
+	}
+	emit := func(ctx context.Context, t plan.Task) error {
+		if r.opts.DryRun {
+			r.addPlanned(t)
+			return nil
+		}
+		fresh, err := r.persist(t)
+		if err == nil && fresh {
+			queue.push(t.ID)
+		}
+		return err
+	}
+	save := func(ctx context.Context, cp *plan.Checkpoint) error {
+		r.mu.Lock()
+		r.scan = cp.Stats
+		r.mu.Unlock()
+		if r.opts.DryRun {
+			return nil
+		}
+		return workdir.SaveCheckpoint(path, cp)
+	}
+	p, err := plan.New(r.src, r.spec.Plan, emit, save)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(r.opts.Dir.JobQueue(r.spec.Name)), 0o755); err != nil {
+		return fmt.Errorf("create job queue: %w", err)
+	}
+	final, err := p.Run(ctx, cp)
+	if err != nil {
+		return fmt.Errorf("plan job %s: %w", r.spec.Name, err)
+	}
+	r.mu.Lock()
+	r.scan, r.scanDone = final.Stats, true
+	r.mu.Unlock()
+	r.log.Info("scan finished", "job", r.spec.Name, "tasks", final.Stats.Tasks, "objects", final.Stats.Planned, "bytes", final.Stats.Bytes)
+	return nil
+}
+
+// persist writes a new task to pending_tasks unless it is known in any
+// state (a task planned again after a crash between emit and
+// checkpoint). It reports whether the task is new.
+func (r *Runner) persist(t plan.Task) (bool, error) {
+	for _, state := range []string{workdir.Pending, workdir.Dispatched, workdir.Succeed, workdir.Failed} {
+		if _, err := os.Stat(r.opts.Dir.Task(r.spec.Name, state, Worker, t.ID)); err == nil {
+			return false, nil
+		}
+	}
+	if err := record.WriteTask(r.opts.Dir.Task(r.spec.Name, workdir.Pending, "", t.ID), t); err != nil {
+		return false, err
+	}
+	r.mu.Lock()
+	r.tasks.Pending++
+	r.counters.Objects += int64(len(t.Objects))
+	r.counters.Bytes += t.Bytes
+	r.mu.Unlock()
+	return true, nil
+}
+
+func (r *Runner) addPlanned(t plan.Task) {
+	r.mu.Lock()
+	r.tasks.Pending++
+	r.counters.Objects += int64(len(t.Objects))
+	r.counters.Bytes += t.Bytes
+	r.mu.Unlock()
+}
+
+// recover queues tasks an earlier run left: running ones and pending ones
+// resume, failed ones are retried with their failed objects only, and
+// succeeded ones are counted.
+func (r *Runner) recover(queue *queue) error {
+	name := r.spec.Name
+	running := filepath.Join(r.opts.Dir.Job(name), workdir.Dispatched, Worker)
+	for _, id := range listDirs(running) {
+		if err := workdir.Move(filepath.Join(running, id), r.opts.Dir.Task(name, workdir.Pending, "", id)); err != nil {
+			return err
+		}
+	}
+	for _, id := range listDirs(filepath.Join(r.opts.Dir.Job(name), workdir.Failed)) {
+		if err := Requeue(r.opts.Dir, name, id); err != nil {
+			return err
+		}
+	}
+	for _, id := range listDirs(filepath.Join(r.opts.Dir.Job(name), workdir.Pending)) {
+		t, err := record.ReadTask(r.opts.Dir.Task(name, workdir.Pending, "", id))
+		if err != nil {
+			return err
+		}
+		r.addPlanned(t)
+		queue.push(id)
+	}
+	for _, id := range listDirs(filepath.Join(r.opts.Dir.Job(name), workdir.Succeed)) {
+		t, err := record.ReadTask(r.opts.Dir.Task(name, workdir.Succeed, "", id))
+		if err != nil {
+			return err
+		}
+		r.mu.Lock()
+		r.tasks.Succeed++
+		r.counters.Objects += int64(len(t.Objects))
+		r.counters.Bytes += t.Bytes
+		r.mu.Unlock()
+	}
+	return nil
+}
+
+// listDirs lists the sub-folders of dir, sorted; a missing dir is empty.
+func listDirs(dir string) []string {
+	entries, _ := os.ReadDir(dir)
+	var names []string
+	for _, e := range entries {
+		if e.IsDir() {
+			names = append(names, e.Name())
+		}
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Preflight checks that both stores answer before anything is planned.
+func (r *Runner) Preflight(ctx context.Context) error {
+	return job.Preflight(ctx, r.spec, r.src, r.dst)
+}
+
+// Source names the source store.
+func (r *Runner) Source() string { return r.src.String() }
+
+// Destination names the destination store.
+func (r *Runner) Destination() string { return r.dst.String() }

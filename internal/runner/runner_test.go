@@ -1,0 +1,188 @@
+package runner
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/ossimport/ossimport/internal/job"
+	"github.com/ossimport/ossimport/internal/plan"
+	"github.com/ossimport/ossimport/internal/record"
+	"github.com/ossimport/ossimport/internal/storage"
+	"github.com/ossimport/ossimport/internal/storage/memory"
+	"github.com/ossimport/ossimport/internal/transfer"
+	"github.com/ossimport/ossimport/internal/workdir"
+)
+
+// fixture is a job between two fresh memory stores.
+type fixture struct {
+	src, dst *memory.Store
+	spec     *job.Spec
+	dir      workdir.Dir
+}
+
+func newFixture(t *testing.T, objects int) *fixture {
+	t.Helper()
+	name := strings.ReplaceAll(t.Name(), "/", "_")
+	f := &fixture{src: memory.Shared(name + "-src"), dst: memory.Shared(name + "-dst"), dir: workdir.Dir(t.TempDir())}
+	for i := range objects {
+		f.put(t, fmt.Sprintf("data/%03d.bin", i), bytes.Repeat([]byte{byte(i)}, i*10))
+	}
+	f.spec = &job.Spec{
+		Name:     "test_job",
+		Source:   storage.Spec{Type: "memory", Bucket: name + "-src"},
+		Dest:     storage.Spec{Type: "memory", Bucket: name + "-dst"},
+		Plan:     plan.Options{Job: "test_job", Prefix: "data/", DstPrefix: "copy/", MaxObjects: 7, MaxBytes: 1 << 30},
+		Transfer: transfer.Options{MultipartThreshold: 1 << 20, PartSize: 1 << 18, PartConcurrency: 2, VerifyAfterCopy: true, NoServerSideCopy: true},
+		Threads:  4,
+	}
+	return f
+}
+
+func (f *fixture) put(t *testing.T, key string, data []byte) {
+	t.Helper()
+	if _, err := f.src.Put(t.Context(), key, bytes.NewReader(data), int64(len(data)), storage.Metadata{}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (f *fixture) run(t *testing.T, ctx context.Context, onTask func(string, record.Counters)) Summary {
+	t.Helper()
+	r, err := New(ctx, Options{Job: f.spec, Dir: f.dir, OnTask: onTask})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum, err := r.Run(ctx)
+	if err != nil && ctx.Err() == nil {
+		t.Fatalf("run: %v", err)
+	}
+	return sum
+}
+
+// checkCopied compares every source object with its copy.
+func (f *fixture) checkCopied(t *testing.T) {
+	t.Helper()
+	page, _ := f.src.List(t.Context(), storage.ListOptions{Prefix: "data/", Limit: 1 << 20})
+	for _, o := range page.Objects {
+		want := read(t, f.src, o.Key)
+		if got := read(t, f.dst, "copy/"+strings.TrimPrefix(o.Key, "data/")); !bytes.Equal(got, want) {
+			t.Fatalf("%s: copy differs", o.Key)
+		}
+	}
+}
+
+func read(t *testing.T, st *memory.Store, key string) []byte {
+	t.Helper()
+	rc, err := st.Open(t.Context(), key, 0, -1)
+	if err != nil {
+		t.Fatalf("open %s: %v", key, err)
+	}
+	defer rc.Close()
+	data, _ := io.ReadAll(rc)
+	return data
+}
+
+func taskDirs(t *testing.T, f *fixture, state string) []string {
+	t.Helper()
+	return listDirs(filepath.Join(f.dir.Job("test_job"), state))
+}
+
+func TestRunCopiesEverything(t *testing.T) {
+	f := newFixture(t, 50)
+	sum := f.run(t, t.Context(), nil)
+	if !sum.OK() || sum.Counters.Copied != 50 || sum.Tasks.Succeed != 8 || !sum.ScanFinished {
+		t.Fatalf("summary %+v", sum)
+	}
+	f.checkCopied(t)
+	for _, id := range taskDirs(t, f, workdir.Succeed) {
+		status, _ := os.ReadFile(filepath.Join(f.dir.Task("test_job", workdir.Succeed, "", id), record.StatusFile))
+		if strings.TrimSpace(string(status)) != record.Completed {
+			t.Errorf("task %s STATUS %q", id, status)
+		}
+	}
+	// A second run finds nothing to do.
+	var again atomic.Int32
+	sum = f.run(t, t.Context(), func(string, record.Counters) { again.Add(1) })
+	if again.Load() != 0 || sum.Counters.Objects != 50 || sum.Tasks.Succeed != 8 {
+		t.Fatalf("second run ran %d tasks, summary %+v", again.Load(), sum)
+	}
+}
+
+func TestRunResumesWithoutRedoingTasks(t *testing.T) {
+	f := newFixture(t, 60)
+	f.spec.Threads = 1
+	ctx, cancel := context.WithCancel(t.Context())
+	var first atomic.Int32
+	f.run(t, ctx, func(string, record.Counters) {
+		if first.Add(1) == 3 {
+			cancel()
+		}
+	})
+	if n := len(taskDirs(t, f, workdir.Succeed)); n < 3 || n >= 9 {
+		t.Fatalf("%d tasks finished before the interruption, want 3 to 8", n)
+	}
+	var second atomic.Int32
+	sum := f.run(t, t.Context(), func(string, record.Counters) { second.Add(1) })
+	if !sum.OK() || int(first.Load()+second.Load()) != 9 {
+		t.Fatalf("tasks run: %d then %d, want 9 in all; summary %+v", first.Load(), second.Load(), sum)
+	}
+	f.checkCopied(t)
+	if pending := taskDirs(t, f, workdir.Pending); len(pending) != 0 {
+		t.Fatalf("tasks left pending: %v", pending)
+	}
+}
+
+// changingSource rewrites one object the first time it is opened, as a
+// file modified during the migration.
+type changingSource struct {
+	*memory.Store
+	key  string
+	done atomic.Bool
+}
+
+func (c *changingSource) Capabilities() storage.Capabilities {
+	caps := c.Store.Capabilities()
+	caps.InPlaceUpdates = true
+	return caps
+}
+
+func (c *changingSource) Open(ctx context.Context, key string, off, n int64) (io.ReadCloser, error) {
+	rc, err := c.Store.Open(ctx, key, off, n)
+	if key == c.key && !c.done.Swap(true) {
+		_, _ = c.Store.Put(ctx, key, strings.NewReader("the new version"), 15, storage.Metadata{})
+	}
+	return rc, err
+}
+
+func TestRunRetriesFailedObjectsOnly(t *testing.T) {
+	f := newFixture(t, 20)
+	changing := &changingSource{Store: f.src, key: "data/005.bin"}
+	storage.Register("changing-"+t.Name(), func(context.Context, storage.Spec) (storage.Store, error) { return changing, nil })
+	f.spec.Source.Type = "changing-" + t.Name()
+
+	sum := f.run(t, t.Context(), nil)
+	if sum.OK() || sum.Counters.Failed != 1 || sum.Counters.ByCode[transfer.SizeNotMatch] != 1 || sum.Tasks.Failed != 1 {
+		t.Fatalf("first run: %+v, want one SIZE_NOT_MATCH in one failed task", sum)
+	}
+	failed := taskDirs(t, f, workdir.Failed)
+	keys, _ := record.ReadErrorList(f.dir.Task("test_job", workdir.Failed, "", failed[0]))
+	if len(keys) != 1 || keys[0] != "data/005.bin" {
+		t.Fatalf("error.list %q", keys)
+	}
+
+	var copied atomic.Int64
+	sum = f.run(t, t.Context(), func(_ string, c record.Counters) { copied.Add(c.WrittenBytes) })
+	if !sum.OK() || sum.Tasks.Succeed != 3 || sum.Tasks.Failed != 0 {
+		t.Fatalf("retry: %+v", sum)
+	}
+	if copied.Load() != 15 {
+		t.Errorf("retry wrote %d bytes, want only the 15 of the changed object", copied.Load())
+	}
+	f.checkCopied(t)
+}

@@ -1,0 +1,203 @@
+package runner
+
+import (
+	"context"
+	"fmt"
+	"iter"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/ossimport/ossimport/internal/record"
+	"github.com/ossimport/ossimport/internal/transfer"
+	"github.com/ossimport/ossimport/internal/workdir"
+)
+
+// runTask runs one pending task to the end and files it as succeeded or
+// failed. An interrupted task (ctx ended) stays under dispatched.
+func (r *Runner) runTask(ctx context.Context, id string) error {
+	name := r.spec.Name
+	dir := r.opts.Dir.Task(name, workdir.Dispatched, Worker, id)
+	if err := workdir.Move(r.opts.Dir.Task(name, workdir.Pending, "", id), dir); err != nil {
+		return err
+	}
+	r.mu.Lock()
+	r.tasks.Pending--
+	r.tasks.Running++
+	r.mu.Unlock()
+	defer func() {
+		r.mu.Lock()
+		r.tasks.Running--
+		r.mu.Unlock()
+	}()
+	t, err := record.ReadTask(dir)
+	if err != nil {
+		return err
+	}
+	progress, err := record.ReadProgress(dir)
+	if err != nil {
+		return err
+	}
+	todo, _ := progress.Resume(t.Objects)
+	w, err := record.Create(dir, t)
+	if err != nil {
+		return err
+	}
+	w.Carry(progress, t.Objects)
+	copier := r.copier.With(func(o *transfer.Options) {
+		o.OnUploadStarted = func(obj transfer.Object, uploadID string, partSize int64) {
+			if err := w.Upload(obj, uploadID, partSize); err != nil {
+				r.log.Warn("cannot record upload progress", "task", id, "err", err)
+			}
+		}
+	})
+	onResult := func(res transfer.Result) {
+		if err := w.Add(res); err != nil {
+			r.log.Error("cannot write task records", "task", id, "err", err)
+		}
+		if !res.Code.OK() {
+			r.log.Warn("object failed", "task", id, "key", res.Object.Key, "code", res.Code, "detail", res.Detail)
+		}
+	}
+	r.execute(ctx, copier, todo, onResult)
+	if ctx.Err() != nil {
+		return nil // interrupted: resumed by the next run
+	}
+	c, err := w.Close()
+	if err != nil {
+		return err
+	}
+	return r.finish(name, id, dir, c)
+}
+
+// execute copies (or audits) the objects of a task.
+func (r *Runner) execute(ctx context.Context, c *transfer.Copier, objs []transfer.Object, onResult func(transfer.Result)) {
+	if r.spec.Audit == "" {
+		c.RunAll(ctx, r.slots, objs, onResult)
+		return
+	}
+	var check []transfer.Object
+	for _, o := range objs {
+		if !r.spec.LastModify.IsZero() && o.ModTime.After(r.spec.LastModify) {
+			onResult(transfer.Result{Object: o, Code: transfer.Skipped, Detail: "modified after lastModify, not verified"})
+			continue
+		}
+		check = append(check, o)
+	}
+	c.AuditAll(ctx, r.slots, check, r.spec.Audit, onResult)
+}
+
+// finish files a finished task under succeed_tasks or failed_tasks.
+func (r *Runner) finish(name, id, dir string, c record.Counters) error {
+	state := workdir.Succeed
+	if c.Failed > 0 {
+		state = workdir.Failed
+	}
+	if err := workdir.Move(dir, r.opts.Dir.Task(name, state, "", id)); err != nil {
+		return err
+	}
+	r.mu.Lock()
+	c.Objects, c.Bytes = 0, 0 // counted when planned
+	r.counters.Merge(c)
+	if state == workdir.Succeed {
+		r.tasks.Succeed++
+	} else {
+		r.tasks.Failed++
+	}
+	r.mu.Unlock()
+	if r.opts.OnTask != nil {
+		r.opts.OnTask(id, c)
+	}
+	return nil
+}
+
+// Requeue moves a failed task back to pending_tasks for a retry: its
+// progress keeps the objects that succeeded, so only the failed ones are
+// copied again, and objects that failed because the source changed are
+// re-planned from the source as it is now.
+func Requeue(dir workdir.Dir, job, id string) error {
+	from := dir.Task(job, workdir.Failed, "", id)
+	t, err := record.ReadTask(from)
+	if err != nil {
+		return err
+	}
+	progress, err := record.ReadProgress(from)
+	if err != nil {
+		return err
+	}
+	for i, o := range t.Objects {
+		if progress.Finished[o.Key] == transfer.SizeNotMatch {
+			t.Objects[i].Size, t.Objects[i].ModTime = -1, time.Time{}
+		}
+	}
+	if err := record.WriteTask(from, t); err != nil {
+		return err
+	}
+	for _, f := range []string{record.StatusFile, record.DoneFile} {
+		if err := os.Remove(from + "/" + f); err != nil && !os.IsNotExist(err) {
+			return fmt.Errorf("requeue task %s: %w", id, err)
+		}
+	}
+	return workdir.Move(from, dir.Task(job, workdir.Pending, "", id))
+}
+
+// queue hands task ids to the task goroutines; push never blocks.
+type queue struct {
+	mu     sync.Mutex
+	ids    []string
+	closed bool
+	wake   chan struct{}
+}
+
+func newQueue() *queue { return &queue{wake: make(chan struct{}, 1)} }
+
+func (q *queue) push(id string) {
+	q.mu.Lock()
+	q.ids = append(q.ids, id)
+	q.mu.Unlock()
+	q.signal()
+}
+
+func (q *queue) close() {
+	q.mu.Lock()
+	q.closed = true
+	q.mu.Unlock()
+	q.signal()
+}
+
+func (q *queue) signal() {
+	select {
+	case q.wake <- struct{}{}:
+	default:
+	}
+}
+
+// next yields ids until the queue is closed and empty or ctx ends.
+func (q *queue) next(ctx context.Context) iter.Seq[string] {
+	return func(yield func(string) bool) {
+		for {
+			q.mu.Lock()
+			if len(q.ids) > 0 {
+				id := q.ids[0]
+				q.ids = q.ids[1:]
+				q.mu.Unlock()
+				q.signal() // let another goroutine look too
+				if !yield(id) {
+					return
+				}
+				continue
+			}
+			closed := q.closed
+			q.mu.Unlock()
+			if closed {
+				q.signal()
+				return
+			}
+			select {
+			case <-q.wake:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}
+}
