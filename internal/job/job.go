@@ -84,9 +84,9 @@ func sourceSpec(j *config.Job) storage.Spec {
 	sp := storage.Spec{
 		Type: j.SrcType, Endpoint: config.EndpointURL(j.SrcDomain), Region: j.SrcRegion,
 		Bucket: j.SrcBucket, AccessKey: j.SrcAccessKey, SecretKey: j.SrcSecretKey,
-		PathStyle:       config.UsePathStyle(j.SrcDomain, j.SrcUsePathStyle),
-		AllowSymlinks:   j.AllowSymbolicLink,
-		HTTPListFile:    j.HTTPListFilePath,
+		PathStyle:        config.UsePathStyle(j.SrcDomain, j.SrcUsePathStyle),
+		AllowSymlinks:    j.AllowSymbolicLink,
+		HTTPListFile:     j.HTTPListFilePath,
 		HTTPPrefixColumn: j.HTTPPrefixColumn, RelativePathColumn: j.RelativePathColumn,
 		DownloadFromCDN: j.DownloadFromCDN, CDNDomain: j.CDNDomain,
 		GetObjectMetaMode: j.GetObjectMetaMode,
