@@ -11,6 +11,8 @@ type Checkpoint struct {
 	Started int64                  `json:"started"`
 	Shards  map[string]*ShardState `json:"shards"`
 	Done    bool                   `json:"done"`
+	// Finished is when the scan ended, in Unix milliseconds.
+	Finished int64 `json:"finished,omitempty"`
 	Stats   Stats                  `json:"stats"`
 }
 

@@ -67,7 +67,7 @@ func (p *Planner) Run(ctx context.Context, cp *Checkpoint) (*Checkpoint, error) 
 	if s.err != nil {
 		return cp, s.err
 	}
-	cp.Done = true
+	cp.Done, cp.Finished = true, time.Now().UnixMilli()
 	if err := p.save(ctx, cp.clone()); err != nil {
 		return cp, err
 	}

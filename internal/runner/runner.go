@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -71,6 +72,7 @@ type Runner struct {
 	tasks    TaskCounts
 	scan     plan.Stats
 	scanDone bool
+	round    int
 	started  time.Time
 	copied   atomic.Int64 // bytes read from the source so far
 }
@@ -148,7 +150,8 @@ func (r *Runner) Run(ctx context.Context) (Summary, error) {
 	return r.Summary(), ctx.Err()
 }
 
-// plan runs the planner, resuming its checkpoint.
+// plan runs the planner, resuming its checkpoint; incremental jobs then
+// rescan every interval until ctx ends.
 func (r *Runner) plan(ctx context.Context, queue *queue) error {
 	path := r.opts.Dir.Checkpoint(r.spec.Name)
 	var cp *plan.Checkpoint
@@ -158,6 +161,48 @@ func (r *Runner) plan(ctx context.Context, queue *queue) error {
 			return err
 		}
 	}
+	opts := r.spec.Plan
+	for {
+		if cp != nil && cp.Done {
+			if !r.spec.Incremental || r.opts.DryRun {
+				r.scanned(cp, !r.spec.Incremental)
+				return nil
+			}
+			// The next incremental round, once the interval has passed.
+			r.scanned(cp, false)
+			next := time.UnixMilli(cp.Finished).Add(r.spec.Interval)
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-time.After(time.Until(next)):
+			}
+			opts = r.incremental(cp.Round + 1)
+			cp = nil
+		} else if cp != nil && cp.Round > 0 {
+			opts = r.incremental(cp.Round)
+		}
+		final, err := r.scanOnce(ctx, opts, cp, path, queue)
+		if err != nil {
+			return err
+		}
+		cp = final
+	}
+}
+
+// incremental returns the plan options of rescan round n: importSince no
+// longer applies, and only objects new or changed at the destination are
+// planned.
+func (r *Runner) incremental(round int) plan.Options {
+	opts := r.spec.Plan
+	opts.Round, opts.Since = round, time.Time{}
+	opts.Changed = func(info storage.ObjectInfo) bool {
+		return r.copier.Changed(context.Background(), info, opts.DstPrefix+strings.TrimPrefix(info.Key, opts.Prefix))
+	}
+	return opts
+}
+
+// scanOnce runs one scan round to its end.
+func (r *Runner) scanOnce(ctx context.Context, opts plan.Options, cp *plan.Checkpoint, path string, queue *queue) (*plan.Checkpoint, error) {
 	emit := func(ctx context.Context, t plan.Task) error {
 		if r.opts.DryRun {
 			r.addPlanned(t)
@@ -178,22 +223,24 @@ func (r *Runner) plan(ctx context.Context, queue *queue) error {
 		}
 		return workdir.SaveCheckpoint(path, cp)
 	}
-	p, err := plan.New(r.src, r.spec.Plan, emit, save)
+	p, err := plan.New(r.src, opts, emit, save)
 	if err != nil {
-		return err
-	}
-	if err := os.MkdirAll(filepath.Dir(r.opts.Dir.JobQueue(r.spec.Name)), 0o755); err != nil {
-		return fmt.Errorf("create job queue: %w", err)
+		return nil, err
 	}
 	final, err := p.Run(ctx, cp)
 	if err != nil {
-		return fmt.Errorf("plan job %s: %w", r.spec.Name, err)
+		return nil, fmt.Errorf("plan job %s: %w", r.spec.Name, err)
 	}
+	r.log.Info("scan finished", "job", r.spec.Name, "round", final.Round, "tasks", final.Stats.Tasks, "objects", final.Stats.Planned, "bytes", final.Stats.Bytes)
+	return final, nil
+}
+
+// scanned records a finished scan; finished is false for incremental
+// jobs, whose scan is never over.
+func (r *Runner) scanned(cp *plan.Checkpoint, finished bool) {
 	r.mu.Lock()
-	r.scan, r.scanDone = final.Stats, true
+	r.scan, r.scanDone, r.round = cp.Stats, finished, cp.Round
 	r.mu.Unlock()
-	r.log.Info("scan finished", "job", r.spec.Name, "tasks", final.Stats.Tasks, "objects", final.Stats.Planned, "bytes", final.Stats.Bytes)
-	return nil
 }
 
 // persist writes a new task to pending_tasks unless it is known in any

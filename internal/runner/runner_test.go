@@ -3,13 +3,16 @@ package runner
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/ossimport/ossimport/internal/job"
 	"github.com/ossimport/ossimport/internal/plan"
@@ -20,6 +23,9 @@ import (
 	"github.com/ossimport/ossimport/internal/workdir"
 )
 
+// fixtures numbers fixtures so repeated runs (-count) get fresh stores.
+var fixtures atomic.Int64
+
 // fixture is a job between two fresh memory stores.
 type fixture struct {
 	src, dst *memory.Store
@@ -29,7 +35,7 @@ type fixture struct {
 
 func newFixture(t *testing.T, objects int) *fixture {
 	t.Helper()
-	name := strings.ReplaceAll(t.Name(), "/", "_")
+	name := fmt.Sprintf("%s-%d", strings.ReplaceAll(t.Name(), "/", "_"), fixtures.Add(1))
 	f := &fixture{src: memory.Shared(name + "-src"), dst: memory.Shared(name + "-dst"), dir: workdir.Dir(t.TempDir())}
 	for i := range objects {
 		f.put(t, fmt.Sprintf("data/%03d.bin", i), bytes.Repeat([]byte{byte(i)}, i*10))
@@ -163,8 +169,9 @@ func (c *changingSource) Open(ctx context.Context, key string, off, n int64) (io
 func TestRunRetriesFailedObjectsOnly(t *testing.T) {
 	f := newFixture(t, 20)
 	changing := &changingSource{Store: f.src, key: "data/005.bin"}
-	storage.Register("changing-"+t.Name(), func(context.Context, storage.Spec) (storage.Store, error) { return changing, nil })
-	f.spec.Source.Type = "changing-" + t.Name()
+	typ := fmt.Sprintf("changing-%d", fixtures.Add(1))
+	storage.Register(typ, func(context.Context, storage.Spec) (storage.Store, error) { return changing, nil })
+	f.spec.Source.Type = typ
 
 	sum := f.run(t, t.Context(), nil)
 	if sum.OK() || sum.Counters.Failed != 1 || sum.Counters.ByCode[transfer.SizeNotMatch] != 1 || sum.Tasks.Failed != 1 {
@@ -183,6 +190,74 @@ func TestRunRetriesFailedObjectsOnly(t *testing.T) {
 	}
 	if copied.Load() != 15 {
 		t.Errorf("retry wrote %d bytes, want only the 15 of the changed object", copied.Load())
+	}
+	f.checkCopied(t)
+}
+
+func TestIncrementalPlansOnlyNewAndChanged(t *testing.T) {
+	f := newFixture(t, 10)
+	f.spec.Incremental, f.spec.Interval = true, 50*time.Millisecond
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	rounds := make(chan plan.Task, 100)
+	onTask := func(id string, _ record.Counters) {
+		task, err := record.ReadTask(f.dir.Task("test_job", workdir.Succeed, "", id))
+		if err != nil {
+			t.Error(err)
+		}
+		rounds <- task
+	}
+	errc := make(chan error, 1)
+	go func() {
+		r, err := New(ctx, Options{Job: f.spec, Dir: f.dir, OnTask: onTask})
+		if err == nil {
+			_, err = r.Run(ctx)
+		}
+		errc <- err
+	}()
+	planned := map[int][]string{}
+	deadline := time.After(20 * time.Second)
+	for len(planned[0]) < 10 {
+		select {
+		case task := <-rounds:
+			for _, o := range task.Objects {
+				planned[task.Round] = append(planned[task.Round], o.Key)
+			}
+		case <-deadline:
+			t.Fatalf("full pass planned %v", planned)
+		}
+	}
+	f.put(t, "data/new.bin", []byte("new"))
+	f.put(t, "data/003.bin", []byte("changed content"))
+	for {
+		select {
+		case task := <-rounds:
+			if task.Round == 0 {
+				t.Fatalf("full pass planned again: %v", task.Objects)
+			}
+			for _, o := range task.Objects {
+				planned[task.Round] = append(planned[task.Round], o.Key)
+			}
+		case <-deadline:
+			t.Fatalf("rescans planned %v, want data/003.bin and data/new.bin", planned)
+		}
+		var later []string
+		for round, keys := range planned {
+			if round > 0 {
+				later = append(later, keys...)
+			}
+		}
+		slices.Sort(later)
+		if slices.Equal(later, []string{"data/003.bin", "data/new.bin"}) {
+			break
+		}
+		if len(later) > 2 {
+			t.Fatalf("rescans planned %q, want only data/003.bin and data/new.bin", later)
+		}
+	}
+	cancel()
+	if err := <-errc; err != nil && !errors.Is(err, context.Canceled) {
+		t.Fatal(err)
 	}
 	f.checkCopied(t)
 }

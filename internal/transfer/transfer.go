@@ -349,3 +349,11 @@ func (c *Copier) With(edit func(*Options)) *Copier {
 	edit(&cc.opts)
 	return &cc
 }
+
+// Changed reports whether the destination lacks info's object at dstKey
+// or holds a different version (size or recorded source mtime), as
+// incremental rescans need.
+func (c *Copier) Changed(ctx context.Context, info storage.ObjectInfo, dstKey string) bool {
+	skip, _ := c.exists(ctx, Object{Key: info.Key, DstKey: dstKey, Size: info.Size, ModTime: info.ModTime})
+	return !skip
+}
