@@ -18,12 +18,14 @@ const (
 // List returns one page of the container's blobs in lexical order.
 //
 // The page token is Azure's NextMarker, passed back as the marker of the
-// next request. Azure has no "start after key" parameter in the API
-// versions every service and emulator accept, but its markers are plain,
-// non-expiring strings naming where the next page starts (the service
-// encodes the next blob name; Azurite uses it as it is), so they may be
-// checkpointed and used by another process, as the storage contract asks.
-// A token is only valid with the Prefix and Delimiter it was made with.
+// next request. Azure has no "start after key" parameter that every
+// service version and emulator accepts (StartFrom is recent and
+// inclusive), but its markers are plain strings that name where the next
+// page starts and do not expire: Azure encodes a blob name in them,
+// Azurite uses the last name returned as it is. So they may be
+// checkpointed and used later by another process, as the storage contract
+// asks. A token is only valid with the Prefix and Delimiter it was made
+// with.
 func (s *Store) List(ctx context.Context, opts storage.ListOptions) (storage.Page, error) {
 	limit := opts.Limit
 	if limit <= 0 {
@@ -49,7 +51,7 @@ func (s *Store) listFlat(ctx context.Context, prefix, marker *string, limit int3
 	})
 	resp, err := pager.NextPage(ctx)
 	if err != nil {
-		return storage.Page{}, s.wrapErr("list", deref(prefix), err)
+		return storage.Page{}, s.wrapErr("list prefix", deref(prefix), err)
 	}
 	var page storage.Page
 	if resp.Segment != nil {
@@ -65,7 +67,7 @@ func (s *Store) listHierarchy(ctx context.Context, delim string, prefix, marker 
 	})
 	resp, err := pager.NextPage(ctx)
 	if err != nil {
-		return storage.Page{}, s.wrapErr("list", deref(prefix), err)
+		return storage.Page{}, s.wrapErr("list prefix", deref(prefix), err)
 	}
 	var page storage.Page
 	if seg := resp.Segment; seg != nil {
