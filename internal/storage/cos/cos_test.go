@@ -32,7 +32,9 @@ func openCOS(t *testing.T, srv *testenv.S3Server) storage.Source {
 
 func TestConformance(t *testing.T) {
 	srv := testenv.VersityGW(t)
-	storagetest.Run(t, func(t *testing.T) storage.Store { return openCOS(t, srv) }, storagetest.Options{})
+	storagetest.Run(t, func(t *testing.T) storage.Store { return openCOS(t, srv) }, storagetest.Options{
+		NoKeyDirConflicts: true, // versitygw cannot hold "a" beside "a/b"; see the s3 package's test
+	})
 }
 
 // TestLeadingSlash checks ossimport-style COS keys: "/docs/a" names docs/a,

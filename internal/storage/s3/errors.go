@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"strings"
 
@@ -19,7 +20,7 @@ import (
 type errorClass struct {
 	sentinel  error  // nil when no sentinel applies
 	transient bool   // worth retrying
-	hint      string // what to check, "" for none; %s is the bucket
+	hint      string // what to check, "" for none; a %q in it is the bucket
 }
 
 // errorClasses maps S3 error codes (as the SDK reports them) to sentinels.
@@ -84,6 +85,9 @@ func (s *Store) wrapErr(op, key string, err error) error {
 	}
 	if !known && status == 0 {
 		class.transient = sendFailedTransiently(err)
+	}
+	if class.sentinel == nil && errors.Is(err, io.ErrUnexpectedEOF) {
+		class.transient = true // a response cut short
 	}
 	hint := ""
 	if class.hint != "" {

@@ -3,13 +3,16 @@ package s3_test
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/ossimport/ossimport/internal/storage"
+	"github.com/ossimport/ossimport/internal/storage/s3"
 	"github.com/ossimport/ossimport/internal/testenv"
 )
 
@@ -176,5 +179,33 @@ func TestArchivedObjects(t *testing.T) {
 	_, err = st.Open(ctx, "cold", 0, -1)
 	if !errors.Is(err, storage.ErrNeedsRestore) || storage.IsTransient(err) {
 		t.Errorf("open cold: %v, want ErrNeedsRestore", err)
+	}
+}
+
+// TestListPartsPages follows ListParts across pages, served by a fake
+// service (versitygw returns up to 1000 parts per page).
+func TestListPartsPages(t *testing.T) {
+	pages := map[string]string{
+		"":  `<Part><PartNumber>1</PartNumber><ETag>"e1"</ETag><Size>5</Size></Part><Part><PartNumber>2</PartNumber><ETag>"e2"</ETag><Size>5</Size></Part><IsTruncated>true</IsTruncated><NextPartNumberMarker>2</NextPartNumberMarker>`,
+		"2": `<Part><PartNumber>3</PartNumber><ETag>"e3"</ETag><Size>1</Size></Part><IsTruncated>false</IsTruncated>`,
+	}
+	fake := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		page, ok := pages[r.URL.Query().Get("part-number-marker")]
+		if !ok || r.URL.Query().Get("uploadId") != "up1" {
+			http.Error(w, "unexpected request "+r.URL.String(), http.StatusBadRequest)
+			return
+		}
+		w.Header().Set("Content-Type", "application/xml")
+		io.WriteString(w, `<?xml version="1.0" encoding="UTF-8"?><ListPartsResult><Bucket>b</Bucket><Key>k</Key><UploadId>up1</UploadId>`+page+`</ListPartsResult>`)
+	}))
+	t.Cleanup(fake.Close)
+	st := newStore(t, s3.Config{Endpoint: fake.URL, Bucket: "b", AccessKey: "ak", SecretKey: "sk"})
+	parts, err := st.ListParts(t.Context(), "k", "up1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []storage.Part{{Number: 1, Size: 5, ETag: "e1"}, {Number: 2, Size: 5, ETag: "e2"}, {Number: 3, Size: 1, ETag: "e3"}}
+	if fmt.Sprint(parts) != fmt.Sprint(want) {
+		t.Fatalf("parts %+v, want %+v", parts, want)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -59,6 +60,8 @@ func TestWrapErr(t *testing.T) {
 		{apiErr("PermanentRedirect", 301), nil, false, "another region"},
 		{&smithyhttp.RequestSendError{Err: errors.New("connection dropped")}, nil, true, ""},
 		{fmt.Errorf("op: %w", context.Canceled), context.Canceled, false, ""},
+		{&smithy.DeserializationError{Err: io.ErrUnexpectedEOF}, nil, true, ""},
+		{&smithyhttp.RequestSendError{Err: &net.DNSError{Err: "no such host", Name: "x", IsNotFound: true}}, nil, false, ""},
 	}
 	for _, c := range cases {
 		got := s.wrapErr("stat", "k", c.err)

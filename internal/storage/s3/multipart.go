@@ -44,7 +44,7 @@ func (s *Store) UploadPart(ctx context.Context, key, uploadID string, n int, r i
 	if n < 1 || n > MaxParts {
 		return storage.Part{}, fmt.Errorf("%s %q: part number out of range 1-%d", what, key, MaxParts)
 	}
-	body, optFns, err := requestBody(r, size)
+	body, optFns, err := s.requestBody(r, size)
 	if err != nil {
 		return storage.Part{}, fmt.Errorf("%s %q: %w", what, key, err)
 	}

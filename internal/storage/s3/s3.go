@@ -16,7 +16,13 @@
 //     checkpointed.
 //   - A body that is not an io.ReadSeeker is sent as UNSIGNED-PAYLOAD (the
 //     SDK cannot hash a stream it cannot rewind) and without SDK retries;
-//     the error goes back to the caller, which reopens its source.
+//     the error goes back to the caller, which reopens its source. Over
+//     HTTPS every body goes unsigned; over plain HTTP seekable bodies are
+//     hashed and signed.
+//   - Listings mark archived objects (GLACIER, DEEP_ARCHIVE, ARCHIVE...)
+//     with Restore. Only Amazon reports restores in listings; elsewhere a
+//     restored object still looks archived there, and Stat (x-amz-restore)
+//     is authoritative.
 //   - When Config.AccessKey is empty, credentials come from the SDK's
 //     default chain (environment, shared files, instance roles).
 package s3
@@ -114,6 +120,9 @@ type Store struct {
 	// aws is set when the endpoint is Amazon's, which alone understands
 	// optional listing attributes.
 	aws bool
+	// tls is set for https endpoints, whose request bodies need no signed
+	// hash.
+	tls bool
 }
 
 var (
@@ -181,7 +190,8 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 		client:  client,
 		cfg:     cfg,
 		service: endpoint + "|" + cfg.Region + "|" + cfg.AccessKey,
-		aws:     endpoint == "" || strings.HasSuffix(host, ".amazonaws.com"),
+		aws:     endpoint == "" || strings.HasSuffix(host, ".amazonaws.com") || strings.HasSuffix(host, ".amazonaws.com.cn"),
+		tls:     endpoint == "" || strings.HasPrefix(strings.ToLower(endpoint), "https://"),
 	}, nil
 }
 
@@ -309,9 +319,6 @@ func (s *Store) String() string {
 	}
 	return name
 }
-
-// Bucket returns the bucket name requests use.
-func (s *Store) Bucket() string { return s.cfg.Bucket }
 
 // key maps a caller's key to the object key.
 func (s *Store) key(k string) string {

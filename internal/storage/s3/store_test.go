@@ -199,6 +199,9 @@ func TestListResumeNewStore(t *testing.T) {
 				}
 				for _, o := range page.Objects {
 					gotKeys = append(gotKeys, o.Key)
+					if o.IsDir != strings.HasSuffix(o.Key, "/") {
+						t.Errorf("listed %q with IsDir %v", o.Key, o.IsDir)
+					}
 				}
 				gotPref = append(gotPref, page.Prefixes...)
 				if token = page.NextToken; token == "" {

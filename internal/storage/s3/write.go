@@ -19,7 +19,7 @@ import (
 // by the SDK to retry; any other r is sent once, unsigned, and a failure
 // goes back to the caller.
 func (s *Store) Put(ctx context.Context, key string, r io.Reader, size int64, meta storage.Metadata) (storage.PutResult, error) {
-	body, optFns, err := requestBody(r, size)
+	body, optFns, err := s.requestBody(r, size)
 	if err != nil {
 		return storage.PutResult{}, fmt.Errorf("put %q: %w", key, err)
 	}
@@ -69,26 +69,39 @@ func withHeader(name, value string) func(*awss3.Options) {
 }
 
 // requestBody prepares r to send exactly size bytes. A seekable r becomes
-// a window of size bytes from its current offset, which the SDK can hash
-// and rewind. Anything else is sent once: the returned options replace the
-// payload hash with UNSIGNED-PAYLOAD (the SDK refuses to hash an unseekable
-// stream over plain HTTP) and turn retries off.
-func requestBody(r io.Reader, size int64) (io.Reader, []func(*awss3.Options), error) {
-	if size < 0 {
+// a window of size bytes from its current offset, which the SDK can rewind
+// to retry; over plain HTTP its SHA-256 is signed, over HTTPS (whose own
+// integrity checks make the extra pass over the data useless) it goes as
+// UNSIGNED-PAYLOAD. Anything else is sent once, as UNSIGNED-PAYLOAD (the
+// SDK cannot hash a stream it cannot rewind) and with retries off.
+func (s *Store) requestBody(r io.Reader, size int64) (io.Reader, []func(*awss3.Options), error) {
+	switch {
+	case size < 0:
 		return nil, nil, fmt.Errorf("invalid size %d", size)
+	case size == 0:
+		return nil, nil, nil // nothing to read, rewind or hash
 	}
 	if rs, ok := r.(io.ReadSeeker); ok {
 		if base, err := rs.Seek(0, io.SeekCurrent); err == nil {
-			return &window{rs: rs, base: base, size: size}, nil, nil
+			var optFns []func(*awss3.Options)
+			if s.tls {
+				optFns = append(optFns, unsignedPayload)
+			}
+			return &window{rs: rs, base: base, size: size}, optFns, nil
 		}
 	}
-	return &onceReader{r: r, left: size}, []func(*awss3.Options){sendOnce}, nil
+	return &onceReader{r: r, left: size}, []func(*awss3.Options){unsignedPayload, noRetries}, nil
 }
 
-// sendOnce configures a request whose body cannot be rewound.
-func sendOnce(o *awss3.Options) {
-	o.Retryer = aws.NopRetryer{}
+// unsignedPayload signs a request without hashing its body.
+func unsignedPayload(o *awss3.Options) {
 	o.APIOptions = append(o.APIOptions, v4.SwapComputePayloadSHA256ForUnsignedPayloadMiddleware)
+}
+
+// noRetries keeps the SDK from retrying a request whose body cannot be
+// rewound.
+func noRetries(o *awss3.Options) {
+	o.Retryer = aws.NopRetryer{}
 }
 
 // window reads size bytes of rs starting at base, and seeks within them.

@@ -31,7 +31,12 @@ type Options struct {
 	// user metadata (local files, HTTP lists).
 	NoMetadata bool
 	// NoDirMarkers is set when keys ending in "/" cannot be stored (local).
+	// It implies NoKeyDirConflicts.
 	NoDirMarkers bool
+	// NoKeyDirConflicts is set when a key cannot also be the "directory"
+	// of another key ("a" beside "a/b"), as on stores that keep objects as
+	// files (versitygw's posix backend).
+	NoKeyDirConflicts bool
 	// NoEmptyPrefixDelimiter is set when listing with a delimiter needs a
 	// non-empty prefix. Rarely needed.
 	NoEmptyPrefixDelimiter bool

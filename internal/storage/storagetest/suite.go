@@ -268,7 +268,7 @@ func (e *env) putKeys(t *testing.T, keys []string) {
 // localSafe drops keys a store without dir markers cannot hold: a key that
 // is also the "directory" of another key ("a" beside "a/b").
 func (e *env) localSafe(keys []string) []string {
-	if !e.opts.NoDirMarkers {
+	if !e.opts.NoDirMarkers && !e.opts.NoKeyDirConflicts {
 		return keys
 	}
 	var out []string
