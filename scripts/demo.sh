@@ -38,7 +38,8 @@ for _ in $(seq 100); do
 	curl -s -o /dev/null "http://127.0.0.1:$PORT/" && break
 	sleep 0.1
 done
-curl -sf --aws-sigv4 "aws:amz:us-east-1:s3" --user "$ROOT_ACCESS_KEY:$ROOT_SECRET_KEY" \
+curl -sSf --aws-sigv4 "aws:amz:us-east-1:s3" --user "$ROOT_ACCESS_KEY:$ROOT_SECRET_KEY" \
+	-H "x-amz-content-sha256: e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855" \
 	-X PUT "http://127.0.0.1:$PORT/demo-bucket" >/dev/null
 echo "S3 endpoint http://127.0.0.1:$PORT, bucket demo-bucket"
 
