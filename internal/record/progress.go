@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"unicode/utf8"
 
 	"github.com/ossimport/ossimport/internal/transfer"
 )
@@ -17,7 +18,9 @@ import (
 const ProgressFile = "progress.jsonl"
 
 type progressLine struct {
-	Key      string        `json:"k"`
+	Key string `json:"k"`
+	// KeyBytes carries a key that is not valid UTF-8 (JSON strings cannot).
+	KeyBytes []byte        `json:"kb,omitempty"`
 	Code     transfer.Code `json:"c,omitempty"`
 	UploadID string        `json:"u,omitempty"`
 	PartSize int64         `json:"p,omitempty"`
@@ -31,6 +34,9 @@ func (w *Writer) Upload(obj transfer.Object, uploadID string, partSize int64) er
 }
 
 func (w *Writer) progress(l progressLine) error {
+	if !utf8.ValidString(l.Key) {
+		l.KeyBytes, l.Key = []byte(l.Key), ""
+	}
 	data, err := json.Marshal(l)
 	if err != nil {
 		return err
@@ -68,6 +74,9 @@ func ReadProgress(dir string) (Progress, error) {
 		var l progressLine
 		if json.Unmarshal(sc.Bytes(), &l) != nil {
 			continue
+		}
+		if l.KeyBytes != nil {
+			l.Key = string(l.KeyBytes)
 		}
 		switch {
 		case l.Code != "":

@@ -45,9 +45,13 @@ func (r *Runner) runTask(ctx context.Context, id string) error {
 	}
 	w.Carry(progress, t.Objects)
 	copier := r.copier.With(func(o *transfer.Options) {
+		next := o.OnUploadStarted
 		o.OnUploadStarted = func(obj transfer.Object, uploadID string, partSize int64) {
 			if err := w.Upload(obj, uploadID, partSize); err != nil {
 				r.log.Warn("cannot record upload progress", "task", id, "err", err)
+			}
+			if next != nil {
+				next(obj, uploadID, partSize)
 			}
 		}
 	})

@@ -3,6 +3,7 @@ package transfer
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"hash/crc64"
 	"io"
@@ -446,6 +447,26 @@ func TestRunAllSharesSlots(t *testing.T) {
 	for _, code := range got {
 		if code != Succeed {
 			t.Fatalf("result %s", code)
+		}
+	}
+}
+
+func TestObjectJSONKeepsRawKeyBytes(t *testing.T) {
+	for _, obj := range []Object{
+		{Key: "plain/ascii", Size: 1},
+		{Key: "中文/文件", DstKey: "p/中文/文件", Size: 2, ModTime: time.Unix(5, 0).UTC()},
+		{Key: "latin1-\xe9t\xe9", DstKey: "p/latin1-\xe9t\xe9", Size: 3},
+	} {
+		data, err := json.Marshal(obj)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var back Object
+		if err := json.Unmarshal(data, &back); err != nil {
+			t.Fatal(err)
+		}
+		if back != obj {
+			t.Errorf("round trip of %q gave %q (%s)", obj.Key, back.Key, data)
 		}
 	}
 }

@@ -142,6 +142,8 @@ func (s *Store) Capabilities() storage.Capabilities {
 		MaxPartSize:      maxPartSize,
 		MaxParts:         maxParts,
 		PreservesModTime: true,
+		// Files can be rewritten while they are read.
+		InPlaceUpdates: true,
 	}
 }
 

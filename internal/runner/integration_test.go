@@ -1,0 +1,284 @@
+package runner
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/ossimport/ossimport/internal/job"
+	"github.com/ossimport/ossimport/internal/plan"
+	"github.com/ossimport/ossimport/internal/record"
+	"github.com/ossimport/ossimport/internal/storage"
+	"github.com/ossimport/ossimport/internal/testenv"
+	"github.com/ossimport/ossimport/internal/transfer"
+	"github.com/ossimport/ossimport/internal/workdir"
+)
+
+// trickyTree writes the awkward cases under dir and returns the relative
+// paths of the regular files a migration must copy, and the names that
+// OSS refuses.
+func trickyTree(t *testing.T, dir string) (valid, invalid []string) {
+	t.Helper()
+	files := map[string][]byte{
+		"with space.txt":                  []byte("space"),
+		"plus+sign.txt":                   []byte("plus"),
+		"per%cent.txt":                    []byte("percent"),
+		"per%20cent.txt":                  []byte("percent-encoded look-alike"),
+		"question?mark.txt":               []byte("question"),
+		"hash#tag.txt":                    []byte("hash"),
+		"amp&ersand.txt":                  []byte("amp"),
+		"中文/文件.txt":                       []byte("unicode"),
+		"émoji-😀.png":                     []byte("emoji"),
+		"deep/a/b/c/d/e/f/g/h/leaf.txt":   []byte("deep"),
+		"empty.dat":                       nil,
+		"dir with space/nested file.txt":  []byte("nested"),
+		"large/multipart.bin":             randomData(t, 13<<20+12345),
+		"large/just-below-threshold.bin":  randomData(t, 6<<20),
+		"zero/also-empty":                 {},
+		"target.txt":                      []byte("link target"),
+		"looks/like/a/dir/but is a file/": nil, // written below as a directory: skipped
+	}
+	for rel, data := range files {
+		if strings.HasSuffix(rel, "/") {
+			if err := os.MkdirAll(filepath.Join(dir, rel), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		writeFile(t, filepath.Join(dir, rel), data)
+		valid = append(valid, rel)
+	}
+	if err := os.Symlink("target.txt", filepath.Join(dir, "link-to-target")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("deep", filepath.Join(dir, "link-to-dir")); err != nil {
+		t.Fatal(err)
+	}
+	invalid = []string{"bad\nname.txt", "bad\xffutf8.txt"}
+	for _, rel := range invalid {
+		writeFile(t, filepath.Join(dir, rel), []byte("invalid"))
+	}
+	slices.Sort(valid)
+	return valid, invalid
+}
+
+func writeFile(t *testing.T, path string, data []byte) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func randomData(t *testing.T, n int) []byte {
+	t.Helper()
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// s3Spec is the store spec of a versitygw bucket.
+func s3Spec(srv *testenv.S3Server, bucket string) storage.Spec {
+	return storage.Spec{Type: "s3", Endpoint: srv.Endpoint, Region: srv.Region, Bucket: bucket,
+		AccessKey: srv.AccessKey, SecretKey: srv.SecretKey, PathStyle: true}
+}
+
+// engineSpec is a job between two stores with small multipart settings.
+func engineSpec(src, dst storage.Spec, prefix, dstPrefix string) *job.Spec {
+	return &job.Spec{
+		Name: "it_job", Source: src, Dest: dst,
+		Plan: plan.Options{Job: "it_job", Prefix: prefix, DstPrefix: dstPrefix, MaxObjects: 5, MaxBytes: 20 << 20, ScanThreads: 2, MaxScanDepth: 2},
+		Transfer: transfer.Options{MultipartThreshold: 6 << 20, PartSize: 5 << 20, PartConcurrency: 3,
+			VerifyAfterCopy: true, Attempts: 2},
+		Threads: 8,
+	}
+}
+
+func runSpec(t *testing.T, spec *job.Spec, dir workdir.Dir) Summary {
+	t.Helper()
+	r, err := New(t.Context(), Options{Job: spec, Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Preflight(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	sum, err := r.Run(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sum
+}
+
+// failedKeys collects error.list keys and audit codes of failed tasks.
+func failedKeys(t *testing.T, dir workdir.Dir, name string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	for _, id := range listDirs(filepath.Join(dir.Job(name), workdir.Failed)) {
+		tdir := dir.Task(name, workdir.Failed, "", id)
+		keys, err := record.ReadErrorList(tdir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, _ := record.ReadProgress(tdir)
+		for _, k := range keys {
+			out[k] = string(p.Finished[k])
+		}
+	}
+	return out
+}
+
+// s3Object reads an object back with the AWS SDK.
+func s3Object(t *testing.T, c *awss3.Client, bucket, key string) []byte {
+	t.Helper()
+	out, err := c.GetObject(t.Context(), &awss3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
+	if err != nil {
+		t.Fatalf("get %q: %v", key, err)
+	}
+	defer out.Body.Close()
+	data, err := io.ReadAll(out.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+func s3Keys(t *testing.T, c *awss3.Client, bucket, prefix string) []string {
+	t.Helper()
+	var keys []string
+	p := awss3.NewListObjectsV2Paginator(c, &awss3.ListObjectsV2Input{Bucket: aws.String(bucket), Prefix: aws.String(prefix)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, o := range page.Contents {
+			keys = append(keys, strings.TrimPrefix(*o.Key, prefix))
+		}
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// TestTrickyTreeLocalToS3ToS3 migrates the awkward cases from a local
+// folder to versitygw, then from that bucket to another one, and compares
+// every object with the source file byte for byte.
+func TestTrickyTreeLocalToS3ToS3(t *testing.T) {
+	srv := testenv.VersityGW(t)
+	client := srv.Client(t)
+	first, second := srv.CreateBucket(t, ""), srv.CreateBucket(t, "")
+	src := t.TempDir()
+	valid, invalid := trickyTree(t, src)
+
+	dir := workdir.Dir(t.TempDir())
+	spec := engineSpec(storage.Spec{Type: "local", Bucket: src + "/"}, s3Spec(srv, first), "", "migrated/")
+	sum := runSpec(t, spec, dir)
+	if got := s3Keys(t, client, first, "migrated/"); !slices.Equal(got, valid) {
+		t.Fatalf("destination keys\n got %q\nwant %q", got, valid)
+	}
+	for _, rel := range valid {
+		want, _ := os.ReadFile(filepath.Join(src, rel))
+		if got := s3Object(t, client, first, "migrated/"+rel); !bytes.Equal(got, want) {
+			t.Fatalf("%q differs from the source", rel)
+		}
+	}
+	failed := failedKeys(t, dir, "it_job")
+	for _, rel := range invalid {
+		if failed[rel] != string(transfer.InvalidName) {
+			t.Errorf("%q: error.list code %q, want InvalidName (all failed: %q)", rel, failed[rel], failed)
+		}
+	}
+	if len(failed) != len(invalid) || sum.Counters.Skipped != 1 || sum.Counters.Copied != int64(len(valid)) {
+		t.Errorf("summary %+v, failed %q: want %d copied, 1 skipped symlink, only the invalid names failed", sum.Counters, failed, len(valid))
+	}
+
+	// S3 -> S3 (server-side copy within the same endpoint).
+	spec = engineSpec(s3Spec(srv, first), s3Spec(srv, second), "migrated/", "again/")
+	sum = runSpec(t, spec, workdir.Dir(t.TempDir()))
+	if !sum.OK() || sum.Counters.Copied != int64(len(valid)) {
+		t.Fatalf("S3 -> S3: %+v", sum.Counters)
+	}
+	for _, rel := range valid {
+		want, _ := os.ReadFile(filepath.Join(src, rel))
+		if got := s3Object(t, client, second, "again/"+rel); !bytes.Equal(got, want) {
+			t.Fatalf("S3 -> S3: %q differs from the source", rel)
+		}
+	}
+}
+
+// TestSymlinksAllowed copies links to files, never links to folders.
+func TestSymlinksAllowed(t *testing.T) {
+	srv := testenv.VersityGW(t)
+	bucket := srv.CreateBucket(t, "")
+	src := t.TempDir()
+	writeFile(t, filepath.Join(src, "dir/file.txt"), []byte("through the link"))
+	if err := os.Symlink("dir/file.txt", filepath.Join(src, "file-link")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("dir", filepath.Join(src, "dir-link")); err != nil {
+		t.Fatal(err)
+	}
+	spec := engineSpec(storage.Spec{Type: "local", Bucket: src + "/", AllowSymlinks: true}, s3Spec(srv, bucket), "", "")
+	spec.Transfer.AllowSymlinks = true
+	if sum := runSpec(t, spec, workdir.Dir(t.TempDir())); !sum.OK() {
+		t.Fatalf("%+v", sum.Counters)
+	}
+	if got := s3Keys(t, srv.Client(t), bucket, ""); !slices.Equal(got, []string{"dir/file.txt", "file-link"}) {
+		t.Fatalf("keys %q, want the file and the link to it, not the folder link", got)
+	}
+	if got := s3Object(t, srv.Client(t), bucket, "file-link"); string(got) != "through the link" {
+		t.Fatalf("link copied as %q", got)
+	}
+}
+
+// TestSourceModifiedDuringUploadThenRetry rewrites a local file while its
+// multipart upload runs: the object is SIZE_NOT_MATCH, and the next run
+// copies the new version.
+func TestSourceModifiedDuringUploadThenRetry(t *testing.T) {
+	srv := testenv.VersityGW(t)
+	bucket := srv.CreateBucket(t, "")
+	src := t.TempDir()
+	big := filepath.Join(src, "growing.log")
+	writeFile(t, big, randomData(t, 16<<20))
+	writeFile(t, filepath.Join(src, "steady.txt"), []byte("steady"))
+
+	dir := workdir.Dir(t.TempDir())
+	spec := engineSpec(storage.Spec{Type: "local", Bucket: src + "/"}, s3Spec(srv, bucket), "", "")
+	spec.Threads, spec.Transfer.PartConcurrency = 1, 1
+	appended := false
+	spec.Transfer.OnUploadStarted = func(transfer.Object, string, int64) {
+		if !appended {
+			appended = true
+			f, _ := os.OpenFile(big, os.O_APPEND|os.O_WRONLY, 0)
+			fmt.Fprint(f, "one more line\n")
+			f.Close()
+		}
+	}
+	sum := runSpec(t, spec, dir)
+	if sum.Counters.ByCode[transfer.SizeNotMatch] != 1 || sum.Counters.Copied != 1 {
+		t.Fatalf("first run %+v, want growing.log SIZE_NOT_MATCH and steady.txt copied", sum.Counters)
+	}
+	spec.Transfer.OnUploadStarted = nil
+	sum = runSpec(t, spec, dir)
+	if !sum.OK() {
+		t.Fatalf("retry %+v", sum.Counters)
+	}
+	want, _ := os.ReadFile(big)
+	if got := s3Object(t, srv.Client(t), bucket, "growing.log"); !bytes.Equal(got, want) {
+		t.Fatalf("retry copied %d bytes, want the new version's %d", len(got), len(want))
+	}
+}
