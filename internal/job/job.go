@@ -8,7 +8,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -141,8 +140,8 @@ func planOptions(j *config.Job) (plan.Options, error) {
 		MaxObjects: j.TaskObjectCountLimit, MaxBytes: j.TaskObjectSizeLimit,
 		ScanThreads: j.ScanThreadCount, MaxScanDepth: j.MaxMultiThreadScanDepth,
 		Keep: func(rel string, info storage.ObjectInfo) bool {
-			if info.Size < 0 { // unknown (URL lists): sizes are checked when copying
-				return filter.Match(rel, 0) || filter.Match(rel, math.MaxInt64)
+			if info.Size < 0 { // unknown (URL lists): only the patterns apply
+				return filter.Match(rel, j.MinFileSize)
 			}
 			return filter.Match(rel, info.Size)
 		},

@@ -1,0 +1,82 @@
+package config
+
+import "math"
+
+// Template sections of sys.properties.
+const (
+	secSysBase  = "Service"
+	secSysSSH   = "Workers and SSH (distributed mode)"
+	secSysWork  = "Worker behaviour"
+	secSysNATS  = "Extensions: messaging (NATS)"
+	secSysLimit = "Extensions: rate limits"
+	secSysOps   = "Extensions: logging, metrics and task delivery"
+)
+
+var sysKeys = []Key{
+	{Name: "workingDir", Default: ".", Section: secSysBase,
+		Doc: "Directory holding job state and logs. Relative paths are taken from the package directory (the parent of conf/). Distributed mode needs the same absolute path on every machine; point it at an empty directory of its own."},
+	{Name: "javaHeapMaxSize", Default: "1024m", Kind: KindSize, Min: 64 * MiB, Max: maxInt64Key, Bounded: true, Section: secSysBase,
+		Doc: "Memory target of the service (kept under this name for compatibility). Applied as the Go runtime's soft memory limit: the garbage collector works harder near it. Empty means 1024m."},
+	{Name: "dispatcherThreadNum", Default: "1", Kind: KindInt, Min: 1, Max: 1000, Bounded: true, Section: secSysBase,
+		Doc: "Goroutines handing out tasks and confirming their state."},
+
+	{Name: "workerUserName", Section: secSysSSH, Aliases: []Alias{{Name: "workerUser"}, {Name: "slaveUserName", Legacy: true}},
+		Doc: "SSH user on the workers; all workers share it (workerUser is accepted too)."},
+	{Name: "workerPassword", Secret: true, Section: secSysSSH, Aliases: []Alias{{Name: "slavePassword", Legacy: true}},
+		Doc: "SSH password for workerUserName; privateKeyFile wins when both are set."},
+	{Name: "privateKeyFile", Section: secSysSSH,
+		Doc: "SSH private key used instead of the password."},
+	{Name: "sshPort", Default: "22", Kind: KindInt, Min: 1, Max: 65535, Bounded: true, Section: secSysSSH,
+		Doc: "SSH port of the workers; a host in conf/workers may override it with host:port."},
+	{Name: "sshKnownHostsFile", Default: "~/.ssh/known_hosts", Extension: true, Section: secSysSSH,
+		Doc: "Extension. known_hosts file used to check the workers' SSH host keys."},
+	{Name: "sshAcceptUnknownHostKeys", Default: "false", Kind: KindBool, Extension: true, Section: secSysSSH,
+		Doc: "Extension. When true, hosts missing from sshKnownHostsFile are trusted on first use and added; this opens the door to man-in-the-middle attacks."},
+
+	{Name: "workerTaskThreadNum", Default: "60", Kind: KindInt, Min: 1, Max: 1000, Bounded: true, Section: secSysWork,
+		Aliases: []Alias{{Name: "slaveTaskThreadNum", Legacy: true}},
+		Doc:     "Files each worker copies at the same time (1 to 1000). About 60 suits most machines; lower it on slow links or when timeouts appear."},
+	{Name: "workerMaxThroughput(KB/s)", Default: "0", Kind: KindInt, Min: 0, Max: maxInt64Key, Bounded: true, Section: secSysWork,
+		Aliases: []Alias{{Name: "slaveMaxThroughput(KB/s)", Legacy: true}},
+		Doc:     "Bandwidth cap of each worker in KB/s; 0 means no cap. workerMaxThroughputSchedule overrides it when set."},
+	{Name: "workerAbortWhenUncatchedException", Default: "false", Kind: KindBool, Section: secSysWork,
+		Aliases: []Alias{{Name: "slaveAbortWhenUncatchedException", Legacy: true}},
+		Doc:     "On an unexpected error, false skips the file and goes on; true fails the whole task."},
+	{Name: "workerRecordMd5", Default: "false", Kind: KindBool, Section: secSysWork,
+		Doc: "Store each file's MD5 in the object's x-oss-meta-md5 metadata. Has no effect when uploadThreadNumPerLargeFile is above 1."},
+
+	{Name: "natsUrl", Kind: KindList, Extension: true, Section: secSysNATS,
+		Doc: "Empty: the master runs an embedded NATS server. Otherwise comma-separated nats:// or tls:// URLs of an external NATS cluster."},
+	{Name: "natsPort", Default: "4222", Kind: KindInt, Min: 1, Max: 65535, Bounded: true, Extension: true, Section: secSysNATS,
+		Doc: "Client port of the embedded NATS server."},
+	{Name: "natsListen", Extension: true, Section: secSysNATS,
+		Doc: "Address the embedded NATS server binds to; empty means 127.0.0.1 in standalone mode and 0.0.0.0 in distributed mode."},
+	{Name: "natsTlsCert", Extension: true, Section: secSysNATS,
+		Doc: "Certificate file (PEM) enabling TLS for NATS; set together with natsTlsKey."},
+	{Name: "natsTlsKey", Extension: true, Section: secSysNATS,
+		Doc: "Private key file (PEM) for natsTlsCert."},
+	{Name: "natsTlsCaFile", Extension: true, Section: secSysNATS,
+		Doc: "CA bundle (PEM) used to verify NATS peers."},
+	{Name: "natsCredsFile", Extension: true, Section: secSysNATS,
+		Doc: "Credentials or token file for connecting to an external NATS (natsUrl)."},
+
+	{Name: "workerMaxThroughputSchedule", Kind: KindSchedule, Extension: true, Section: secSysLimit,
+		Doc: "Bandwidth timetable per worker, e.g. 08:00,512k 12:00,10M 18:00,off (bytes per second, k/M/G = 1024 multiples, off or 0 = no cap). Entries may start with a weekday: Mon-08:00,10M. Overrides workerMaxThroughput(KB/s)."},
+	{Name: "workerMaxRequestRate", Default: "0", Kind: KindInt, Min: 0, Max: math.MaxInt32, Bounded: true, Extension: true, Section: secSysLimit,
+		Doc: "Most requests per second each worker sends to source and destination together; 0 means no cap."},
+
+	{Name: "logLevel", Default: "info", Kind: KindEnum, Enum: []string{"debug", "info", "warn", "error"}, Extension: true, Section: secSysOps,
+		Doc: "Least severe log level written: debug, info, warn or error."},
+	{Name: "logMaxSize", Default: "100m", Kind: KindSize, Min: 1 * MiB, Max: maxInt64Key, Bounded: true, Extension: true, Section: secSysOps,
+		Doc: "Size at which a log file is rotated."},
+	{Name: "logMaxFiles", Default: "5", Kind: KindInt, Min: 1, Max: 1000, Bounded: true, Extension: true, Section: secSysOps,
+		Doc: "Rotated log files kept."},
+	{Name: "httpListen", Default: "127.0.0.1:8086", Extension: true, Section: secSysOps,
+		Doc: "host:port of the master's status page and /metrics; empty turns it off. It has no authentication, so keep it on a trusted network."},
+	{Name: "workerHttpListen", Extension: true, Section: secSysOps,
+		Doc: "host:port of each worker's /metrics; empty turns it off."},
+	{Name: "taskAckWait", Default: "300", Kind: KindSeconds, Min: 10, Max: maxInt64Key, Bounded: true, Extension: true, Section: secSysOps,
+		Doc: "Seconds a worker may stay silent about a task before it is handed to another worker (at least 10)."},
+	{Name: "taskMaxDeliver", Default: "5", Kind: KindInt, Min: 1, Max: 1000, Bounded: true, Extension: true, Section: secSysOps,
+		Doc: "How many times a task is handed out before it is marked failed (at least 1)."},
+}

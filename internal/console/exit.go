@@ -1,0 +1,23 @@
+package console
+
+import "fmt"
+
+// ExitError ends a command with a chosen process exit status. Execute
+// prints Err (when not nil) as one line and exits with Code, without usage
+// text or stack trace. Codes in use: 1 = the work or the check failed,
+// 2 = the command could not start (bad or missing configuration, I/O).
+type ExitError struct {
+	Code int
+	Err  error
+}
+
+// Error returns the message of Err, or the exit status when Err is nil.
+func (e *ExitError) Error() string {
+	if e.Err == nil {
+		return fmt.Sprintf("exit status %d", e.Code)
+	}
+	return e.Err.Error()
+}
+
+// Unwrap returns Err.
+func (e *ExitError) Unwrap() error { return e.Err }

@@ -1,0 +1,117 @@
+package job
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ossimport/ossimport/internal/config"
+	"github.com/ossimport/ossimport/internal/storage"
+	httpstore "github.com/ossimport/ossimport/internal/storage/http"
+	"github.com/ossimport/ossimport/internal/transfer"
+)
+
+func parse(t *testing.T, job, sys string) *Spec {
+	t.Helper()
+	j, diags := config.ParseJob("job.cfg", []byte(job))
+	if err := diags.Err(); err != nil {
+		t.Fatal(err)
+	}
+	s, diags := config.ParseSys("sys.properties", []byte(sys))
+	if err := diags.Err(); err != nil {
+		t.Fatal(err)
+	}
+	spec, err := New(j, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return spec
+}
+
+func TestLocalToS3(t *testing.T) {
+	spec := parse(t, `jobName=demo_job
+srcType=local
+srcPrefix=/data/src/
+destType=s3
+destDomain=http://127.0.0.1:7070
+destBucket=bucket
+destAccessKey=ak
+destSecretKey=sk
+destPrefix=backup/
+importSince=1700000000
+taskObjectCountLimit=100
+taskObjectSizeLimit=10m
+multipartUploadThreshold=20m
+multipartUploadPartSize=8m
+uploadThreadNumPerLargeFile=4
+isSkipExistFile=true
+isServerSideEncryption=true
+includePatterns=*.jpg
+`, "workerTaskThreadNum=12\nworkerMaxThroughput(KB/s)=2048\nworkerRecordMd5=true\n")
+	checks := []struct {
+		name      string
+		got, want any
+	}{
+		{"source", spec.Source, storage.Spec{Type: "local", Bucket: "/data/src/", GetObjectMetaMode: "stat", HTTPPrefixColumn: 1, RelativePathColumn: 2}},
+		{"dest type", spec.Dest.Type, "s3"},
+		{"dest path style", spec.Dest.PathStyle, true},
+		{"dest endpoint", spec.Dest.Endpoint, "http://127.0.0.1:7070"},
+		{"list prefix", spec.Plan.Prefix, ""},
+		{"dest prefix", spec.Plan.DstPrefix, "backup/"},
+		{"since", spec.Plan.Since, time.Unix(1700000000, 0)},
+		{"max objects", spec.Plan.MaxObjects, 100},
+		{"max bytes", spec.Plan.MaxBytes, int64(10 << 20)},
+		{"threshold", spec.Transfer.MultipartThreshold, int64(20 << 20)},
+		{"part size", spec.Transfer.PartSize, int64(8 << 20)},
+		{"part threads", spec.Transfer.PartConcurrency, 4},
+		{"skip existing", spec.Transfer.SkipExisting, true},
+		{"sse", spec.Transfer.ServerSideEncryption, "AES256"},
+		{"md5", spec.Transfer.RecordMD5, true},
+		{"threads", spec.Threads, 12},
+		{"bandwidth", spec.BytesPerSecond, int64(2048 * 1024)},
+		{"audit", spec.Audit, transfer.AuditMode("")},
+	}
+	for _, c := range checks {
+		if c.got != c.want {
+			t.Errorf("%s = %#v, want %#v", c.name, c.got, c.want)
+		}
+	}
+	if !spec.Plan.Keep("a/b.jpg", storage.ObjectInfo{Size: 1}) || spec.Plan.Keep("a/b.png", storage.ObjectInfo{Size: 1}) {
+		t.Error("includePatterns=*.jpg not applied")
+	}
+}
+
+func TestCloudSources(t *testing.T) {
+	cos := parse(t, "jobName=cos_job\nsrcType=cos\nsrcDomain=gz\nsrcBucket=photos\nappId=1250000000\nsrcAccessKey=a\nsrcSecretKey=b\nsrcPrefix=/docs/\ndestBucket=d\ndestDomain=http://oss-cn-hangzhou.aliyuncs.com\n", "")
+	if cos.Plan.Prefix != "docs/" || cos.Source.AppID != "1250000000" || cos.Source.Endpoint != "gz" {
+		t.Errorf("cos: prefix %q appId %q endpoint %q", cos.Plan.Prefix, cos.Source.AppID, cos.Source.Endpoint)
+	}
+	if cos.Dest.Type != "oss" || cos.Dest.PathStyle {
+		t.Errorf("default destination: %+v", cos.Dest)
+	}
+	list := parse(t, "jobName=http_job\nsrcType=http\nhttpListFilePath=/data/list.txt\ndestBucket=d\ndestDomain=oss-cn-hangzhou.aliyuncs.com\nminFileSize=10\n", "")
+	if list.Plan.GroupKey == nil || list.Source.HTTPListFile != "/data/list.txt" || list.Dest.Endpoint != "https://oss-cn-hangzhou.aliyuncs.com" {
+		t.Fatalf("http: %+v", list.Source)
+	}
+	info := storage.ObjectInfo{Key: "a.jpg", Size: -1, Meta: storage.Metadata{User: map[string]string{httpstore.PrefixMetaKey: "http://h/"}}}
+	if list.Plan.GroupKey(info) != "http://h/" || !list.Plan.Keep("a.jpg", info) {
+		t.Error("URL lists: group by prefix column, and unknown sizes pass the size filter")
+	}
+	audit := parse(t, "jobName=audit_job\njobType=audit\nauditMode=detailed\nlastModify=1700000000\nsrcType=local\nsrcPrefix=/x/\ndestBucket=d\ndestDomain=oss-cn-hangzhou.aliyuncs.com\n", "")
+	if audit.Audit != transfer.AuditDetailed || !audit.LastModify.Equal(time.Unix(1700000000, 0)) {
+		t.Errorf("audit: %q %v", audit.Audit, audit.LastModify)
+	}
+}
+
+func TestSecretsStayOutOfStrings(t *testing.T) {
+	spec := parse(t, "jobName=secret_job\nsrcType=oss\nsrcDomain=oss-cn-beijing.aliyuncs.com\nsrcBucket=b\nsrcAccessKey=AKIDSECRETID\nsrcSecretKey=TOPSECRETVALUE\ndestBucket=d\ndestDomain=oss-cn-hangzhou.aliyuncs.com\ndestAccessKey=a\ndestSecretKey=ANOTHERSECRET\n", "")
+	src, dst, err := Open(t.Context(), spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{src.String(), dst.String()} {
+		if strings.Contains(s, "SECRET") {
+			t.Errorf("store name %q shows a secret", s)
+		}
+	}
+}
