@@ -261,3 +261,30 @@ func TestIncrementalPlansOnlyNewAndChanged(t *testing.T) {
 	}
 	f.checkCopied(t)
 }
+
+// brokenDest fails every write with an error nobody classifies.
+type brokenDest struct{ *memory.Store }
+
+func (b brokenDest) Put(context.Context, string, io.Reader, int64, storage.Metadata) (storage.PutResult, error) {
+	return storage.PutResult{}, errors.New("disk on fire")
+}
+
+func TestAbortWhenUncaughtException(t *testing.T) {
+	for _, abort := range []bool{false, true} {
+		f := newFixture(t, 7)
+		typ := fmt.Sprintf("broken-%d", fixtures.Add(1))
+		dst := brokenDest{f.dst}
+		storage.Register(typ, func(context.Context, storage.Spec) (storage.Store, error) { return dst, nil })
+		f.spec.Dest.Type, f.spec.Threads, f.spec.AbortOnUnknownError = typ, 1, abort
+		sum := f.run(t, t.Context(), nil)
+		if sum.Counters.Failed != 7 || sum.Tasks.Failed != 1 {
+			t.Fatalf("abort=%v: %+v", abort, sum)
+		}
+		dir := f.dir.Task("test_job", workdir.Failed, "", taskDirs(t, f, workdir.Failed)[0])
+		audit, _ := os.ReadFile(filepath.Join(dir, record.AuditFile))
+		aborted := strings.Count(string(audit), "workerAbortWhenUncatchedException")
+		if abort && aborted == 0 || !abort && aborted != 0 {
+			t.Errorf("abort=%v: %d objects reported as aborted:\n%s", abort, aborted, audit)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package runner
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"iter"
 	"os"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ossimport/ossimport/internal/record"
+	"github.com/ossimport/ossimport/internal/storage"
 	"github.com/ossimport/ossimport/internal/transfer"
 	"github.com/ossimport/ossimport/internal/workdir"
 )
@@ -55,17 +57,31 @@ func (r *Runner) runTask(ctx context.Context, id string) error {
 			}
 		}
 	})
+	taskCtx, abort := context.WithCancelCause(ctx)
+	defer abort(nil)
+	reported := make(map[string]bool, len(todo))
 	onResult := func(res transfer.Result) {
+		reported[res.Object.Key] = true
 		if err := w.Add(res); err != nil {
 			r.log.Error("cannot write task records", "task", id, "err", err)
 		}
 		if !res.Code.OK() {
 			r.log.Warn("object failed", "task", id, "key", res.Object.Key, "code", res.Code, "detail", res.Detail)
+			if r.spec.AbortOnUnknownError && unknown(res) {
+				abort(fmt.Errorf("task aborted after an unexpected error on %q (workerAbortWhenUncatchedException=true)", res.Object.Key))
+			}
 		}
 	}
-	r.execute(ctx, copier, todo, onResult)
+	r.execute(taskCtx, copier, todo, onResult)
 	if ctx.Err() != nil {
 		return nil // interrupted: resumed by the next run
+	}
+	if cause := context.Cause(taskCtx); cause != nil {
+		for _, o := range todo {
+			if !reported[o.Key] {
+				onResult(transfer.Result{Object: o, Code: transfer.UploadFailed, Detail: cause.Error()})
+			}
+		}
 	}
 	c, err := w.Close()
 	if err != nil {
@@ -89,6 +105,21 @@ func (r *Runner) execute(ctx context.Context, c *transfer.Copier, objs []transfe
 		check = append(check, o)
 	}
 	c.AuditAll(ctx, r.slots, check, r.spec.Audit, onResult)
+}
+
+// unknown reports whether a failure is one the engine cannot classify:
+// not a known result cause, not a storage sentinel, not transient.
+func unknown(res transfer.Result) bool {
+	if res.Code != transfer.DownloadFailed && res.Code != transfer.UploadFailed {
+		return false
+	}
+	for _, known := range []error{storage.ErrNotExist, storage.ErrBucketNotExist, storage.ErrAccessDenied,
+		storage.ErrNotSupported, storage.ErrInvalidKey, storage.ErrNeedsRestore, storage.ErrChecksumMismatch} {
+		if errors.Is(res.Err, known) {
+			return false
+		}
+	}
+	return !storage.IsTransient(res.Err)
 }
 
 // finish files a finished task under succeed_tasks or failed_tasks.
