@@ -8,8 +8,7 @@ import (
 	_ "github.com/ossimport/ossimport/internal/storage/http"
 	_ "github.com/ossimport/ossimport/internal/storage/ks3"
 	_ "github.com/ossimport/ossimport/internal/storage/local"
-	// oss: registered once its package lands
-	//_ "github.com/ossimport/ossimport/internal/storage/oss"
+	_ "github.com/ossimport/ossimport/internal/storage/oss"
 	_ "github.com/ossimport/ossimport/internal/storage/qiniu"
 	_ "github.com/ossimport/ossimport/internal/storage/s3"
 	_ "github.com/ossimport/ossimport/internal/storage/youpai"

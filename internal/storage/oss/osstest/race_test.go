@@ -1,0 +1,5 @@
+//go:build race
+
+package osstest_test
+
+const raceEnabled = true

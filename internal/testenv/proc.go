@@ -1,0 +1,245 @@
+package testenv
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// defaultStartTimeout bounds server start-up when the caller's context has no
+// deadline.
+const defaultStartTimeout = 60 * time.Second
+
+// process is a server child process whose stdout and stderr go to a log file.
+type process struct {
+	name    string
+	cmd     *exec.Cmd
+	logPath string
+	logFile *os.File
+	done    chan struct{}
+	waitErr error
+	stopped sync.Once
+}
+
+// startProcess starts argv in its own process group. The child gets SIGKILL
+// if the test binary dies (Pdeathsig), so a timed-out or killed `go test`
+// leaves no server behind.
+func startProcess(name, logPath string, env []string, argv ...string) (*process, error) {
+	lf, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Stdin = nil
+	cmd.Stdout = lf
+	cmd.Stderr = lf
+	cmd.Env = env
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		lf.Close()
+		return nil, fmt.Errorf("start %s: %w", name, err)
+	}
+	p := &process{name: name, cmd: cmd, logPath: logPath, logFile: lf, done: make(chan struct{})}
+	go func() {
+		p.waitErr = cmd.Wait()
+		close(p.done)
+	}()
+	return p, nil
+}
+
+func (p *process) exited() bool {
+	select {
+	case <-p.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// stop sends SIGTERM to the process group, then SIGKILL after grace.
+func (p *process) stop(grace time.Duration) {
+	p.stopped.Do(func() {
+		pgid := p.cmd.Process.Pid
+		if !p.exited() {
+			_ = syscall.Kill(-pgid, syscall.SIGTERM)
+			select {
+			case <-p.done:
+			case <-time.After(grace):
+				_ = syscall.Kill(-pgid, syscall.SIGKILL)
+				<-p.done
+			}
+		}
+		// Leftover children in the group (if any) go too.
+		_ = syscall.Kill(-pgid, syscall.SIGKILL)
+		p.logFile.Close()
+	})
+}
+
+// tail returns the last n lines of the log, for error messages.
+func (p *process) tail(n int) string {
+	return fileTail(p.logPath, n)
+}
+
+func fileTail(path string, n int) string {
+	f, err := os.Open(path)
+	if err != nil {
+		return "(no log: " + err.Error() + ")"
+	}
+	defer f.Close()
+	const max = 64 << 10
+	if st, err := f.Stat(); err == nil && st.Size() > max {
+		_, _ = f.Seek(st.Size()-max, io.SeekStart)
+	}
+	data, _ := io.ReadAll(f)
+	s := strings.TrimSpace(string(data))
+	if s == "" {
+		return "(log is empty)"
+	}
+	return lastLines(s, n)
+}
+
+// errStartup describes a failed start, with the log tail.
+func (p *process) errStartup(reason error) error {
+	state := "still running"
+	if p.exited() {
+		state = fmt.Sprintf("exited: %v", p.waitErr)
+	}
+	return fmt.Errorf("%s did not become ready (%v; process %s); last lines of %s:\n%s",
+		p.name, reason, state, p.logPath, p.tail(40))
+}
+
+// waitReady polls check until it succeeds, the process exits, or ctx ends.
+func (p *process) waitReady(ctx context.Context, check func(context.Context) error) error {
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, defaultStartTimeout)
+		defer cancel()
+	}
+	delay := 10 * time.Millisecond
+	var last error = errors.New("not checked yet")
+	for {
+		if p.exited() {
+			return p.errStartup(errors.New("server exited during start-up"))
+		}
+		cctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		last = check(cctx)
+		cancel()
+		if last == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return p.errStartup(fmt.Errorf("%w; last check: %v", ctx.Err(), last))
+		case <-p.done:
+		case <-time.After(delay):
+		}
+		if delay < 200*time.Millisecond {
+			delay *= 2
+		}
+	}
+}
+
+// addrInUse reports whether a failed start looks like a lost port race.
+func (p *process) addrInUse() bool {
+	t := strings.ToLower(p.tail(40))
+	return strings.Contains(t, "address already in use") || strings.Contains(t, "eaddrinuse")
+}
+
+// freePort returns a TCP port that was free on host a moment ago.
+func freePort(host string) (int, error) {
+	l, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// makeWorkDir creates a fresh temporary directory for a server of the given
+// kind, named ossimport-<kind>-<pid>-*, after removing such directories left
+// by test processes that died before their cleanup ran.
+func makeWorkDir(kind string) (string, error) {
+	prefix := "ossimport-" + kind + "-"
+	if matches, err := filepath.Glob(filepath.Join(os.TempDir(), prefix+"*-*")); err == nil {
+		for _, m := range matches {
+			rest := strings.TrimPrefix(filepath.Base(m), prefix)
+			pidStr, _, ok := strings.Cut(rest, "-")
+			pid, err := strconv.Atoi(pidStr)
+			if !ok || err != nil || pid <= 0 {
+				continue
+			}
+			if err := syscall.Kill(pid, 0); errors.Is(err, syscall.ESRCH) {
+				_ = os.RemoveAll(m)
+			}
+		}
+	}
+	return os.MkdirTemp("", prefix+strconv.Itoa(os.Getpid())+"-")
+}
+
+// childEnv returns the current environment without variables matching any
+// of dropPrefixes, plus extra.
+func childEnv(dropPrefixes []string, extra ...string) []string {
+	var env []string
+next:
+	for _, kv := range os.Environ() {
+		for _, p := range dropPrefixes {
+			if strings.HasPrefix(kv, p) {
+				continue next
+			}
+		}
+		env = append(env, kv)
+	}
+	return append(env, extra...)
+}
+
+// startWithPortRetry starts a server on a free port, retrying with a new
+// port when another process grabbed it first.
+func startWithPortRetry(ctx context.Context, attempts int, start func(port int) (*process, error), ready func(ctx context.Context, port int) error, host string) (*process, int, error) {
+	var lastErr error
+	for i := 0; i < attempts; i++ {
+		port, err := freePort(host)
+		if err != nil {
+			return nil, 0, err
+		}
+		p, err := start(port)
+		if err != nil {
+			return nil, 0, err
+		}
+		err = p.waitReady(ctx, func(ctx context.Context) error { return ready(ctx, port) })
+		if err == nil && !p.exited() {
+			return p, port, nil
+		}
+		if err == nil {
+			err = p.errStartup(errors.New("exited right after answering (port taken by another process?)"))
+		}
+		retry := p.exited() && p.addrInUse()
+		p.stop(2 * time.Second)
+		lastErr = err
+		if !retry {
+			break
+		}
+	}
+	return nil, 0, lastErr
+}
+
+// tcpCheck reports success once anything accepts TCP connections on addr.
+func tcpCheck(ctx context.Context, addr string) error {
+	var d net.Dialer
+	c, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return err
+	}
+	return c.Close()
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }
