@@ -104,7 +104,7 @@ func TestCloudSources(t *testing.T) {
 }
 
 func TestSecretsStayOutOfStrings(t *testing.T) {
-	spec := parse(t, "jobName=secret_job\nsrcType=oss\nsrcDomain=oss-cn-beijing.aliyuncs.com\nsrcBucket=b\nsrcAccessKey=AKIDSECRETID\nsrcSecretKey=TOPSECRETVALUE\ndestBucket=d\ndestDomain=oss-cn-hangzhou.aliyuncs.com\ndestAccessKey=a\ndestSecretKey=ANOTHERSECRET\n", "")
+	spec := parse(t, "jobName=secret_job\nsrcType=oss\nsrcDomain=oss-cn-beijing.aliyuncs.com\nsrcBucket=source-bucket\nsrcAccessKey=AKIDSECRETID\nsrcSecretKey=TOPSECRETVALUE\ndestBucket=dest-bucket\ndestDomain=oss-cn-hangzhou.aliyuncs.com\ndestAccessKey=a\ndestSecretKey=ANOTHERSECRET\n", "")
 	src, dst, err := Open(t.Context(), spec)
 	if err != nil {
 		t.Fatal(err)
