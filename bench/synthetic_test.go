@@ -22,7 +22,6 @@ import (
 // measures the planner alone.
 type synthetic struct{ n int }
 
-
 func (s synthetic) String() string { return "synthetic:" + strconv.Itoa(s.n) }
 
 func (s synthetic) Capabilities() storage.Capabilities {

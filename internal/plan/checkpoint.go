@@ -13,7 +13,7 @@ type Checkpoint struct {
 	Done    bool                   `json:"done"`
 	// Finished is when the scan ended, in Unix milliseconds.
 	Finished int64 `json:"finished,omitempty"`
-	Stats   Stats                  `json:"stats"`
+	Stats    Stats `json:"stats"`
 }
 
 // ShardState is how far the listing of one shard (a prefix listed by one
