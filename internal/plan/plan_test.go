@@ -181,6 +181,9 @@ func TestResumeAfterCrashAnywhere(t *testing.T) {
 					continue // fewer emits than saves
 				}
 				c.failEmit, c.failSave = 0, 0
+				// The restart happens later: a task id must not depend on
+				// when the resumed scan started.
+				time.Sleep(2 * time.Millisecond)
 				cp, err := run(t, src, opts, c, c.cp)
 				if err != nil {
 					t.Fatalf("threads %d, crash at %d (emit %v): resume: %v", threads, crash, atEmit, err)

@@ -45,6 +45,11 @@ type scan struct {
 func (p *Planner) Run(ctx context.Context, cp *Checkpoint) (*Checkpoint, error) {
 	if cp == nil || cp.Round != p.opts.Round {
 		cp = &Checkpoint{Job: p.opts.Job, Round: p.opts.Round, Started: time.Now().UnixMilli(), Shards: map[string]*ShardState{}}
+		// Task ids include Started: it is saved before the first task is
+		// emitted, so a scan resumed after a crash names its tasks the same.
+		if err := p.save(ctx, cp.clone()); err != nil {
+			return cp, err
+		}
 	}
 	if cp.Done {
 		return cp, nil
