@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/ossimport/ossimport/internal/storage"
+	"github.com/ossimport/ossimport/internal/storage/s3"
+	"github.com/ossimport/ossimport/internal/storage/s3/s3test"
 	"github.com/ossimport/ossimport/internal/storage/storagetest"
 	"github.com/ossimport/ossimport/internal/testenv"
 )
@@ -85,37 +87,20 @@ func TestLeadingSlash(t *testing.T) {
 }
 
 func TestConfig(t *testing.T) {
-	cases := []struct {
-		endpoint, region, bucket, app string
-		wantEndpoint, wantRe, wantBkt string
-		wantErr                       bool
-	}{
-		{"gz", "", "photos", "1250000000", "https://cos.ap-guangzhou.myqcloud.com", "ap-guangzhou", "photos-1250000000", false},
-		{"tj", "", "photos", "125", "https://cos.ap-beijing-1.myqcloud.com", "ap-beijing-1", "photos-125", false},
-		{"sh", "", "photos-125", "125", "https://cos.ap-shanghai.myqcloud.com", "ap-shanghai", "photos-125", false},
-		{"sgp", "", "p", "0", "https://cos.ap-singapore.myqcloud.com", "ap-singapore", "p", false},
-		{"ger", "", "p", "", "https://cos.eu-frankfurt.myqcloud.com", "eu-frankfurt", "p", false},
-		{"ap-guangzhou", "", "p", "7", "https://cos.ap-guangzhou.myqcloud.com", "ap-guangzhou", "p-7", false},
-		{"", "cd", "p", "7", "https://cos.ap-chengdu.myqcloud.com", "ap-chengdu", "p-7", false},
-		{"", "ap-hongkong", "p", "7", "https://cos.ap-hongkong.myqcloud.com", "ap-hongkong", "p-7", false},
-		{"https://cos.na-toronto.myqcloud.com", "", "p", "7", "https://cos.na-toronto.myqcloud.com", "na-toronto", "p-7", false},
-		{"cos.ap-beijing.myqcloud.com", "", "p", "7", "cos.ap-beijing.myqcloud.com", "ap-beijing", "p-7", false},
-		{"http://127.0.0.1:7070", "", "p", "7", "http://127.0.0.1:7070", "", "p-7", false},
-		{"localhost", "ap-beijing", "p", "7", "localhost", "ap-beijing", "p-7", false},
-		{"", "", "p", "7", "", "", "", true},
-		{"xx", "", "p", "7", "", "", "", true},
-	}
-	for _, c := range cases {
-		cfg, err := config(storage.Spec{Type: "cos", Endpoint: c.endpoint, Region: c.region, Bucket: c.bucket, AppID: c.app})
-		if c.wantErr {
-			if err == nil {
-				t.Errorf("%q/%q: no error", c.endpoint, c.region)
-			}
-			continue
-		}
-		if err != nil || cfg.Endpoint != c.wantEndpoint || cfg.Region != c.wantRe || cfg.Bucket != c.wantBkt || !cfg.StripLeadingSlash {
-			t.Errorf("%q/%q: got %q region %q bucket %q (%v), want %q region %q bucket %q",
-				c.endpoint, c.region, cfg.Endpoint, cfg.Region, cfg.Bucket, err, c.wantEndpoint, c.wantRe, c.wantBkt)
-		}
-	}
+	s3test.CheckDerivations(t, "cos", config, []s3test.Derivation{
+		{Endpoint: "gz", Bucket: "photos", AppID: "1250000000", WantEndpoint: "https://cos.ap-guangzhou.myqcloud.com", WantRegion: "ap-guangzhou", WantBucket: "photos-1250000000"},
+		{Endpoint: "tj", Bucket: "photos", AppID: "125", WantEndpoint: "https://cos.ap-beijing-1.myqcloud.com", WantRegion: "ap-beijing-1", WantBucket: "photos-125"},
+		{Endpoint: "sh", Bucket: "photos-125", AppID: "125", WantEndpoint: "https://cos.ap-shanghai.myqcloud.com", WantRegion: "ap-shanghai", WantBucket: "photos-125"},
+		{Endpoint: "sgp", Bucket: "p", AppID: "0", WantEndpoint: "https://cos.ap-singapore.myqcloud.com", WantRegion: "ap-singapore", WantBucket: "p"},
+		{Endpoint: "ger", Bucket: "p", WantEndpoint: "https://cos.eu-frankfurt.myqcloud.com", WantRegion: "eu-frankfurt", WantBucket: "p"},
+		{Endpoint: "ap-guangzhou", Bucket: "p", AppID: "7", WantEndpoint: "https://cos.ap-guangzhou.myqcloud.com", WantRegion: "ap-guangzhou", WantBucket: "p-7"},
+		{Region: "cd", Bucket: "p", AppID: "7", WantEndpoint: "https://cos.ap-chengdu.myqcloud.com", WantRegion: "ap-chengdu", WantBucket: "p-7"},
+		{Region: "ap-hongkong", Bucket: "p", AppID: "7", WantEndpoint: "https://cos.ap-hongkong.myqcloud.com", WantRegion: "ap-hongkong", WantBucket: "p-7"},
+		{Endpoint: "https://cos.na-toronto.myqcloud.com", Bucket: "p", AppID: "7", WantEndpoint: "https://cos.na-toronto.myqcloud.com", WantRegion: "na-toronto", WantBucket: "p-7"},
+		{Endpoint: "cos.ap-beijing.myqcloud.com", Bucket: "p", AppID: "7", WantEndpoint: "cos.ap-beijing.myqcloud.com", WantRegion: "ap-beijing", WantBucket: "p-7"},
+		{Endpoint: "http://127.0.0.1:7070", Bucket: "p", AppID: "7", WantEndpoint: "http://127.0.0.1:7070", WantBucket: "p-7"},
+		{Endpoint: "localhost", Region: "ap-beijing", Bucket: "p", AppID: "7", WantEndpoint: "localhost", WantRegion: "ap-beijing", WantBucket: "p-7"},
+		{Bucket: "p", AppID: "7", WantErr: true},
+		{Endpoint: "xx", Bucket: "p", AppID: "7", WantErr: true},
+	}, func(c s3.Config) bool { return c.StripLeadingSlash })
 }

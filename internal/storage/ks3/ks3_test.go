@@ -3,52 +3,21 @@ package ks3
 import (
 	"testing"
 
-	"github.com/ossimport/ossimport/internal/storage"
-	"github.com/ossimport/ossimport/internal/storage/storagetest"
-	"github.com/ossimport/ossimport/internal/testenv"
+	"github.com/ossimport/ossimport/internal/storage/s3/s3test"
 )
 
 func TestConformance(t *testing.T) {
-	srv := testenv.VersityGW(t)
-	storagetest.Run(t, func(t *testing.T) storage.Store {
-		st, err := storage.Open(t.Context(), storage.Spec{
-			Type: "ks3", Endpoint: srv.Endpoint, Bucket: srv.CreateBucket(t, ""),
-			AccessKey: srv.AccessKey, SecretKey: srv.SecretKey,
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return st
-	}, storagetest.Options{
-		NoKeyDirConflicts: true, // versitygw cannot hold "a" beside "a/b"; see the s3 package's test
-	})
+	s3test.Conformance(t, "ks3", nil)
 }
 
 func TestConfig(t *testing.T) {
-	cases := []struct {
-		endpoint, region     string
-		wantEndpoint, wantRe string
-		wantErr              bool
-	}{
-		{"http://ks3-cn-beijing.ksyun.com", "", "http://ks3-cn-beijing.ksyun.com", "cn-beijing", false},
-		{"https://ks3-cn-shanghai.ksyuncs.com", "", "https://ks3-cn-shanghai.ksyuncs.com", "cn-shanghai", false},
-		{"ks3-cn-guangzhou-internal.ksyuncs.com", "", "ks3-cn-guangzhou-internal.ksyuncs.com", "cn-guangzhou", false},
-		{"http://kss.ksyun.com", "", "http://kss.ksyun.com", "", false},
-		{"http://ks3-cn-beijing.ksyun.com", "BEIJING", "http://ks3-cn-beijing.ksyun.com", "BEIJING", false},
-		{"http://127.0.0.1:7070", "", "http://127.0.0.1:7070", "", false},
-		{"", "cn-beijing", "", "", true},
-	}
-	for _, c := range cases {
-		cfg, err := config(storage.Spec{Type: "ks3", Endpoint: c.endpoint, Region: c.region, Bucket: "b"})
-		if c.wantErr {
-			if err == nil {
-				t.Errorf("%q/%q: no error", c.endpoint, c.region)
-			}
-			continue
-		}
-		if err != nil || cfg.Endpoint != c.wantEndpoint || cfg.Region != c.wantRe || cfg.Bucket != "b" {
-			t.Errorf("%q/%q: got %q region %q bucket %q (%v), want %q region %q",
-				c.endpoint, c.region, cfg.Endpoint, cfg.Region, cfg.Bucket, err, c.wantEndpoint, c.wantRe)
-		}
-	}
+	s3test.CheckDerivations(t, "ks3", config, []s3test.Derivation{
+		{Endpoint: "http://ks3-cn-beijing.ksyun.com", WantEndpoint: "http://ks3-cn-beijing.ksyun.com", WantRegion: "cn-beijing"},
+		{Endpoint: "https://ks3-cn-shanghai.ksyuncs.com", WantEndpoint: "https://ks3-cn-shanghai.ksyuncs.com", WantRegion: "cn-shanghai"},
+		{Endpoint: "ks3-cn-guangzhou-internal.ksyuncs.com", WantEndpoint: "ks3-cn-guangzhou-internal.ksyuncs.com", WantRegion: "cn-guangzhou"},
+		{Endpoint: "http://kss.ksyun.com", WantEndpoint: "http://kss.ksyun.com"},
+		{Endpoint: "http://ks3-cn-beijing.ksyun.com", Region: "BEIJING", WantEndpoint: "http://ks3-cn-beijing.ksyun.com", WantRegion: "BEIJING"},
+		{Endpoint: "http://127.0.0.1:7070", WantEndpoint: "http://127.0.0.1:7070"},
+		{Region: "cn-beijing", WantErr: true},
+	}, nil)
 }
