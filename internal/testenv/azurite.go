@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
@@ -79,14 +78,7 @@ func StartAzurite(ctx context.Context) (*AzureServer, func(), error) {
 		Location: loc,
 		LogFile:  logPath,
 	}
-	var once sync.Once
-	stop := func() {
-		once.Do(func() {
-			p.stop(5 * time.Second)
-			os.RemoveAll(work)
-		})
-	}
-	return srv, stop, nil
+	return srv, stopFunc(p, work), nil
 }
 
 // Azurite starts a fresh Azurite blob service (blob only) on a free

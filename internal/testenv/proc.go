@@ -243,3 +243,15 @@ func tcpCheck(ctx context.Context, addr string) error {
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+// stopFunc returns a function that stops p and removes its work folder,
+// once however often it is called.
+func stopFunc(p *process, work string) func() {
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			p.stop(5 * time.Second)
+			os.RemoveAll(work)
+		})
+	}
+}

@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -137,22 +136,7 @@ func StartVersityGW(ctx context.Context, opts ...S3Option) (*S3Server, func(), e
 		os.RemoveAll(work)
 		return nil, nil, err
 	}
-	srv := &S3Server{
-		Endpoint:  "http://127.0.0.1:" + itoa(port),
-		AccessKey: cfg.access,
-		SecretKey: cfg.secret,
-		Region:    DefaultRegion,
-		Root:      root,
-		LogFile:   logPath,
-	}
-	var once sync.Once
-	stop := func() {
-		once.Do(func() {
-			p.stop(5 * time.Second)
-			os.RemoveAll(work)
-		})
-	}
-	return srv, stop, nil
+	return newS3Server(port, cfg, root, logPath), stopFunc(p, work), nil
 }
 
 // VersityGW starts a fresh versitygw on a free 127.0.0.1 port with a temp
@@ -215,22 +199,7 @@ func StartMinIO(ctx context.Context, opts ...S3Option) (*S3Server, func(), error
 		os.RemoveAll(work)
 		return nil, nil, err
 	}
-	srv := &S3Server{
-		Endpoint:  "http://127.0.0.1:" + itoa(port),
-		AccessKey: cfg.access,
-		SecretKey: cfg.secret,
-		Region:    DefaultRegion,
-		Root:      root,
-		LogFile:   logPath,
-	}
-	var once sync.Once
-	stop := func() {
-		once.Do(func() {
-			p.stop(5 * time.Second)
-			os.RemoveAll(work)
-		})
-	}
-	return srv, stop, nil
+	return newS3Server(port, cfg, root, logPath), stopFunc(p, work), nil
 }
 
 // MinIO starts a fresh MinIO server stopped in t.Cleanup. It skips the test
@@ -344,4 +313,16 @@ func randomHex(n int) string {
 		panic(err)
 	}
 	return hex.EncodeToString(b)
+}
+
+// newS3Server describes a server started on 127.0.0.1:port.
+func newS3Server(port int, cfg s3Config, root, logPath string) *S3Server {
+	return &S3Server{
+		Endpoint:  "http://127.0.0.1:" + itoa(port),
+		AccessKey: cfg.access,
+		SecretKey: cfg.secret,
+		Region:    DefaultRegion,
+		Root:      root,
+		LogFile:   logPath,
+	}
 }
