@@ -115,3 +115,30 @@ func TestSecretsStayOutOfStrings(t *testing.T) {
 		}
 	}
 }
+
+func TestThroughputSchedule(t *testing.T) {
+	spec := parse(t, "jobName=sched_job\nsrcType=local\nsrcPrefix=/x/\ndestBucket=d\ndestDomain=oss-cn-hangzhou.aliyuncs.com\n",
+		"workerMaxThroughput(KB/s)=100\nworkerMaxThroughputSchedule=08:00,10M 23:00,off\n")
+	at := func(h int) time.Time { return time.Date(2026, 11, 24, h, 30, 0, 0, time.Local) }
+	if got := spec.RateAt(at(9)); got != 10<<20 {
+		t.Errorf("09:30: %d bytes/s, want 10 MiB/s", got)
+	}
+	if got := spec.RateAt(at(23)); got != 0 {
+		t.Errorf("23:30: %d, want unlimited", got)
+	}
+	if got := spec.RateAt(at(3)); got != 0 {
+		t.Errorf("03:30 (after 23:00 off): %d, want unlimited", got)
+	}
+	bytes, _ := spec.Limiters()
+	if bytes == nil {
+		t.Fatal("no byte limiter although a cap and a schedule are set")
+	}
+	setRate(bytes, spec.RateAt(at(9)))
+	if bytes.Limit() != 10<<20 || bytes.Burst() < 32<<10 {
+		t.Errorf("limiter at 09:30: %v bytes/s, burst %d", bytes.Limit(), bytes.Burst())
+	}
+	fixed := parse(t, "jobName=fixed_job\nsrcType=local\nsrcPrefix=/x/\ndestBucket=d\ndestDomain=oss-cn-hangzhou.aliyuncs.com\n", "workerMaxThroughput(KB/s)=100\n")
+	if got := fixed.RateAt(at(9)); got != 100*1024 {
+		t.Errorf("fixed cap: %d, want 102400", got)
+	}
+}

@@ -45,11 +45,7 @@ func hint(err error, side string) string {
 // effect without a restart.
 func (s *Spec) Throttle(ctx context.Context, l *rate.Limiter) {
 	for {
-		n := s.BytesPerSecond
-		if r, ok := s.Schedule.RateAt(time.Now()); ok {
-			n = r
-		}
-		setRate(l, n)
+		setRate(l, s.RateAt(time.Now()))
 		next := time.Now().Truncate(time.Minute).Add(time.Minute)
 		select {
 		case <-ctx.Done():
@@ -57,4 +53,13 @@ func (s *Spec) Throttle(ctx context.Context, l *rate.Limiter) {
 		case <-time.After(time.Until(next)):
 		}
 	}
+}
+
+// RateAt is the byte rate cap in force at t: the schedule's entry, else
+// the fixed workerMaxThroughput; 0 means unlimited.
+func (s *Spec) RateAt(t time.Time) int64 {
+	if r, ok := s.Schedule.RateAt(t); ok {
+		return r
+	}
+	return s.BytesPerSecond
 }

@@ -288,3 +288,24 @@ func TestAbortWhenUncaughtException(t *testing.T) {
 		}
 	}
 }
+
+func TestDryRunCopiesNothing(t *testing.T) {
+	f := newFixture(t, 30)
+	r, err := New(t.Context(), Options{Job: f.spec, Dir: f.dir, DryRun: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum, err := r.Run(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Counters.Objects != 30 || sum.Tasks.Pending != 5 || sum.Counters.Copied != 0 {
+		t.Fatalf("dry run summary %+v, want 30 objects in 5 tasks planned and nothing copied", sum)
+	}
+	if page, _ := f.dst.List(t.Context(), storage.ListOptions{}); len(page.Objects) != 0 {
+		t.Fatalf("dry run wrote %d objects", len(page.Objects))
+	}
+	if _, err := os.Stat(f.dir.Job("test_job")); !os.IsNotExist(err) {
+		t.Fatalf("dry run wrote records: %v", err)
+	}
+}
