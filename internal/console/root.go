@@ -51,6 +51,7 @@ conf/job.cfg (or conf/local_job.cfg), conf/sys.properties and conf/workers.`,
 		newVersionCommand(),
 		newCheckCommand(),
 		newRunCommand(),
+		newConsoleCommand(),
 	)
 	return root
 }

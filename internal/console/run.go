@@ -112,20 +112,11 @@ func loadConfig(stderr io.Writer, jobArg, sysArg string) (*config.Job, *config.S
 	if err != nil {
 		return nil, nil, &ExitError{Code: 2, Err: err}
 	}
-	s := config.DefaultSys()
-	sysPath := sysArg
-	if sysPath == "" {
-		if p := confFile("sys.properties"); fileExists(p) {
-			sysPath = p
-		}
+	s, sd, err := loadSys(sysArg)
+	if err != nil {
+		return nil, nil, err
 	}
-	if sysPath != "" {
-		var sd config.Diagnostics
-		if s, sd, err = config.LoadSys(sysPath); err != nil {
-			return nil, nil, &ExitError{Code: 2, Err: err}
-		}
-		diags = append(diags, sd...)
-	}
+	diags = append(diags, sd...)
 	for _, d := range diags.Warnings() {
 		fmt.Fprintln(stderr, d)
 	}
@@ -133,6 +124,25 @@ func loadConfig(stderr io.Writer, jobArg, sysArg string) (*config.Job, *config.S
 		return nil, nil, &ExitError{Code: 2, Err: err}
 	}
 	return j, s, nil
+}
+
+// loadSys reads sys.properties: the file given, else conf/sys.properties
+// when present, else the defaults.
+func loadSys(sysArg string) (*config.Sys, config.Diagnostics, error) {
+	sysPath := sysArg
+	if sysPath == "" {
+		if p := confFile("sys.properties"); fileExists(p) {
+			sysPath = p
+		}
+	}
+	if sysPath == "" {
+		return config.DefaultSys(), nil, nil
+	}
+	s, diags, err := config.LoadSys(sysPath)
+	if err != nil {
+		return nil, nil, &ExitError{Code: 2, Err: err}
+	}
+	return s, diags, nil
 }
 
 // ossImportHome is $OSS_IMPORT_HOME, or "." when unset.

@@ -55,6 +55,7 @@ type Counters struct {
 	// CopiedBytes counts the bytes of copied objects; WrittenBytes the
 	// bytes actually sent (less after a resumed upload or a server-side copy).
 	CopiedBytes  int64 `json:"copiedBytes"`
+	SkippedBytes int64 `json:"skippedBytes"`
 	WrittenBytes int64 `json:"writtenBytes"`
 	// ByCode counts results per code.
 	ByCode map[transfer.Code]int64 `json:"byCode,omitempty"`
@@ -75,6 +76,7 @@ func (c *Counters) Add(r transfer.Result) {
 		c.Verified++
 	case transfer.Skipped:
 		c.Skipped++
+		c.SkippedBytes += max(r.Size, 0)
 	default:
 		c.Failed++
 	}
@@ -90,6 +92,7 @@ func (c *Counters) Merge(other Counters) {
 	c.Skipped += other.Skipped
 	c.Failed += other.Failed
 	c.CopiedBytes += other.CopiedBytes
+	c.SkippedBytes += other.SkippedBytes
 	c.WrittenBytes += other.WrittenBytes
 	for code, n := range other.ByCode {
 		if c.ByCode == nil {

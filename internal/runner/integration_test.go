@@ -128,7 +128,7 @@ func runSpec(t *testing.T, spec *job.Spec, dir workdir.Dir) Summary {
 func failedKeys(t *testing.T, dir workdir.Dir, name string) map[string]string {
 	t.Helper()
 	out := map[string]string{}
-	for _, id := range listDirs(filepath.Join(dir.Job(name), workdir.Failed)) {
+	for _, id := range workdir.Subdirs(filepath.Join(dir.Job(name), workdir.Failed)) {
 		tdir := dir.Task(name, workdir.Failed, "", id)
 		keys, err := record.ReadErrorList(tdir)
 		if err != nil {

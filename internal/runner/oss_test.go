@@ -126,7 +126,7 @@ func TestKilledLargeUploadResumesMissingParts(t *testing.T) {
 func storedParts(t *testing.T, srv *osstest.Server, dir workdir.Dir) int {
 	t.Helper()
 	running := filepath.Join(dir.Job("it_job"), workdir.Dispatched, Worker)
-	ids := listDirs(running)
+	ids := workdir.Subdirs(running)
 	if len(ids) != 1 {
 		t.Fatalf("%d interrupted tasks, want 1", len(ids))
 	}

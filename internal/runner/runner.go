@@ -12,7 +12,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -277,17 +276,17 @@ func (r *Runner) addPlanned(t plan.Task) {
 func (r *Runner) recover(queue *queue) error {
 	name := r.spec.Name
 	running := filepath.Join(r.opts.Dir.Job(name), workdir.Dispatched, Worker)
-	for _, id := range listDirs(running) {
+	for _, id := range workdir.Subdirs(running) {
 		if err := workdir.Move(filepath.Join(running, id), r.opts.Dir.Task(name, workdir.Pending, "", id)); err != nil {
 			return err
 		}
 	}
-	for _, id := range listDirs(filepath.Join(r.opts.Dir.Job(name), workdir.Failed)) {
+	for _, id := range workdir.Subdirs(filepath.Join(r.opts.Dir.Job(name), workdir.Failed)) {
 		if err := Requeue(r.opts.Dir, name, id); err != nil {
 			return err
 		}
 	}
-	for _, id := range listDirs(filepath.Join(r.opts.Dir.Job(name), workdir.Pending)) {
+	for _, id := range workdir.Subdirs(filepath.Join(r.opts.Dir.Job(name), workdir.Pending)) {
 		t, err := record.ReadTask(r.opts.Dir.Task(name, workdir.Pending, "", id))
 		if err != nil {
 			return err
@@ -295,7 +294,7 @@ func (r *Runner) recover(queue *queue) error {
 		r.addPlanned(t)
 		queue.push(id)
 	}
-	for _, id := range listDirs(filepath.Join(r.opts.Dir.Job(name), workdir.Succeed)) {
+	for _, id := range workdir.Subdirs(filepath.Join(r.opts.Dir.Job(name), workdir.Succeed)) {
 		t, err := record.ReadTask(r.opts.Dir.Task(name, workdir.Succeed, "", id))
 		if err != nil {
 			return err
@@ -307,19 +306,6 @@ func (r *Runner) recover(queue *queue) error {
 		r.mu.Unlock()
 	}
 	return nil
-}
-
-// listDirs lists the sub-folders of dir, sorted; a missing dir is empty.
-func listDirs(dir string) []string {
-	entries, _ := os.ReadDir(dir)
-	var names []string
-	for _, e := range entries {
-		if e.IsDir() {
-			names = append(names, e.Name())
-		}
-	}
-	sort.Strings(names)
-	return names
 }
 
 // Preflight checks that both stores answer before anything is planned.

@@ -96,7 +96,7 @@ func read(t *testing.T, st *memory.Store, key string) []byte {
 
 func taskDirs(t *testing.T, f *fixture, state string) []string {
 	t.Helper()
-	return listDirs(filepath.Join(f.dir.Job("test_job"), state))
+	return workdir.Subdirs(filepath.Join(f.dir.Job("test_job"), state))
 }
 
 func TestRunCopiesEverything(t *testing.T) {

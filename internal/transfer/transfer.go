@@ -148,7 +148,7 @@ func (c *Copier) Copy(ctx context.Context, obj Object) Result {
 
 func (c *Copier) copy(ctx context.Context, obj Object) Result {
 	if obj.IsSymlink && !c.opts.AllowSymlinks {
-		return Result{Code: Skipped, Detail: "symbolic link not copied (set isAllowSymbolicLink=true to copy links to files)"}
+		return Result{Code: Skipped, Size: obj.Size, Detail: "symbolic link not copied (set isAllowSymbolicLink=true to copy links to files)"}
 	}
 	if err := storage.CheckOSSKey(obj.Dst()); err != nil {
 		return failure(InvalidName, err)

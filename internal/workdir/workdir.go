@@ -22,6 +22,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 
 	"github.com/ossimport/ossimport/internal/plan"
 )
@@ -128,4 +129,17 @@ func Move(from, to string) error {
 		return fmt.Errorf("move task: %w", err)
 	}
 	return nil
+}
+
+// Subdirs lists the sub-folders of dir, sorted; a missing dir has none.
+func Subdirs(dir string) []string {
+	entries, _ := os.ReadDir(dir)
+	var names []string
+	for _, e := range entries {
+		if e.IsDir() {
+			names = append(names, e.Name())
+		}
+	}
+	sort.Strings(names)
+	return names
 }
