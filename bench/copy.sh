@@ -82,9 +82,9 @@ EOF
 
 run_rclone() {
 	local set=$1 bucket=$2
-	timed env RCLONE_CONFIG_B_TYPE=s3 RCLONE_CONFIG_B_PROVIDER=Other RCLONE_CONFIG_B_ACCESS_KEY_ID=benchkey \
+	timed env -u AWS_CA_BUNDLE RCLONE_CONFIG_B_TYPE=s3 RCLONE_CONFIG_B_PROVIDER=Other RCLONE_CONFIG_B_ACCESS_KEY_ID=benchkey \
 		RCLONE_CONFIG_B_SECRET_ACCESS_KEY=benchsecret123 RCLONE_CONFIG_B_ENDPOINT="http://127.0.0.1:$PORT" \
-		rclone copy "$WORK/data/$set" "B:$bucket/"
+		rclone copy --config /dev/null "$WORK/data/$set" "B:$bucket/"
 }
 
 run_s5cmd() {
