@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"unicode/utf8"
 
+	"github.com/ossimport/ossimport/internal/plan"
 	"github.com/ossimport/ossimport/internal/transfer"
 )
 
@@ -116,4 +117,24 @@ func (w *Writer) Carry(p Progress, objs []transfer.Object) {
 			w.counters.Add(transfer.Result{Object: o, Code: code, Size: max(o.Size, 0)})
 		}
 	}
+}
+
+// Resume opens a task folder to record more results: it returns the task,
+// what earlier runs finished, and a writer whose counters already include
+// those objects.
+func Resume(dir string) (*Writer, plan.Task, Progress, error) {
+	t, err := ReadTask(dir)
+	if err != nil {
+		return nil, t, Progress{}, err
+	}
+	p, err := ReadProgress(dir)
+	if err != nil {
+		return nil, t, p, err
+	}
+	w, err := Create(dir, t)
+	if err != nil {
+		return nil, t, p, err
+	}
+	w.Carry(p, t.Objects)
+	return w, t, p, nil
 }

@@ -99,6 +99,7 @@ func TestKilledLargeUploadResumesMissingParts(t *testing.T) {
 	if srv.Uploads("dest-bucket") != 1 {
 		t.Fatalf("%d multipart uploads open after the interruption, want the 1 to resume", srv.Uploads("dest-bucket"))
 	}
+	sent := srv.Count("UploadPart")
 	first := storedParts(t, srv, dir)
 	if first < 3 || first >= 11 {
 		t.Fatalf("%d parts stored before the interruption, want 3 to 10", first)
@@ -109,8 +110,12 @@ func TestKilledLargeUploadResumesMissingParts(t *testing.T) {
 	if !sum.OK() {
 		t.Fatalf("resumed run: %+v", sum.Counters)
 	}
-	if got := srv.Count("UploadPart"); got != 11-first {
-		t.Errorf("resume uploaded %d parts, want the %d missing ones (%d were stored before)", got, 11-first, first)
+	// A part whose request was cut by the interruption may still land on
+	// the server after the check: the resume re-uploads at most the parts
+	// missing at the check and at least those never sent.
+	if got := srv.Count("UploadPart"); got > 11-first || got < 11-sent {
+		t.Errorf("resume uploaded %d parts; %d were stored at the interruption and %d sent: want %d to %d",
+			got, first, sent, 11-sent, 11-first)
 	}
 	if srv.Count("InitiateMultipartUpload") != 0 {
 		t.Error("resume started a new multipart upload")

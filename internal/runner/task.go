@@ -32,20 +32,11 @@ func (r *Runner) runTask(ctx context.Context, id string) error {
 		r.tasks.Running--
 		r.mu.Unlock()
 	}()
-	t, err := record.ReadTask(dir)
-	if err != nil {
-		return err
-	}
-	progress, err := record.ReadProgress(dir)
+	w, t, progress, err := record.Resume(dir)
 	if err != nil {
 		return err
 	}
 	todo, _ := progress.Resume(t.Objects)
-	w, err := record.Create(dir, t)
-	if err != nil {
-		return err
-	}
-	w.Carry(progress, t.Objects)
 	copier := r.copier.With(func(o *transfer.Options) {
 		next := o.OnUploadStarted
 		o.OnUploadStarted = func(obj transfer.Object, uploadID string, partSize int64) {

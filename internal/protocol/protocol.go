@@ -1,0 +1,82 @@
+// Package protocol holds the messages master, tracker, workers and
+// console exchange over the bus. They are JSON, versioned by field
+// presence: new fields are optional, old ones are never reused.
+package protocol
+
+import (
+	"time"
+
+	"github.com/ossimport/ossimport/internal/plan"
+	"github.com/ossimport/ossimport/internal/record"
+	"github.com/ossimport/ossimport/internal/transfer"
+)
+
+// Job is a submitted job, as kept in the jobs key-value bucket.
+type Job struct {
+	Name string `json:"name"`
+	// Config is the job file as submitted (it holds the job's
+	// credentials; the bucket is only reachable with the cluster token).
+	Config    []byte    `json:"config"`
+	File      string    `json:"file"` // the path it was submitted from, for messages
+	Submitted time.Time `json:"submitted"`
+	// State is "", Running, Succeed, Failed or Abort; Reason explains
+	// Abort.
+	State  string `json:"state,omitempty"`
+	Reason string `json:"reason,omitempty"`
+}
+
+// Task is what the task queue carries: the planned task.
+type Task = plan.Task
+
+// ObjectResult is the outcome of one object of a task.
+type ObjectResult struct {
+	Object transfer.Object `json:"o"`
+	Code   transfer.Code   `json:"c"`
+	Detail string          `json:"d,omitempty"`
+	Size   int64           `json:"s,omitempty"`
+	Bytes  int64           `json:"b,omitempty"`
+	At     time.Time       `json:"t"`
+}
+
+// Result converts back to a transfer.Result for the records.
+func (o ObjectResult) Result() transfer.Result {
+	return transfer.Result{Object: o.Object, Code: o.Code, Detail: o.Detail, Size: o.Size, Bytes: o.Bytes}
+}
+
+// FromResult converts a transfer.Result for the wire.
+func FromResult(r transfer.Result, at time.Time) ObjectResult {
+	return ObjectResult{Object: r.Object, Code: r.Code, Detail: r.Detail, Size: r.Size, Bytes: r.Bytes, At: at}
+}
+
+// TaskResult is a worker's report of a finished task.
+type TaskResult struct {
+	Job      string          `json:"job"`
+	TaskID   string          `json:"task"`
+	Worker   string          `json:"worker"`
+	Attempt  int             `json:"attempt"` // the queue's delivery count
+	Objects  []ObjectResult  `json:"objects"`
+	Counters record.Counters `json:"counters"`
+	Started  time.Time       `json:"started"`
+	Finished time.Time       `json:"finished"`
+}
+
+// TaskProgress is a running task's progress, sent now and then.
+type TaskProgress struct {
+	Job        string `json:"job"`
+	TaskID     string `json:"task"`
+	Worker     string `json:"worker"`
+	FilesDone  int64  `json:"filesDone"`
+	FilesTotal int64  `json:"filesTotal"`
+	BytesDone  int64  `json:"bytesDone"`
+	BytesTotal int64  `json:"bytesTotal"`
+}
+
+// Heartbeat is a worker's liveness record.
+type Heartbeat struct {
+	Worker  string    `json:"worker"`
+	At      time.Time `json:"at"`
+	Running int       `json:"running"` // tasks in flight
+	// BytesPerSecond read from sources over the last interval.
+	BytesPerSecond float64 `json:"bytesPerSecond"`
+	Version        string  `json:"version"`
+}
