@@ -1,0 +1,85 @@
+package tracker
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/ossimport/ossimport/internal/protocol"
+	"github.com/ossimport/ossimport/internal/record"
+	"github.com/ossimport/ossimport/internal/workdir"
+)
+
+// ErrUnknownTask means a result or progress report names a task the
+// working directory does not hold (its job was cleaned, say).
+var ErrUnknownTask = errors.New("unknown task")
+
+// Locate finds a task's folder: pending, running on some worker, or
+// finished. state is the workdir state folder it is in.
+func Locate(dir workdir.Dir, job, id string) (path, state string, err error) {
+	for _, s := range []string{workdir.Pending, workdir.Succeed, workdir.Failed} {
+		p := dir.Task(job, s, "", id)
+		if _, err := os.Stat(p); err == nil {
+			return p, s, nil
+		}
+	}
+	for _, worker := range workdir.Subdirs(filepath.Join(dir.Job(job), workdir.Dispatched)) {
+		p := dir.Task(job, workdir.Dispatched, worker, id)
+		if _, err := os.Stat(p); err == nil {
+			return p, workdir.Dispatched, nil
+		}
+	}
+	return "", "", fmt.Errorf("job %s task %s: %w", job, id, ErrUnknownTask)
+}
+
+// Dispatch files a pending task under the worker running it. A task
+// already running elsewhere (redelivered after its worker died) moves to
+// the new worker; a finished one stays where it is.
+func Dispatch(dir workdir.Dir, job, id, worker string) error {
+	from, state, err := Locate(dir, job, id)
+	if err != nil {
+		return err
+	}
+	to := dir.Task(job, workdir.Dispatched, worker, id)
+	if state == workdir.Succeed || state == workdir.Failed || from == to {
+		return nil
+	}
+	return workdir.Move(from, to)
+}
+
+// Apply records a worker's result of a task and files it under
+// succeed_tasks or failed_tasks. It is idempotent: a result for a task
+// that already succeeded is ignored, so a redelivered result changes
+// nothing.
+func Apply(dir workdir.Dir, res protocol.TaskResult) (record.Counters, error) {
+	from, state, err := Locate(dir, res.Job, res.TaskID)
+	if err != nil {
+		return record.Counters{}, err
+	}
+	if state == workdir.Succeed {
+		return record.Counters{}, nil
+	}
+	w, _, _, err := record.Resume(from)
+	if err != nil {
+		return record.Counters{}, err
+	}
+	for _, o := range res.Objects {
+		if err := w.Add(o.Result()); err != nil {
+			return record.Counters{}, err
+		}
+	}
+	c, err := w.Close()
+	if err != nil {
+		return c, err
+	}
+	final := workdir.Succeed
+	if c.Failed > 0 {
+		final = workdir.Failed
+	}
+	to := dir.Task(res.Job, final, "", res.TaskID)
+	if from == to {
+		return c, nil
+	}
+	return c, workdir.Move(from, to)
+}

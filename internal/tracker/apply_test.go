@@ -1,0 +1,66 @@
+package tracker
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/ossimport/ossimport/internal/plan"
+	"github.com/ossimport/ossimport/internal/protocol"
+	"github.com/ossimport/ossimport/internal/record"
+	"github.com/ossimport/ossimport/internal/transfer"
+	"github.com/ossimport/ossimport/internal/workdir"
+)
+
+func TestDispatchAndApply(t *testing.T) {
+	dir := workdir.Dir(t.TempDir())
+	task := plan.Task{ID: "T1", Job: "job", Objects: []transfer.Object{{Key: "a", Size: 1}, {Key: "b", Size: 2}}, Bytes: 3}
+	if err := record.WriteTask(dir.Task("job", workdir.Pending, "", "T1"), task); err != nil {
+		t.Fatal(err)
+	}
+	for _, worker := range []string{"10.0.0.2", "10.0.0.2", "10.0.0.3"} {
+		if err := Dispatch(dir, "job", "T1", worker); err != nil {
+			t.Fatal(err)
+		}
+		if _, state, _ := Locate(dir, "job", "T1"); state != workdir.Dispatched {
+			t.Fatalf("after dispatch to %s: state %s", worker, state)
+		}
+	}
+	if path, _, _ := Locate(dir, "job", "T1"); path != dir.Task("job", workdir.Dispatched, "10.0.0.3", "T1") {
+		t.Fatalf("redelivered task not under its new worker: %s", path)
+	}
+
+	now := time.Now()
+	first := protocol.TaskResult{Job: "job", TaskID: "T1", Worker: "10.0.0.3", Objects: []protocol.ObjectResult{
+		protocol.FromResult(transfer.Result{Object: task.Objects[0], Code: transfer.Succeed, Size: 1}, now),
+		protocol.FromResult(transfer.Result{Object: task.Objects[1], Code: transfer.UploadFailed, Detail: "503"}, now),
+	}}
+	c, err := Apply(dir, first)
+	if err != nil || c.Failed != 1 || c.Copied != 1 {
+		t.Fatalf("apply: %+v %v", c, err)
+	}
+	if _, state, _ := Locate(dir, "job", "T1"); state != workdir.Failed {
+		t.Fatalf("state %s, want failed", state)
+	}
+	// The retry carries only the failed object; the task succeeds with
+	// both objects counted.
+	retry := protocol.TaskResult{Job: "job", TaskID: "T1", Worker: "10.0.0.2", Objects: []protocol.ObjectResult{
+		protocol.FromResult(transfer.Result{Object: task.Objects[1], Code: transfer.Succeed, Size: 2}, now),
+	}}
+	if c, err = Apply(dir, retry); err != nil || c.Copied != 2 || c.Failed != 0 {
+		t.Fatalf("apply retry: %+v %v", c, err)
+	}
+	if _, state, _ := Locate(dir, "job", "T1"); state != workdir.Succeed {
+		t.Fatalf("state %s, want succeed", state)
+	}
+	// A duplicate delivery of the first result changes nothing.
+	if _, err := Apply(dir, first); err != nil {
+		t.Fatal(err)
+	}
+	if _, state, _ := Locate(dir, "job", "T1"); state != workdir.Succeed {
+		t.Fatalf("a duplicate result moved the task to %s", state)
+	}
+	if _, err := Apply(dir, protocol.TaskResult{Job: "job", TaskID: "nope"}); !errors.Is(err, ErrUnknownTask) {
+		t.Fatalf("unknown task: %v", err)
+	}
+}
