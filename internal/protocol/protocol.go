@@ -58,6 +58,9 @@ type TaskResult struct {
 	Counters record.Counters `json:"counters"`
 	Started  time.Time       `json:"started"`
 	Finished time.Time       `json:"finished"`
+	// Abort, when set, says the job cannot proceed at all (destination
+	// bucket gone, credentials refused) and why.
+	Abort string `json:"abort,omitempty"`
 }
 
 // TaskProgress is a running task's progress, sent now and then.

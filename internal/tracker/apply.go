@@ -11,6 +11,10 @@ import (
 	"github.com/ossimport/ossimport/internal/workdir"
 )
 
+// WorkerFile in a finished task's folder names the worker that ran it
+// last.
+const WorkerFile = "WORKER"
+
 // ErrUnknownTask means a result or progress report names a task the
 // working directory does not hold (its job was cleaned, say).
 var ErrUnknownTask = errors.New("unknown task")
@@ -71,6 +75,9 @@ func Apply(dir workdir.Dir, res protocol.TaskResult) (record.Counters, error) {
 	}
 	c, err := w.Close()
 	if err != nil {
+		return c, err
+	}
+	if err := workdir.WriteFile(filepath.Join(from, WorkerFile), []byte(res.Worker+"\n")); err != nil {
 		return c, err
 	}
 	final := workdir.Succeed

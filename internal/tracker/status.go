@@ -11,6 +11,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/ossimport/ossimport/internal/protocol"
 	"github.com/ossimport/ossimport/internal/record"
 	"github.com/ossimport/ossimport/internal/transfer"
 	"github.com/ossimport/ossimport/internal/workdir"
@@ -60,6 +61,10 @@ type TaskProgress struct {
 	Bytes  Progress `json:"bytes"`
 	Files  Progress `json:"files"`
 }
+
+// ProgressFile in a dispatched task's folder holds the last progress its
+// worker reported (protocol.TaskProgress as JSON).
+const ProgressFile = "PROGRESS"
 
 // StateFile holds a job's state when the service set it explicitly
 // (Abort with its reason); absent, the state follows from the tasks.
@@ -205,12 +210,17 @@ func (st *JobStatus) addRunning(tdir, worker, id string) error {
 	}
 	st.Dispatched++
 	tp := TaskProgress{ID: id, Worker: worker, Files: Progress{Total: int64(len(t.Objects))}, Bytes: Progress{Total: t.Bytes}}
-	p, _ := record.ReadProgress(tdir)
-	for _, o := range t.Objects {
-		if code, ok := p.Finished[o.Key]; ok {
-			tp.Files.Done++
-			if code.OK() {
-				tp.Bytes.Done += max(o.Size, 0)
+	var reported protocol.TaskProgress
+	if data, err := os.ReadFile(filepath.Join(tdir, ProgressFile)); err == nil && json.Unmarshal(data, &reported) == nil {
+		tp.Files.Done, tp.Bytes.Done = reported.FilesDone, reported.BytesDone
+	} else {
+		p, _ := record.ReadProgress(tdir)
+		for _, o := range t.Objects {
+			if code, ok := p.Finished[o.Key]; ok {
+				tp.Files.Done++
+				if code.OK() {
+					tp.Bytes.Done += max(o.Size, 0)
+				}
 			}
 		}
 	}

@@ -1,0 +1,92 @@
+package bus
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// testTimeout bounds every wait in the tests.
+const testTimeout = 10 * time.Second
+
+// serverOpts are options for a throwaway server on a random port.
+func serverOpts(t *testing.T) ServerOptions {
+	t.Helper()
+	dir := t.TempDir()
+	return ServerOptions{
+		Dir:       filepath.Join(dir, "nats"),
+		TokenFile: filepath.Join(dir, "nats.token"),
+		Port:      -1,
+	}
+}
+
+// startServer starts a server, shut down when the test ends.
+func startServer(t *testing.T, opts ServerOptions) *Server {
+	t.Helper()
+	srv, err := StartServer(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Shutdown)
+	return srv
+}
+
+// connect opens a TCP connection to srv, closed when the test ends, and
+// sets it up with so.
+func connect(t *testing.T, srv *Server, so SetupOptions) *Bus {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), testTimeout)
+	defer cancel()
+	b, err := Connect(ctx, ConnOptions{URLs: srv.ClientURL(), Token: srv.Token(), Name: t.Name()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(b.Close)
+	if err := b.Setup(ctx, so); err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// newBus starts a server and connects one bus to it.
+func newBus(t *testing.T, so SetupOptions) (*Server, *Bus) {
+	t.Helper()
+	srv := startServer(t, serverOpts(t))
+	return srv, connect(t, srv, so)
+}
+
+// tctx is a context bounded by testTimeout.
+func tctx(t *testing.T) context.Context {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), testTimeout)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// next fetches a task or fails the test.
+func next(t *testing.T, b *Bus, worker string) *TaskMsg {
+	t.Helper()
+	m, err := b.NextTask(tctx(t), worker)
+	if err != nil {
+		t.Fatalf("NextTask(%s): %v", worker, err)
+	}
+	return m
+}
+
+// mustData returns a task's payload or fails the test.
+func mustData(t *testing.T, m *TaskMsg) []byte {
+	t.Helper()
+	d, err := m.Data()
+	if err != nil {
+		t.Fatalf("task %s data: %v", m.TaskID, err)
+	}
+	return d
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}

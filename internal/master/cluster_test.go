@@ -1,0 +1,204 @@
+package master_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ossimport/ossimport/internal/bus"
+	"github.com/ossimport/ossimport/internal/config"
+	"github.com/ossimport/ossimport/internal/master"
+	"github.com/ossimport/ossimport/internal/protocol"
+	"github.com/ossimport/ossimport/internal/testenv"
+	"github.com/ossimport/ossimport/internal/tracker"
+	"github.com/ossimport/ossimport/internal/worker"
+	"github.com/ossimport/ossimport/internal/workdir"
+
+	_ "github.com/ossimport/ossimport/internal/job" // registers the stores
+)
+
+// cluster is a master and workers in one process on an embedded NATS.
+type cluster struct {
+	t         *testing.T
+	dir       workdir.Dir
+	srv       *bus.Server
+	sys       *config.Sys
+	ctx       context.Context
+	cancel    context.CancelFunc
+	wg        sync.WaitGroup
+	src, dest string
+}
+
+func newCluster(t *testing.T) *cluster {
+	t.Helper()
+	work := t.TempDir()
+	srv, err := bus.StartServer(bus.ServerOptions{Dir: filepath.Join(work, "nats"), TokenFile: filepath.Join(work, "nats.token"), Port: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Shutdown)
+	sys := config.DefaultSys()
+	sys.WorkingDir, sys.WorkerTaskThreadNum, sys.TaskAckWait, sys.TaskMaxDeliver = work, 4, 2*time.Second, 3
+	c := &cluster{t: t, dir: workdir.Dir(work), srv: srv, sys: sys, src: t.TempDir(), dest: t.TempDir()}
+	c.ctx, c.cancel = context.WithCancel(t.Context())
+	t.Cleanup(func() { c.cancel(); c.wg.Wait() })
+	return c
+}
+
+// connect opens a bus connection with the service's settings.
+func (c *cluster) connect(name string) *bus.Bus {
+	c.t.Helper()
+	b, err := bus.Connect(c.ctx, bus.ConnOptions{Server: c.srv, Name: name})
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	if err := b.Setup(c.ctx, bus.SetupOptions{AckWait: c.sys.TaskAckWait, MaxDeliver: c.sys.TaskMaxDeliver,
+		HeartbeatInterval: time.Second, RedeliveryPoll: 200 * time.Millisecond}); err != nil {
+		c.t.Fatal(err)
+	}
+	c.t.Cleanup(b.Close)
+	return b
+}
+
+func (c *cluster) startMaster() {
+	m, err := master.New(master.Options{Dir: c.dir, Bus: c.connect("master"), Sys: c.sys, Poll: 100 * time.Millisecond})
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	c.wg.Go(func() { _ = m.Run(c.ctx) })
+}
+
+// startWorker runs a worker until the returned function is called; edit,
+// when set, changes its own copy of the sys settings.
+func (c *cluster) startWorker(name string, edit ...func(*config.Sys)) (stop func()) {
+	ctx, cancel := context.WithCancel(c.ctx)
+	sys := *c.sys
+	for _, e := range edit {
+		e(&sys)
+	}
+	w, err := worker.New(worker.Options{Name: name, Bus: c.connect(name), Sys: &sys, KeepAlive: 300 * time.Millisecond})
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	done := make(chan struct{})
+	c.wg.Go(func() { defer close(done); _ = w.Run(ctx) })
+	return func() { cancel(); <-done }
+}
+
+func (c *cluster) submit(name string, extra string) {
+	c.t.Helper()
+	cfg := fmt.Sprintf("jobName=%s\nsrcType=local\nsrcPrefix=%s/\ndestType=local\ndestBucket=%s\ntaskObjectCountLimit=5\n%s",
+		name, c.src, c.dest, extra)
+	data, _ := json.Marshal(protocol.Job{Name: name, Config: []byte(cfg), File: "job.cfg", Submitted: time.Now()})
+	if err := c.connect("console").CreateJob(c.ctx, name, data); err != nil {
+		c.t.Fatal(err)
+	}
+}
+
+// waitState polls stat until the job reaches state.
+func (c *cluster) waitState(job, state string) tracker.JobStatus {
+	c.t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		st, err := tracker.ReadStatus(c.dir, job)
+		if err == nil && st.State == state {
+			return st
+		}
+		if time.Now().After(deadline) {
+			c.t.Fatalf("job %s did not reach %s: %+v (%v)", job, state, st, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func (c *cluster) writeFiles(n int) map[string][]byte {
+	files := map[string][]byte{}
+	for i := range n {
+		rel := fmt.Sprintf("d%d/f%03d.txt", i%3, i)
+		files[rel] = bytes.Repeat([]byte{byte('a' + i%26)}, 100+i)
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(c.src, rel)), 0o755); err != nil {
+			c.t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(c.src, rel), files[rel], 0o644); err != nil {
+			c.t.Fatal(err)
+		}
+	}
+	return files
+}
+
+func (c *cluster) checkCopied(files map[string][]byte) {
+	c.t.Helper()
+	for rel, want := range files {
+		got, err := os.ReadFile(filepath.Join(c.dest, rel))
+		if err != nil || !bytes.Equal(got, want) {
+			c.t.Fatalf("%s: copy differs or missing (%v)", rel, err)
+		}
+	}
+}
+
+func TestClusterCopiesAJob(t *testing.T) {
+	c := newCluster(t)
+	files := c.writeFiles(40)
+	c.startMaster()
+	c.startWorker("10.0.0.1")
+	c.startWorker("10.0.0.2")
+	c.submit("cluster_job", "")
+	st := c.waitState("cluster_job", tracker.Succeed)
+	if st.Succeed != 8 || st.Objects.Done != 40 || st.FailedObjs != 0 {
+		t.Fatalf("status %+v", st)
+	}
+	c.checkCopied(files)
+}
+
+func TestWorkerStoppedMidJobHandsTasksBack(t *testing.T) {
+	c := newCluster(t)
+	// A task held by a worker that vanished would only come back after a
+	// minute, beyond waitState's patience: the test passes only if the
+	// stopped worker hands its tasks back at once.
+	c.sys.TaskAckWait = time.Minute
+	files := c.writeFiles(60)
+	c.startMaster()
+	stop := c.startWorker("10.0.0.1", func(s *config.Sys) { s.WorkerMaxThroughputKB = 1 })
+	c.submit("handback_job", "")
+	for {
+		if st, _ := tracker.ReadStatus(c.dir, "handback_job"); st.Dispatched > 0 {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	stop()
+	c.startWorker("10.0.0.2")
+	c.waitState("handback_job", tracker.Succeed)
+	c.checkCopied(files)
+	byWorker := map[string]int{}
+	for _, id := range workdir.Subdirs(filepath.Join(c.dir.Job("handback_job"), workdir.Succeed)) {
+		data, _ := os.ReadFile(filepath.Join(c.dir.Task("handback_job", workdir.Succeed, "", id), tracker.WorkerFile))
+		byWorker[strings.TrimSpace(string(data))]++
+	}
+	if byWorker["10.0.0.2"] == 0 {
+		t.Fatalf("tasks finished by worker: %v; the second worker should have taken over", byWorker)
+	}
+}
+
+func TestAbortWhenDestinationBucketIsGone(t *testing.T) {
+	c := newCluster(t)
+	c.writeFiles(12)
+	s3 := testenv.VersityGW(t)
+	c.startMaster()
+	c.startWorker("10.0.0.1")
+	// The bucket was deleted (never created here): every object fails with
+	// "bucket does not exist", so the job cannot proceed and aborts.
+	c.submit("abort_job", fmt.Sprintf("destType=s3\ndestDomain=%s\ndestBucket=deleted-bucket\ndestAccessKey=%s\ndestSecretKey=%s\n",
+		s3.Endpoint, s3.AccessKey, s3.SecretKey))
+	st := c.waitState("abort_job", tracker.Abort)
+	if !strings.Contains(st.Reason, "bucket") {
+		t.Fatalf("abort reason %q does not name the bucket problem", st.Reason)
+	}
+}

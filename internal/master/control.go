@@ -1,0 +1,167 @@
+package master
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ossimport/ossimport/internal/bus"
+	"github.com/ossimport/ossimport/internal/record"
+	"github.com/ossimport/ossimport/internal/tracker"
+	"github.com/ossimport/ossimport/internal/transfer"
+	"github.com/ossimport/ossimport/internal/workdir"
+)
+
+// Control verbs the console sends to a running service.
+const (
+	VerbPing  = "ping"
+	VerbStop  = "stop"
+	VerbRetry = "retry" // data: a job name, or empty for every job
+	VerbClean = "clean" // data: a job name
+)
+
+// Reply is the answer to a control request.
+type Reply struct {
+	Message string `json:"message"`
+	// Count is what the verb acted on (tasks requeued, say).
+	Count int `json:"count"`
+}
+
+// control answers the console.
+func (m *Master) control(verb string, data []byte) ([]byte, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	var r Reply
+	var err error
+	switch verb {
+	case VerbPing:
+		r.Message = "running"
+	case VerbStop:
+		r.Message = "stopping"
+		go m.opts.Stop()
+	case VerbRetry:
+		r, err = m.retry(ctx, string(data))
+	case VerbClean:
+		r, err = m.clean(ctx, string(data))
+	default:
+		err = fmt.Errorf("unknown control verb %q", verb)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(r)
+}
+
+// retry requeues the failed tasks of one job, or of every job.
+func (m *Master) retry(ctx context.Context, job string) (Reply, error) {
+	jobs := tracker.Jobs(m.opts.Dir)
+	if job != "" {
+		jobs = []string{job}
+	}
+	n := 0
+	for _, j := range jobs {
+		for _, id := range workdir.Subdirs(filepath.Join(m.opts.Dir.Job(j), workdir.Failed)) {
+			if err := m.requeue(ctx, j, id); err != nil {
+				return Reply{}, err
+			}
+			n++
+		}
+		if n > 0 {
+			_ = os.Remove(filepath.Join(m.opts.Dir.Job(j), tracker.StateFile))
+		}
+	}
+	if n == 0 {
+		return Reply{Message: "None failed tasks for job:" + strings.Join(jobs, ",") + "."}, nil
+	}
+	return Reply{Message: "Retry has been submitted.", Count: n}, nil
+}
+
+// requeue queues a failed task again with only its failed objects;
+// objects that failed because the source changed are taken as they are
+// now. Its folder moves back to pending_tasks and keeps its progress, so
+// the final counters cover every object.
+func (m *Master) requeue(ctx context.Context, job, id string) error {
+	m.fileMu.Lock()
+	defer m.fileMu.Unlock()
+	from := m.opts.Dir.Task(job, workdir.Failed, "", id)
+	t, err := record.ReadTask(from)
+	if err != nil {
+		return err
+	}
+	p, err := record.ReadProgress(from)
+	if err != nil {
+		return err
+	}
+	retry := t
+	retry.Objects = nil
+	for _, o := range t.Objects {
+		code, done := p.Finished[o.Key]
+		if done && code.OK() {
+			continue
+		}
+		if code == transfer.SizeNotMatch {
+			o.Size, o.ModTime = -1, time.Time{}
+		}
+		retry.Objects = append(retry.Objects, o)
+	}
+	attempt := bumpRetries(from)
+	to := m.opts.Dir.Task(job, workdir.Pending, "", id)
+	if err := workdir.Move(from, to); err != nil {
+		return err
+	}
+	data, err := json.Marshal(retry)
+	if err != nil {
+		return err
+	}
+	return m.opts.Bus.RetryTask(ctx, job, id, attempt, data)
+}
+
+// bumpRetries counts the retries of a task in its folder.
+func bumpRetries(dir string) int {
+	path := filepath.Join(dir, "RETRIES")
+	data, _ := os.ReadFile(path)
+	n, _ := strconv.Atoi(strings.TrimSpace(string(data)))
+	n++
+	_ = workdir.WriteFile(path, []byte(strconv.Itoa(n)+"\n"))
+	return n
+}
+
+// clean removes a job: its planning stops, its queued tasks and state go,
+// and its workdir folder is deleted, so the name can be submitted again.
+func (m *Master) clean(ctx context.Context, job string) (Reply, error) {
+	if job == "" {
+		return Reply{}, fmt.Errorf("clean needs a job name")
+	}
+	m.mu.Lock()
+	if cancel, ok := m.planning[job]; ok {
+		cancel()
+	}
+	delete(m.done, job)
+	m.mu.Unlock()
+	if err := Clean(ctx, m.opts.Bus, m.opts.Dir, job); err != nil {
+		return Reply{}, err
+	}
+	return Reply{Message: "Clean job:" + job + " completed."}, nil
+}
+
+// Clean removes a job's queue, state and workdir folder. The console
+// calls it directly when the service is not running.
+func Clean(ctx context.Context, b *bus.Bus, dir workdir.Dir, job string) error {
+	if err := b.PurgeJob(ctx, job); err != nil {
+		return fmt.Errorf("clean job %s: %w", job, err)
+	}
+	for _, kv := range []*bus.KV{b.Jobs(), b.Checkpoints()} {
+		if err := kv.Delete(ctx, job); err != nil {
+			return fmt.Errorf("clean job %s: %w", job, err)
+		}
+	}
+	if err := os.RemoveAll(dir.Job(job)); err != nil {
+		return fmt.Errorf("clean job %s: %w", job, err)
+	}
+	return nil
+}

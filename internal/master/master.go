@@ -1,0 +1,339 @@
+// Package master is the master and tracker roles of the service: it plans
+// submitted jobs into the bus's task queue, files the workers' results in
+// the working-directory view, fails tasks that exhausted their
+// deliveries, aborts jobs that cannot proceed, and answers the console's
+// control requests (stop, retry, clean).
+package master
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/ossimport/ossimport/internal/bus"
+	"github.com/ossimport/ossimport/internal/config"
+	"github.com/ossimport/ossimport/internal/job"
+	"github.com/ossimport/ossimport/internal/plan"
+	"github.com/ossimport/ossimport/internal/protocol"
+	"github.com/ossimport/ossimport/internal/record"
+	"github.com/ossimport/ossimport/internal/storage"
+	"github.com/ossimport/ossimport/internal/tracker"
+	"github.com/ossimport/ossimport/internal/transfer"
+	"github.com/ossimport/ossimport/internal/workdir"
+)
+
+// Options configure the master.
+type Options struct {
+	Dir    workdir.Dir
+	Bus    *bus.Bus
+	Sys    *config.Sys
+	Logger *slog.Logger
+	// Poll is how often submitted jobs are looked for (default 1s).
+	Poll time.Duration
+	// Stop is called when the console asks the service to stop.
+	Stop func()
+}
+
+// Validate checks the options and fills in defaults.
+func (o *Options) Validate() error {
+	if o.Dir == "" || o.Bus == nil || o.Sys == nil {
+		return errors.New("master: working directory, bus and sys settings are required")
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Poll <= 0 {
+		o.Poll = time.Second
+	}
+	if o.Stop == nil {
+		o.Stop = func() {}
+	}
+	return nil
+}
+
+// Master runs the master and tracker roles.
+type Master struct {
+	opts Options
+	log  *slog.Logger
+
+	mu       sync.Mutex
+	planning map[string]context.CancelFunc // jobs being planned
+	done     map[string]bool               // jobs whose scan finished in this process
+	fileMu   sync.Mutex                    // serialises moves in the workdir view
+}
+
+// New returns a master.
+func New(opts Options) (*Master, error) {
+	if err := opts.Validate(); err != nil {
+		return nil, err
+	}
+	return &Master{opts: opts, log: opts.Logger, planning: map[string]context.CancelFunc{}, done: map[string]bool{}}, nil
+}
+
+// Run runs until ctx ends.
+func (m *Master) Run(ctx context.Context) error {
+	dead, err := m.opts.Bus.DeadTasks(ctx)
+	if err != nil {
+		return err
+	}
+	var wg sync.WaitGroup
+	errc := make(chan error, 4)
+	run := func(f func(context.Context) error) {
+		wg.Go(func() {
+			if err := f(ctx); err != nil && ctx.Err() == nil {
+				errc <- err
+			}
+		})
+	}
+	run(m.watchJobs)
+	run(func(ctx context.Context) error { return m.opts.Bus.Results(ctx, m.onResult) })
+	run(func(ctx context.Context) error { return m.opts.Bus.SubscribeProgress(ctx, m.onProgress) })
+	run(func(ctx context.Context) error { return m.opts.Bus.HandleControl(ctx, m.control) })
+	wg.Go(func() { m.onDead(ctx, dead) })
+	var first error
+	select {
+	case <-ctx.Done():
+	case first = <-errc:
+	}
+	m.stopPlanning()
+	wg.Wait()
+	return first
+}
+
+// watchJobs starts planning submitted jobs whose scan is not finished.
+func (m *Master) watchJobs(ctx context.Context) error {
+	t := time.NewTicker(m.opts.Poll)
+	defer t.Stop()
+	for {
+		names, err := m.opts.Bus.Jobs().Keys(ctx)
+		if err != nil && ctx.Err() == nil {
+			m.log.Warn("cannot list jobs", "err", err)
+		}
+		for _, name := range names {
+			m.maybePlan(ctx, name)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+	}
+}
+
+// maybePlan starts the planner of a job unless it runs or finished.
+func (m *Master) maybePlan(ctx context.Context, name string) {
+	m.mu.Lock()
+	_, busy := m.planning[name]
+	finished := m.done[name]
+	m.mu.Unlock()
+	if busy || finished {
+		return
+	}
+	pj, err := m.job(ctx, name)
+	if err != nil {
+		m.log.Warn("cannot read job", "job", name, "err", err)
+		return
+	}
+	if pj.State == tracker.Abort {
+		return
+	}
+	spec, err := m.spec(pj)
+	if err != nil {
+		m.abort(ctx, name, err.Error())
+		return
+	}
+	pctx, cancel := context.WithCancel(ctx)
+	m.mu.Lock()
+	m.planning[name] = cancel
+	m.mu.Unlock()
+	go func() {
+		defer cancel()
+		err := m.plan(pctx, spec)
+		m.mu.Lock()
+		delete(m.planning, name)
+		m.done[name] = err == nil && pctx.Err() == nil
+		m.mu.Unlock()
+		if err != nil && pctx.Err() == nil {
+			m.log.Error("planning failed", "job", name, "err", err)
+			m.abort(ctx, name, err.Error())
+		}
+	}()
+}
+
+func (m *Master) job(ctx context.Context, name string) (protocol.Job, error) {
+	var pj protocol.Job
+	data, err := m.opts.Bus.Jobs().Get(ctx, name)
+	if err != nil {
+		return pj, err
+	}
+	return pj, json.Unmarshal(data, &pj)
+}
+
+// spec rebuilds a job's engine spec from its submitted config.
+func (m *Master) spec(pj protocol.Job) (*job.Spec, error) {
+	cfg, diags := config.ParseJob(pj.File, pj.Config)
+	if err := diags.Err(); err != nil {
+		return nil, err
+	}
+	return job.New(cfg, m.opts.Sys)
+}
+
+// plan scans a job's source into the task queue, resuming its checkpoint.
+func (m *Master) plan(ctx context.Context, spec *job.Spec) error {
+	src, err := storage.OpenSource(ctx, spec.Source)
+	if err != nil {
+		return fmt.Errorf("open source: %w", err)
+	}
+	dir := m.opts.Dir
+	path := dir.Checkpoint(spec.Name)
+	cp, err := workdir.LoadCheckpoint(path)
+	if err != nil {
+		return err
+	}
+	if cp != nil && cp.Done {
+		return nil
+	}
+	emit := func(ctx context.Context, t plan.Task) error { return m.publish(ctx, t) }
+	save := func(_ context.Context, cp *plan.Checkpoint) error { return workdir.SaveCheckpoint(path, cp) }
+	p, err := plan.New(src, spec.Plan, emit, save)
+	if err != nil {
+		return err
+	}
+	m.log.Info("planning", "job", spec.Name, "source", src.String())
+	final, err := p.Run(ctx, cp)
+	if err != nil {
+		return err
+	}
+	m.log.Info("scan finished", "job", spec.Name, "tasks", final.Stats.Tasks, "objects", final.Stats.Planned)
+	return nil
+}
+
+// publish files a planned task as pending and queues it. A task known in
+// any state (planned again after a crash) is queued again only if still
+// pending: the queue drops the duplicate by task id.
+func (m *Master) publish(ctx context.Context, t plan.Task) error {
+	m.fileMu.Lock()
+	_, state, err := tracker.Locate(m.opts.Dir, t.Job, t.ID)
+	if errors.Is(err, tracker.ErrUnknownTask) {
+		state, err = workdir.Pending, record.WriteTask(m.opts.Dir.Task(t.Job, workdir.Pending, "", t.ID), t)
+	}
+	m.fileMu.Unlock()
+	if err != nil || state != workdir.Pending {
+		return err
+	}
+	data, err := json.Marshal(t)
+	if err != nil {
+		return err
+	}
+	return m.opts.Bus.PublishTask(ctx, t.Job, t.ID, data)
+}
+
+// onResult files a worker's result. Results of unknown tasks (cleaned
+// jobs) are dropped.
+func (m *Master) onResult(msg bus.ResultMsg) error {
+	var res protocol.TaskResult
+	if err := json.Unmarshal(msg.Data, &res); err != nil {
+		m.log.Error("dropping an undecodable result", "job", msg.Job, "task", msg.TaskID, "err", err)
+		return nil
+	}
+	m.fileMu.Lock()
+	c, err := tracker.Apply(m.opts.Dir, res)
+	m.fileMu.Unlock()
+	if errors.Is(err, tracker.ErrUnknownTask) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	m.log.Info("task done", "job", res.Job, "task", res.TaskID, "worker", res.Worker, "copied", c.Copied, "failed", c.Failed)
+	if res.Abort != "" {
+		m.abort(context.Background(), res.Job, res.Abort)
+	}
+	return nil
+}
+
+// onProgress moves a task under the worker that reports running it.
+func (m *Master) onProgress(p bus.Progress) {
+	m.fileMu.Lock()
+	defer m.fileMu.Unlock()
+	if err := tracker.Dispatch(m.opts.Dir, p.Job, p.TaskID, p.Worker); err != nil && !errors.Is(err, tracker.ErrUnknownTask) {
+		m.log.Warn("cannot file a running task", "job", p.Job, "task", p.TaskID, "err", err)
+		return
+	}
+	if path, state, err := tracker.Locate(m.opts.Dir, p.Job, p.TaskID); err == nil && state == workdir.Dispatched {
+		_ = workdir.WriteFile(path+"/"+tracker.ProgressFile, p.Data)
+	}
+}
+
+// onDead fails the tasks no worker could finish within taskMaxDeliver
+// deliveries.
+func (m *Master) onDead(ctx context.Context, dead <-chan bus.DeadTask) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case d, ok := <-dead:
+			if !ok {
+				return
+			}
+			m.failTask(d)
+		}
+	}
+}
+
+func (m *Master) failTask(d bus.DeadTask) {
+	m.fileMu.Lock()
+	defer m.fileMu.Unlock()
+	path, _, err := tracker.Locate(m.opts.Dir, d.Job, d.TaskID)
+	if err != nil {
+		return
+	}
+	t, err := record.ReadTask(path)
+	if err != nil {
+		return
+	}
+	reason := fmt.Sprintf("task failed on %d deliveries: its workers died or kept failing (taskMaxDeliver=%d); see logs/worker.log on the workers, then retry", d.Deliveries, m.opts.Sys.TaskMaxDeliver)
+	res := protocol.TaskResult{Job: d.Job, TaskID: d.TaskID, Worker: "tracker", Finished: time.Now()}
+	for _, o := range t.Objects {
+		res.Objects = append(res.Objects, protocol.ObjectResult{Object: o, Code: transfer.UploadFailed, Detail: reason, At: res.Finished})
+	}
+	if _, err := tracker.Apply(m.opts.Dir, res); err != nil {
+		m.log.Error("cannot fail a dead task", "job", d.Job, "task", d.TaskID, "err", err)
+	}
+	m.log.Warn("task failed after its last delivery", "job", d.Job, "task", d.TaskID, "deliveries", d.Deliveries)
+}
+
+// abort stops a job that cannot proceed and records why, for stat.
+func (m *Master) abort(ctx context.Context, name, reason string) {
+	m.log.Error("job aborted", "job", name, "reason", reason)
+	m.mu.Lock()
+	if cancel, ok := m.planning[name]; ok {
+		cancel()
+	}
+	m.done[name] = true
+	m.mu.Unlock()
+	if err := tracker.SetState(m.opts.Dir, name, tracker.Abort, reason); err != nil {
+		m.log.Error("cannot record the abort", "job", name, "err", err)
+	}
+	if err := m.opts.Bus.PurgeJob(ctx, name); err != nil {
+		m.log.Warn("cannot drop the aborted job's queued tasks", "job", name, "err", err)
+	}
+	if pj, err := m.job(ctx, name); err == nil {
+		pj.State, pj.Reason = tracker.Abort, reason
+		if data, err := json.Marshal(pj); err == nil {
+			_ = m.opts.Bus.Jobs().Put(ctx, name, data)
+		}
+	}
+}
+
+func (m *Master) stopPlanning() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, cancel := range m.planning {
+		cancel()
+	}
+}

@@ -1,0 +1,337 @@
+// Package worker is the worker role: it pulls tasks from the bus, copies
+// their objects with the engine's transfer (workerTaskThreadNum objects at
+// once across all its tasks), keeps each task alive while it runs, and
+// reports results. A worker stopped gracefully hands its running tasks
+// back at once; a worker that dies has them redelivered after the ack
+// deadline.
+package worker
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/ossimport/ossimport/internal/bus"
+	"github.com/ossimport/ossimport/internal/config"
+	"github.com/ossimport/ossimport/internal/job"
+	"github.com/ossimport/ossimport/internal/protocol"
+	"github.com/ossimport/ossimport/internal/storage"
+	"github.com/ossimport/ossimport/internal/transfer"
+	"github.com/ossimport/ossimport/internal/version"
+)
+
+// Options configure a worker.
+type Options struct {
+	// Name identifies the worker in the workdir view (its host address,
+	// or "localhost" in standalone mode).
+	Name string
+	Bus  *bus.Bus
+	// Sys holds the worker's own settings (threads, throughput).
+	Sys    *config.Sys
+	Logger *slog.Logger
+	// KeepAlive is how often a running task is reported in progress; it
+	// must be well below the queue's ack wait (taskAckWait/3 is used when
+	// zero).
+	KeepAlive time.Duration
+}
+
+// Validate checks the options and fills in defaults.
+func (o *Options) Validate() error {
+	switch {
+	case o.Name == "":
+		return errors.New("worker: no name")
+	case o.Bus == nil || o.Sys == nil:
+		return errors.New("worker: bus and sys settings are required")
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.KeepAlive <= 0 {
+		o.KeepAlive = max(o.Sys.TaskAckWait/3, time.Second)
+	}
+	return nil
+}
+
+// Worker runs tasks.
+type Worker struct {
+	opts  Options
+	log   *slog.Logger
+	slots transfer.Slots
+
+	mu      sync.Mutex
+	engines map[string]*engine // by job name
+
+	running atomic.Int32
+	read    atomic.Int64 // bytes read from sources
+}
+
+// engine is one job's stores and copier on this worker.
+type engine struct {
+	spec   *job.Spec
+	copier *transfer.Copier
+}
+
+// New returns a worker.
+func New(opts Options) (*Worker, error) {
+	if err := opts.Validate(); err != nil {
+		return nil, err
+	}
+	return &Worker{opts: opts, log: opts.Logger, slots: transfer.NewSlots(opts.Sys.WorkerTaskThreadNum), engines: map[string]*engine{}}, nil
+}
+
+// Run pulls and runs tasks until ctx ends, then hands running tasks back
+// and returns.
+func (w *Worker) Run(ctx context.Context) error {
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	wg.Go(func() { w.heartbeats(ctx) })
+	tasks := make(chan struct{}, max(w.opts.Sys.WorkerTaskThreadNum, 1))
+	for {
+		select {
+		case tasks <- struct{}{}:
+		case <-ctx.Done():
+			return nil
+		}
+		msg, err := w.opts.Bus.NextTask(ctx, w.opts.Name)
+		if err != nil {
+			<-tasks
+			if ctx.Err() != nil {
+				return nil
+			}
+			w.log.Warn("cannot fetch a task", "err", err)
+			sleep(ctx, time.Second)
+			continue
+		}
+		wg.Go(func() {
+			defer func() { <-tasks }()
+			w.run(ctx, msg)
+		})
+	}
+}
+
+// run runs one task to its end and reports it, or hands it back.
+func (w *Worker) run(ctx context.Context, msg *bus.TaskMsg) {
+	w.running.Add(1)
+	defer w.running.Add(-1)
+	log := w.log.With("job", msg.Job, "task", msg.TaskID, "delivery", msg.Delivered)
+	task, eng, err := w.prepare(ctx, msg)
+	if err != nil {
+		log.Error("cannot run task", "err", err)
+		w.fail(ctx, msg, task, err)
+		return
+	}
+	log.Info("task started", "objects", len(task.Objects))
+	res := protocol.TaskResult{Job: msg.Job, TaskID: msg.TaskID, Worker: w.opts.Name, Attempt: int(msg.Delivered), Started: time.Now()}
+	var mu sync.Mutex
+	var resultsErr []error
+	done := func() (files, bytes int64) {
+		mu.Lock()
+		defer mu.Unlock()
+		c := res.Counters
+		return c.Copied + c.Skipped + c.Failed, c.CopiedBytes + c.SkippedBytes
+	}
+	keepAlive, stop := context.WithCancel(ctx)
+	defer stop()
+	go w.keepAlive(keepAlive, msg, task, done)
+	eng.copier.RunAll(ctx, w.slots, task.Objects, func(r transfer.Result) {
+		mu.Lock()
+		res.Objects = append(res.Objects, protocol.FromResult(r, time.Now()))
+		res.Counters.Add(r)
+		resultsErr = append(resultsErr, r.Err)
+		mu.Unlock()
+	})
+	stop()
+	if ctx.Err() != nil {
+		// Stopping: hand the task back so another worker takes it now.
+		if err := msg.Nak(0); err != nil {
+			log.Warn("cannot hand the task back; it is redelivered after the ack deadline", "err", err)
+		}
+		return
+	}
+	res.Finished = time.Now()
+	res.Abort = abortReason(res.Objects, resultsErr)
+	w.report(ctx, msg, res)
+	log.Info("task finished", "copied", res.Counters.Copied, "skipped", res.Counters.Skipped, "failed", res.Counters.Failed)
+}
+
+// prepare decodes the task and finds its job's engine. A task delivered
+// again (its worker died) skips objects already at the destination.
+func (w *Worker) prepare(ctx context.Context, msg *bus.TaskMsg) (protocol.Task, *engine, error) {
+	var task protocol.Task
+	data, err := msg.Data()
+	if err != nil {
+		return task, nil, err
+	}
+	if err := json.Unmarshal(data, &task); err != nil {
+		return task, nil, fmt.Errorf("decode task %s: %w", msg.TaskID, err)
+	}
+	eng, err := w.engine(ctx, msg.Job)
+	if err != nil {
+		return task, nil, err
+	}
+	if msg.Delivered > 1 {
+		redo := *eng
+		redo.copier = eng.copier.With(func(o *transfer.Options) { o.SkipExisting = true })
+		eng = &redo
+	}
+	return task, eng, nil
+}
+
+// engine opens (once) the stores of a job from its submitted config.
+func (w *Worker) engine(ctx context.Context, name string) (*engine, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if eng, ok := w.engines[name]; ok {
+		return eng, nil
+	}
+	data, err := w.opts.Bus.Jobs().Get(ctx, name)
+	if err != nil {
+		return nil, fmt.Errorf("job %s: %w", name, err)
+	}
+	var pj protocol.Job
+	if err := json.Unmarshal(data, &pj); err != nil {
+		return nil, fmt.Errorf("job %s: %w", name, err)
+	}
+	cfg, diags := config.ParseJob(pj.File, pj.Config)
+	if err := diags.Err(); err != nil {
+		return nil, err
+	}
+	spec, err := job.New(cfg, w.opts.Sys)
+	if err != nil {
+		return nil, err
+	}
+	src, dst, err := job.Open(ctx, spec)
+	if err != nil {
+		return nil, err
+	}
+	topts := spec.Transfer
+	topts.OnBytes = func(n int64) { w.read.Add(n) }
+	bytes, requests := spec.Limiters()
+	if bytes != nil {
+		topts.Bandwidth = bytes
+		go spec.Throttle(context.WithoutCancel(ctx), bytes)
+	}
+	if requests != nil {
+		topts.Requests = requests
+	}
+	copier, err := transfer.New(dst, src, topts)
+	if err != nil {
+		return nil, err
+	}
+	eng := &engine{spec: spec, copier: copier}
+	w.engines[name] = eng
+	return eng, nil
+}
+
+// fail reports a task that could not run at all: every object failed
+// with the reason, so the tracker files the task and the job can abort.
+func (w *Worker) fail(ctx context.Context, msg *bus.TaskMsg, task protocol.Task, cause error) {
+	res := protocol.TaskResult{Job: msg.Job, TaskID: msg.TaskID, Worker: w.opts.Name, Attempt: int(msg.Delivered), Started: time.Now(), Finished: time.Now()}
+	var errs []error
+	for _, o := range task.Objects {
+		r := transfer.Result{Object: o, Code: transfer.UploadFailed, Detail: cause.Error(), Err: cause}
+		res.Objects = append(res.Objects, protocol.FromResult(r, res.Finished))
+		res.Counters.Add(r)
+		errs = append(errs, cause)
+	}
+	res.Abort = abortReason(res.Objects, errs)
+	w.report(ctx, msg, res)
+}
+
+// report publishes the result, then acks the task: a crash in between
+// redelivers the task, and the tracker ignores the second result of a
+// task that succeeded.
+func (w *Worker) report(ctx context.Context, msg *bus.TaskMsg, res protocol.TaskResult) {
+	data, err := json.Marshal(res)
+	if err == nil {
+		err = w.opts.Bus.PublishResult(ctx, msg.Job, msg.TaskID, data)
+	}
+	if err != nil {
+		w.log.Error("cannot report the task; it will run again", "job", msg.Job, "task", msg.TaskID, "err", err)
+		_ = msg.Nak(time.Second)
+		return
+	}
+	if err := msg.Ack(); err != nil {
+		w.log.Warn("cannot ack the task", "job", msg.Job, "task", msg.TaskID, "err", err)
+	}
+}
+
+// keepAlive tells the queue the task is alive and publishes its progress
+// until ctx ends.
+func (w *Worker) keepAlive(ctx context.Context, msg *bus.TaskMsg, task protocol.Task, done func() (files, bytes int64)) {
+	t := time.NewTicker(w.opts.KeepAlive)
+	defer t.Stop()
+	w.progress(msg, task, 0, 0)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := msg.InProgress(); err != nil {
+				w.log.Warn("cannot extend the task's deadline", "task", msg.TaskID, "err", err)
+			}
+			files, bytes := done()
+			w.progress(msg, task, files, bytes)
+		}
+	}
+}
+
+func (w *Worker) progress(msg *bus.TaskMsg, task protocol.Task, files, bytes int64) {
+	p := protocol.TaskProgress{Job: msg.Job, TaskID: msg.TaskID, Worker: w.opts.Name,
+		FilesDone: files, FilesTotal: int64(len(task.Objects)), BytesDone: bytes, BytesTotal: task.Bytes}
+	if data, err := json.Marshal(p); err == nil {
+		_ = w.opts.Bus.PublishProgress(msg.Job, msg.TaskID, w.opts.Name, data)
+	}
+}
+
+// heartbeats keeps the worker's liveness record fresh.
+func (w *Worker) heartbeats(ctx context.Context) {
+	last, at := w.read.Load(), time.Now()
+	t := time.NewTicker(w.opts.KeepAlive)
+	defer t.Stop()
+	for {
+		now, read := time.Now(), w.read.Load()
+		hb := protocol.Heartbeat{Worker: w.opts.Name, At: now, Running: int(w.running.Load()), Version: version.Get().Version}
+		if secs := now.Sub(at).Seconds(); secs > 0 {
+			hb.BytesPerSecond = float64(read-last) / secs
+		}
+		last, at = read, now
+		if data, err := json.Marshal(hb); err == nil {
+			if err := w.opts.Bus.Heartbeat(ctx, w.opts.Name, data); err != nil && ctx.Err() == nil {
+				w.log.Warn("cannot send heartbeat", "err", err)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// abortReason says why the job cannot proceed when every object failed
+// because the destination or source refuses us (bucket gone, credentials
+// revoked), or "".
+func abortReason(objs []protocol.ObjectResult, errs []error) string {
+	if len(objs) == 0 || len(errs) != len(objs) {
+		return ""
+	}
+	for _, err := range errs {
+		if !errors.Is(err, storage.ErrAccessDenied) && !errors.Is(err, storage.ErrBucketNotExist) {
+			return ""
+		}
+	}
+	return objs[0].Detail
+}
+
+func sleep(ctx context.Context, d time.Duration) {
+	select {
+	case <-ctx.Done():
+	case <-time.After(d):
+	}
+}
