@@ -18,8 +18,8 @@ import (
 	"github.com/ossimport/ossimport/internal/protocol"
 	"github.com/ossimport/ossimport/internal/testenv"
 	"github.com/ossimport/ossimport/internal/tracker"
-	"github.com/ossimport/ossimport/internal/worker"
 	"github.com/ossimport/ossimport/internal/workdir"
+	"github.com/ossimport/ossimport/internal/worker"
 
 	_ "github.com/ossimport/ossimport/internal/job" // registers the stores
 )
