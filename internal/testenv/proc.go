@@ -232,16 +232,6 @@ func startWithPortRetry(ctx context.Context, attempts int, start func(port int) 
 	return nil, 0, lastErr
 }
 
-// tcpCheck reports success once anything accepts TCP connections on addr.
-func tcpCheck(ctx context.Context, addr string) error {
-	var d net.Dialer
-	c, err := d.DialContext(ctx, "tcp", addr)
-	if err != nil {
-		return err
-	}
-	return c.Close()
-}
-
 func itoa(i int) string { return strconv.Itoa(i) }
 
 // stopFunc returns a function that stops p and removes its work folder,

@@ -2,7 +2,6 @@ package transfer
 
 import (
 	"context"
-	"crypto/md5"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -87,10 +86,4 @@ func (c *Copier) sourceMD5(ctx context.Context, obj Object, size int64) ([]byte,
 		return nil, fmt.Errorf("read source %q: %w", obj.Key, err)
 	}
 	return sr.md5Sum(), nil
-}
-
-// md5Hex is the hex MD5 of data.
-func md5Hex(data []byte) string {
-	sum := md5.Sum(data)
-	return hex.EncodeToString(sum[:])
 }
