@@ -51,12 +51,12 @@ func (b *Bus) HandleControl(ctx context.Context, handle func(verb string, data [
 		if err != nil {
 			reply.Header.Set(hdrError, strings.NewReplacer("\r", " ", "\n", " ").Replace(err.Error()))
 		}
-		m.RespondMsg(reply)
+		_ = m.RespondMsg(reply) // the requester times out if the reply is lost
 	})
 	if err != nil {
 		return fmt.Errorf("bus: subscribe to control requests: %w", err)
 	}
-	context.AfterFunc(ctx, func() { sub.Drain() }) // requests in flight are still answered
+	context.AfterFunc(ctx, func() { _ = sub.Drain() }) // requests in flight are still answered
 	if err := b.nc.FlushTimeout(b.timeout); err != nil {
 		return fmt.Errorf("bus: subscribe to control requests: %w", err)
 	}

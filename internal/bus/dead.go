@@ -94,16 +94,16 @@ func (b *Bus) DeadTasks(ctx context.Context) (<-chan DeadTask, error) {
 func (b *Bus) deadTask(ctx context.Context, st *state, m jetstream.Msg, out chan<- DeadTask) {
 	var adv maxDeliverAdvisory
 	if err := json.Unmarshal(m.Data(), &adv); err != nil || adv.StreamSeq == 0 {
-		m.TermWithReason("not a max_deliver advisory")
+		_ = m.TermWithReason("not a max_deliver advisory")
 		return
 	}
 	raw, err := st.tasks.GetMsg(ctx, adv.StreamSeq)
 	if errors.Is(err, jetstream.ErrMsgNotFound) {
-		m.Ack() // acknowledged late, purged, or reported before
+		_ = m.Ack() // acknowledged late, purged, or reported before
 		return
 	}
 	if err != nil {
-		m.NakWithDelay(time.Second)
+		_ = m.NakWithDelay(time.Second)
 		return
 	}
 	d := DeadTask{
@@ -114,6 +114,6 @@ func (b *Bus) deadTask(ctx context.Context, st *state, m jetstream.Msg, out chan
 	select {
 	case out <- d:
 	case <-ctx.Done():
-		m.Nak()
+		_ = m.Nak()
 	}
 }

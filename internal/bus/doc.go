@@ -9,27 +9,29 @@
 //
 // [Bus.Setup] creates or updates everything below (idempotently):
 //
-//	what           kind / name                      subjects / keys               retention and limits                    written by          read by
-//	-------------  -------------------------------  ----------------------------  --------------------------------------  ------------------  ---------------------------------
-//	task queue     stream OSSIMPORT_TASKS           ossimport.task.<job>          work queue, file, dedup window 24h      master PublishTask  workers NextTask: durable pull
-//	                                                                              (Nats-Msg-Id = task ID), republishes                        consumer task_<job> per job,
-//	                                                                              headers only to ossimport.ready.<job>                      AckExplicit, AckWait, MaxDeliver,
-//	                                                                                                                                          MaxAckPending
-//	task wake-up   core subject                     ossimport.ready.<job>         not stored                              the server          idle NextTask
-//	dead tasks     stream OSSIMPORT_DEAD            $JS.EVENT.ADVISORY.CONSUMER.  work queue, 7 days                      the server          tracker DeadTasks (durable
-//	                                                MAX_DELIVERIES.                                                                           consumer "tracker")
-//	                                                OSSIMPORT_TASKS.*
-//	results        stream OSSIMPORT_RESULTS         ossimport.result.<job>        limits, 7 days                          workers             tracker Results (durable
-//	                                                                                                                      PublishResult       consumer "tracker")
-//	big payloads   object store OSSIMPORT_TASKDATA  task/<job>/<task>/<nuid>,     deleted on ack, term, dead-task ack     PublishTask,        TaskMsg.Data, Results,
-//	                                                result/<job>/<task>/<nuid>    and PurgeJob                            PublishResult       DeadTask.Data
-//	jobs           KV OSSIMPORT_JOBS                <job>                         history 1                               console CreateJob   master, console
-//	checkpoints    KV OSSIMPORT_CHECKPOINTS         <job>                         history 1                               master (planner)    master
-//	workers        KV OSSIMPORT_WORKERS             <worker>                      history 1, TTL 3 × heartbeat interval,  workers Heartbeat   master, console (Watch)
-//	                                                                              expiry markers (Watch sees Deleted)
-//	progress       core subject                     ossimport.progress.<job>      not stored                              workers             tracker, console
-//	control        core request/reply, queue        ossimport.control.<verb>      not stored                              console Request     master HandleControl
-//	               group "master"
+//	asset                       subjects / keys                 retention, limits               producer → consumer
+//	--------------------------  ------------------------------  ------------------------------  -------------------------------------
+//	stream OSSIMPORT_TASKS      ossimport.task.<job>            work queue; dedup 24h by        master PublishTask, RetryTask →
+//	  (task queue)                                              Nats-Msg-Id = task ID;          workers NextTask via one durable pull
+//	                                                            republishes headers only to     consumer task_<job> per job
+//	                                                            ossimport.ready.<job>           (AckExplicit, AckWait, MaxDeliver,
+//	                                                                                            MaxAckPending)
+//	core subject (wake-up)      ossimport.ready.<job>           not stored                      server → idle NextTask
+//	stream OSSIMPORT_DEAD       $JS.EVENT.ADVISORY.CONSUMER.    work queue; 7 days              server advisories → tracker
+//	  (dead tasks)              MAX_DELIVERIES.OSSIMPORT_TASKS.*                                DeadTasks (durable "tracker")
+//	stream OSSIMPORT_RESULTS    ossimport.result.<job>          limits; 7 days                  workers PublishResult → tracker
+//	                                                                                            Results (durable "tracker")
+//	object store                task/<job>/<task>/<nuid>,       deleted on ack, term,           PublishTask, PublishResult →
+//	  OSSIMPORT_TASKDATA        result/<job>/<task>/<nuid>      dead-task ack, PurgeJob         TaskMsg.Data, Results, DeadTask.Data
+//	KV OSSIMPORT_JOBS           <job>                           history 1                       console CreateJob → master, console
+//	KV OSSIMPORT_CHECKPOINTS    <job>                           history 1                       master planner → master
+//	KV OSSIMPORT_WORKERS        <worker>                        history 1; TTL 3 × heartbeat    workers Heartbeat → master, console
+//	                                                            interval; expiry markers        (Watch reports expiry as Deleted)
+//	core subject (progress)     ossimport.progress.<job>        not stored                      workers → tracker, console
+//	core request/reply          ossimport.control.<verb>,       not stored                      console Request → master
+//	  (control)                 queue group "master"                                            HandleControl
+//
+//	All streams and buckets use file storage and SetupOptions.Replicas.
 //
 // Message headers: Ossimport-Job, Ossimport-Task, Ossimport-Worker
 // (progress), Ossimport-Size (original payload length), Ossimport-Encoding

@@ -41,6 +41,7 @@ type ControlError struct {
 	Message string
 }
 
+// Error reports the verb and the master's message.
 func (e *ControlError) Error() string {
 	return fmt.Sprintf("master: %s: %s", e.Verb, e.Message)
 }

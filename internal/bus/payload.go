@@ -95,7 +95,7 @@ func (b *Bus) unpack(ctx context.Context, st *state, h nats.Header, body []byte)
 		var err error
 		data, err = st.data.GetBytes(ctx, name)
 		if errors.Is(err, jetstream.ErrObjectNotFound) {
-			return nil, fmt.Errorf("bus: payload object %s: %w (was the job cleaned?)", name, ErrNotFound)
+			return nil, fmt.Errorf("bus: payload object %s: %w (the job was cleaned or the task already acknowledged)", name, ErrNotFound)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("bus: fetch payload object %s: %w", name, err)

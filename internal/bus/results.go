@@ -49,7 +49,7 @@ func (b *Bus) PublishResult(ctx context.Context, job, taskID string, data []byte
 // Results delivers task results to handle, one at a time in publish
 // order, until ctx ends (it then returns nil). A result is acknowledged
 // when handle returns nil; on error it is redelivered after a growing
-// delay. Delivery is at-least-once (a crash between handling and the ack
+// delay (250ms doubling to 30s), behind the results that follow it. Delivery is at-least-once (a crash between handling and the ack
 // repeats a result), so handle must be idempotent by task ID.
 func (b *Bus) Results(ctx context.Context, handle func(ResultMsg) error) error {
 	st, err := b.state()
@@ -81,17 +81,21 @@ func (b *Bus) handleResult(ctx context.Context, st *state, m jetstream.Msg, hand
 	r.Data, err = b.unpack(ctx, st, h, m.Data())
 	switch {
 	case errors.Is(err, ErrNotFound):
-		m.TermWithReason(err.Error()) // payload purged with its job
+		// The payload went with its job (clean) or with an earlier,
+		// handled delivery whose ack was lost.
+		_ = m.TermWithReason(err.Error())
 		return
 	case err == nil:
 		err = handle(r)
 	}
+	// Acks and naks are best effort: a lost one means a redelivery after
+	// AckWait, which the idempotent handler absorbs.
 	if err != nil {
-		m.NakWithDelay(retryDelay(r.Delivered))
+		_ = m.NakWithDelay(retryDelay(r.Delivered))
 		return
 	}
 	if m.Ack() == nil {
-		b.dropObject(st, h.Get(hdrObject))
+		_ = b.dropObject(st, h.Get(hdrObject)) // PurgeJob collects leftovers
 	}
 }
 
@@ -120,7 +124,7 @@ func consume(ctx context.Context, cons jetstream.Consumer, handle func(jetstream
 			if err != nil {
 				break
 			}
-			m.Nak()
+			_ = m.Nak() // best effort; else redelivered after AckWait
 		}
 		if ctx.Err() != nil {
 			return nil
@@ -164,7 +168,7 @@ func (b *Bus) SubscribeProgress(ctx context.Context, handle func(Progress)) erro
 	if err != nil {
 		return fmt.Errorf("bus: subscribe to progress: %w", err)
 	}
-	context.AfterFunc(ctx, func() { sub.Unsubscribe() })
+	context.AfterFunc(ctx, func() { _ = sub.Unsubscribe() })
 	if err := b.nc.FlushTimeout(b.timeout); err != nil {
 		return fmt.Errorf("bus: subscribe to progress: %w", err)
 	}

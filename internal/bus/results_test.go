@@ -6,8 +6,10 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"net"
 	"sync"
 	"testing"
+	"time"
 )
 
 // runResults runs b.Results with handle until the test ends.
@@ -89,8 +91,7 @@ func TestResultsAckedAreNotRedelivered(t *testing.T) {
 
 func TestStatePersistsAcrossRestart(t *testing.T) {
 	opts := serverOpts(t)
-	srv, err := StartServer(opts)
-	must(t, err)
+	srv := startServer(t, opts)
 	b := connect(t, srv, SetupOptions{})
 	for i := range 3 {
 		must(t, b.PublishTask(tctx(t), "pjob", fmt.Sprint("T", i), []byte("task")))
@@ -130,5 +131,57 @@ func TestProgress(t *testing.T) {
 		}
 	case <-tctx(t).Done():
 		t.Fatal("no progress received")
+	}
+}
+
+func TestReconnectAfterServerRestart(t *testing.T) {
+	opts := serverOpts(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	must(t, err)
+	opts.Port = ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	srv := startServer(t, opts)
+	b := connect(t, srv, SetupOptions{})
+	got := make(chan ResultMsg, 10)
+	runResults(t, b, func(r ResultMsg) error { got <- r; return nil })
+	must(t, b.PublishResult(tctx(t), "cjob", "BEFORE", nil))
+	if r := <-got; r.TaskID != "BEFORE" {
+		t.Fatalf("got %s", r.TaskID)
+	}
+	srv.Shutdown()
+	startServer(t, opts)
+	// The same connection comes back by itself; so does the consumer. A
+	// request written before the client saw the disconnect is lost, so
+	// the (idempotent) publish is retried, as callers do.
+	retry(t, func(ctx context.Context) error { return b.PublishTask(ctx, "cjob", "T1", []byte("x")) })
+	must(t, b.PublishResult(tctx(t), "cjob", "AFTER", nil))
+	if m := next(t, b, "w"); m.TaskID != "T1" {
+		t.Fatalf("got task %s", m.TaskID)
+	}
+	select {
+	case r := <-got:
+		if r.TaskID != "AFTER" {
+			t.Fatalf("got result %s", r.TaskID)
+		}
+	case <-tctx(t).Done():
+		t.Fatal("Results did not resume after the restart")
+	}
+}
+
+// retry calls f with a short timeout until it succeeds or the test times
+// out.
+func retry(t *testing.T, f func(context.Context) error) {
+	t.Helper()
+	deadline := tctx(t)
+	for {
+		ctx, cancel := context.WithTimeout(deadline, time.Second)
+		err := f(ctx)
+		cancel()
+		if err == nil {
+			return
+		}
+		if deadline.Err() != nil {
+			t.Fatal(err)
+		}
 	}
 }

@@ -226,6 +226,8 @@ func (s *serverLog) lastError() string {
 	return s.last
 }
 
+// The server.Logger methods.
+
 func (s *serverLog) Noticef(format string, v ...any) { s.log(slog.LevelInfo, format, v) }
 func (s *serverLog) Warnf(format string, v ...any)   { s.log(slog.LevelWarn, format, v) }
 func (s *serverLog) Fatalf(format string, v ...any)  { s.log(slog.LevelError, format, v) }

@@ -281,6 +281,10 @@ func (m *Master) onDead(ctx context.Context, dead <-chan bus.DeadTask) {
 				return
 			}
 			m.failTask(d)
+			// Acking drops the stuck task from the queue and the event.
+			if err := d.Ack(); err != nil {
+				m.log.Warn("cannot ack a dead task; it is reported again", "job", d.Job, "task", d.TaskID, "err", err)
+			}
 		}
 	}
 }
