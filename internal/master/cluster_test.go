@@ -202,3 +202,30 @@ func TestAbortWhenDestinationBucketIsGone(t *testing.T) {
 		t.Fatalf("abort reason %q does not name the bucket problem", st.Reason)
 	}
 }
+
+// TestTaskFailsAfterMaxDeliveries gives every task to a worker that dies
+// with it (never acks, never reports): after taskMaxDeliver deliveries the
+// tracker fails the task with the reason, and the job fails.
+func TestTaskFailsAfterMaxDeliveries(t *testing.T) {
+	c := newCluster(t)
+	c.sys.TaskAckWait, c.sys.TaskMaxDeliver = time.Second, 2
+	c.writeFiles(3)
+	c.startMaster()
+	b := c.connect("black-hole")
+	c.wg.Go(func() {
+		for c.ctx.Err() == nil {
+			if _, err := b.NextTask(c.ctx, "10.0.0.9"); err != nil && c.ctx.Err() == nil {
+				time.Sleep(100 * time.Millisecond)
+			}
+		}
+	})
+	c.submit("dead_job", "")
+	st := c.waitState("dead_job", tracker.Failed)
+	if st.Failed != 1 || st.FailedObjs != 3 {
+		t.Fatalf("status %+v, want the one task failed with its 3 objects", st)
+	}
+	audit, err := os.ReadFile(filepath.Join(c.dir.Task("dead_job", workdir.Failed, "", st.FailedTasks[0]), "audit.log"))
+	if err != nil || !strings.Contains(string(audit), "taskMaxDeliver=2") {
+		t.Fatalf("audit.log does not give the reason: %s (%v)", audit, err)
+	}
+}
