@@ -21,7 +21,8 @@ say "installing versitygw (once)"
 VGW=$(bash scripts/testenv/install-versitygw.sh)
 
 rm -rf "$DEMO_DIR"
-mkdir -p "$DEMO_DIR"/{src,s3,work/conf,work/logs}
+# versitygw's posix backend serves each folder of its root as a bucket.
+mkdir -p "$DEMO_DIR"/{src,s3/demo-bucket,work/conf,work/logs}
 
 say "starting versitygw on 127.0.0.1"
 PORT=
@@ -35,12 +36,9 @@ export ROOT_ACCESS_KEY=demokey ROOT_SECRET_KEY=demosecret123
 VGW_PID=$!
 trap 'kill $VGW_PID 2>/dev/null || true' EXIT
 for _ in $(seq 100); do
-	curl -s -o /dev/null "http://127.0.0.1:$PORT/" && break
+	(exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break
 	sleep 0.1
 done
-curl -sSf --aws-sigv4 "aws:amz:us-east-1:s3" --user "$ROOT_ACCESS_KEY:$ROOT_SECRET_KEY" \
-	-H "x-amz-content-sha256: e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855" \
-	-X PUT "http://127.0.0.1:$PORT/demo-bucket" >/dev/null
 echo "S3 endpoint http://127.0.0.1:$PORT, bucket demo-bucket"
 
 say "generating sample data in $DEMO_DIR/src"
