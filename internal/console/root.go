@@ -52,6 +52,8 @@ conf/job.cfg (or conf/local_job.cfg), conf/sys.properties and conf/workers.`,
 		newCheckCommand(),
 		newRunCommand(),
 		newConsoleCommand(),
+		newServiceCommand(),
+		newWorkerCommand(),
 	)
 	return root
 }

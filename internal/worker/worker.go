@@ -148,7 +148,9 @@ func (w *Worker) run(ctx context.Context, msg *bus.TaskMsg) {
 	stop()
 	if ctx.Err() != nil {
 		// Stopping: hand the task back so another worker takes it now.
-		if err := msg.Nak(0); err != nil {
+		// A delayed nak is stored by the server, so it survives a restart
+		// of an embedded server; a plain one lives only in its memory.
+		if err := msg.Nak(time.Millisecond); err != nil {
 			log.Warn("cannot hand the task back; it is redelivered after the ack deadline", "err", err)
 		}
 		return

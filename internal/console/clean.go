@@ -1,0 +1,66 @@
+package console
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ossimport/ossimport/internal/master"
+	"github.com/ossimport/ossimport/internal/workdir"
+)
+
+func newCleanCommand(sysPath *string) *cobra.Command {
+	return &cobra.Command{
+		Use:     "clean job_name",
+		Aliases: []string{"Clean"},
+		Short:   "clean old job",
+		Long: `clean deletes a job: its queued tasks, its state and its folder under the
+working directory, so that a job of the same name can be submitted again.
+Do not clean a job you want to resume or retry. It works whether or not the
+service is running. Objects already copied stay at the destination.`,
+		Args: usageArgs(cobra.ExactArgs(1)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkJobName(args[0]); err != nil {
+				return &ExitError{Code: 1, Err: err}
+			}
+			return runClean(cmd.Context(), cmd.OutOrStdout(), *sysPath, args[0])
+		},
+	}
+}
+
+func runClean(ctx context.Context, stdout io.Writer, sysPath, name string) error {
+	s, diags, err := loadSys(sysPath)
+	if err != nil {
+		return err
+	}
+	if err := diags.Err(); err != nil {
+		return &ExitError{Code: 2, Err: err}
+	}
+	se, err := openSession(ctx, s, false)
+	if err != nil {
+		return &ExitError{Code: 1, Err: err}
+	}
+	defer se.close()
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	msg := "Clean job:" + name + " completed."
+	if se.pid > 0 {
+		r, err := se.request(ctx, master.VerbClean, []byte(name))
+		if err != nil {
+			return &ExitError{Code: 1, Err: err}
+		}
+		msg = r.Message
+	} else {
+		if err := se.store(ctx, s); err != nil {
+			return &ExitError{Code: 1, Err: err}
+		}
+		if err := master.Clean(ctx, se.bus, workdir.Dir(s.WorkingDir), name); err != nil {
+			return &ExitError{Code: 1, Err: err}
+		}
+	}
+	fmt.Fprintln(stdout, msg)
+	return nil
+}

@@ -1,0 +1,71 @@
+package console
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ossimport/ossimport/internal/master"
+)
+
+func newRetryCommand(sysPath *string) *cobra.Command {
+	return &cobra.Command{
+		Use:     "retry [job_name]",
+		Aliases: []string{"Retry"},
+		Short:   "retry all failed tasks",
+		Long: `retry queues the failed tasks of one job, or of every job, again; only the
+objects that failed are copied again. It needs the running service.`,
+		Args: usageArgs(cobra.MaximumNArgs(1)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var name string
+			if len(args) == 1 {
+				name = args[0]
+				if err := checkJobName(name); err != nil {
+					return &ExitError{Code: 1, Err: err}
+				}
+			}
+			return runRetry(cmd.Context(), cmd.OutOrStdout(), *sysPath, name)
+		},
+	}
+}
+
+func runRetry(ctx context.Context, stdout io.Writer, sysPath, name string) error {
+	s, diags, err := loadSys(sysPath)
+	if err != nil {
+		return err
+	}
+	if err := diags.Err(); err != nil {
+		return &ExitError{Code: 2, Err: err}
+	}
+	se, err := openSession(ctx, s, true)
+	if err != nil {
+		return &ExitError{Code: 1, Err: err}
+	}
+	defer se.close()
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	r, err := se.request(ctx, master.VerbRetry, []byte(name))
+	if err != nil {
+		return &ExitError{Code: 1, Err: err}
+	}
+	fmt.Fprintln(stdout, r.Message)
+	return nil
+}
+
+// checkJobName refuses what cannot be a job name (config's jobName rule),
+// before it reaches a path or a subject.
+func checkJobName(name string) error {
+	ok := len(name) > 0 && len(name) <= 128
+	for _, c := range name {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
+			ok = false
+		}
+	}
+	if !ok {
+		return fmt.Errorf("invalid job name %q: job names hold letters, digits, '_' and '-'", name)
+	}
+	return nil
+}

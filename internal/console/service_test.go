@@ -1,0 +1,364 @@
+package console
+
+import (
+	"bytes"
+	"context"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/ossimport/ossimport/internal/bus"
+	"github.com/ossimport/ossimport/internal/config"
+	"github.com/ossimport/ossimport/internal/workdir"
+)
+
+const usageText = `Support command:
+    submit: submit job
+    start: start import service
+    stop: stop import service
+    clean: clean old job
+    stat: stat job
+    retry: retry all failed tasks
+    version: ossimport version
+    deploy: deploy ossimport to all workers
+`
+
+// TestServiceLifecycle is ossimport's order of work: submit while the
+// service is stopped, start, stat until done, a refused resubmission,
+// clean, submit again on the running service, stop.
+func TestServiceLifecycle(t *testing.T) {
+	// workerRecordMd5 turns local-to-local server-side copies off, so the
+	// large file goes through a multipart upload.
+	h := newTestHome(t, "workerRecordMd5=true\n", "")
+	files := h.writeFiles(h.src, 300, 64, 5<<20)
+
+	h.mustConsole("submit job:"+h.job+"\n", "submit", h.job)
+	if h.servicePid() != 0 {
+		t.Fatal("submit left a service running")
+	}
+	if out := h.mustConsole("", "stat").stdout; !strings.Contains(out, "JobName:local_test\nJobState:Running\n") {
+		t.Fatalf("stat right after submit:\n%s", out)
+	}
+
+	h.mustConsole("Start import service completed.\n", "start")
+	pid := h.servicePid()
+	if pid == 0 {
+		t.Fatalf("no live service after start%s", h.logs())
+	}
+	if fi, err := os.Stat(pidFile(h.workdir())); err != nil || fi.Mode().Perm() != 0o644 {
+		t.Fatalf("pid file: %v %v", fi, err)
+	}
+	if r := h.mustConsole("", "Start"); !strings.Contains(r.stdout, "already running") {
+		t.Fatalf("second start: %s", r)
+	}
+	if r := h.run("", nil, ossimportBin, "service", "--sys", h.sys); r.code == 0 || !strings.Contains(r.stderr, "already running") {
+		t.Fatalf("a second service on the same working directory: %s", r)
+	}
+
+	h.waitState("local_test", "Succeed", 15*time.Second)
+	h.checkCopied(h.dst, files)
+
+	r := h.console("submit", h.job)
+	if r.code != 1 || !strings.Contains(r.stderr, "Error: job local_test already exists, please clean it first\n") {
+		t.Fatalf("duplicate submit: %s", r)
+	}
+	h.mustConsole("Clean job:local_test completed.\n", "clean", "local_test")
+	if _, err := os.Stat(h.workdir().Job("local_test")); !os.IsNotExist(err) {
+		t.Fatalf("clean left the job folder: %v", err)
+	}
+
+	// Submitted to the running service this time.
+	h.mustConsole("submit job:"+h.job+"\n", "Submit", h.job)
+	st := h.waitState("local_test", "Succeed", 15*time.Second)
+	if !strings.Contains(st, "Objects:301/301 Failed:0\n") {
+		t.Fatalf("stat after the resubmission:\n%s", st)
+	}
+
+	h.mustConsole("Stop import service completed.\n", "stop")
+	if processAlive(pid) {
+		t.Fatalf("service pid %d still alive after stop", pid)
+	}
+	if _, err := os.Stat(pidFile(h.workdir())); !os.IsNotExist(err) {
+		t.Fatalf("pid file left after stop: %v", err)
+	}
+	h.mustConsole("Import service is not running.\n", "stop")
+	if log := tailFile(filepath.Join(h.dir, "logs", serviceLogName), 0, 5); !strings.Contains(log, "ossimport service stopped") {
+		t.Fatalf("the service did not stop gracefully:%s", h.logs())
+	}
+}
+
+// TestFailedTasksRetry: an object whose name OSS refuses fails its task;
+// retry requeues it (it fails again); a job without failures has nothing
+// to retry; retry needs the service.
+func TestFailedTasksRetry(t *testing.T) {
+	h := newTestHome(t, "", "")
+	h.writeFiles(h.src, 20, 10, 0)
+	h.write(filepath.Join(h.src, "bad\nname.txt"), "a line break in a name\n")
+	h.mustConsole("", "submit", h.job)
+	h.mustConsole("Start import service completed.\n", "start")
+
+	out := h.waitState("local_test", "Failed", 15*time.Second)
+	if !strings.Contains(out, "Failed Task Count:1\n") || !strings.Contains(out, "FailedTask:") {
+		t.Fatalf("stat of the failed job:\n%s", out)
+	}
+	failed := h.taskDirs("local_test", workdir.Failed)
+	audit, _ := os.ReadFile(filepath.Join(h.workdir().Task("local_test", workdir.Failed, "", failed[0]), "audit.log"))
+	if !bytes.Contains(audit, []byte("InvalidName")) {
+		t.Fatalf("audit.log of the failed task:\n%s", audit)
+	}
+
+	h.mustConsole("Retry has been submitted.\n", "retry", "local_test")
+	h.waitState("local_test", "Failed", 15*time.Second)
+	retries, _ := os.ReadFile(filepath.Join(h.workdir().Task("local_test", workdir.Failed, "", failed[0]), "RETRIES"))
+	if strings.TrimSpace(string(retries)) != "1" {
+		t.Fatalf("the failed task was not retried once: RETRIES=%q", retries)
+	}
+
+	goodSrc, goodDst := t.TempDir(), t.TempDir()
+	good := h.writeFiles(goodSrc, 10, 10, 0)
+	goodJob := filepath.Join(h.dir, "conf", "good_job.cfg")
+	h.writeJob(goodJob, "good_job", goodSrc, goodDst, "")
+	h.mustConsole("submit job:"+goodJob+"\n", "submit", goodJob)
+	h.waitState("good_job", "Succeed", 15*time.Second)
+	h.checkCopied(goodDst, good)
+	h.mustConsole("None failed tasks for job:good_job.\n", "Retry", "good_job")
+
+	h.mustConsole("Stop import service completed.\n", "stop")
+	r := h.console("retry", "local_test")
+	if r.code != 1 || !strings.Contains(r.stderr, "the service is not running: start it first with `console.sh start`") {
+		t.Fatalf("retry without the service: %s", r)
+	}
+}
+
+// TestStopStartResumes: a service stopped in the middle of a job hands
+// its tasks back; started again, it finishes the job without running the
+// finished tasks again.
+func TestStopStartResumes(t *testing.T) {
+	h := newTestHome(t, "workerMaxRequestRate=80\nworkerTaskThreadNum=2\n", "taskObjectCountLimit=10\n")
+	files := h.writeFiles(h.src, 200, 64, 0) // 20 tasks; local to local copies are server-side: the request rate paces them
+	h.mustConsole("", "submit", h.job)
+	h.mustConsole("Start import service completed.\n", "start")
+
+	deadline := time.Now().Add(15 * time.Second)
+	for len(h.taskDirs("local_test", workdir.Succeed)) < 4 {
+		if time.Now().After(deadline) {
+			t.Fatalf("fewer than 4 tasks done after 15s%s", h.logs())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	h.mustConsole("Stop import service completed.\n", "stop")
+
+	done := map[string]time.Time{}
+	for _, id := range h.taskDirs("local_test", workdir.Succeed) {
+		fi, err := os.Stat(filepath.Join(h.workdir().Task("local_test", workdir.Succeed, "", id), "DONE"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		done[id] = fi.ModTime()
+	}
+	if len(done) >= 20 {
+		t.Fatal("the job finished before the service was stopped; slow it down")
+	}
+	if out := h.mustConsole("", "stat", "local_test").stdout; strings.Contains(out, "JobState:Succeed") {
+		t.Fatalf("stat of the stopped job:\n%s", out)
+	}
+
+	h.mustConsole("Start import service completed.\n", "start")
+	h.waitState("local_test", "Succeed", 18*time.Second)
+	h.mustConsole("Stop import service completed.\n", "stop")
+
+	h.checkCopied(h.dst, files)
+	if n := len(h.taskDirs("local_test", workdir.Succeed)); n != 20 {
+		t.Fatalf("%d succeeded task folders, want 20", n)
+	}
+	for id, mtime := range done {
+		fi, err := os.Stat(filepath.Join(h.workdir().Task("local_test", workdir.Succeed, "", id), "DONE"))
+		if err != nil || !fi.ModTime().Equal(mtime) {
+			t.Fatalf("task %s finished before the stop was run again (%v)", id, err)
+		}
+	}
+}
+
+// TestWorkerCommand: `ossimport worker` joins a running service with the
+// token on its standard input, and stops on SIGTERM; a wrong token is
+// refused clearly.
+func TestWorkerCommand(t *testing.T) {
+	h := newTestHome(t, "", "")
+	h.mustConsole("Start import service completed.\n", "start")
+	token, err := os.ReadFile(tokenFile(h.workdir()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	natsURL := "nats://127.0.0.1:" + strconv.Itoa(h.port)
+
+	r := h.run("not-the-token\n", nil, ossimportBin, "worker", "--nats", natsURL, "--token-file", "-", "--sys", h.sys)
+	if r.code != 1 || !strings.Contains(r.stderr, "refused the credentials") {
+		t.Fatalf("worker with a wrong token: %s", r)
+	}
+
+	cmd := exec.Command(ossimportBin, "worker", "--nats", natsURL, "--token-file", "-", "--name", "extra-1", "--sys", h.sys)
+	cmd.Dir, cmd.Stdin, cmd.Env = h.dir, bytes.NewReader(token), childEnv()
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
+
+	s, _, err := config.LoadSys(h.sys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	b, err := bus.Connect(ctx, bus.ConnOptions{URLs: natsURL, Token: strings.TrimSpace(string(token))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	if err := b.Setup(ctx, setupOptions(s)); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := b.Workers().Get(ctx, "extra-1"); err == nil {
+			break
+		}
+		select {
+		case err := <-exited:
+			t.Fatalf("worker exited: %v\n%s", err, stderr.String())
+		case <-ctx.Done():
+			t.Fatalf("no heartbeat from the worker\n%s", stderr.String())
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-exited:
+		if err != nil {
+			t.Fatalf("worker stopped with %v\n%s", err, stderr.String())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("worker did not stop on SIGTERM")
+	}
+	h.mustConsole("Stop import service completed.\n", "stop")
+}
+
+// TestKilledService: a service that died without cleaning up (SIGKILL)
+// leaves its pid file; the console sees it is not running, and start
+// replaces it.
+func TestKilledService(t *testing.T) {
+	h := newTestHome(t, "", "")
+	h.mustConsole("Start import service completed.\n", "start")
+	pid := h.servicePid()
+	kill(t, pid)
+	if readPid(h.workdir()) != pid {
+		t.Fatal("a killed service should leave its pid file behind")
+	}
+	r := h.console("retry")
+	if r.code != 1 || !strings.Contains(r.stderr, "the service is not running") {
+		t.Fatalf("retry after the crash: %s", r)
+	}
+	h.mustConsole("Start import service completed.\n", "start")
+	if got := h.servicePid(); got == 0 || got == pid {
+		t.Fatalf("pid after the restart: %d (killed %d)", got, pid)
+	}
+	h.mustConsole("Stop import service completed.\n", "stop")
+
+	// Killed again, stop tidies up the pid file.
+	h.mustConsole("Start import service completed.\n", "start")
+	pid = h.servicePid()
+	kill(t, pid)
+	h.mustConsole("Import service is not running.\n", "stop")
+	if _, err := os.Stat(pidFile(h.workdir())); !os.IsNotExist(err) {
+		t.Fatalf("stop left a stale pid file: %v", err)
+	}
+}
+
+// kill SIGKILLs pid and waits until it is gone.
+func kill(t *testing.T, pid int) {
+	t.Helper()
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for processAlive(pid) {
+		if time.Now().After(deadline) {
+			t.Fatalf("pid %d still alive after SIGKILL", pid)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestStartFailure: a service that cannot start (natsPort taken by
+// another program) makes start fail with the end of its log.
+func TestStartFailure(t *testing.T) {
+	h := newTestHome(t, "", "")
+	ln, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(h.port))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	r := h.console("start")
+	if r.code != 1 || !strings.Contains(r.stderr, "Error: the import service exited while starting") ||
+		!strings.Contains(r.stderr, "natsPort "+strconv.Itoa(h.port)+" is in use") {
+		t.Fatalf("start with natsPort taken: %s", r)
+	}
+	if h.servicePid() != 0 {
+		t.Fatal("a failed start left a service running")
+	}
+	if _, err := os.Stat(pidFile(h.workdir())); !os.IsNotExist(err) {
+		t.Fatalf("a failed start left its pid file: %v", err)
+	}
+}
+
+// TestStopSignals: the service stops gracefully on SIGTERM; stop kills a
+// service that does not answer and does not exit, with a warning.
+func TestStopSignals(t *testing.T) {
+	h := newTestHome(t, "", "")
+	h.mustConsole("Start import service completed.\n", "start")
+	pid := h.servicePid()
+	if err := syscall.Kill(pid, syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(15 * time.Second)
+	for processAlive(pid) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the service ignored SIGTERM%s", h.logs())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if _, err := os.Stat(pidFile(h.workdir())); !os.IsNotExist(err) {
+		t.Fatalf("pid file left after SIGTERM: %v", err)
+	}
+	if log := tailFile(filepath.Join(h.dir, "logs", serviceLogName), 0, 5); !strings.Contains(log, "ossimport service stopped") {
+		t.Fatalf("the service did not stop gracefully on SIGTERM:%s", h.logs())
+	}
+
+	h.mustConsole("Start import service completed.\n", "start")
+	pid = h.servicePid()
+	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil { // frozen: answers nothing
+		t.Fatal(err)
+	}
+	r := h.console("stop", "--wait", "1s")
+	if r.code != 0 || r.stdout != "Stop import service completed.\n" ||
+		!strings.Contains(r.stderr, "Warning: the service did not answer the stop request") ||
+		!strings.Contains(r.stderr, "did not stop within 1s; killing it") {
+		t.Fatalf("stop of a frozen service: %s", r)
+	}
+	if processAlive(pid) {
+		t.Fatal("stop left the frozen service alive")
+	}
+	if _, err := os.Stat(pidFile(h.workdir())); !os.IsNotExist(err) {
+		t.Fatalf("stop left the killed service's pid file: %v", err)
+	}
+}

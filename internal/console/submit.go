@@ -1,0 +1,118 @@
+package console
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ossimport/ossimport/internal/bus"
+	"github.com/ossimport/ossimport/internal/config"
+	"github.com/ossimport/ossimport/internal/job"
+	"github.com/ossimport/ossimport/internal/protocol"
+	"github.com/ossimport/ossimport/internal/workdir"
+)
+
+// submittedJobFile is the copy of a submitted job file in the job's
+// folder, for operators.
+const submittedJobFile = "job.cfg"
+
+func newSubmitCommand(sysPath *string) *cobra.Command {
+	return &cobra.Command{
+		Use:     "submit [job_cfg_file]",
+		Aliases: []string{"Submit"},
+		Short:   "submit job",
+		Long: `submit validates a job file (default $OSS_IMPORT_HOME/conf/job.cfg, or
+conf/local_job.cfg when only that exists), checks that the source can be
+listed and the destination reached, and records the job for the service.
+It works whether or not the service is running; a stopped service starts
+the job when it is started. A job of the same name must be cleaned first.
+Problems are printed on lines containing "Error:".`,
+		Args: usageArgs(cobra.MaximumNArgs(1)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			path := defaultJobFile()
+			if len(args) == 1 {
+				path = args[0]
+			}
+			return runSubmit(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), path, *sysPath)
+		},
+	}
+}
+
+func runSubmit(ctx context.Context, stdout, stderr io.Writer, path, sysPath string) error {
+	fail := func(code int, format string, a ...any) error {
+		fmt.Fprintf(stderr, "Error: "+format+"\n", a...)
+		return &ExitError{Code: code}
+	}
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return fail(2, "cannot read the job file: %v (give the job file as an argument)", err)
+	}
+	j, diags := config.ParseJob(path, raw)
+	s, sd, err := loadSys(sysPath)
+	if err != nil {
+		return fail(2, "%v", err)
+	}
+	diags = append(diags, sd...)
+	for _, d := range diags.Warnings() {
+		fmt.Fprintln(stderr, d)
+	}
+	for _, d := range diags.Errors() {
+		fmt.Fprintf(stderr, "Error: %s\n", d)
+	}
+	if diags.HasErrors() {
+		return &ExitError{Code: 2}
+	}
+	spec, err := job.New(j, s)
+	if err != nil {
+		return fail(2, "%v", err)
+	}
+	dir := workdir.Dir(s.WorkingDir)
+	if fileExists(dir.Job(spec.Name)) {
+		return fail(1, "job %s already exists, please clean it first", spec.Name)
+	}
+	src, dst, err := job.Open(ctx, spec)
+	if err != nil {
+		return fail(2, "%v", err)
+	}
+	if err := job.Preflight(ctx, spec, src, dst); err != nil {
+		return fail(2, "%v", err)
+	}
+
+	se, err := openSession(ctx, s, false)
+	if err != nil {
+		return fail(1, "%v", err)
+	}
+	defer se.close()
+	if err := se.store(ctx, s); err != nil {
+		return fail(1, "%v", err)
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		abs = path
+	}
+	data, err := json.Marshal(protocol.Job{Name: spec.Name, Config: raw, File: abs, Submitted: time.Now()})
+	if err != nil {
+		return fail(1, "%v", err)
+	}
+	err = se.bus.CreateJob(ctx, spec.Name, data)
+	if errors.Is(err, bus.ErrJobExists) {
+		return fail(1, "job %s already exists, please clean it first", spec.Name)
+	}
+	if err != nil {
+		return fail(1, "%v", err)
+	}
+	// The job's folder exists from now on, so stat shows the job while it
+	// is waiting to be planned.
+	if err := workdir.WriteFile(filepath.Join(dir.Job(spec.Name), submittedJobFile), raw); err != nil {
+		fmt.Fprintf(stderr, "warning: %v\n", err)
+	}
+	fmt.Fprintf(stdout, "submit job:%s\n", path)
+	return nil
+}

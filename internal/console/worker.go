@@ -1,0 +1,153 @@
+package console
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ossimport/ossimport/internal/bus"
+	"github.com/ossimport/ossimport/internal/workdir"
+	"github.com/ossimport/ossimport/internal/worker"
+)
+
+type workerFlags struct {
+	sys, nats, tokenFile, name string
+}
+
+func newWorkerCommand() *cobra.Command {
+	var f workerFlags
+	cmd := &cobra.Command{
+		Use:    "worker",
+		Hidden: true,
+		Short:  "run a worker that takes tasks from a master's NATS",
+		Long: `worker runs only the worker role: it connects to the master's NATS (--nats,
+else natsUrl), takes tasks, copies and verifies their objects and reports
+back, until it receives SIGTERM or SIGINT; running tasks are then handed
+back. The token is read from a file (--token-file, e.g. a copy of the
+master's <workingDir>/nats/token, mode 0600) or from standard input
+(--token-file -), never from the command line where ps would show it;
+without --token-file, natsCredsFile is used. Logs go to
+<workingDir>/logs/worker.log.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runWorker(cmd.Context(), cmd.InOrStdin(), cmd.ErrOrStderr(), f)
+		},
+	}
+	cmd.Flags().StringVar(&f.sys, "sys", "", "sys.properties (default conf/sys.properties when present)")
+	cmd.Flags().StringVar(&f.nats, "nats", "", "the master's NATS, e.g. nats://10.0.0.1:4222 (default natsUrl)")
+	cmd.Flags().StringVar(&f.tokenFile, "token-file", "", `file holding the NATS token or credentials; "-" reads the token from standard input`)
+	cmd.Flags().StringVar(&f.name, "name", "", "worker name shown in stat (default: this machine's address towards the master)")
+	return cmd
+}
+
+func runWorker(ctx context.Context, stdin io.Reader, stderr io.Writer, f workerFlags) error {
+	s, diags, err := loadSys(f.sys)
+	if err != nil {
+		return err
+	}
+	for _, d := range diags.Warnings() {
+		fmt.Fprintln(stderr, d)
+	}
+	if err := diags.Err(); err != nil {
+		return &ExitError{Code: 2, Err: err}
+	}
+	o := externalConn(s, "")
+	if f.nats != "" {
+		o.URLs = f.nats
+	}
+	if o.URLs == "" {
+		return &ExitError{Code: 2, Err: errors.New("no NATS to connect to: give --nats nats://<master>:4222 (or set natsUrl)")}
+	}
+	switch f.tokenFile {
+	case "":
+		if o.CredsFile == "" {
+			return &ExitError{Code: 2, Err: errors.New("no NATS credentials: give --token-file (a copy of the master's <workingDir>/nats/token) or set natsCredsFile")}
+		}
+	case "-":
+		data, err := io.ReadAll(io.LimitReader(stdin, 64<<10))
+		if err != nil {
+			return &ExitError{Code: 2, Err: fmt.Errorf("read the token from standard input: %w", err)}
+		}
+		if o.Token = strings.TrimSpace(string(data)); o.Token == "" {
+			return &ExitError{Code: 2, Err: errors.New("standard input holds no token")}
+		}
+		o.CredsFile = ""
+	default:
+		if _, err := os.Stat(f.tokenFile); err != nil {
+			return &ExitError{Code: 2, Err: fmt.Errorf("token file: %w", err)}
+		}
+		o.CredsFile = f.tokenFile
+	}
+	name := f.name
+	if name == "" {
+		name = workerName(o.URLs)
+	}
+	o.Name = "ossimport-worker " + name
+
+	dir := workdir.Dir(s.WorkingDir)
+	logger, closeLog, err := openLog(dir, "worker.log", s.LogLevel)
+	if err != nil {
+		return err
+	}
+	defer closeLog()
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	b, err := bus.Connect(ctx, o)
+	if err != nil {
+		return &ExitError{Code: 1, Err: err}
+	}
+	defer b.Close()
+	if err := b.Setup(ctx, setupOptions(s)); err != nil {
+		return &ExitError{Code: 1, Err: err}
+	}
+	w, err := worker.New(worker.Options{Name: name, Bus: b, Sys: s, Logger: logger})
+	if err != nil {
+		return &ExitError{Code: 2, Err: err}
+	}
+	logger.Info("worker started", "name", name, "nats", o.URLs, "pid", os.Getpid())
+	fmt.Fprintf(stderr, "%s ossimport worker %s connected to %s\n", time.Now().Format(time.DateTime), name, o.URLs)
+	if err := w.Run(ctx); err != nil {
+		return &ExitError{Code: 1, Err: err}
+	}
+	logger.Info("worker stopped", "name", name)
+	return nil
+}
+
+// workerName is this machine's address on the route to the first NATS
+// URL (ossimport names workers by IP), else its host name.
+func workerName(urls string) string {
+	first, _, _ := strings.Cut(urls, ",")
+	first = strings.TrimSpace(first)
+	if !strings.Contains(first, "://") {
+		first = "nats://" + first
+	}
+	if u, err := url.Parse(first); err == nil && u.Hostname() != "" {
+		port := u.Port()
+		if port == "" {
+			port = fmt.Sprint(bus.DefaultPort)
+		}
+		// UDP "dial" sends nothing; it only picks the route and source address.
+		if c, err := net.Dial("udp", net.JoinHostPort(u.Hostname(), port)); err == nil {
+			addr := c.LocalAddr().(*net.UDPAddr)
+			c.Close()
+			if !addr.IP.IsLoopback() {
+				return addr.IP.String()
+			}
+		}
+	}
+	if h, err := os.Hostname(); err == nil {
+		return h
+	}
+	return "worker"
+}
