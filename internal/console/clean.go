@@ -32,12 +32,9 @@ service is running. Objects already copied stay at the destination.`,
 }
 
 func runClean(ctx context.Context, stdout io.Writer, sysPath, name string) error {
-	s, diags, err := loadSys(sysPath)
+	s, err := loadValidSys(sysPath)
 	if err != nil {
 		return err
-	}
-	if err := diags.Err(); err != nil {
-		return &ExitError{Code: 2, Err: err}
 	}
 	se, err := openSession(ctx, s, false)
 	if err != nil {

@@ -33,12 +33,9 @@ objects that failed are copied again. It needs the running service.`,
 }
 
 func runRetry(ctx context.Context, stdout io.Writer, sysPath, name string) error {
-	s, diags, err := loadSys(sysPath)
+	s, err := loadValidSys(sysPath)
 	if err != nil {
 		return err
-	}
-	if err := diags.Err(); err != nil {
-		return &ExitError{Code: 2, Err: err}
 	}
 	se, err := openSession(ctx, s, true)
 	if err != nil {

@@ -145,6 +145,19 @@ func loadSys(sysArg string) (*config.Sys, config.Diagnostics, error) {
 	return s, diags, nil
 }
 
+// loadValidSys is loadSys for verbs that print no warnings: errors in
+// sys.properties end the command with status 2.
+func loadValidSys(sysArg string) (*config.Sys, error) {
+	s, diags, err := loadSys(sysArg)
+	if err != nil {
+		return nil, err
+	}
+	if err := diags.Err(); err != nil {
+		return nil, &ExitError{Code: 2, Err: err}
+	}
+	return s, nil
+}
+
 // ossImportHome is $OSS_IMPORT_HOME, or "." when unset.
 func ossImportHome() string {
 	if h := os.Getenv("OSS_IMPORT_HOME"); h != "" {

@@ -40,12 +40,9 @@ service does nothing.`,
 }
 
 func runStart(ctx context.Context, stdout, stderr io.Writer, sysPath, workersPath string, wait time.Duration) error {
-	s, diags, err := loadSys(sysPath)
+	s, err := loadValidSys(sysPath)
 	if err != nil {
 		return err
-	}
-	if err := diags.Err(); err != nil {
-		return &ExitError{Code: 2, Err: err}
 	}
 	dir := workdir.Dir(s.WorkingDir)
 	pid, lock, err := probeService(ctx, dir, lockWait)

@@ -28,7 +28,7 @@ running task) and adds object and byte totals, throughput, ETA and where
 to read each failed task's causes. --json prints the same as JSON.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			s, _, err := loadSys(sysPath)
+			s, err := loadValidSys(sysPath)
 			if err != nil {
 				return err
 			}

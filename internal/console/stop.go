@@ -34,12 +34,9 @@ exited after a minute is killed.`,
 }
 
 func runStop(ctx context.Context, stdout, stderr io.Writer, sysPath string, wait time.Duration) error {
-	s, diags, err := loadSys(sysPath)
+	s, err := loadValidSys(sysPath)
 	if err != nil {
 		return err
-	}
-	if err := diags.Err(); err != nil {
-		return &ExitError{Code: 2, Err: err}
 	}
 	dir := workdir.Dir(s.WorkingDir)
 	pid, lock, err := probeService(ctx, dir, lockWait)
