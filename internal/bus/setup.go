@@ -68,6 +68,11 @@ type SetupOptions struct {
 	// Retention is how long results and dead-task events are kept when
 	// nobody consumes them.
 	Retention time.Duration
+	// Update brings existing streams and buckets up to the configuration
+	// given. Only the service's master sets it; workers and the console
+	// create what is missing and use what exists, so that many clients
+	// starting at once do not update the same streams concurrently.
+	Update bool
 	// RedeliveryPoll is how often an idle NextTask looks again for tasks
 	// that became available without a publish (ack timeouts, delayed
 	// naks) and for new jobs.
@@ -120,14 +125,17 @@ func (b *Bus) Setup(ctx context.Context, opts SetupOptions) error {
 		{&st.dead, deadStreamConfig(opts)},
 	}
 	for _, s := range streams {
-		if *s.dst, err = b.js.CreateOrUpdateStream(ctx, s.cfg); err != nil {
+		if *s.dst, err = b.stream(ctx, s.cfg, opts.Update); err != nil {
 			return fmt.Errorf("bus: create stream %s: %w", s.cfg.Name, err)
 		}
 	}
-	st.data, err = b.js.CreateOrUpdateObjectStore(ctx, jetstream.ObjectStoreConfig{
-		Bucket: TaskDataBucket, Description: "ossimport task and result payloads too large for one message",
-		Storage: jetstream.FileStorage, Replicas: opts.Replicas,
-	})
+	st.data, err = b.js.ObjectStore(ctx, TaskDataBucket)
+	if opts.Update || err != nil {
+		st.data, err = b.js.CreateOrUpdateObjectStore(ctx, jetstream.ObjectStoreConfig{
+			Bucket: TaskDataBucket, Description: "ossimport task and result payloads too large for one message",
+			Storage: jetstream.FileStorage, Replicas: opts.Replicas,
+		})
+	}
 	if err != nil {
 		return fmt.Errorf("bus: create object store %s: %w", TaskDataBucket, err)
 	}
@@ -156,11 +164,26 @@ func (b *Bus) setupKV(ctx context.Context, st *state) error {
 		kv.cfg.Storage = jetstream.FileStorage
 		kv.cfg.Replicas = st.opts.Replicas
 		var err error
-		if *kv.dst, err = b.js.CreateOrUpdateKeyValue(ctx, kv.cfg); err != nil {
+		*kv.dst, err = b.js.KeyValue(ctx, kv.cfg.Bucket)
+		if st.opts.Update || err != nil {
+			*kv.dst, err = b.js.CreateOrUpdateKeyValue(ctx, kv.cfg)
+		}
+		if err != nil {
 			return fmt.Errorf("bus: create key-value bucket %s: %w", kv.cfg.Bucket, err)
 		}
 	}
 	return nil
+}
+
+// stream returns the stream of cfg, creating it when missing and
+// updating it only when update is set.
+func (b *Bus) stream(ctx context.Context, cfg jetstream.StreamConfig, update bool) (jetstream.Stream, error) {
+	if !update {
+		if s, err := b.js.Stream(ctx, cfg.Name); err == nil {
+			return s, nil
+		}
+	}
+	return b.js.CreateOrUpdateStream(ctx, cfg)
 }
 
 func taskStreamConfig(o SetupOptions) jetstream.StreamConfig {

@@ -215,6 +215,14 @@ func setupOptions(s *config.Sys) bus.SetupOptions {
 	return bus.SetupOptions{AckWait: s.TaskAckWait, MaxDeliver: s.TaskMaxDeliver}
 }
 
+// masterSetupOptions are the service's: it alone updates the streams'
+// configuration (after a change of taskAckWait, say).
+func masterSetupOptions(s *config.Sys) bus.SetupOptions {
+	o := setupOptions(s)
+	o.Update = true
+	return o
+}
+
 // externalConn reaches the NATS cluster named by natsUrl.
 func externalConn(s *config.Sys, name string) bus.ConnOptions {
 	return bus.ConnOptions{URLs: strings.Join(s.NATSURLs, ","), CredsFile: s.NATSCredsFile, TLSCAFile: s.NATSTLSCAFile, Name: name}

@@ -198,7 +198,7 @@ func runService(ctx context.Context, stderr io.Writer, sysPath, workersPath stri
 		if err != nil {
 			return nil, err
 		}
-		if err := b.Setup(ctx, setupOptions(s)); err != nil {
+		if err := b.Setup(ctx, masterSetupOptions(s)); err != nil {
 			b.Close()
 			return nil, err
 		}

@@ -20,7 +20,8 @@ import (
 )
 
 // submittedJobFile is the copy of a submitted job file in the job's
-// folder, for operators.
+// folder, for operators, with its secrets masked (the job as submitted
+// is kept in the bus).
 const submittedJobFile = "job.cfg"
 
 func newSubmitCommand(sysPath *string) *cobra.Command {
@@ -110,7 +111,7 @@ func runSubmit(ctx context.Context, stdout, stderr io.Writer, path, sysPath stri
 	}
 	// The job's folder exists from now on, so stat shows the job while it
 	// is waiting to be planned.
-	if err := workdir.WriteFile(filepath.Join(dir.Job(spec.Name), submittedJobFile), raw); err != nil {
+	if err := workdir.WriteFile(filepath.Join(dir.Job(spec.Name), submittedJobFile), config.MaskJobFile(raw)); err != nil {
 		fmt.Fprintf(stderr, "warning: %v\n", err)
 	}
 	fmt.Fprintf(stdout, "submit job:%s\n", path)

@@ -11,6 +11,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -217,8 +219,10 @@ func (m *Master) plan(ctx context.Context, spec *job.Spec) error {
 // pending: the queue drops the duplicate by task id.
 func (m *Master) publish(ctx context.Context, t plan.Task) error {
 	m.fileMu.Lock()
-	_, state, err := tracker.Locate(m.opts.Dir, t.Job, t.ID)
-	if errors.Is(err, tracker.ErrUnknownTask) {
+	path, state, err := tracker.Locate(m.opts.Dir, t.Job, t.ID)
+	// A pending folder without its TASK file was being written when the
+	// service died: write it now.
+	if errors.Is(err, tracker.ErrUnknownTask) || (err == nil && state == workdir.Pending && !fileExists(filepath.Join(path, record.TaskFile))) {
 		state, err = workdir.Pending, record.WriteTask(m.opts.Dir.Task(t.Job, workdir.Pending, "", t.ID), t)
 	}
 	m.fileMu.Unlock()
@@ -340,4 +344,9 @@ func (m *Master) stopPlanning() {
 	for _, cancel := range m.planning {
 		cancel()
 	}
+}
+
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }

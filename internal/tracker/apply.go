@@ -64,11 +64,17 @@ func Apply(dir workdir.Dir, res protocol.TaskResult) (record.Counters, error) {
 	if state == workdir.Succeed {
 		return record.Counters{}, nil
 	}
-	w, _, _, err := record.Resume(from)
+	w, _, done, err := record.Resume(from)
 	if err != nil {
 		return record.Counters{}, err
 	}
 	for _, o := range res.Objects {
+		// An object an earlier result already recorded as done (the same
+		// result applied again after a crash, or a late result of an
+		// earlier delivery) is counted once: Resume carried it.
+		if code, ok := done.Finished[o.Object.Key]; ok && code.OK() {
+			continue
+		}
 		if err := w.Add(o.Result()); err != nil {
 			return record.Counters{}, err
 		}

@@ -64,3 +64,29 @@ func TestDispatchAndApply(t *testing.T) {
 		t.Fatalf("unknown task: %v", err)
 	}
 }
+
+// TestApplyAgainAfterACrash applies a result whose first application was
+// cut short by a crash (progress written, task not yet filed): every
+// object is counted once.
+func TestApplyAgainAfterACrash(t *testing.T) {
+	dir := workdir.Dir(t.TempDir())
+	task := plan.Task{ID: "T1", Job: "job", Objects: []transfer.Object{{Key: "a", Size: 1}, {Key: "b", Size: 2}}, Bytes: 3}
+	path := dir.Task("job", workdir.Pending, "", "T1")
+	if err := record.WriteTask(path, task); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	res := protocol.TaskResult{Job: "job", TaskID: "T1", Worker: "w", Objects: []protocol.ObjectResult{
+		protocol.FromResult(transfer.Result{Object: task.Objects[0], Code: transfer.Succeed, Size: 1}, now),
+		protocol.FromResult(transfer.Result{Object: task.Objects[1], Code: transfer.Succeed, Size: 2}, now),
+	}}
+	w, _, _, err := record.Resume(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = w.Add(res.Objects[0].Result()) // the crash comes before Close
+	c, err := Apply(dir, res)
+	if err != nil || c.Copied != 2 || c.Objects != 2 {
+		t.Fatalf("counters after the second application: %+v (%v), want 2 objects copied once each", c, err)
+	}
+}

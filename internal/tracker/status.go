@@ -5,7 +5,9 @@ package tracker
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -111,19 +113,58 @@ func ReadStatus(dir workdir.Dir, job string) (JobStatus, error) {
 	}
 	st.ScanFinished = cp != nil && cp.Done && cp.Round == 0
 	first := time.Time{}
-	for _, state := range []string{workdir.Succeed, workdir.Failed, workdir.Pending} {
-		for _, id := range workdir.Subdirs(filepath.Join(dir.Job(job), state)) {
-			tdir := dir.Task(job, state, "", id)
-			if err := st.addTask(tdir, state, &first); err != nil {
-				return st, err
-			}
+	// Tasks move pending -> dispatched -> succeed or failed while the
+	// service runs: the folders are listed in that order, and a task seen
+	// twice counts in its later state, so a task moving during the reads
+	// is never missed (a job is never Succeed with tasks unseen).
+	type ref struct{ state, worker string }
+	refs := map[string]ref{}
+	var ids []string
+	see := func(id string, r ref) {
+		if _, ok := refs[id]; !ok {
+			ids = append(ids, id)
 		}
+		refs[id] = r
+	}
+	for _, id := range workdir.Subdirs(filepath.Join(dir.Job(job), workdir.Pending)) {
+		see(id, ref{state: workdir.Pending})
 	}
 	for _, worker := range workdir.Subdirs(filepath.Join(dir.Job(job), workdir.Dispatched)) {
 		for _, id := range workdir.Subdirs(filepath.Join(dir.Job(job), workdir.Dispatched, worker)) {
-			if err := st.addRunning(dir.Task(job, workdir.Dispatched, worker, id), worker, id); err != nil {
-				return st, err
+			see(id, ref{state: workdir.Dispatched, worker: worker})
+		}
+	}
+	for _, state := range []string{workdir.Succeed, workdir.Failed} {
+		for _, id := range workdir.Subdirs(filepath.Join(dir.Job(job), state)) {
+			see(id, ref{state: state})
+		}
+	}
+	add := func(id string, r ref) error {
+		tdir := dir.Task(job, r.state, r.worker, id)
+		if r.state == workdir.Dispatched {
+			return st.addRunning(tdir, r.worker, id)
+		}
+		return st.addTask(tdir, r.state, &first)
+	}
+	for _, id := range ids {
+		err := add(id, refs[id])
+		if errors.Is(err, fs.ErrNotExist) {
+			// Moved since it was listed: count it where it is now.
+			if path, state, lerr := Locate(dir, job, id); lerr == nil {
+				r := ref{state: state}
+				if state == workdir.Dispatched {
+					r.worker = filepath.Base(filepath.Dir(path))
+				}
+				err = add(id, r)
 			}
+		}
+		if errors.Is(err, fs.ErrNotExist) {
+			// A folder without its TASK file: the service died while
+			// writing it; planning writes it again.
+			continue
+		}
+		if err != nil {
+			return st, err
 		}
 	}
 	st.State = st.derive()
