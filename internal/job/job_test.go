@@ -142,3 +142,21 @@ func TestThroughputSchedule(t *testing.T) {
 		t.Errorf("fixed cap: %d, want 102400", got)
 	}
 }
+
+func TestPreflightNamesTheKeyToFix(t *testing.T) {
+	dst := t.TempDir()
+	spec := parse(t, "jobName=pf_job\nsrcType=local\nsrcPrefix=/nonexistent/ossimport/dir/\ndestType=local\ndestBucket="+dst+"\n", "")
+	src, d, err := Open(t.Context(), spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = Preflight(t.Context(), spec, src, d)
+	if err == nil || !strings.Contains(err.Error(), "check srcPrefix") {
+		t.Fatalf("preflight of a missing source folder: %v", err)
+	}
+	spec = parse(t, "jobName=pf_job\nsrcType=local\nsrcPrefix="+dst+"/\ndestType=local\ndestBucket="+dst+"\n", "")
+	src, d, _ = Open(t.Context(), spec)
+	if err := Preflight(t.Context(), spec, src, d); err != nil {
+		t.Fatalf("preflight of good stores: %v", err)
+	}
+}

@@ -18,18 +18,26 @@ func Preflight(ctx context.Context, s *Spec, src storage.Source, dst storage.Des
 	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
 	if _, err := src.List(ctx, storage.ListOptions{Prefix: s.Plan.Prefix, Limit: 1}); err != nil {
-		return fmt.Errorf("%w: cannot list the source %s: %w%s", errPreflight, src, err, hint(err, "src"))
+		return fmt.Errorf("%w: cannot list the source %s: %w%s", errPreflight, src, err, hint(err, "src", s.Source.Type))
 	}
 	probe := s.Plan.DstPrefix + ".ossimport-preflight-" + fmt.Sprint(time.Now().UnixNano())
 	if _, err := dst.Stat(ctx, probe); err != nil && !errors.Is(err, storage.ErrNotExist) {
-		return fmt.Errorf("%w: cannot reach the destination %s: %w%s", errPreflight, dst, err, hint(err, "dest"))
+		return fmt.Errorf("%w: cannot reach the destination %s: %w%s", errPreflight, dst, err, hint(err, "dest", s.Dest.Type))
 	}
 	return nil
 }
 
 // hint says which keys to check for a preflight error.
-func hint(err error, side string) string {
+func hint(err error, side, typ string) string {
 	switch {
+	case typ == "local" && side == "src" && errors.Is(err, storage.ErrBucketNotExist):
+		return " (check srcPrefix: it must be an existing folder)"
+	case typ == "local" && errors.Is(err, storage.ErrBucketNotExist):
+		return " (check destBucket: for destType=local it is the destination folder)"
+	case typ == "http" && errors.Is(err, storage.ErrBucketNotExist):
+		return " (check httpListFilePath: the URL list file must exist)"
+	case typ == "local" && errors.Is(err, storage.ErrAccessDenied):
+		return " (check the folder's permissions for the user running ossimport)"
 	case errors.Is(err, storage.ErrAccessDenied):
 		return fmt.Sprintf(" (check %sAccessKey and %sSecretKey)", side, side)
 	case errors.Is(err, storage.ErrBucketNotExist):
