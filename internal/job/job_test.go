@@ -154,7 +154,7 @@ func TestPreflightNamesTheKeyToFix(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "check srcPrefix") {
 		t.Fatalf("preflight of a missing source folder: %v", err)
 	}
-	spec = parse(t, "jobName=pf_job\nsrcType=local\nsrcPrefix="+dst+"/\ndestType=local\ndestBucket="+dst+"\n", "")
+	spec = parse(t, "jobName=pf_job\nsrcType=local\nsrcPrefix="+t.TempDir()+"/\ndestType=local\ndestBucket="+dst+"\n", "")
 	src, d, _ = Open(t.Context(), spec)
 	if err := Preflight(t.Context(), spec, src, d); err != nil {
 		t.Fatalf("preflight of good stores: %v", err)
