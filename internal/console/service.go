@@ -20,6 +20,7 @@ import (
 	"github.com/ossimport/ossimport/internal/bus"
 	"github.com/ossimport/ossimport/internal/config"
 	"github.com/ossimport/ossimport/internal/master"
+	"github.com/ossimport/ossimport/internal/metrics"
 	"github.com/ossimport/ossimport/internal/workdir"
 	"github.com/ossimport/ossimport/internal/worker"
 )
@@ -210,7 +211,9 @@ func runService(ctx context.Context, stderr io.Writer, sysPath, workersPath stri
 		return fail(1, err)
 	}
 	defer mb.Close()
-	m, err := master.New(master.Options{Dir: dir, Bus: mb, Sys: s, Logger: mlog, Stop: cancel})
+	mx := metrics.New()
+	mx.Tasks(metrics.WorkdirTasks(dir))
+	m, err := master.New(master.Options{Dir: dir, Bus: mb, Sys: s, Logger: mlog, Stop: cancel, Metrics: mx})
 	if err != nil {
 		return fail(2, err)
 	}
@@ -231,6 +234,15 @@ func runService(ctx context.Context, stderr io.Writer, sysPath, workersPath stri
 	wg.Go(func() { errc <- m.Run(ctx) })
 	if w != nil {
 		wg.Go(func() { errc <- w.Run(ctx) })
+	}
+	if s.HTTPListen != "" {
+		wg.Go(func() { mx.WatchWorkers(ctx, mb.Workers(), 10*time.Second) })
+		wg.Go(func() {
+			// Metrics are not worth stopping the service for.
+			if err := mx.Serve(ctx, s.HTTPListen); err != nil {
+				mlog.Warn("cannot serve /metrics", "httpListen", s.HTTPListen, "err", err)
+			}
+		})
 	}
 	mlog.Info("service started", "pid", os.Getpid(), "nats", where, "mode", mode.why, "worker", mode.worker)
 	fmt.Fprintf(stderr, "%s ossimport service started: pid %d, NATS %s, working directory %s, %s\n",

@@ -19,9 +19,11 @@ import (
 	"github.com/ossimport/ossimport/internal/bus"
 	"github.com/ossimport/ossimport/internal/config"
 	"github.com/ossimport/ossimport/internal/job"
+	"github.com/ossimport/ossimport/internal/metrics"
 	"github.com/ossimport/ossimport/internal/plan"
 	"github.com/ossimport/ossimport/internal/protocol"
 	"github.com/ossimport/ossimport/internal/record"
+	"github.com/ossimport/ossimport/internal/report"
 	"github.com/ossimport/ossimport/internal/storage"
 	"github.com/ossimport/ossimport/internal/tracker"
 	"github.com/ossimport/ossimport/internal/transfer"
@@ -38,6 +40,8 @@ type Options struct {
 	Poll time.Duration
 	// Stop is called when the console asks the service to stop.
 	Stop func()
+	// Metrics, when set, observes the results the master files.
+	Metrics *metrics.Metrics
 }
 
 // Validate checks the options and fills in defaults.
@@ -200,7 +204,10 @@ func (m *Master) plan(ctx context.Context, spec *job.Spec) error {
 		return nil
 	}
 	emit := func(ctx context.Context, t plan.Task) error { return m.publish(ctx, t) }
-	save := func(_ context.Context, cp *plan.Checkpoint) error { return workdir.SaveCheckpoint(path, cp) }
+	save := func(_ context.Context, cp *plan.Checkpoint) error {
+		m.opts.Metrics.ScanListed(spec.Name, cp.Stats.Listed)
+		return workdir.SaveCheckpoint(path, cp)
+	}
 	p, err := plan.New(src, spec.Plan, emit, save)
 	if err != nil {
 		return err
@@ -245,7 +252,7 @@ func (m *Master) onResult(msg bus.ResultMsg) error {
 		return nil
 	}
 	m.fileMu.Lock()
-	c, err := tracker.Apply(m.opts.Dir, res)
+	c, err := m.apply(res)
 	m.fileMu.Unlock()
 	if errors.Is(err, tracker.ErrUnknownTask) {
 		return nil
@@ -309,7 +316,7 @@ func (m *Master) failTask(d bus.DeadTask) {
 	for _, o := range t.Objects {
 		res.Objects = append(res.Objects, protocol.ObjectResult{Object: o, Code: transfer.UploadFailed, Detail: reason, At: res.Finished})
 	}
-	if _, err := tracker.Apply(m.opts.Dir, res); err != nil {
+	if _, err := m.apply(res); err != nil {
 		m.log.Error("cannot fail a dead task", "job", d.Job, "task", d.TaskID, "err", err)
 	}
 	m.log.Warn("task failed after its last delivery", "job", d.Job, "task", d.TaskID, "deliveries", d.Deliveries)
@@ -349,4 +356,56 @@ func (m *Master) stopPlanning() {
 func fileExists(path string) bool {
 	_, err := os.Stat(path)
 	return err == nil
+}
+
+// apply files a task result with tracker.Apply, then adds the objects it
+// recorded to the job's reports and metrics. The caller holds fileMu.
+//
+// Apply skips what an earlier application already counted: the whole
+// result when the task already succeeded, and each object its task
+// progress already holds as finished OK. The same objects are left out
+// here, read from the task progress before Apply, so a redelivered or
+// re-applied result (after a crash) adds no copied or skipped rows twice
+// and nothing is kept in memory. Failed objects of a result applied again
+// to a still-failed task are reported again, as audit.log records them
+// again.
+func (m *Master) apply(res protocol.TaskResult) (record.Counters, error) {
+	var fresh []protocol.ObjectResult
+	if path, state, err := tracker.Locate(m.opts.Dir, res.Job, res.TaskID); err == nil && state != workdir.Succeed {
+		done, err := record.ReadProgress(path)
+		if err != nil {
+			return record.Counters{}, err
+		}
+		for _, o := range res.Objects {
+			if code, ok := done.Finished[o.Object.Key]; !ok || !code.OK() {
+				fresh = append(fresh, o)
+			}
+		}
+	}
+	c, err := tracker.Apply(m.opts.Dir, res)
+	if err != nil || len(fresh) == 0 {
+		return c, err
+	}
+	for _, o := range fresh {
+		m.opts.Metrics.Observe(res.Job, o.Result())
+	}
+	w, err := report.Open(report.JobDir(m.opts.Dir, res.Job))
+	if err != nil {
+		m.log.Error("cannot open the reports", "job", res.Job, "err", err)
+		return c, nil
+	}
+	for _, o := range fresh {
+		at := o.At
+		if at.IsZero() {
+			at = time.Now()
+		}
+		if err := w.AddAt(o.Result(), at); err != nil {
+			m.log.Error("cannot write the reports", "job", res.Job, "task", res.TaskID, "err", err)
+			break
+		}
+	}
+	if err := w.Close(); err != nil {
+		m.log.Error("cannot write the reports", "job", res.Job, "err", err)
+	}
+	return c, nil
 }

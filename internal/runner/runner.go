@@ -20,8 +20,10 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/ossimport/ossimport/internal/job"
+	"github.com/ossimport/ossimport/internal/metrics"
 	"github.com/ossimport/ossimport/internal/plan"
 	"github.com/ossimport/ossimport/internal/record"
+	"github.com/ossimport/ossimport/internal/report"
 	"github.com/ossimport/ossimport/internal/storage"
 	"github.com/ossimport/ossimport/internal/transfer"
 	"github.com/ossimport/ossimport/internal/workdir"
@@ -39,6 +41,8 @@ type Options struct {
 	DryRun bool
 	// OnTask is called (serially) when a task finishes; optional.
 	OnTask func(id string, c record.Counters)
+	// Metrics, when set, observes every result; nil records nothing.
+	Metrics *metrics.Metrics
 }
 
 // Validate checks the options.
@@ -65,6 +69,9 @@ type Runner struct {
 	log    *slog.Logger
 	// bandwidth is the byte limiter the schedule adjusts, nil when uncapped.
 	bandwidth *rate.Limiter
+	// reports receives every result (master/jobs/<job>/reports); nil in
+	// a dry run.
+	reports *report.Writer
 
 	mu       sync.Mutex
 	counters record.Counters
@@ -118,7 +125,18 @@ func (r *Runner) Run(ctx context.Context) (Summary, error) {
 		if err := r.recover(queue); err != nil {
 			return r.Summary(), err
 		}
+		reports, err := report.Open(report.JobDir(r.opts.Dir, r.spec.Name))
+		if err != nil {
+			return r.Summary(), err
+		}
+		r.reports = reports
+		defer func() {
+			if err := reports.Close(); err != nil {
+				r.log.Error("cannot close the reports", "job", r.spec.Name, "err", err)
+			}
+		}()
 	}
+	r.opts.Metrics.Tasks(r.taskMetrics)
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	var wg sync.WaitGroup
@@ -217,6 +235,7 @@ func (r *Runner) scanOnce(ctx context.Context, opts plan.Options, cp *plan.Check
 		r.mu.Lock()
 		r.scan = cp.Stats
 		r.mu.Unlock()
+		r.opts.Metrics.ScanListed(r.spec.Name, cp.Stats.Listed)
 		if r.opts.DryRun {
 			return nil
 		}
@@ -318,3 +337,12 @@ func (r *Runner) Source() string { return r.src.String() }
 
 // Destination names the destination store.
 func (r *Runner) Destination() string { return r.dst.String() }
+
+// taskMetrics reports the run's tasks by state for ossimport_tasks.
+func (r *Runner) taskMetrics() []metrics.TaskCount {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	name := r.spec.Name
+	return []metrics.TaskCount{{Job: name, State: metrics.StatePending, N: r.tasks.Pending}, {Job: name, State: metrics.StateRunning, N: r.tasks.Running},
+		{Job: name, State: metrics.StateSucceed, N: r.tasks.Succeed}, {Job: name, State: metrics.StateFailed, N: r.tasks.Failed}}
+}

@@ -51,11 +51,20 @@ func (r *Runner) runTask(ctx context.Context, id string) error {
 	taskCtx, abort := context.WithCancelCause(ctx)
 	defer abort(nil)
 	reported := make(map[string]bool, len(todo))
+	r.opts.Metrics.InFlight(len(todo))
+	defer func() { r.opts.Metrics.InFlight(len(reported) - len(todo)) }()
 	onResult := func(res transfer.Result) {
+		if !reported[res.Object.Key] {
+			r.opts.Metrics.InFlight(-1)
+		}
 		reported[res.Object.Key] = true
 		if err := w.Add(res); err != nil {
 			r.log.Error("cannot write task records", "task", id, "err", err)
 		}
+		if err := r.reports.Add(res); err != nil {
+			r.log.Error("cannot write the reports", "task", id, "err", err)
+		}
+		r.opts.Metrics.Observe(name, res)
 		if !res.Code.OK() {
 			r.log.Warn("object failed", "task", id, "key", res.Object.Key, "code", res.Code, "detail", res.Detail)
 			if r.spec.AbortOnUnknownError && unknown(res) {
