@@ -173,8 +173,10 @@ func (u *upload) part(ctx context.Context, i int) error {
 		return &partError{err: err}
 	}
 	sum := partSum{crc: crc64.Checksum(buf, crcTable)}
-	m := md5.Sum(buf)
-	sum.md5 = m[:]
+	if u.c.needMD5() {
+		m := md5.Sum(buf)
+		sum.md5 = m[:]
+	}
 	if old, ok := u.have[i+1]; ok && samePart(old, size, sum) {
 		u.record(i, old, sum, 0)
 		return nil
@@ -218,6 +220,9 @@ func samePart(p storage.Part, size int64, sum partSum) bool {
 	}
 	if p.Checksums.HasCRC64 {
 		return p.Checksums.CRC64 == sum.crc
+	}
+	if sum.md5 == nil {
+		return false
 	}
 	if p.Checksums.MD5 != nil {
 		return bytes.Equal(p.Checksums.MD5, sum.md5)

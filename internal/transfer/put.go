@@ -29,7 +29,7 @@ func (c *Copier) put(ctx context.Context, obj Object, info storage.ObjectInfo) R
 		return sourceFailure(fmt.Errorf("open source %q: %w", obj.Key, err))
 	}
 	defer rc.Close()
-	sr := newSourceReader(ctx, rc, info.Size, true, c.opts.Bandwidth, c.opts.OnBytes)
+	sr := newSourceReader(ctx, rc, info.Size, c.needMD5(), c.opts.Bandwidth, c.opts.OnBytes)
 	put, err := c.dst.Put(ctx, obj.Dst(), sr, info.Size, meta)
 	if sr.err != nil {
 		if res, changed := c.changedWhileCopying(ctx, obj, info); changed {

@@ -342,6 +342,15 @@ func sourceFailure(err error) Result {
 	return failure(DownloadFailed, err)
 }
 
+// needMD5 reports whether the content MD5 is worth computing while
+// copying: only when the destination can be checked against it (an MD5
+// it reports, or an MD5 ETag) and offers no CRC-64, which is cheaper
+// and checked anyway. MD5 costs about twice CRC-64 on the copy path.
+func (c *Copier) needMD5() bool {
+	caps := c.dst.Capabilities()
+	return !caps.CRC64 && (caps.MD5 || caps.ETagIsMD5)
+}
+
 // With returns a Copier sharing c's stores and buffers with options
 // changed by edit (per-task callbacks, say).
 func (c *Copier) With(edit func(*Options)) *Copier {

@@ -32,7 +32,7 @@ func testOptions() Options {
 }
 
 // seed puts data at key in st with an mtime.
-func seed(t *testing.T, st *memory.Store, key string, data []byte, mtime time.Time) Object {
+func seed(t testing.TB, st *memory.Store, key string, data []byte, mtime time.Time) Object {
 	t.Helper()
 	meta := storage.Metadata{User: map[string]string{storage.ModTimeMetaKey: strconv.FormatInt(mtime.Unix(), 10)}}
 	if _, err := st.Put(t.Context(), key, bytes.NewReader(data), int64(len(data)), meta); err != nil {
