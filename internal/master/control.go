@@ -13,7 +13,6 @@ import (
 	"github.com/ossimport/ossimport/internal/bus"
 	"github.com/ossimport/ossimport/internal/record"
 	"github.com/ossimport/ossimport/internal/tracker"
-	"github.com/ossimport/ossimport/internal/transfer"
 	"github.com/ossimport/ossimport/internal/workdir"
 )
 
@@ -89,29 +88,9 @@ func (m *Master) requeue(ctx context.Context, job, id string) error {
 	m.fileMu.Lock()
 	defer m.fileMu.Unlock()
 	from := m.opts.Dir.Task(job, workdir.Failed, "", id)
-	t, err := record.ReadTask(from)
-	if err != nil {
-		return err
-	}
-	p, err := record.ReadProgress(from)
-	if err != nil {
-		return err
-	}
-	retry := t
-	retry.Objects = nil
-	for _, o := range t.Objects {
-		code, done := p.Finished[o.Key]
-		if done && code.OK() {
-			continue
-		}
-		if code == transfer.SizeNotMatch {
-			o.Size, o.ModTime = -1, time.Time{}
-		}
-		retry.Objects = append(retry.Objects, o)
-	}
 	attempt := bumpRetries(from)
-	to := m.opts.Dir.Task(job, workdir.Pending, "", id)
-	if err := workdir.Move(from, to); err != nil {
+	retry, err := record.Requeue(from, m.opts.Dir.Task(job, workdir.Pending, "", id))
+	if err != nil {
 		return err
 	}
 	data, err := json.Marshal(retry)

@@ -7,10 +7,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 	"unicode/utf8"
 
 	"github.com/ossimport/ossimport/internal/plan"
 	"github.com/ossimport/ossimport/internal/transfer"
+	"github.com/ossimport/ossimport/internal/workdir"
 )
 
 // ProgressFile is a task's machine-readable progress: one JSON line per
@@ -137,4 +139,40 @@ func Resume(dir string) (*Writer, plan.Task, Progress, error) {
 	}
 	w.Carry(p, t.Objects)
 	return w, t, p, nil
+}
+
+// Requeue prepares a failed task folder for a retry and moves it from
+// `from` to `to` (failed_tasks -> pending_tasks): objects that failed
+// because the source changed are re-planned from the source as it is now
+// (size and mtime unknown), STATUS and DONE go, and the progress stays,
+// so the objects that succeeded are never copied again and the final
+// counters cover them all. It returns the task with only the objects a
+// retry must copy.
+func Requeue(from, to string) (plan.Task, error) {
+	t, err := ReadTask(from)
+	if err != nil {
+		return t, err
+	}
+	p, err := ReadProgress(from)
+	if err != nil {
+		return t, err
+	}
+	for i, o := range t.Objects {
+		if p.Finished[o.Key] == transfer.SizeNotMatch {
+			t.Objects[i].Size, t.Objects[i].ModTime = -1, time.Time{}
+		}
+	}
+	if err := WriteTask(from, t); err != nil {
+		return t, err
+	}
+	for _, f := range []string{StatusFile, DoneFile} {
+		if err := os.Remove(filepath.Join(from, f)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return t, fmt.Errorf("requeue task %s: %w", t.ID, err)
+		}
+	}
+	if err := workdir.Move(from, to); err != nil {
+		return t, err
+	}
+	t.Objects, _ = p.Resume(t.Objects)
+	return t, nil
 }

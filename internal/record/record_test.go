@@ -120,3 +120,38 @@ func TestProgressResume(t *testing.T) {
 		t.Fatalf("counters after resume %+v (%v), want 4 copied, 10 bytes", c, err)
 	}
 }
+
+func TestRequeue(t *testing.T) {
+	root := t.TempDir()
+	from, to := filepath.Join(root, "failed_tasks", "T"), filepath.Join(root, "pending_tasks", "T")
+	objs := []transfer.Object{{Key: "ok", Size: 1}, {Key: "changed", Size: 2, ModTime: time.Unix(5, 0)}, {Key: "broken", Size: 3}}
+	w, err := Create(from, plan.Task{ID: "T", Objects: objs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = w.Add(transfer.Result{Object: objs[0], Code: transfer.Succeed, Size: 1})
+	_ = w.Add(transfer.Result{Object: objs[1], Code: transfer.SizeNotMatch})
+	_ = w.Add(transfer.Result{Object: objs[2], Code: transfer.UploadFailed})
+	if _, err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	retry, err := Requeue(from, to)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(retry.Objects) != 2 || retry.Objects[0].Key != "changed" || retry.Objects[0].Size != -1 || !retry.Objects[0].ModTime.IsZero() || retry.Objects[1].Key != "broken" {
+		t.Fatalf("retry objects %+v: want changed (re-planned) and broken", retry.Objects)
+	}
+	if _, err := os.Stat(from); !os.IsNotExist(err) {
+		t.Fatalf("failed folder still there: %v", err)
+	}
+	for _, f := range []string{StatusFile, DoneFile} {
+		if _, err := os.Stat(filepath.Join(to, f)); !os.IsNotExist(err) {
+			t.Errorf("%s left in the requeued folder", f)
+		}
+	}
+	task, err := ReadTask(to)
+	if err != nil || len(task.Objects) != 3 || task.Objects[1].Size != -1 {
+		t.Fatalf("requeued TASK %+v (%v): all objects kept, the changed one re-planned", task.Objects, err)
+	}
+}

@@ -5,9 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
-	"os"
 	"sync"
-	"time"
 
 	"github.com/ossimport/ossimport/internal/record"
 	"github.com/ossimport/ossimport/internal/storage"
@@ -146,34 +144,11 @@ func (r *Runner) finish(name, id, dir string, c record.Counters) error {
 	return nil
 }
 
-// Requeue moves a failed task back to pending_tasks for a retry: its
-// progress keeps the objects that succeeded, so only the failed ones are
-// copied again, and objects that failed because the source changed are
-// re-planned from the source as it is now.
+// Requeue moves a failed task back to pending_tasks for a retry of its
+// failed objects (see record.Requeue).
 func Requeue(dir workdir.Dir, job, id string) error {
-	from := dir.Task(job, workdir.Failed, "", id)
-	t, err := record.ReadTask(from)
-	if err != nil {
-		return err
-	}
-	progress, err := record.ReadProgress(from)
-	if err != nil {
-		return err
-	}
-	for i, o := range t.Objects {
-		if progress.Finished[o.Key] == transfer.SizeNotMatch {
-			t.Objects[i].Size, t.Objects[i].ModTime = -1, time.Time{}
-		}
-	}
-	if err := record.WriteTask(from, t); err != nil {
-		return err
-	}
-	for _, f := range []string{record.StatusFile, record.DoneFile} {
-		if err := os.Remove(from + "/" + f); err != nil && !os.IsNotExist(err) {
-			return fmt.Errorf("requeue task %s: %w", id, err)
-		}
-	}
-	return workdir.Move(from, dir.Task(job, workdir.Pending, "", id))
+	_, err := record.Requeue(dir.Task(job, workdir.Failed, "", id), dir.Task(job, workdir.Pending, "", id))
+	return err
 }
 
 // queue hands task ids to the task goroutines; push never blocks.
