@@ -11,8 +11,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
-	"path/filepath"
 	"sync"
 	"time"
 
@@ -226,12 +224,7 @@ func (m *Master) plan(ctx context.Context, spec *job.Spec) error {
 // pending: the queue drops the duplicate by task id.
 func (m *Master) publish(ctx context.Context, t plan.Task) error {
 	m.fileMu.Lock()
-	path, state, err := tracker.Locate(m.opts.Dir, t.Job, t.ID)
-	// A pending folder without its TASK file was being written when the
-	// service died: write it now.
-	if errors.Is(err, tracker.ErrUnknownTask) || (err == nil && state == workdir.Pending && !fileExists(filepath.Join(path, record.TaskFile))) {
-		state, err = workdir.Pending, record.WriteTask(m.opts.Dir.Task(t.Job, workdir.Pending, "", t.ID), t)
-	}
+	state, _, err := tracker.FilePlanned(m.opts.Dir, t)
 	m.fileMu.Unlock()
 	if err != nil || state != workdir.Pending {
 		return err
@@ -353,10 +346,6 @@ func (m *Master) stopPlanning() {
 	}
 }
 
-func fileExists(path string) bool {
-	_, err := os.Stat(path)
-	return err == nil
-}
 
 // apply files a task result with tracker.Apply, then adds the objects it
 // recorded to the job's reports and metrics. The caller holds fileMu.

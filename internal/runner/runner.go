@@ -25,6 +25,7 @@ import (
 	"github.com/ossimport/ossimport/internal/record"
 	"github.com/ossimport/ossimport/internal/report"
 	"github.com/ossimport/ossimport/internal/storage"
+	"github.com/ossimport/ossimport/internal/tracker"
 	"github.com/ossimport/ossimport/internal/transfer"
 	"github.com/ossimport/ossimport/internal/workdir"
 )
@@ -261,16 +262,10 @@ func (r *Runner) scanned(cp *plan.Checkpoint, finished bool) {
 	r.mu.Unlock()
 }
 
-// persist writes a new task to pending_tasks unless it is known in any
-// state (a task planned again after a crash between emit and
-// checkpoint). It reports whether the task is new.
+// persist files a planned task under pending_tasks (tracker.FilePlanned)
+// and reports whether it is new.
 func (r *Runner) persist(t plan.Task) (bool, error) {
-	for _, state := range []string{workdir.Pending, workdir.Dispatched, workdir.Succeed, workdir.Failed} {
-		if _, err := os.Stat(r.opts.Dir.Task(r.spec.Name, state, Worker, t.ID)); err == nil {
-			return false, nil
-		}
-	}
-	if err := record.WriteTask(r.opts.Dir.Task(r.spec.Name, workdir.Pending, "", t.ID), t); err != nil {
+	if _, fresh, err := tracker.FilePlanned(r.opts.Dir, t); err != nil || !fresh {
 		return false, err
 	}
 	r.mu.Lock()
@@ -306,7 +301,16 @@ func (r *Runner) recover(queue *queue) error {
 		}
 	}
 	for _, id := range workdir.Subdirs(filepath.Join(r.opts.Dir.Job(name), workdir.Pending)) {
-		t, err := record.ReadTask(r.opts.Dir.Task(name, workdir.Pending, "", id))
+		path := r.opts.Dir.Task(name, workdir.Pending, "", id)
+		t, err := record.ReadTask(path)
+		if errors.Is(err, os.ErrNotExist) {
+			// A crash while the task was filed: the scan, whose checkpoint
+			// did not move past it, plans it again.
+			if err := os.RemoveAll(path); err != nil {
+				return fmt.Errorf("remove the half-written task %s: %w", path, err)
+			}
+			continue
+		}
 		if err != nil {
 			return err
 		}

@@ -309,3 +309,21 @@ func TestDryRunCopiesNothing(t *testing.T) {
 		t.Fatalf("dry run wrote records: %v", err)
 	}
 }
+
+// TestRunSkipsHalfFiledTask: a crash while a task was filed leaves a
+// pending folder without TASK; the next run drops it and plans the task
+// again.
+func TestRunSkipsHalfFiledTask(t *testing.T) {
+	f := newFixture(t, 12)
+	half := f.dir.Task("test_job", workdir.Pending, "", "HALF_1")
+	if err := os.MkdirAll(half, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if sum := f.run(t, t.Context(), nil); !sum.OK() || sum.Counters.Copied != 12 {
+		t.Fatalf("summary %+v", sum)
+	}
+	if _, err := os.Stat(half); !os.IsNotExist(err) {
+		t.Fatalf("half-filed task folder still there: %v", err)
+	}
+	f.checkCopied(t)
+}

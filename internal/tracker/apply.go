@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/ossimport/ossimport/internal/plan"
 	"github.com/ossimport/ossimport/internal/protocol"
 	"github.com/ossimport/ossimport/internal/record"
 	"github.com/ossimport/ossimport/internal/workdir"
@@ -95,4 +96,26 @@ func Apply(dir workdir.Dir, res protocol.TaskResult) (record.Counters, error) {
 		return c, nil
 	}
 	return c, workdir.Move(from, to)
+}
+
+// FilePlanned records a planned task under pending_tasks unless the
+// working directory already holds it (the same task planned again after
+// a crash between emitting it and saving the checkpoint). A pending
+// folder without its TASK file, left by a crash while it was written, is
+// written again. It returns the task's state and whether it was filed
+// just now.
+func FilePlanned(dir workdir.Dir, t plan.Task) (state string, fresh bool, err error) {
+	path, state, err := Locate(dir, t.Job, t.ID)
+	switch {
+	case errors.Is(err, ErrUnknownTask):
+	case err != nil:
+		return "", false, err
+	case state != workdir.Pending:
+		return state, false, nil
+	default:
+		if _, statErr := os.Stat(filepath.Join(path, record.TaskFile)); statErr == nil {
+			return state, false, nil
+		}
+	}
+	return workdir.Pending, true, record.WriteTask(dir.Task(t.Job, workdir.Pending, "", t.ID), t)
 }

@@ -2,6 +2,7 @@ package tracker
 
 import (
 	"errors"
+	"os"
 	"testing"
 	"time"
 
@@ -88,5 +89,30 @@ func TestApplyAgainAfterACrash(t *testing.T) {
 	c, err := Apply(dir, res)
 	if err != nil || c.Copied != 2 || c.Objects != 2 {
 		t.Fatalf("counters after the second application: %+v (%v), want 2 objects copied once each", c, err)
+	}
+}
+
+func TestFilePlanned(t *testing.T) {
+	dir := workdir.Dir(t.TempDir())
+	task := plan.Task{ID: "T1", Job: "job", Objects: []transfer.Object{{Key: "a", Size: 1}}}
+	// A crash left the pending folder without its TASK.
+	if err := os.MkdirAll(dir.Task("job", workdir.Pending, "", "T1"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []bool{true, false} {
+		state, fresh, err := FilePlanned(dir, task)
+		if err != nil || state != workdir.Pending || fresh != want {
+			t.Fatalf("filing %d: state %q fresh %v (%v), want pending, fresh %v", i, state, fresh, err, want)
+		}
+	}
+	if _, err := record.ReadTask(dir.Task("job", workdir.Pending, "", "T1")); err != nil {
+		t.Fatalf("TASK not written: %v", err)
+	}
+	if _, err := Apply(dir, protocol.TaskResult{Job: "job", TaskID: "T1", Objects: []protocol.ObjectResult{
+		protocol.FromResult(transfer.Result{Object: task.Objects[0], Code: transfer.Succeed, Size: 1}, time.Now())}}); err != nil {
+		t.Fatal(err)
+	}
+	if state, fresh, err := FilePlanned(dir, task); err != nil || state != workdir.Succeed || fresh {
+		t.Fatalf("a finished task planned again: state %q fresh %v (%v)", state, fresh, err)
 	}
 }
