@@ -346,7 +346,6 @@ func (m *Master) stopPlanning() {
 	}
 }
 
-
 // apply files a task result with tracker.Apply, then adds the objects it
 // recorded to the job's reports and metrics. The caller holds fileMu.
 //
