@@ -109,6 +109,9 @@ func loadConfig(stderr io.Writer, jobArg, sysArg string) (*config.Job, *config.S
 		jobPath = defaultJobFile()
 	}
 	j, diags, err := config.LoadJob(jobPath)
+	if errors.Is(err, os.ErrNotExist) {
+		err = fmt.Errorf("%w (give the job file as an argument, or set OSS_IMPORT_HOME to the folder holding conf/)", err)
+	}
 	if err != nil {
 		return nil, nil, &ExitError{Code: 2, Err: err}
 	}

@@ -61,3 +61,11 @@ func TestStat(t *testing.T) {
 		t.Fatalf("stat --json: %+v (%v)", jobs, err)
 	}
 }
+
+func TestRunWithoutJobFileSaysWhatToDo(t *testing.T) {
+	t.Setenv("OSS_IMPORT_HOME", t.TempDir())
+	var stdout, stderr bytes.Buffer
+	if code := Execute([]string{"run"}, &stdout, &stderr); code != 2 || !strings.Contains(stderr.String(), "give the job file as an argument") {
+		t.Fatalf("exit %d, stderr %q", code, stderr.String())
+	}
+}
