@@ -470,3 +470,38 @@ func TestObjectJSONKeepsRawKeyBytes(t *testing.T) {
 		}
 	}
 }
+
+// countingLimiter records what the copy asked it for.
+type countingLimiter struct{ calls, units atomic.Int64 }
+
+func (l *countingLimiter) WaitN(_ context.Context, n int) error {
+	l.calls.Add(1)
+	l.units.Add(int64(n))
+	return nil
+}
+func (l *countingLimiter) Burst() int { return 64 << 10 }
+
+func TestThrottlesBytesAndRequests(t *testing.T) {
+	src, dst := memory.New("src"), memory.New("dst")
+	small := seed(t, src, "small", randomBytes(200_000, 8), time.Unix(1, 0))
+	big := seed(t, src, "big", randomBytes(3<<20, 9), time.Unix(1, 0))
+	bytesL, reqL := &countingLimiter{}, &countingLimiter{}
+	opts := testOptions()
+	opts.Bandwidth, opts.Requests = bytesL, reqL
+	c := newCopier(t, dst, src, opts)
+	for _, o := range []Object{small, big} {
+		if res := c.Copy(t.Context(), o); res.Code != Succeed {
+			t.Fatal(res.Detail)
+		}
+	}
+	if got, want := bytesL.units.Load(), small.Size+big.Size; got != want {
+		t.Errorf("bandwidth limiter saw %d bytes, want %d", got, want)
+	}
+	// One put, then 12 parts of 256 KiB and the completion.
+	if got := reqL.units.Load(); got != 1+12+1 {
+		t.Errorf("request limiter saw %d requests, want 14", got)
+	}
+	if bytesL.calls.Load() < (small.Size+big.Size)/(64<<10) {
+		t.Errorf("reads were not split to the limiter's burst: %d calls", bytesL.calls.Load())
+	}
+}
