@@ -94,6 +94,7 @@ func (m *Master) Run(ctx context.Context) error {
 		})
 	}
 	run(m.watchJobs)
+	run(m.recordWorkers)
 	run(func(ctx context.Context) error { return m.opts.Bus.Results(ctx, m.onResult) })
 	run(func(ctx context.Context) error { return m.opts.Bus.SubscribeProgress(ctx, m.onProgress) })
 	run(func(ctx context.Context) error { return m.opts.Bus.HandleControl(ctx, m.control) })

@@ -1,0 +1,92 @@
+package master
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"github.com/ossimport/ossimport/internal/protocol"
+	"github.com/ossimport/ossimport/internal/tracker"
+)
+
+// workersEvery is how often the master records the workers' heartbeats
+// in the working directory (master/workers.json).
+const workersEvery = 5 * time.Second
+
+// forgetWorker is how long a worker that stopped heartbeating stays
+// listed (not alive) in stat.
+const forgetWorker = 24 * time.Hour
+
+// recordWorkers keeps master/workers.json current from the workers KV,
+// whose entries expire with the heartbeats, so stat and the dashboard
+// show every worker, alive or not, without the service.
+func (m *Master) recordWorkers(ctx context.Context) error {
+	t := time.NewTicker(workersEvery)
+	defer t.Stop()
+	for {
+		if beats, err := m.heartbeats(ctx); err != nil {
+			if ctx.Err() == nil {
+				m.log.Warn("cannot read worker heartbeats", "err", err)
+			}
+		} else {
+			prev, err := tracker.ReadWorkers(m.opts.Dir)
+			if err != nil {
+				m.log.Warn("cannot read the recorded workers; starting a new list", "err", err)
+			}
+			now := time.Now()
+			next := tracker.MergeHeartbeats(prev, beats, now, forgetWorker)
+			for _, w := range next {
+				if w.Alive && w.Since.Equal(now) {
+					m.log.Info("worker joined", "worker", w.Name, "version", w.Version)
+				}
+			}
+			for _, w := range prev {
+				if w.Alive && !alive(next, w.Name) {
+					m.log.Warn("worker heartbeat lost", "worker", w.Name, "last", w.LastHeartbeat)
+				}
+			}
+			if err := tracker.WriteWorkers(m.opts.Dir, next); err != nil {
+				m.log.Warn("cannot record workers", "err", err)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+	}
+}
+
+func alive(ws []tracker.WorkerStatus, name string) bool {
+	for _, w := range ws {
+		if w.Name == name {
+			return w.Alive
+		}
+	}
+	return false
+}
+
+// heartbeats reads the live heartbeats from the workers KV.
+func (m *Master) heartbeats(ctx context.Context) ([]protocol.Heartbeat, error) {
+	kv := m.opts.Bus.Workers()
+	names, err := kv.Keys(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []protocol.Heartbeat
+	for _, name := range names {
+		data, err := kv.Get(ctx, name)
+		if err != nil {
+			continue // expired meanwhile
+		}
+		var hb protocol.Heartbeat
+		if err := json.Unmarshal(data, &hb); err != nil {
+			continue
+		}
+		if hb.Worker == "" {
+			hb.Worker = name
+		}
+		out = append(out, hb)
+	}
+	return out, nil
+}
