@@ -73,8 +73,8 @@ func TestTemplatesValid(t *testing.T) {
 			}
 		}
 	}
-	if _, diags := ParseWorkers("conf/workers", mustRead(t, repoFile("conf/workers"))); diags.HasErrors() {
-		t.Errorf("conf/workers: %v", diags)
+	if _, diags := ParseWorkers("conf/workers.example", mustRead(t, repoFile("conf/workers.example"))); diags.HasErrors() {
+		t.Errorf("conf/workers.example: %v", diags)
 	}
 }
 

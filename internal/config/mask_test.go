@@ -26,3 +26,19 @@ func TestMaskJobFile(t *testing.T) {
 		t.Errorf("line numbers moved:\n%s", out)
 	}
 }
+
+func TestWorkerSysFile(t *testing.T) {
+	in := "workingDir=/data/ossimport\nworkerUserName=root\nworkerPassword=hunter2\\\n  more\nworkerTaskThreadNum=60\n"
+	out := string(WorkerSysFile([]byte(in)))
+	if strings.Contains(out, "hunter2") || strings.Contains(out, "more") {
+		t.Fatalf("password kept:\n%s", out)
+	}
+	for _, keep := range []string{"workingDir=/data/ossimport\n", "workerUserName=root\n", "workerTaskThreadNum=60\n", "workerPassword=\n"} {
+		if !strings.Contains(out, keep) {
+			t.Errorf("%q missing from\n%s", keep, out)
+		}
+	}
+	if strings.Count(out, "\n") != strings.Count(in, "\n") {
+		t.Errorf("line count changed: %q", out)
+	}
+}

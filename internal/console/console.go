@@ -49,6 +49,7 @@ func newConsoleCommand() *cobra.Command {
 	version.Aliases = append(version.Aliases, "Version")
 	version.Args = usageArgs(version.Args)
 	cmd.AddCommand(
+		newDeployCommand(&sysPath),
 		newSubmitCommand(&sysPath),
 		newStartCommand(&sysPath),
 		newStopCommand(&sysPath),

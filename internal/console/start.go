@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/ossimport/ossimport/internal/config"
 	"github.com/ossimport/ossimport/internal/workdir"
 )
 
@@ -44,6 +45,27 @@ func runStart(ctx context.Context, stdout, stderr io.Writer, sysPath, workersPat
 	if err != nil {
 		return err
 	}
+	c, err := loadCluster(s, workersPath)
+	if err != nil {
+		return &ExitError{Code: 2, Err: err}
+	}
+	if err := startService(ctx, stdout, stderr, s, sysPath, workersPath, wait); err != nil {
+		return err
+	}
+	if c == nil {
+		return nil
+	}
+	// Distributed: a worker on every other machine of conf/workers. Run
+	// again after adding machines: running workers are left alone.
+	if err := c.startWorkers(ctx, stdout, workdir.Dir(s.WorkingDir), serviceHeartbeats(s, workdir.Dir(s.WorkingDir))); err != nil {
+		return &ExitError{Code: 1, Err: fmt.Errorf("some workers did not start (fix them and run start again; the others work meanwhile): %w", err)}
+	}
+	return nil
+}
+
+// startService starts the local service (master, tracker and, unless
+// this machine is not in conf/workers, a worker) unless it runs.
+func startService(ctx context.Context, stdout, stderr io.Writer, s *config.Sys, sysPath, workersPath string, wait time.Duration) error {
 	dir := workdir.Dir(s.WorkingDir)
 	pid, lock, err := probeService(ctx, dir, lockWait)
 	if err != nil {

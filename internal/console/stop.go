@@ -38,6 +38,26 @@ func runStop(ctx context.Context, stdout, stderr io.Writer, sysPath string, wait
 	if err != nil {
 		return err
 	}
+	c, err := loadCluster(s, "")
+	if err != nil {
+		return &ExitError{Code: 2, Err: err}
+	}
+	var workersErr error
+	if c != nil {
+		// Workers first: they hand their tasks back to the master's NATS.
+		workersErr = c.stopWorkers(ctx, stdout)
+	}
+	if err := stopService(ctx, stdout, stderr, s, wait); err != nil {
+		return err
+	}
+	if workersErr != nil {
+		return &ExitError{Code: 1, Err: fmt.Errorf("some workers could not be stopped: %w", workersErr)}
+	}
+	return nil
+}
+
+// stopService stops the local service.
+func stopService(ctx context.Context, stdout, stderr io.Writer, s *config.Sys, wait time.Duration) error {
 	dir := workdir.Dir(s.WorkingDir)
 	pid, lock, err := probeService(ctx, dir, lockWait)
 	if err != nil {

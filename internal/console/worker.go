@@ -22,6 +22,10 @@ import (
 
 type workerFlags struct {
 	sys, nats, tokenFile, name string
+	// status and stop act on the worker of this working directory
+	// named --name instead of running one (console start and stop run
+	// them on worker hosts over SSH).
+	status, stop bool
 }
 
 func newWorkerCommand() *cobra.Command {
@@ -47,6 +51,8 @@ without --token-file, natsCredsFile is used. Logs go to
 	cmd.Flags().StringVar(&f.nats, "nats", "", "the master's NATS, e.g. nats://10.0.0.1:4222 (default natsUrl)")
 	cmd.Flags().StringVar(&f.tokenFile, "token-file", "", `file holding the NATS token or credentials; "-" reads the token from standard input`)
 	cmd.Flags().StringVar(&f.name, "name", "", "worker name shown in stat (default: this machine's address towards the master)")
+	cmd.Flags().BoolVar(&f.status, "status", false, "report whether the worker --name runs in this working directory (exit status 0: it runs, 3: it does not)")
+	cmd.Flags().BoolVar(&f.stop, "stop", false, "stop the worker --name of this working directory (its tasks are handed back) and wait until it exits")
 	return cmd
 }
 
@@ -60,6 +66,9 @@ func runWorker(ctx context.Context, stdin io.Reader, stderr io.Writer, f workerF
 	}
 	if err := diags.Err(); err != nil {
 		return &ExitError{Code: 2, Err: err}
+	}
+	if f.status || f.stop {
+		return workerControl(ctx, stderr, workdir.Dir(s.WorkingDir), f)
 	}
 	o := externalConn(s, "")
 	if f.nats != "" {
@@ -95,6 +104,14 @@ func runWorker(ctx context.Context, stdin io.Reader, stderr io.Writer, f workerF
 	o.Name = "ossimport-worker " + name
 
 	dir := workdir.Dir(s.WorkingDir)
+	lock, other, err := lockWorker(dir, name)
+	if err != nil {
+		return &ExitError{Code: 2, Err: err}
+	}
+	if lock == nil {
+		return &ExitError{Code: 1, Err: fmt.Errorf("worker %s already runs in %s (pid %d): stop it first (console.sh stop, or ossimport worker --stop --name %s)", name, dir, other, name)}
+	}
+	defer lock.release()
 	logger, closeLog, err := openLog(dir, "worker.log", s.LogLevel)
 	if err != nil {
 		return err

@@ -45,18 +45,64 @@ func (r HostResult) OK() bool { return r.Err == nil }
 // others.
 func Deploy(ctx context.Context, hosts []config.WorkerHost, opts Options, files []File) []HostResult {
 	results := make([]HostResult, len(hosts))
+	each(ctx, hosts, opts, func(ctx context.Context, i int, addr string) {
+		results[i] = HostResult{Host: hosts[i], Addr: addr}
+	}, func(ctx context.Context, i int, c *Client) (time.Duration, error) {
+		start := time.Now()
+		deployHost(ctx, c, &results[i], opts, files)
+		return time.Since(start), results[i].Err
+	}, func(i int, err error, d time.Duration) {
+		results[i].Err, results[i].Duration = err, d
+	})
+	return results
+}
+
+// Result is what ForEach did on one host.
+type Result struct {
+	Host     config.WorkerHost
+	Addr     string // host:port
+	Status   string // what fn reported, e.g. "started"
+	Err      error
+	Duration time.Duration
+}
+
+// ForEach logs in to every host in parallel (at most opts.Parallel at a
+// time) and runs fn there. It returns one result per host, in the order
+// of hosts; a failing host does not stop the others.
+func ForEach(ctx context.Context, hosts []config.WorkerHost, opts Options, fn func(ctx context.Context, c *Client) (status string, err error)) []Result {
+	results := make([]Result, len(hosts))
+	each(ctx, hosts, opts, func(ctx context.Context, i int, addr string) {
+		results[i] = Result{Host: hosts[i], Addr: addr}
+	}, func(ctx context.Context, i int, c *Client) (time.Duration, error) {
+		start := time.Now()
+		status, err := fn(ctx, c)
+		results[i].Status = status
+		return time.Since(start), err
+	}, func(i int, err error, d time.Duration) {
+		results[i].Err, results[i].Duration = err, d
+	})
+	return results
+}
+
+// each is the parallel loop of Deploy and ForEach: init names every
+// host's address first; then, for every host, work runs on a connection
+// and done records its error (or the dial's) and the time spent.
+func each(ctx context.Context, hosts []config.WorkerHost, opts Options,
+	init func(ctx context.Context, i int, addr string),
+	work func(ctx context.Context, i int, c *Client) (time.Duration, error),
+	done func(i int, err error, d time.Duration)) {
 	port := opts.Port
 	if port == 0 {
 		port = DefaultPort
 	}
 	for i, h := range hosts {
-		results[i] = HostResult{Host: h, Addr: h.Addr(port)}
+		init(ctx, i, h.Addr(port))
 	}
 	if err := opts.Validate(); err != nil {
-		for i := range results {
-			results[i].Err = err
+		for i := range hosts {
+			done(i, err, 0)
 		}
-		return results
+		return
 	}
 	par := opts.Parallel
 	if par <= 0 {
@@ -65,32 +111,67 @@ func Deploy(ctx context.Context, hosts []config.WorkerHost, opts Options, files 
 	sem := make(chan struct{}, par)
 	var wg sync.WaitGroup
 	for i := range hosts {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			select {
 			case sem <- struct{}{}:
 			case <-ctx.Done():
-				results[i].Err = ctx.Err()
+				done(i, ctx.Err(), 0)
 				return
 			}
 			defer func() { <-sem }()
 			start := time.Now()
-			deployHost(ctx, &results[i], opts, files)
-			results[i].Duration = time.Since(start)
-		}()
+			c, err := Dial(ctx, hosts[i], opts)
+			if err != nil {
+				done(i, err, time.Since(start))
+				return
+			}
+			defer c.Close()
+			_, err = work(ctx, i, c)
+			done(i, err, time.Since(start))
+		})
 	}
 	wg.Wait()
-	return results
 }
 
-func deployHost(ctx context.Context, r *HostResult, opts Options, files []File) {
-	c, err := Dial(ctx, r.Host, opts)
-	if err != nil {
-		r.Err = err
-		return
+// FormatTable prints ForEach's results as an aligned table with one row
+// per host, and a summary line "<verb> on N of M hosts".
+func FormatTable(w io.Writer, verb string, results []Result) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "HOST\tRESULT\tTIME\tDETAIL")
+	failed := 0
+	for _, r := range results {
+		res, msg := "OK", r.Status
+		if r.Err != nil {
+			res, msg = "FAILED", oneLine(r.Err)
+			failed++
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.Addr, res, r.Duration.Round(10*time.Millisecond), msg)
 	}
-	defer c.Close()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	var err error
+	if failed == 0 {
+		_, err = fmt.Fprintf(w, "%s on %d of %d hosts\n", verb, len(results), len(results))
+	} else {
+		_, err = fmt.Fprintf(w, "%s on %d of %d hosts; %d FAILED\n", verb, len(results)-failed, len(results), failed)
+	}
+	return err
+}
+
+// Errors returns the results with an error, joined; nil when all hosts
+// succeeded.
+func Errors(results []Result) error {
+	var errs []error
+	for _, r := range results {
+		if r.Err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", r.Addr, r.Err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func deployHost(ctx context.Context, c *Client, r *HostResult, opts Options, files []File) {
 	wd := remoteWorkDir(opts.WorkingDir)
 	if wd != "" && wd != "." {
 		if err := c.MkdirAll(ctx, wd); err != nil {
@@ -181,3 +262,11 @@ func Failed(results []HostResult) error {
 	}
 	return errors.Join(errs...)
 }
+
+// RemoteDir is the form of a working directory that remote commands and
+// SFTP use: "~" and "~/x" become relative to the login directory, where
+// both start.
+func RemoteDir(p string) string { return remoteWorkDir(p) }
+
+// ShellQuote quotes s for the remote POSIX shell.
+func ShellQuote(s string) string { return shellQuote(s) }

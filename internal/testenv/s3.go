@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -45,6 +46,7 @@ type S3Option func(*s3Config)
 type s3Config struct {
 	access, secret string
 	root           string
+	host           string
 }
 
 // WithCredentials sets the server's root access key and secret key.
@@ -58,8 +60,15 @@ func WithRoot(dir string) S3Option {
 	return func(c *s3Config) { c.root = dir }
 }
 
+// WithHost makes versitygw listen on host (an address of this machine,
+// e.g. a test bridge's address reachable from network-namespace hosts)
+// instead of 127.0.0.1. MinIO ignores it.
+func WithHost(host string) S3Option {
+	return func(c *s3Config) { c.host = host }
+}
+
 func newS3Config(opts []S3Option) s3Config {
-	c := s3Config{access: DefaultAccessKey, secret: DefaultSecretKey}
+	c := s3Config{access: DefaultAccessKey, secret: DefaultSecretKey, host: "127.0.0.1"}
 	for _, o := range opts {
 		o(&c)
 	}
@@ -127,16 +136,20 @@ func StartVersityGW(ctx context.Context, opts ...S3Option) (*S3Server, func(), e
 
 	p, port, err := startWithPortRetry(ctx, 3,
 		func(port int) (*process, error) {
-			args := append([]string{bin, "--port", "127.0.0.1:" + itoa(port), "--region", DefaultRegion, "--quiet"}, backendArgs...)
+			args := append([]string{bin, "--port", net.JoinHostPort(cfg.host, itoa(port)), "--region", DefaultRegion, "--quiet"}, backendArgs...)
 			return startProcess("versitygw", logPath, env, args...)
 		},
-		func(ctx context.Context, port int) error { return httpCheck(ctx, "http://127.0.0.1:"+itoa(port)+"/") },
-		"127.0.0.1")
+		func(ctx context.Context, port int) error {
+			return httpCheck(ctx, "http://"+net.JoinHostPort(cfg.host, itoa(port))+"/")
+		},
+		cfg.host)
 	if err != nil {
 		os.RemoveAll(work)
 		return nil, nil, err
 	}
-	return newS3Server(port, cfg, root, logPath), stopFunc(p, work), nil
+	srv := newS3Server(port, cfg, root, logPath)
+	srv.Endpoint = "http://" + net.JoinHostPort(cfg.host, itoa(port))
+	return srv, stopFunc(p, work), nil
 }
 
 // VersityGW starts a fresh versitygw on a free 127.0.0.1 port with a temp

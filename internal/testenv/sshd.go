@@ -43,7 +43,16 @@ type SSHOptions struct {
 	// root only). ListenAddr must then be an address of that namespace that
 	// is reachable from the caller's namespace, e.g. Host.IP.
 	NetNS string
+	// Binds are bind mounts made in sshd's own mount namespace (root
+	// only): its sessions, and what they start, see Source at Target.
+	// Network-namespace hosts share this machine's files; binding a
+	// per-host folder onto the working directory gives each host its own,
+	// at the same path, as separate machines would have.
+	Binds []Bind
 }
+
+// Bind is a bind mount: Source is seen at Target (both must exist).
+type Bind struct{ Source, Target string }
 
 // SSHServer is a running /usr/sbin/sshd with its own host key.
 type SSHServer struct {
@@ -75,6 +84,9 @@ func StartSSHD(ctx context.Context, opts SSHOptions) (*SSHServer, func(), error)
 		return nil, nil, err
 	}
 	root := os.Geteuid() == 0
+	if len(opts.Binds) > 0 && !root {
+		return nil, nil, unavailable("bind mounts for sshd need root")
+	}
 	var ipPath string
 	if opts.NetNS != "" {
 		if !root {
@@ -228,6 +240,18 @@ func startSSHDIn(ctx context.Context, dir, host string, port int, userName strin
 	}
 
 	argv := []string{sshdPath, "-D", "-e", "-f", cfgFile}
+	if len(opts.Binds) > 0 {
+		script := "set -e\n"
+		for _, b := range opts.Binds {
+			script += "mount --bind " + shQuote(b.Source) + " " + shQuote(b.Target) + "\n"
+		}
+		script += `exec "$@"`
+		argv = append([]string{"sh", "-c", script, "sh"}, argv...)
+		if opts.NetNS == "" {
+			// ip netns exec makes its own mount namespace; without it, unshare.
+			argv = append([]string{"unshare", "--mount", "--propagation", "private"}, argv...)
+		}
+	}
 	if opts.NetNS != "" {
 		argv = append([]string{ipPath, "netns", "exec", opts.NetNS}, argv...)
 	}
@@ -406,4 +430,9 @@ func releaseTestUser() {
 	if testUserRefs > 0 {
 		testUserRefs--
 	}
+}
+
+// shQuote quotes s for a POSIX shell.
+func shQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
