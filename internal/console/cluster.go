@@ -11,10 +11,12 @@ import (
 	"path"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/ossimport/ossimport/internal/bus"
 	"github.com/ossimport/ossimport/internal/config"
 	"github.com/ossimport/ossimport/internal/deploy"
 	"github.com/ossimport/ossimport/internal/protocol"
@@ -287,6 +289,9 @@ func waitJoined(ctx context.Context, name string, heartbeats func(ctx context.Co
 			}
 		}
 		if !time.Now().Before(deadline) {
+			if err != nil {
+				return fmt.Errorf("cannot tell whether the worker joined: %w", err)
+			}
 			return fmt.Errorf("the worker started but did not join the master within %s (can it reach the master's NATS port? check firewalls, natsListen and natsPort)", joinWait)
 		}
 		if err := sleepCtx(ctx, 500*time.Millisecond); err != nil {
@@ -319,33 +324,58 @@ func (c *cluster) stopWorkers(ctx context.Context, stdout io.Writer) error {
 	return deploy.Errors(res)
 }
 
-// serviceHeartbeats returns a function reading the live heartbeats from
-// the running service's NATS.
-func serviceHeartbeats(s *config.Sys, dir workdir.Dir) func(ctx context.Context) (map[string]protocol.Heartbeat, error) {
-	return func(ctx context.Context) (map[string]protocol.Heartbeat, error) {
-		ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		defer cancel()
-		b, err := connectService(ctx, s, dir, 5*time.Second)
+// heartbeatReader reads the live heartbeats from the running service's
+// NATS over one connection, made at the first read.
+type heartbeatReader struct {
+	s   *config.Sys
+	dir workdir.Dir
+	mu  sync.Mutex
+	b   *bus.Bus
+}
+
+func (r *heartbeatReader) read(ctx context.Context) (map[string]protocol.Heartbeat, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if r.b == nil {
+		b, err := connectService(ctx, r.s, r.dir, 5*time.Second)
 		if err != nil {
 			return nil, err
 		}
-		defer b.Close()
-		kv := b.Workers()
-		names, err := kv.Keys(ctx)
-		if err != nil {
+		if err := b.Setup(ctx, setupOptions(r.s)); err != nil {
+			b.Close()
 			return nil, err
 		}
-		out := map[string]protocol.Heartbeat{}
-		for _, n := range names {
-			data, err := kv.Get(ctx, n)
-			if err != nil {
-				continue
-			}
-			var hb protocol.Heartbeat
-			if json.Unmarshal(data, &hb) == nil {
-				out[n] = hb
-			}
+		r.b = b
+	}
+	kv := r.b.Workers()
+	names, err := kv.Keys(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]protocol.Heartbeat{}
+	for _, n := range names {
+		data, err := kv.Get(ctx, n)
+		if err != nil {
+			continue // expired meanwhile
 		}
-		return out, nil
+		var hb protocol.Heartbeat
+		if json.Unmarshal(data, &hb) == nil {
+			if hb.Worker == "" {
+				hb.Worker = n
+			}
+			out[hb.Worker] = hb
+		}
+	}
+	return out, nil
+}
+
+func (r *heartbeatReader) close() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.b != nil {
+		r.b.Close()
+		r.b = nil
 	}
 }

@@ -1,0 +1,221 @@
+package console
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/ossimport/ossimport/internal/testenv"
+	"github.com/ossimport/ossimport/internal/tracker"
+)
+
+// cluster of the distributed tests: the master on this machine (the
+// first line of conf/workers, the test bridge's address) and worker hosts
+// in network namespaces, each with a real sshd and its own working
+// directory at the same path as the master's (a bind mount in the host's
+// own mount namespace), as separate machines would have.
+type testCluster struct {
+	h       *testHome
+	d       *s3Dest
+	hosts   []testenv.Host
+	hostDir []string // what each host sees at h.dir
+	master  string   // the master's address on the test network
+	secret  string   // workerPassword, which must not reach the workers
+}
+
+func newTestCluster(t *testing.T, n int, sysExtra, jobExtra string) *testCluster {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("network namespaces and sshd: skipped in -short mode")
+	}
+	hosts := testenv.NetworkHosts(t, n)
+	h := newTestHome(t, "", "")
+	c := &testCluster{h: h, hosts: hosts, master: hosts[0].RootIP,
+		secret: fmt.Sprintf("ssh-pass-%d", time.Now().UnixNano())}
+	base := t.TempDir()
+	var srvs []*testenv.SSHServer
+	for i, nh := range hosts {
+		dir := filepath.Join(base, nh.Name)
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		c.hostDir = append(c.hostDir, dir)
+		srvs = append(srvs, testenv.SSHD(t, testenv.SSHOptions{ListenAddr: nh.IP, NetNS: nh.NS,
+			Binds: []testenv.Bind{{Source: dir, Target: h.dir}}}))
+		_ = i
+	}
+	t.Cleanup(c.killWorkers)
+	// One client key for every host, and their host keys in one
+	// known_hosts file.
+	pub, err := os.ReadFile(srvs[0].PrivateKeyFile + ".pub")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var known []string
+	for _, s := range srvs {
+		known = append(known, s.KnownHostsLine)
+		if s != srvs[0] {
+			f, err := os.OpenFile(filepath.Join(s.Dir, "authorized_keys"), os.O_WRONLY|os.O_APPEND, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.Write(pub)
+			f.Close()
+		}
+	}
+	knownHosts := filepath.Join(base, "known_hosts")
+	h.write(knownHosts, strings.Join(known, "\n")+"\n")
+
+	secret := fmt.Sprintf("dist-secret-%d", time.Now().UnixNano())
+	srv := testenv.VersityGW(t, testenv.WithCredentials("ossimport-dist-ak", secret), testenv.WithHost(c.master))
+	c.d = &s3Dest{srv: srv, bucket: srv.CreateBucket(t, "")}
+
+	h.write(h.sys, fmt.Sprintf("workingDir=%s\nnatsPort=%d\ntaskAckWait=10\ntaskMaxDeliver=5\nworkerTaskThreadNum=2\njavaHeapMaxSize=256m\nhttpListen=\n"+
+		"workerUserName=%s\nworkerPassword=%s\nprivateKeyFile=%s\nsshKnownHostsFile=%s\n%s",
+		h.dir, h.port, srvs[0].User, c.secret, srvs[0].PrivateKeyFile, knownHosts, sysExtra))
+	lines := []string{c.master}
+	for _, nh := range hosts {
+		lines = append(lines, nh.IP)
+	}
+	h.write(filepath.Join(h.dir, "conf", "workers"), strings.Join(lines, "\n")+"\n")
+	h.job = filepath.Join(h.dir, "conf", "job.cfg")
+	h.write(h.job, fmt.Sprintf("jobName=%s\njobType=import\nsrcType=local\nsrcPrefix=%s/\n"+
+		"destType=s3\ndestDomain=%s\ndestBucket=%s\ndestAccessKey=%s\ndestSecretKey=%s\n"+
+		"taskObjectCountLimit=10\nmultipartUploadThreshold=2m\nmultipartUploadPartSize=1m\n%s",
+		failJob, h.src, srv.Endpoint, c.d.bucket, srv.AccessKey, srv.SecretKey, jobExtra))
+	return c
+}
+
+// workerPid is the pid of host i's worker, or 0.
+func (c *testCluster) workerPid(i int) int {
+	pid := readPidFile(filepath.Join(c.hostDir[i], "worker-"+c.hosts[i].IP+".pid"))
+	if processAlive(pid) {
+		return pid
+	}
+	return 0
+}
+
+// killWorkers kills the workers the test left running.
+func (c *testCluster) killWorkers() {
+	for i := range c.hosts {
+		if pid := c.workerPid(i); pid > 0 {
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+		}
+	}
+}
+
+// workers returns the master's record of the workers by name.
+func (c *testCluster) workers() map[string]tracker.WorkerStatus {
+	ws, _ := tracker.ReadWorkers(c.h.workdir())
+	out := map[string]tracker.WorkerStatus{}
+	for _, w := range ws {
+		out[w.Name] = w
+	}
+	return out
+}
+
+// hostLogs is the end of every host's worker output, for failures.
+func (c *testCluster) hostLogs() string {
+	var b strings.Builder
+	for i, nh := range c.hosts {
+		for _, name := range []string{"worker.out", "worker.log"} {
+			fmt.Fprintf(&b, "\n--- %s logs/%s ---\n%s\n", nh.Name, name, tailFile(filepath.Join(c.hostDir[i], "logs", name), 0, 15))
+		}
+	}
+	return c.h.logs() + b.String()
+}
+
+func TestDistributedLifecycle(t *testing.T) {
+	// Throttled so that every host gets a share of the work.
+	c := newTestCluster(t, 3, "workerMaxThroughput(KB/s)=200\n", "")
+	h := c.h
+	files := h.writeFiles(h.src, 120, 2000, 0)
+	h.addBig(files, "big/multipart.bin", 5<<20, 7)
+
+	r := h.console("deploy")
+	if r.code != 0 || !strings.Contains(r.stdout, "deployed to 3 of 3 hosts") {
+		t.Fatalf("deploy: %s", r)
+	}
+	for i, dir := range c.hostDir {
+		sys, err := os.ReadFile(filepath.Join(dir, "conf", "sys.properties"))
+		if err != nil {
+			t.Fatalf("%s: %v", c.hosts[i].Name, err)
+		}
+		if strings.Contains(string(sys), c.secret) || !strings.Contains(string(sys), "workingDir="+h.dir) {
+			t.Fatalf("%s: deployed sys.properties keeps workerPassword or lacks workingDir:\n%s", c.hosts[i].Name, sys)
+		}
+		if fi, err := os.Stat(filepath.Join(dir, "bin", "ossimport")); err != nil || fi.Mode().Perm()&0o100 == 0 {
+			t.Fatalf("%s: binary not deployed executable: %v", c.hosts[i].Name, err)
+		}
+	}
+	// Deploying again uploads nothing.
+	if r := h.console("deploy"); r.code != 0 || len(regexp.MustCompile(`(?m) OK +0 +2 `).FindAllString(r.stdout, -1)) != 3 {
+		t.Errorf("second deploy should skip both files on every host: %s", r)
+	}
+
+	h.mustConsole("", "submit", h.job)
+	r = h.console("start")
+	if r.code != 0 || !strings.Contains(r.stdout, "Start import service completed.") || strings.Count(r.stdout, " started") != 3 {
+		t.Fatalf("start: %s%s", r, c.hostLogs())
+	}
+	token, err := os.ReadFile(tokenFile(h.workdir()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range c.hosts {
+		pid := c.workerPid(i)
+		if pid == 0 {
+			t.Fatalf("%s runs no worker%s", c.hosts[i].Name, c.hostLogs())
+		}
+		cmdline, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cmdline")
+		if strings.Contains(string(cmdline), strings.TrimSpace(string(token))) || strings.Contains(string(cmdline), c.secret) {
+			t.Fatalf("%s: a secret is on the worker's command line: %q", c.hosts[i].Name, cmdline)
+		}
+		if !strings.Contains(string(cmdline), "--token-file\x00-") {
+			t.Errorf("%s: worker command line %q: want the token from standard input", c.hosts[i].Name, cmdline)
+		}
+	}
+	// start again: every worker is left as it is.
+	if r := h.console("start"); r.code != 0 || len(regexp.MustCompile(`(?m) OK +\S+ +already running$`).FindAllString(r.stdout, -1)) != 3 {
+		t.Errorf("second start: %s", r)
+	}
+
+	out := h.waitState(failJob, "Succeed", 3*time.Minute)
+	c.d.verify(t, files)
+	// Work was shared: the tasks were done by more than one worker.
+	byWorker := map[string]int{}
+	for _, w := range h.taskWorkers(failJob) {
+		byWorker[w]++
+	}
+	if len(byWorker) < 2 {
+		t.Errorf("all tasks ran on %v; want them spread over the hosts\n%s", byWorker, out)
+	}
+	h.waitFor(30*time.Second, "every worker recorded alive", func() bool {
+		ws := c.workers()
+		for _, name := range append([]string{c.master}, c.hosts[0].IP, c.hosts[1].IP, c.hosts[2].IP) {
+			if !ws[name].Alive {
+				return false
+			}
+		}
+		return true
+	})
+
+	r = h.console("stop")
+	if r.code != 0 || !strings.Contains(r.stdout, "Stop import service completed.") || !strings.Contains(r.stdout, "workers stopped on 3 of 3 hosts") {
+		t.Fatalf("stop: %s%s", r, c.hostLogs())
+	}
+	for i := range c.hosts {
+		if pid := c.workerPid(i); pid != 0 {
+			t.Errorf("%s: worker (pid %d) still runs after stop", c.hosts[i].Name, pid)
+		}
+		if data, _ := os.ReadFile(filepath.Join(c.hostDir[i], "logs", "worker.log")); strings.Contains(string(data), strings.TrimSpace(string(token))) {
+			t.Errorf("%s: the token is in worker.log", c.hosts[i].Name)
+		}
+	}
+}
