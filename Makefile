@@ -4,6 +4,7 @@
 #   make build   builds bin/ossimport
 #   make test    installs the test servers (once) and runs the whole test suite
 #   make lint    gofmt and go vet
+#   make dist    builds the distribution tarballs (distributed and standalone) into dist/
 #   make fuzz    fuzzes the configuration parser for FUZZTIME (default 60s) per target
 
 GO       ?= go
@@ -14,10 +15,14 @@ LDFLAGS  := -s -w -X github.com/ossimport/ossimport/internal/version.Version=$(V
 FUZZTIME ?= 60s
 TESTFLAGS ?=
 
-.PHONY: build test test-short testenv lint fuzz clean demo
+.PHONY: build test test-short testenv lint fuzz clean demo dist
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/ossimport ./cmd/ossimport
+
+# ossimport-<version>-linux-{amd64,arm64}[-standalone].tar.gz in dist/.
+dist:
+	VERSION=$(VERSION) COMMIT=$(COMMIT) bash scripts/dist.sh
 
 # A real migration on an embedded default: local sample data -> versitygw.
 demo:

@@ -9,6 +9,7 @@
 #   bash console.sh clean job_name          delete a job so its name can be submitted again
 #   bash console.sh stop                    stop the import service
 #   bash console.sh version                 print the version
+#   bash console.sh deploy                  copy ossimport to the workers of conf/workers (distributed)
 #
 # OSS_IMPORT_HOME is the installation folder (bin/ossimport, conf/, logs/);
 # it defaults to the folder of this script.

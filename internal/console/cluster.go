@@ -245,7 +245,11 @@ func (c *cluster) startWorkers(ctx context.Context, stdout io.Writer, dir workdi
 		if err := cl.Start(ctx, c.remoteCmd(" >>"+remoteWorkOut+" 2>&1", args...), stdin); err != nil {
 			return "", fmt.Errorf("start the worker: %w", err)
 		}
-		if err := waitJoined(ctx, name, heartbeats); err != nil {
+		stillRunning := func(ctx context.Context) bool {
+			r, err := c.remoteWorkerRunning(ctx, cl, name)
+			return r || err != nil
+		}
+		if err := waitJoined(ctx, name, heartbeats, stillRunning); err != nil {
 			tail, _, _ := cl.Run(ctx, "tail -n 3 "+deploy.ShellQuote(path.Join(c.remoteDir(), remoteWorkOut)), nil)
 			if t := strings.TrimSpace(tail); t != "" {
 				return "", fmt.Errorf("%w; the end of %s: %s", err, remoteWorkOut, strings.Join(strings.Fields(t), " "))
@@ -278,10 +282,18 @@ func (c *cluster) remoteWorkerRunning(ctx context.Context, cl *deploy.Client, na
 	return false, err
 }
 
-// waitJoined waits until worker name heartbeats.
-func waitJoined(ctx context.Context, name string, heartbeats func(ctx context.Context) (map[string]protocol.Heartbeat, error)) error {
+// waitJoined waits until worker name heartbeats, or running says its
+// process ended.
+func waitJoined(ctx context.Context, name string, heartbeats func(ctx context.Context) (map[string]protocol.Heartbeat, error), running func(ctx context.Context) bool) error {
 	deadline := time.Now().Add(joinWait)
+	nextCheck := time.Now().Add(time.Second)
 	for {
+		if time.Now().After(nextCheck) {
+			if !running(ctx) {
+				return errors.New("the worker exited right after it started")
+			}
+			nextCheck = time.Now().Add(2 * time.Second)
+		}
 		beats, err := heartbeats(ctx)
 		if err == nil {
 			if _, ok := beats[name]; ok {

@@ -219,3 +219,128 @@ func TestDistributedLifecycle(t *testing.T) {
 		}
 	}
 }
+
+// TestDistributedHostLoss adds a host while a job runs, then cuts one
+// host's link and kills another's worker: the job finishes on the
+// remaining hosts with every object verified, and the cut host rejoins
+// when its link comes back.
+func TestDistributedHostLoss(t *testing.T) {
+	c := newTestCluster(t, 3, "workerMaxThroughput(KB/s)=48\n", "")
+	h := c.h
+	files := h.writeFiles(h.src, 300, 9000, 0)
+	// Start with the master and two hosts.
+	workers := filepath.Join(h.dir, "conf", "workers")
+	h.write(workers, strings.Join([]string{c.master, c.hosts[0].IP, c.hosts[1].IP}, "\n")+"\n")
+	if r := h.console("deploy"); r.code != 0 || !strings.Contains(r.stdout, "deployed to 2 of 2 hosts") {
+		t.Fatalf("deploy: %s", r)
+	}
+	h.mustConsole("", "submit", h.job)
+	if r := h.console("start"); r.code != 0 || strings.Count(r.stdout, " started") != 2 {
+		t.Fatalf("start: %s%s", r, c.hostLogs())
+	}
+
+	// A third host joins the running job.
+	h.write(workers, strings.Join([]string{c.master, c.hosts[0].IP, c.hosts[1].IP, c.hosts[2].IP}, "\n")+"\n")
+	if r := h.console("deploy"); r.code != 0 || !strings.Contains(r.stdout, "deployed to 3 of 3 hosts") {
+		t.Fatalf("deploy of the added host: %s", r)
+	}
+	r := h.console("start")
+	if r.code != 0 || strings.Count(r.stdout, " started") != 1 || strings.Count(r.stdout, "already running") < 2 {
+		t.Fatalf("start with the added host: %s%s", r, c.hostLogs())
+	}
+	h.waitFor(time.Minute, "the added host takes a task", func() bool {
+		for _, w := range h.taskWorkers(failJob) {
+			if w == c.hosts[2].IP {
+				return true
+			}
+		}
+		return false
+	})
+	if st := h.console("stat", failJob); strings.Contains(st.stdout, "JobState:Succeed") {
+		t.Fatalf("the job finished before the hosts were lost; slow it down:\n%s", st.stdout)
+	}
+
+	// host1's link is cut, host2's worker is killed.
+	c.hosts[0].LinkDown(t)
+	linkUp := false
+	defer func() {
+		if !linkUp {
+			c.hosts[0].LinkUp(t)
+		}
+	}()
+	pid := c.workerPid(1)
+	if pid == 0 {
+		t.Fatalf("host2 runs no worker")
+	}
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+
+	h.waitState(failJob, "Succeed", 4*time.Minute)
+	c.d.verify(t, files)
+	h.checkKeysOnce(failJob, files)
+
+	// The lost hosts show as not alive; the cut host rejoins when its link
+	// comes back.
+	h.waitFor(time.Minute, "the lost workers recorded as not alive", func() bool {
+		ws := c.workers()
+		return !ws[c.hosts[0].IP].Alive && !ws[c.hosts[1].IP].Alive && ws[c.hosts[2].IP].Alive
+	})
+	c.hosts[0].LinkUp(t)
+	linkUp = true
+	h.waitFor(2*time.Minute, "the cut host rejoins", func() bool { return c.workers()[c.hosts[0].IP].Alive })
+	// start brings back the killed worker and leaves the others alone.
+	r = h.console("start")
+	if r.code != 0 || strings.Count(r.stdout, " started") != 1 || strings.Count(r.stdout, "already running") < 2 {
+		t.Fatalf("start after the losses: %s%s", r, c.hostLogs())
+	}
+	if r := h.console("stop"); r.code != 0 || !strings.Contains(r.stdout, "workers stopped on 3 of 3 hosts") {
+		t.Fatalf("stop: %s%s", r, c.hostLogs())
+	}
+}
+
+// TestDistributedDeployErrors: an unplugged host, a changed host key and
+// a master port the workers cannot reach each give a clear error for that
+// host alone.
+func TestDistributedDeployErrors(t *testing.T) {
+	c := newTestCluster(t, 3, "natsListen=127.0.0.1\n", "")
+	h := c.h
+	// host2's recorded key is another host's.
+	known := filepath.Join(filepath.Dir(c.hostDir[0]), "known_hosts")
+	data, err := os.ReadFile(known)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(data)), "\n")
+	_, key1, _ := strings.Cut(lines[0], " ")
+	host2, _, _ := strings.Cut(lines[1], " ")
+	lines[1] = host2 + " " + key1
+	h.write(known, strings.Join(lines, "\n")+"\n")
+	c.hosts[2].LinkDown(t)
+	defer c.hosts[2].LinkUp(t)
+
+	r := h.console("deploy")
+	if r.code != 1 || !strings.Contains(r.stdout, "deployed to 1 of 3 hosts; 2 FAILED") {
+		t.Fatalf("deploy: want 1 of 3 deployed and exit 1, got %s", r)
+	}
+	for _, want := range []string{c.hosts[0].IP + ":22  OK", c.hosts[1].IP + ":22  FAILED", "host key", c.hosts[2].IP + ":22  FAILED", "no answer"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("deploy output lacks %q:\n%s", want, r.stdout)
+		}
+	}
+
+	// NATS listens on loopback only: host1's worker cannot reach it.
+	h.mustConsole("", "submit", h.job)
+	r = h.console("start")
+	if r.code != 1 || !strings.Contains(r.stdout, "Start import service completed.") {
+		t.Fatalf("start: want the service started and exit 1, got %s", r)
+	}
+	for _, want := range []string{"the worker exited right after it started", "cannot reach the master's NATS at nats://127.0.0.1:"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("start output lacks %q:\n%s%s", want, r.stdout, c.hostLogs())
+		}
+	}
+	if strings.Contains(r.stdout+r.stderr, c.secret) {
+		t.Errorf("workerPassword in the output")
+	}
+}
