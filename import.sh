@@ -8,7 +8,10 @@
 #                           --yes, failed tasks are retried at most
 #                           IMPORT_MAX_RETRIES times, default 3)
 #
-# IMPORT_POLL_SECONDS sets how often the state is shown (default 5).
+# On a terminal the job is followed live (console stat --watch --until-done,
+# redrawn in place every IMPORT_WATCH_SECONDS, default 2); otherwise its state
+# is printed every IMPORT_POLL_SECONDS (default 5). Either way the last state
+# is kept in logs/job_stat.log.
 # Exit status: 0 imported; 1 submit or start failed, or the previous job was
 # kept; 2 failed tasks were not retried, or the job was aborted.
 set -euo pipefail
@@ -22,6 +25,7 @@ job_cfg=$OSS_IMPORT_HOME/conf/local_job.cfg
 job_name=local_test
 logs=$OSS_IMPORT_HOME/logs
 poll=${IMPORT_POLL_SECONDS:-5}
+watch=${IMPORT_WATCH_SECONDS:-2}
 max_retries=${IMPORT_MAX_RETRIES:-3}
 yes=false
 
@@ -95,10 +99,23 @@ fi
 
 console start
 
+# live: standard output is a terminal, so the job is shown live.
+live=false
+if [ -t 1 ]; then
+	live=true
+fi
+
 retries=0
 while true; do
+	if [ "$live" = true ]; then
+		# Returns once the job ended (or failed to show it); the state is
+		# then read again below.
+		console stat "$job_name" --watch --until-done --interval "${watch}s" || true
+	fi
 	console stat "$job_name" >"$logs/job_stat.log" 2>&1 || true
-	cat "$logs/job_stat.log"
+	if [ "$live" = false ]; then
+		cat "$logs/job_stat.log"
+	fi
 	if grep -q "JobState:Succeed" "$logs/job_stat.log"; then
 		break
 	fi

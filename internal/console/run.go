@@ -17,6 +17,8 @@ import (
 
 	"github.com/ossimport/ossimport/internal/config"
 	"github.com/ossimport/ossimport/internal/job"
+	"github.com/ossimport/ossimport/internal/logging"
+	"github.com/ossimport/ossimport/internal/metrics"
 	"github.com/ossimport/ossimport/internal/runner"
 	"github.com/ossimport/ossimport/internal/workdir"
 )
@@ -25,6 +27,7 @@ func newRunCommand() *cobra.Command {
 	var sysPath string
 	var dryRun bool
 	var every time.Duration
+	var metricsListen string
 	cmd := &cobra.Command{
 		Use:   "run [job.cfg]",
 		Short: "run a job to completion in the foreground (plan, copy, verify), without the service",
@@ -32,7 +35,9 @@ func newRunCommand() *cobra.Command {
 under the working directory and prints a summary. Run it again after an
 interruption or a failure: finished tasks are kept, interrupted ones resume
 (large files at the part where they stopped) and failed objects are retried.
-The exit status is 0 when every object was copied, verified or skipped.`,
+Progress shows as live bars on a terminal and as one line every --progress
+otherwise. The exit status is 0 when every object was copied, verified or
+skipped.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var jobArg string
@@ -40,20 +45,22 @@ The exit status is 0 when every object was copied, verified or skipped.`,
 				jobArg = args[0]
 			}
 			return runJob(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), runFlags{
-				job: jobArg, sys: sysPath, dryRun: dryRun, every: every,
+				job: jobArg, sys: sysPath, dryRun: dryRun, every: every, metricsListen: metricsListen,
 			})
 		},
 	}
 	cmd.Flags().StringVar(&sysPath, "sys", "", "sys.properties (default conf/sys.properties when present)")
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "plan and report what would be copied; copy nothing")
-	cmd.Flags().DurationVar(&every, "progress", 2*time.Second, "how often to print progress (0 disables)")
+	cmd.Flags().DurationVar(&every, "progress", 2*time.Second, "how often to print a progress line when not on a terminal (0 disables progress)")
+	cmd.Flags().StringVar(&metricsListen, "metrics-listen", "", "serve Prometheus /metrics on this host:port while the job runs (default: none)")
 	return cmd
 }
 
 type runFlags struct {
-	job, sys string
-	dryRun   bool
-	every    time.Duration
+	job, sys      string
+	dryRun        bool
+	every         time.Duration
+	metricsListen string
 }
 
 func runJob(ctx context.Context, stdout, stderr io.Writer, f runFlags) error {
@@ -69,14 +76,18 @@ func runJob(ctx context.Context, stdout, stderr io.Writer, f runFlags) error {
 		return &ExitError{Code: 2, Err: err}
 	}
 	dir := workdir.Dir(s.WorkingDir)
-	logger, closeLog, err := openLog(dir, "import.log", s.LogLevel)
+	logger, closeLog, err := openSysLog(dir, "import.log", s)
 	if err != nil {
 		return err
 	}
 	defer closeLog()
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	r, err := runner.New(ctx, runner.Options{Job: spec, Dir: dir, Logger: logger, DryRun: f.dryRun})
+	var mx *metrics.Metrics
+	if f.metricsListen != "" {
+		mx = metrics.New()
+	}
+	r, err := runner.New(ctx, runner.Options{Job: spec, Dir: dir, Logger: logger, DryRun: f.dryRun, Metrics: mx})
 	if err != nil {
 		return &ExitError{Code: 2, Err: err}
 	}
@@ -84,10 +95,11 @@ func runJob(ctx context.Context, stdout, stderr io.Writer, f runFlags) error {
 		return &ExitError{Code: 2, Err: err}
 	}
 	fmt.Fprintf(stderr, "job %s: %s -> %s, working directory %s\n", spec.Name, r.Source(), r.Destination(), dir)
-	done := make(chan struct{})
-	go reportProgress(stderr, r, f.every, done)
+	stopMetrics := serveMetrics(ctx, stderr, logger, mx, f.metricsListen)
+	defer stopMetrics()
+	stopProgress := followRun(stderr, r, mx, f.every)
 	sum, runErr := r.Run(ctx)
-	close(done)
+	stopProgress()
 	sum.WriteReport(stdout)
 	switch {
 	case errors.Is(runErr, context.Canceled):
@@ -186,36 +198,24 @@ func fileExists(p string) bool {
 	return err == nil
 }
 
-// openLog opens logs/<name> under the working directory as a text slog
-// logger at the sys.properties log level.
+// openLog opens logs/<name> under the working directory as a slog
+// logger at level, rotated at the default logMaxSize and logMaxFiles.
 func openLog(dir workdir.Dir, name, level string) (*slog.Logger, func(), error) {
+	s := config.DefaultSys()
+	s.LogLevel = level
+	return openSysLog(dir, name, s)
+}
+
+// openSysLog opens logs/<name> under the working directory as a slog
+// logger with sys.properties' logLevel, rotated at logMaxSize keeping
+// logMaxFiles, with secrets masked (internal/logging).
+func openSysLog(dir workdir.Dir, name string, s *config.Sys) (*slog.Logger, func(), error) {
 	if err := os.MkdirAll(dir.Logs(), 0o755); err != nil {
 		return nil, nil, &ExitError{Code: 2, Err: fmt.Errorf("create log folder (check workingDir in sys.properties): %w", err)}
 	}
-	f, err := os.OpenFile(filepath.Join(dir.Logs(), name), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	logger, f, err := logging.Open(filepath.Join(dir.Logs(), name), logging.Options{Level: s.LogLevel, MaxSize: s.LogMaxSize, MaxFiles: s.LogMaxFiles})
 	if err != nil {
-		return nil, nil, &ExitError{Code: 2, Err: fmt.Errorf("open log: %w", err)}
+		return nil, nil, &ExitError{Code: 2, Err: err}
 	}
-	var lv slog.Level
-	if err := lv.UnmarshalText([]byte(level)); err != nil {
-		lv = slog.LevelInfo
-	}
-	return slog.New(slog.NewTextHandler(f, &slog.HandlerOptions{Level: lv})), func() { f.Close() }, nil
-}
-
-// reportProgress prints a progress line every so often until done.
-func reportProgress(w io.Writer, r *runner.Runner, every time.Duration, done <-chan struct{}) {
-	if every <= 0 {
-		return
-	}
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-done:
-			return
-		case <-t.C:
-			fmt.Fprintln(w, r.Summary().ProgressLine())
-		}
-	}
+	return logger, func() { f.Close() }, nil
 }

@@ -1,21 +1,30 @@
 package console
 
 import (
+	"bufio"
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
+	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/ossimport/ossimport/internal/logging"
+	"github.com/ossimport/ossimport/internal/record"
 	"github.com/ossimport/ossimport/internal/runner"
 	"github.com/ossimport/ossimport/internal/tracker"
+	"github.com/ossimport/ossimport/internal/transfer"
 	"github.com/ossimport/ossimport/internal/workdir"
 )
 
 func newStatCommand() *cobra.Command {
 	var sysPath string
-	var asJSON bool
+	var v statView
+	var watch, untilDone bool
+	var interval time.Duration
 	cmd := &cobra.Command{
 		Use:     "stat [job_name]",
 		Aliases: []string{"Stat"},
@@ -24,40 +33,106 @@ func newStatCommand() *cobra.Command {
 so it works whether or not the service is running. The text keeps
 ossimport's lines (JobName:, JobState:, the task counts, Is Scan Finished,
 one "<task>:<bytesDone>/<bytesTotal> <filesDone>/<filesTotal>" line per
-running task) and adds object and byte totals, throughput, ETA and where
-to read each failed task's causes. --json prints the same as JSON.`,
+running task) and adds object and byte totals, throughput, ETA, each failed
+task with the causes of its first failed objects, and one Worker: line per
+worker the master knows. --json prints the jobs as JSON (with
+--with-workers, an object holding the jobs and the workers).
+
+--watch shows it again every --interval: redrawn in place on a terminal,
+one block after the other otherwise, until Ctrl-C. --until-done (implies
+--watch) stops once every job shown is Succeed, Failed or Abort; the exit
+status is then 0 only if all of them are Succeed.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			s, err := loadValidSys(sysPath)
 			if err != nil {
 				return err
 			}
-			dir := workdir.Dir(s.WorkingDir)
-			jobs := tracker.Jobs(dir)
-			if len(args) == 1 {
-				jobs = args
-			}
-			var all []tracker.JobStatus
-			for _, job := range jobs {
-				st, err := tracker.ReadStatus(dir, job)
-				if err != nil {
-					return &ExitError{Code: 1, Err: err}
+			v.dir, v.names, v.stderr = workdir.Dir(s.WorkingDir), args, cmd.ErrOrStderr()
+			if watch || untilDone {
+				if interval <= 0 {
+					return &ExitError{Code: 1, Err: fmt.Errorf("--interval must be positive, not %s", interval)}
 				}
-				all = append(all, st)
+				return watchStat(cmd.Context(), cmd.OutOrStdout(), v, interval, untilDone)
 			}
-			if asJSON {
-				enc := json.NewEncoder(cmd.OutOrStdout())
-				enc.SetIndent("", "  ")
-				return enc.Encode(all)
+			jobs, workers, err := v.read()
+			if err != nil {
+				return &ExitError{Code: 1, Err: err}
 			}
-			writeStat(cmd.OutOrStdout(), dir, all)
-			return nil
+			return v.render(cmd.OutOrStdout(), jobs, workers, time.Now())
 		},
 	}
 	cmd.Flags().StringVar(&sysPath, "sys", "", "sys.properties (default conf/sys.properties when present)")
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print as JSON, for scripts")
+	cmd.Flags().BoolVar(&v.asJSON, "json", false, "print as JSON, for scripts")
+	cmd.Flags().BoolVar(&v.withWorkers, "with-workers", false, `with --json, print {"jobs": [...], "workers": [...]} instead of the job list`)
+	cmd.Flags().BoolVar(&watch, "watch", false, "show the state again every --interval until Ctrl-C")
+	cmd.Flags().BoolVar(&untilDone, "until-done", false, "watch until every job shown is Succeed, Failed or Abort; exit status 0 only if all Succeed")
+	cmd.Flags().DurationVar(&interval, "interval", 2*time.Second, "how often --watch shows the state")
 	return cmd
 }
+
+// statView is what one stat shows.
+type statView struct {
+	dir workdir.Dir
+	// names are the jobs asked for; every job when empty.
+	names               []string
+	asJSON, withWorkers bool
+	// stderr receives warnings.
+	stderr io.Writer
+}
+
+// read reads the jobs' status and the workers the master recorded.
+func (v statView) read() ([]tracker.JobStatus, []tracker.WorkerStatus, error) {
+	names := v.names
+	if len(names) == 0 {
+		names = tracker.Jobs(v.dir)
+	}
+	var all []tracker.JobStatus
+	for _, job := range names {
+		st, err := tracker.ReadStatus(v.dir, job)
+		if err != nil {
+			return nil, nil, err
+		}
+		all = append(all, st)
+	}
+	workers, err := tracker.ReadWorkers(v.dir)
+	if err != nil && v.stderr != nil {
+		// The jobs are worth showing without the workers.
+		fmt.Fprintf(v.stderr, "warning: %v\n", err)
+	}
+	return all, workers, nil
+}
+
+// statJSON is the --json --with-workers document.
+type statJSON struct {
+	Jobs    []tracker.JobStatus    `json:"jobs"`
+	Workers []tracker.WorkerStatus `json:"workers"`
+}
+
+// render prints jobs and workers as text or JSON.
+func (v statView) render(w io.Writer, jobs []tracker.JobStatus, workers []tracker.WorkerStatus, now time.Time) error {
+	if v.asJSON {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		if v.withWorkers {
+			doc := statJSON{Jobs: jobs, Workers: workers}
+			if doc.Jobs == nil {
+				doc.Jobs = []tracker.JobStatus{}
+			}
+			if doc.Workers == nil {
+				doc.Workers = []tracker.WorkerStatus{}
+			}
+			return enc.Encode(doc)
+		}
+		return enc.Encode(jobs)
+	}
+	writeStat(w, v.dir, jobs)
+	writeWorkers(w, workers, now)
+	return nil
+}
+
+// causeLines is how many failed objects stat shows under a failed task.
+const causeLines = 3
 
 // writeStat prints jobs in ossimport's stat layout.
 func writeStat(w io.Writer, dir workdir.Dir, jobs []tracker.JobStatus) {
@@ -86,9 +161,120 @@ func writeStat(w io.Writer, dir workdir.Dir, jobs []tracker.JobStatus) {
 			}
 		}
 		for _, id := range st.FailedTasks {
-			fmt.Fprintf(w, "FailedTask:%s causes in %s\n", id, filepath.Join(dir.Task(st.Name, workdir.Failed, "", id), "audit.log"))
+			tdir := dir.Task(st.Name, workdir.Failed, "", id)
+			fmt.Fprintf(w, "FailedTask:%s causes in %s\n", id, filepath.Join(tdir, record.AuditFile))
+			causes, more := failedCauses(tdir, causeLines)
+			for _, c := range causes {
+				fmt.Fprintf(w, "    %s\n", c)
+			}
+			if more > 0 {
+				fmt.Fprintf(w, "    ... %d more failed objects in %s\n", more, filepath.Join(tdir, record.ErrorFile))
+			}
 		}
 		fmt.Fprintln(w, "----------------job stat end------------------")
 	}
 	fmt.Fprintln(w, "--------------job stats end---------------")
+}
+
+// writeWorkers prints one line per worker the master recorded.
+func writeWorkers(w io.Writer, workers []tracker.WorkerStatus, now time.Time) {
+	for _, wk := range workers {
+		state := "lost"
+		if wk.Alive {
+			state = "alive"
+		}
+		last := "never"
+		if !wk.LastHeartbeat.IsZero() {
+			age := max(now.Sub(wk.LastHeartbeat), 0).Round(time.Second)
+			last = fmt.Sprintf("%s (%s ago)", wk.LastHeartbeat.Local().Format(time.DateTime), age)
+		}
+		fmt.Fprintf(w, "Worker:%s State:%s LastHeartbeat:%s RunningTasks:%d Throughput:%s/s\n",
+			wk.Name, state, last, wk.Running, runner.Bytes(int64(wk.BytesPerSecond)))
+	}
+}
+
+// auditTail bounds how much of a large audit.log is read for the causes:
+// its end holds the latest attempt.
+const auditTail = 4 << 20
+
+// failedCauses returns the audit lines, without their time, of the first
+// n failed objects of a failed task (the keys of its error.list, in
+// order; the last failed lines of its audit.log when the list is empty),
+// with secrets masked, and how many more objects failed.
+func failedCauses(tdir string, n int) ([]string, int) {
+	keys, _ := record.ReadErrorList(tdir)
+	total := len(keys)
+	if len(keys) > n {
+		keys = keys[:n]
+	}
+	escape := strings.NewReplacer("\n", `\n`, "\r", `\r`)
+	latest := make([]string, len(keys))
+	var failed []string
+	for _, line := range readTail(filepath.Join(tdir, record.AuditFile), auditTail) {
+		entry, ok := auditEntry(line)
+		if !ok {
+			continue
+		}
+		failed = append(failed, entry)
+		for i, k := range keys {
+			if strings.HasPrefix(entry[strings.IndexByte(entry, ' ')+1:], escape.Replace(k)+" Detail:") {
+				latest[i] = entry
+			}
+		}
+	}
+	var out []string
+	for i, k := range keys {
+		if latest[i] == "" {
+			latest[i] = "failed " + escape.Replace(k) + " (no cause recorded)"
+		}
+		out = append(out, logging.MaskText(latest[i]))
+	}
+	if len(keys) == 0 {
+		if len(failed) > n {
+			failed = failed[len(failed)-n:]
+		}
+		for _, f := range failed {
+			out = append(out, logging.MaskText(f))
+		}
+	}
+	return out, max(total-len(out), 0)
+}
+
+// auditEntry returns an audit.log line of a failed object without its
+// time: "<Code> <key> Detail:<message>".
+func auditEntry(line string) (string, bool) {
+	// <yyyy-MM-dd> <HH:mm:ss> <Code> <key> Detail:<message>
+	fields := strings.SplitN(line, " ", 4)
+	if len(fields) < 4 || transfer.Code(fields[2]).OK() || !strings.Contains(fields[3], " Detail:") {
+		return "", false
+	}
+	return fields[2] + " " + fields[3], true
+}
+
+// readTail returns the lines of the last max bytes of path (the first,
+// partial one dropped when the file is longer).
+func readTail(path string, limit int64) []string {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	cut := false
+	if info, err := f.Stat(); err == nil && info.Size() > limit {
+		if _, err := f.Seek(info.Size()-limit, io.SeekStart); err != nil {
+			return nil
+		}
+		cut = true
+	}
+	var lines []string
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		if cut {
+			cut = false
+			continue
+		}
+		lines = append(lines, sc.Text())
+	}
+	return lines
 }

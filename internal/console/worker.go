@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ossimport/ossimport/internal/bus"
+	"github.com/ossimport/ossimport/internal/metrics"
 	"github.com/ossimport/ossimport/internal/workdir"
 	"github.com/ossimport/ossimport/internal/worker"
 )
@@ -112,7 +113,7 @@ func runWorker(ctx context.Context, stdin io.Reader, stderr io.Writer, f workerF
 		return &ExitError{Code: 1, Err: fmt.Errorf("worker %s already runs in %s (pid %d): stop it first (console.sh stop, or ossimport worker --stop --name %s)", name, dir, other, name)}
 	}
 	defer lock.release()
-	logger, closeLog, err := openLog(dir, "worker.log", s.LogLevel)
+	logger, closeLog, err := openSysLog(dir, "worker.log", s)
 	if err != nil {
 		return err
 	}
@@ -128,10 +129,16 @@ func runWorker(ctx context.Context, stdin io.Reader, stderr io.Writer, f workerF
 	if err := b.Setup(ctx, setupOptions(s)); err != nil {
 		return &ExitError{Code: 1, Err: err}
 	}
-	w, err := worker.New(worker.Options{Name: name, Bus: b, Sys: s, Logger: logger})
+	var mx *metrics.Metrics
+	if s.WorkerHTTPListen != "" {
+		mx = metrics.New()
+	}
+	w, err := worker.New(worker.Options{Name: name, Bus: b, Sys: s, Logger: logger, Metrics: mx})
 	if err != nil {
 		return &ExitError{Code: 2, Err: err}
 	}
+	// /metrics on workerHttpListen; not worth stopping the worker for.
+	defer serveMetrics(ctx, stderr, logger, mx, s.WorkerHTTPListen)()
 	logger.Info("worker started", "name", name, "nats", o.URLs, "pid", os.Getpid())
 	fmt.Fprintf(stderr, "%s ossimport worker %s connected to %s\n", time.Now().Format(time.DateTime), name, o.URLs)
 	if err := w.Run(ctx); err != nil {

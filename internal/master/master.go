@@ -34,6 +34,9 @@ type Options struct {
 	Bus    *bus.Bus
 	Sys    *config.Sys
 	Logger *slog.Logger
+	// TrackerLogger receives the tracker's lines (results filed, tasks
+	// failed); Logger when nil.
+	TrackerLogger *slog.Logger
 	// Poll is how often submitted jobs are looked for (default 1s).
 	Poll time.Duration
 	// Stop is called when the console asks the service to stop.
@@ -50,6 +53,9 @@ func (o *Options) Validate() error {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
+	if o.TrackerLogger == nil {
+		o.TrackerLogger = o.Logger
+	}
 	if o.Poll <= 0 {
 		o.Poll = time.Second
 	}
@@ -63,6 +69,7 @@ func (o *Options) Validate() error {
 type Master struct {
 	opts Options
 	log  *slog.Logger
+	tlog *slog.Logger // the tracker's
 
 	mu       sync.Mutex
 	planning map[string]context.CancelFunc // jobs being planned
@@ -75,7 +82,7 @@ func New(opts Options) (*Master, error) {
 	if err := opts.Validate(); err != nil {
 		return nil, err
 	}
-	return &Master{opts: opts, log: opts.Logger, planning: map[string]context.CancelFunc{}, done: map[string]bool{}}, nil
+	return &Master{opts: opts, log: opts.Logger, tlog: opts.TrackerLogger, planning: map[string]context.CancelFunc{}, done: map[string]bool{}}, nil
 }
 
 // Run runs until ctx ends.
@@ -242,7 +249,7 @@ func (m *Master) publish(ctx context.Context, t plan.Task) error {
 func (m *Master) onResult(msg bus.ResultMsg) error {
 	var res protocol.TaskResult
 	if err := json.Unmarshal(msg.Data, &res); err != nil {
-		m.log.Error("dropping an undecodable result", "job", msg.Job, "task", msg.TaskID, "err", err)
+		m.tlog.Error("dropping an undecodable result", "job", msg.Job, "task", msg.TaskID, "err", err)
 		return nil
 	}
 	m.fileMu.Lock()
@@ -254,7 +261,7 @@ func (m *Master) onResult(msg bus.ResultMsg) error {
 	if err != nil {
 		return err
 	}
-	m.log.Info("task done", "job", res.Job, "task", res.TaskID, "worker", res.Worker, "copied", c.Copied, "failed", c.Failed)
+	m.tlog.Info("task done", "job", res.Job, "task", res.TaskID, "worker", res.Worker, "copied", c.Copied, "failed", c.Failed)
 	if res.Abort != "" {
 		m.abort(context.Background(), res.Job, res.Abort)
 	}
@@ -266,7 +273,7 @@ func (m *Master) onProgress(p bus.Progress) {
 	m.fileMu.Lock()
 	defer m.fileMu.Unlock()
 	if err := tracker.Dispatch(m.opts.Dir, p.Job, p.TaskID, p.Worker); err != nil && !errors.Is(err, tracker.ErrUnknownTask) {
-		m.log.Warn("cannot file a running task", "job", p.Job, "task", p.TaskID, "err", err)
+		m.tlog.Warn("cannot file a running task", "job", p.Job, "task", p.TaskID, "err", err)
 		return
 	}
 	if path, state, err := tracker.Locate(m.opts.Dir, p.Job, p.TaskID); err == nil && state == workdir.Dispatched {
@@ -311,9 +318,9 @@ func (m *Master) failTask(d bus.DeadTask) {
 		res.Objects = append(res.Objects, protocol.ObjectResult{Object: o, Code: transfer.UploadFailed, Detail: reason, At: res.Finished})
 	}
 	if _, err := m.apply(res); err != nil {
-		m.log.Error("cannot fail a dead task", "job", d.Job, "task", d.TaskID, "err", err)
+		m.tlog.Error("cannot fail a dead task", "job", d.Job, "task", d.TaskID, "err", err)
 	}
-	m.log.Warn("task failed after its last delivery", "job", d.Job, "task", d.TaskID, "deliveries", d.Deliveries)
+	m.tlog.Warn("task failed after its last delivery", "job", d.Job, "task", d.TaskID, "deliveries", d.Deliveries)
 }
 
 // abort stops a job that cannot proceed and records why, for stat.
@@ -380,7 +387,7 @@ func (m *Master) apply(res protocol.TaskResult) (record.Counters, error) {
 	}
 	w, err := report.Open(report.JobDir(m.opts.Dir, res.Job))
 	if err != nil {
-		m.log.Error("cannot open the reports", "job", res.Job, "err", err)
+		m.tlog.Error("cannot open the reports", "job", res.Job, "err", err)
 		return c, nil
 	}
 	for _, o := range fresh {
@@ -389,12 +396,12 @@ func (m *Master) apply(res protocol.TaskResult) (record.Counters, error) {
 			at = time.Now()
 		}
 		if err := w.AddAt(o.Result(), at); err != nil {
-			m.log.Error("cannot write the reports", "job", res.Job, "task", res.TaskID, "err", err)
+			m.tlog.Error("cannot write the reports", "job", res.Job, "task", res.TaskID, "err", err)
 			break
 		}
 	}
 	if err := w.Close(); err != nil {
-		m.log.Error("cannot write the reports", "job", res.Job, "err", err)
+		m.tlog.Error("cannot write the reports", "job", res.Job, "err", err)
 	}
 	return c, nil
 }

@@ -9,6 +9,12 @@
 //	ossimport_scan_objects_listed_total{job}     objects the scan listed
 //	ossimport_worker_up{worker}                  1 while a worker heartbeats, else 0
 //	ossimport_worker_bytes_per_second{worker}    a worker's reported copy rate
+//	ossimport_queue_depth{job}                   tasks queued, not yet handed to a worker
+//	ossimport_scan_finished{job}                 1 once the job's scan finished
+//	ossimport_worker_running_tasks{worker}       tasks a worker runs
+//	ossimport_worker_objects_total{worker,job,result}  objects a worker finished, by result code
+//	ossimport_worker_bytes_total{worker,job,kind}      bytes a worker handled, by kind
+//	ossimport_worker_objects_in_flight{worker}   objects of a worker's running tasks not finished yet
 //
 // A nil *Metrics is valid and records nothing, so callers need not check.
 package metrics
@@ -53,6 +59,7 @@ type Metrics struct {
 	mu         sync.Mutex
 	lastListed map[string]int64
 	tasks      *taskCollector
+	x          *extra
 }
 
 // New returns metrics registered on a fresh registry, with the Go and
@@ -84,6 +91,7 @@ func New() *Metrics {
 	}
 	m.reg.MustRegister(m.objects, m.bytes, m.inFlight, m.listed, m.up, m.rate, m.tasks,
 		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
+	m.x = newExtra(m.reg)
 	return m
 }
 

@@ -38,10 +38,12 @@ func (m *Metrics) WatchWorkers(ctx context.Context, store WorkerStore, every tim
 				_ = json.Unmarshal(data, &hb)
 				alive[name], seen[name] = true, true
 				m.Worker(name, true, hb.BytesPerSecond)
+				m.WorkerTasks(name, hb.Running)
 			}
 			for name := range seen {
 				if !alive[name] {
 					m.Worker(name, false, 0)
+					m.WorkerTasks(name, 0)
 				}
 			}
 		}

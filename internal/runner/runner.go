@@ -120,7 +120,9 @@ func New(ctx context.Context, opts Options) (*Runner, error) {
 // first; tasks that failed earlier are retried (only their failed
 // objects).
 func (r *Runner) Run(ctx context.Context) (Summary, error) {
+	r.mu.Lock()
 	r.started = time.Now()
+	r.mu.Unlock()
 	queue := newQueue()
 	if !r.opts.DryRun {
 		if err := r.recover(queue); err != nil {

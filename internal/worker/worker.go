@@ -19,6 +19,7 @@ import (
 	"github.com/ossimport/ossimport/internal/bus"
 	"github.com/ossimport/ossimport/internal/config"
 	"github.com/ossimport/ossimport/internal/job"
+	"github.com/ossimport/ossimport/internal/metrics"
 	"github.com/ossimport/ossimport/internal/protocol"
 	"github.com/ossimport/ossimport/internal/storage"
 	"github.com/ossimport/ossimport/internal/transfer"
@@ -38,6 +39,10 @@ type Options struct {
 	// must be well below the queue's ack wait (taskAckWait/3 is used when
 	// zero).
 	KeepAlive time.Duration
+	// Metrics, when set, counts the worker's results, objects in flight,
+	// running tasks and copy rate (labelled with its name); nil records
+	// nothing.
+	Metrics *metrics.Metrics
 }
 
 // Validate checks the options and fills in defaults.
@@ -129,6 +134,8 @@ func (w *Worker) run(ctx context.Context, msg *bus.TaskMsg) {
 	res := protocol.TaskResult{Job: msg.Job, TaskID: msg.TaskID, Worker: w.opts.Name, Attempt: int(msg.Delivered), Started: time.Now()}
 	var mu sync.Mutex
 	var resultsErr []error
+	mx := w.opts.Metrics
+	mx.WorkerInFlight(w.opts.Name, len(task.Objects))
 	done := func() (files, bytes int64) {
 		mu.Lock()
 		defer mu.Unlock()
@@ -144,8 +151,13 @@ func (w *Worker) run(ctx context.Context, msg *bus.TaskMsg) {
 		res.Counters.Add(r)
 		resultsErr = append(resultsErr, r.Err)
 		mu.Unlock()
+		mx.ObserveWorker(w.opts.Name, msg.Job, r)
+		mx.WorkerInFlight(w.opts.Name, -1)
 	})
 	stop()
+	mu.Lock()
+	mx.WorkerInFlight(w.opts.Name, len(res.Objects)-len(task.Objects)) // objects never started
+	mu.Unlock()
 	if ctx.Err() != nil {
 		// Stopping: hand the task back so another worker takes it now.
 		// A delayed nak is stored by the server, so it survives a restart
@@ -240,6 +252,7 @@ func (w *Worker) fail(ctx context.Context, msg *bus.TaskMsg, task protocol.Task,
 		res.Objects = append(res.Objects, protocol.FromResult(r, res.Finished))
 		res.Counters.Add(r)
 		errs = append(errs, cause)
+		w.opts.Metrics.ObserveWorker(w.opts.Name, msg.Job, r)
 	}
 	res.Abort = abortReason(res.Objects, errs)
 	w.report(ctx, msg, res)
@@ -303,6 +316,8 @@ func (w *Worker) heartbeats(ctx context.Context) {
 			hb.BytesPerSecond = float64(read-last) / secs
 		}
 		last, at = read, now
+		w.opts.Metrics.Worker(w.opts.Name, true, hb.BytesPerSecond)
+		w.opts.Metrics.WorkerTasks(w.opts.Name, hb.Running)
 		if data, err := json.Marshal(hb); err == nil {
 			if err := w.opts.Bus.Heartbeat(ctx, w.opts.Name, data); err != nil && ctx.Err() == nil {
 				w.log.Warn("cannot send heartbeat", "err", err)
