@@ -35,8 +35,9 @@ func newServiceCommand() *cobra.Command {
 console's stop: the embedded NATS server (unless natsUrl names a cluster),
 the master and tracker, and in standalone mode (no conf/workers, or one that
 lists only this machine) a worker named localhost. Logs go to
-<workingDir>/logs/master.log and logs/worker.log; the process id to
-<workingDir>/ossimport.pid. Running tasks are handed back when it stops.`,
+<workingDir>/logs/master.log, logs/tracker.log and logs/worker.log; the
+process id to <workingDir>/ossimport.pid. Running tasks are handed back
+when it stops.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runService(cmd.Context(), cmd.ErrOrStderr(), sysPath, workersPath)
@@ -158,12 +159,17 @@ func runService(ctx context.Context, stderr io.Writer, sysPath, workersPath stri
 	}
 	defer removePid(dir, os.Getpid())
 
-	mlog, closeM, err := openLog(dir, "master.log", s.LogLevel)
+	mlog, closeM, err := openSysLog(dir, "master.log", s)
 	if err != nil {
 		return err
 	}
 	defer closeM()
-	wlog, closeW, err := openLog(dir, "worker.log", s.LogLevel)
+	tlog, closeT, err := openSysLog(dir, "tracker.log", s)
+	if err != nil {
+		return err
+	}
+	defer closeT()
+	wlog, closeW, err := openSysLog(dir, "worker.log", s)
 	if err != nil {
 		return err
 	}
@@ -213,7 +219,7 @@ func runService(ctx context.Context, stderr io.Writer, sysPath, workersPath stri
 	defer mb.Close()
 	mx := metrics.New()
 	mx.Tasks(metrics.WorkdirTasks(dir))
-	m, err := master.New(master.Options{Dir: dir, Bus: mb, Sys: s, Logger: mlog, Stop: cancel, Metrics: mx})
+	m, err := master.New(master.Options{Dir: dir, Bus: mb, Sys: s, Logger: mlog, TrackerLogger: tlog, Stop: cancel, Metrics: mx})
 	if err != nil {
 		return fail(2, err)
 	}
@@ -224,7 +230,7 @@ func runService(ctx context.Context, stderr io.Writer, sysPath, workersPath stri
 			return fail(1, err)
 		}
 		defer wb.Close()
-		if w, err = worker.New(worker.Options{Name: mode.worker, Bus: wb, Sys: s, Logger: wlog}); err != nil {
+		if w, err = worker.New(worker.Options{Name: mode.worker, Bus: wb, Sys: s, Logger: wlog, Metrics: mx}); err != nil {
 			return fail(2, err)
 		}
 	}
@@ -237,12 +243,10 @@ func runService(ctx context.Context, stderr io.Writer, sysPath, workersPath stri
 	}
 	if s.HTTPListen != "" {
 		wg.Go(func() { mx.WatchWorkers(ctx, mb.Workers(), 10*time.Second) })
-		wg.Go(func() {
-			// Metrics are not worth stopping the service for.
-			if err := mx.Serve(ctx, s.HTTPListen); err != nil {
-				mlog.Warn("cannot serve /metrics", "httpListen", s.HTTPListen, "err", err)
-			}
-		})
+		wg.Go(func() { mx.WatchJobs(ctx, dir, mb, 10*time.Second) })
+		// /metrics and the web dashboard; not worth stopping the service for.
+		web := newWebServer(dir, srv, mb, mx, mlog)
+		wg.Go(func() { web.run(ctx, s.HTTPListen) })
 	}
 	mlog.Info("service started", "pid", os.Getpid(), "nats", where, "mode", mode.why, "worker", mode.worker)
 	fmt.Fprintf(stderr, "%s ossimport service started: pid %d, NATS %s, working directory %s, %s\n",

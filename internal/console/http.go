@@ -1,0 +1,125 @@
+package console
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/ossimport/ossimport/internal/bus"
+	"github.com/ossimport/ossimport/internal/dashboard"
+	"github.com/ossimport/ossimport/internal/master"
+	"github.com/ossimport/ossimport/internal/metrics"
+	"github.com/ossimport/ossimport/internal/version"
+	"github.com/ossimport/ossimport/internal/workdir"
+)
+
+// busActions are the dashboard's retry and clean, sent to the master as
+// the console's verbs are.
+type busActions struct{ b *bus.Bus }
+
+func (a busActions) Retry(ctx context.Context, job string) (dashboard.Reply, error) {
+	return a.request(ctx, master.VerbRetry, job)
+}
+
+func (a busActions) Clean(ctx context.Context, job string) (dashboard.Reply, error) {
+	return a.request(ctx, master.VerbClean, job)
+}
+
+func (a busActions) request(ctx context.Context, verb, job string) (dashboard.Reply, error) {
+	if err := checkJobName(job); err != nil {
+		return dashboard.Reply{}, err
+	}
+	out, err := a.b.Request(ctx, verb, []byte(job))
+	if err != nil {
+		return dashboard.Reply{}, err
+	}
+	var r master.Reply
+	if err := json.Unmarshal(out, &r); err != nil {
+		return dashboard.Reply{}, fmt.Errorf("undecodable reply to %s: %w", verb, err)
+	}
+	return dashboard.Reply{Message: r.Message, Count: r.Count}, nil
+}
+
+// webServer serves /metrics and the dashboard on httpListen.
+type webServer struct {
+	metrics http.Handler
+	dash    *dashboard.Handler // nil when it could not be made
+	log     *slog.Logger
+}
+
+// newWebServer prepares the service's HTTP server. The dashboard's
+// actions need the cluster token of the embedded NATS server (srv); with
+// an external NATS (srv nil) the dashboard is read-only.
+func newWebServer(dir workdir.Dir, srv *bus.Server, mb *bus.Bus, mx *metrics.Metrics, log *slog.Logger) *webServer {
+	w := &webServer{metrics: mx.Handler(), log: log}
+	opts := dashboard.Options{
+		Dir: dir, Actions: busActions{b: mb}, Logger: log.With("component", "dashboard"),
+		Version: version.Get().Version,
+	}
+	if srv != nil {
+		opts.Token, opts.TokenFile = srv.Token(), tokenFile(dir)
+	}
+	dash, err := dashboard.New(opts)
+	if err != nil {
+		log.Warn("no web dashboard", "err", err)
+	}
+	w.dash = dash
+	return w
+}
+
+// handler routes /metrics to the metrics and the rest to the dashboard.
+func (w *webServer) handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", w.metrics)
+	if w.dash != nil {
+		mux.Handle("/", w.dash)
+	}
+	return mux
+}
+
+// run serves on addr until ctx ends. Neither the metrics nor the
+// dashboard are worth stopping the service for: errors are logged.
+func (w *webServer) run(ctx context.Context, addr string) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		w.log.Warn("cannot serve /metrics and the dashboard", "httpListen", addr, "err", err)
+		return
+	}
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	if w.dash != nil {
+		wg.Go(func() { w.dash.Run(ctx) })
+	}
+	w.log.Info("serving /metrics and the dashboard", "url", "http://"+ln.Addr().String()+"/")
+	if err := serveHTTP(ctx, ln, w.handler()); err != nil {
+		w.log.Warn("HTTP server stopped", "httpListen", addr, "err", err)
+	}
+}
+
+// serveHTTP serves h on ln until ctx ends, then shuts down gracefully.
+func serveHTTP(ctx context.Context, ln net.Listener, h http.Handler) error {
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		<-ctx.Done()
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(sctx)
+	}()
+	err := srv.Serve(ln)
+	cancel()
+	<-done
+	if errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
