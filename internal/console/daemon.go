@@ -151,17 +151,7 @@ func writePid(dir workdir.Dir, pid int) error {
 }
 
 // readPid returns the pid in the pid file, or 0.
-func readPid(dir workdir.Dir) int {
-	data, err := os.ReadFile(pidFile(dir))
-	if err != nil {
-		return 0
-	}
-	pid, err := strconv.Atoi(strings.TrimSpace(string(data)))
-	if err != nil || pid <= 0 {
-		return 0
-	}
-	return pid
-}
+func readPid(dir workdir.Dir) int { return readPidFile(pidFile(dir)) }
 
 // removePid deletes the pid file if it still names pid (0: whatever it
 // names; only for a holder of the store lock).

@@ -3,13 +3,11 @@ package console
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
 	"sync"
-	"time"
 
 	"github.com/ossimport/ossimport/internal/bus"
 	"github.com/ossimport/ossimport/internal/dashboard"
@@ -97,29 +95,7 @@ func (w *webServer) run(ctx context.Context, addr string) {
 		wg.Go(func() { w.dash.Run(ctx) })
 	}
 	w.log.Info("serving /metrics and the dashboard", "url", "http://"+ln.Addr().String()+"/")
-	if err := serveHTTP(ctx, ln, w.handler()); err != nil {
+	if err := metrics.ServeOn(ctx, ln, w.handler()); err != nil {
 		w.log.Warn("HTTP server stopped", "httpListen", addr, "err", err)
 	}
-}
-
-// serveHTTP serves h on ln until ctx ends, then shuts down gracefully.
-func serveHTTP(ctx context.Context, ln net.Listener, h http.Handler) error {
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		<-ctx.Done()
-		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(sctx)
-	}()
-	err := srv.Serve(ln)
-	cancel()
-	<-done
-	if errors.Is(err, http.ErrServerClosed) {
-		return nil
-	}
-	return err
 }

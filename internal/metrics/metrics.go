@@ -211,7 +211,13 @@ func (m *Metrics) Serve(ctx context.Context, addr string) error {
 func (m *Metrics) serve(ctx context.Context, ln net.Listener) error {
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", m.Handler())
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	return ServeOn(ctx, ln, mux)
+}
+
+// ServeOn serves h on ln until ctx ends, then shuts the server down
+// gracefully (5 seconds at most). It returns nil after ctx ended.
+func ServeOn(ctx context.Context, ln net.Listener, h http.Handler) error {
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	done := make(chan struct{})

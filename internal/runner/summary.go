@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/ossimport/ossimport/internal/plan"
+	"github.com/ossimport/ossimport/internal/progress"
 	"github.com/ossimport/ossimport/internal/record"
 	"github.com/ossimport/ossimport/internal/transfer"
 )
@@ -75,16 +76,5 @@ func (s Summary) WriteReport(w io.Writer) {
 	fmt.Fprintf(w, "  elapsed %s, %s/s\n", s.Elapsed.Round(time.Millisecond), Bytes(int64(s.Rate())))
 }
 
-// Bytes formats a byte count with binary units.
-func Bytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit && exp < 5; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
-}
+// Bytes formats a byte count with binary units, as "1.5 MiB".
+func Bytes(n int64) string { return progress.Bytes(n) }
