@@ -2,7 +2,6 @@ package console
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -11,15 +10,13 @@ import (
 	"path"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/ossimport/ossimport/internal/bus"
 	"github.com/ossimport/ossimport/internal/config"
 	"github.com/ossimport/ossimport/internal/deploy"
-	"github.com/ossimport/ossimport/internal/protocol"
+	"github.com/ossimport/ossimport/internal/tracker"
 	"github.com/ossimport/ossimport/internal/workdir"
 )
 
@@ -60,8 +57,9 @@ while jobs run.`,
 	return cmd
 }
 
-// cluster is a distributed deployment: the settings and the hosts of
-// conf/workers other than this machine.
+// cluster is what conf/workers says: the settings, the master (the
+// first line) and the hosts other than this machine. A nil cluster is a
+// deployment without a workers file.
 type cluster struct {
 	sys     *config.Sys
 	workers string // the workers file
@@ -70,9 +68,8 @@ type cluster struct {
 	opts    deploy.Options
 }
 
-// loadCluster reads conf/workers. It returns nil (and no error) when the
-// deployment is standalone: no workers file, or one listing only this
-// machine.
+// loadCluster reads the workers file (see workersFile). It returns nil
+// (and no error) when there is none.
 func loadCluster(s *config.Sys, workersPath string) (*cluster, error) {
 	file := workersFile(workersPath, s)
 	if !fileExists(file) {
@@ -92,10 +89,40 @@ func loadCluster(s *config.Sys, workersPath string) (*cluster, error) {
 			c.remote = append(c.remote, h)
 		}
 	}
-	if len(c.remote) == 0 {
-		return nil, nil
-	}
 	return c, nil
+}
+
+// distributed reports whether the workers file lists other machines.
+func (c *cluster) distributed() bool { return c != nil && len(c.remote) > 0 }
+
+// serviceMode is what the service runs besides the master.
+type serviceMode struct {
+	// distributed: other machines run workers, so NATS listens on every
+	// interface (unless natsListen says otherwise).
+	distributed bool
+	// worker is the name of the in-process worker, "" for none.
+	worker string
+	// why explains the mode, for the log.
+	why string
+}
+
+// mode is what the service of this deployment runs: in standalone mode
+// a worker named localhost; in distributed mode one named after the
+// first line of the workers file when that is this machine.
+func (c *cluster) mode() serviceMode {
+	switch {
+	case c == nil:
+		return serviceMode{worker: "localhost", why: "standalone (no workers file)"}
+	case !c.distributed():
+		return serviceMode{worker: "localhost", why: "standalone (" + c.workers + " lists only this machine)"}
+	}
+	m := serviceMode{distributed: true, why: fmt.Sprintf("distributed (%s lists %d other machines)", c.workers, len(c.remote))}
+	if isLocalHost(c.master.Host) {
+		m.worker = c.master.Host
+	} else {
+		m.why += "; this machine is not the first one listed, so it runs no worker"
+	}
+	return m
 }
 
 // remoteDir is the working directory as remote commands see it.
@@ -107,6 +134,10 @@ func (c *cluster) remoteDir() string {
 	return d
 }
 
+// notDeployed is the exit status of a remoteCmd on a host where
+// ossimport was not deployed (no working directory or no binary).
+const notDeployed = 127
+
 // remoteCmd is an ossimport command run in the remote working
 // directory; more is shell text after it (redirections).
 func (c *cluster) remoteCmd(more string, args ...string) string {
@@ -114,7 +145,8 @@ func (c *cluster) remoteCmd(more string, args ...string) string {
 	for i, a := range args {
 		q[i] = deploy.ShellQuote(a)
 	}
-	return "cd " + deploy.ShellQuote(c.remoteDir()) + " && mkdir -p logs && exec " + remoteBinary + " " + strings.Join(q, " ") + more
+	return "{ cd " + deploy.ShellQuote(c.remoteDir()) + " && [ -x " + remoteBinary + " ]; } 2>/dev/null || exit " + strconv.Itoa(notDeployed) +
+		"; mkdir -p logs && exec " + remoteBinary + " " + strings.Join(q, " ") + more
 }
 
 func runDeploy(ctx context.Context, stdout io.Writer, sysPath, workersPath string) error {
@@ -126,7 +158,7 @@ func runDeploy(ctx context.Context, stdout io.Writer, sysPath, workersPath strin
 	if err != nil {
 		return &ExitError{Code: 2, Err: err}
 	}
-	if c == nil {
+	if !c.distributed() {
 		return &ExitError{Code: 2, Err: fmt.Errorf("nothing to deploy: %s does not list other machines (one address per line; the first line is this machine, the master)", workersFile(workersPath, s))}
 	}
 	if err := c.opts.Validate(); err != nil {
@@ -214,7 +246,7 @@ func (c *cluster) natsURLForWorkers() string {
 // not run one, with the NATS token on standard input, and waits until
 // each has joined (sent a heartbeat). It prints one row per host and
 // returns an error when any failed.
-func (c *cluster) startWorkers(ctx context.Context, stdout io.Writer, dir workdir.Dir, heartbeats func(ctx context.Context) (map[string]protocol.Heartbeat, error)) error {
+func (c *cluster) startWorkers(ctx context.Context, stdout io.Writer, dir workdir.Dir) error {
 	if err := c.opts.Validate(); err != nil {
 		return fmt.Errorf("%s: %w", sysFileName(c.sys), err)
 	}
@@ -236,6 +268,7 @@ func (c *cluster) startWorkers(ctx context.Context, stdout io.Writer, dir workdi
 		if running {
 			return "already running", nil
 		}
+		before, _ := recordedWorker(dir, name)
 		args := []string{"worker", "--sys", remoteSys, "--name", name}
 		var stdin io.Reader
 		if natsURL != "" {
@@ -249,7 +282,7 @@ func (c *cluster) startWorkers(ctx context.Context, stdout io.Writer, dir workdi
 			r, err := c.remoteWorkerRunning(ctx, cl, name)
 			return r || err != nil
 		}
-		if err := waitJoined(ctx, name, heartbeats, stillRunning); err != nil {
+		if err := waitJoined(ctx, dir, name, before.LastHeartbeat, stillRunning); err != nil {
 			tail, _, _ := cl.Run(ctx, "tail -n 3 "+deploy.ShellQuote(path.Join(c.remoteDir(), remoteWorkOut)), nil)
 			if t := strings.TrimSpace(tail); t != "" {
 				return "", fmt.Errorf("%w; the end of %s: %s", err, remoteWorkOut, strings.Join(strings.Fields(t), " "))
@@ -266,7 +299,7 @@ func (c *cluster) startWorkers(ctx context.Context, stdout io.Writer, dir workdi
 
 // remoteWorkerRunning asks the host whether its worker runs.
 func (c *cluster) remoteWorkerRunning(ctx context.Context, cl *deploy.Client, name string) (bool, error) {
-	_, stderr, err := cl.Run(ctx, c.remoteCmd("", "worker", "--status", "--sys", remoteSys, "--name", name), nil)
+	_, _, err := cl.Run(ctx, c.remoteCmd("", "worker", "--status", "--sys", remoteSys, "--name", name), nil)
 	if err == nil {
 		return true, nil
 	}
@@ -275,16 +308,17 @@ func (c *cluster) remoteWorkerRunning(ctx context.Context, cl *deploy.Client, na
 		switch {
 		case re.Status == workerStoppedStatus:
 			return false, nil
-		case re.Status == 127 || strings.Contains(stderr, "No such file") || strings.Contains(stderr, "can't cd"):
+		case re.Status == notDeployed:
 			return false, fmt.Errorf("ossimport is not deployed in %s on this host: run `console.sh deploy` first", c.remoteDir())
 		}
 	}
 	return false, err
 }
 
-// waitJoined waits until worker name heartbeats, or running says its
-// process ended.
-func waitJoined(ctx context.Context, name string, heartbeats func(ctx context.Context) (map[string]protocol.Heartbeat, error), running func(ctx context.Context) bool) error {
+// waitJoined waits until the master records a heartbeat of worker name
+// newer than before (master/workers.json, refreshed every few seconds),
+// or running says its process ended.
+func waitJoined(ctx context.Context, dir workdir.Dir, name string, before time.Time, running func(ctx context.Context) bool) error {
 	deadline := time.Now().Add(joinWait)
 	nextCheck := time.Now().Add(time.Second)
 	for {
@@ -294,22 +328,27 @@ func waitJoined(ctx context.Context, name string, heartbeats func(ctx context.Co
 			}
 			nextCheck = time.Now().Add(2 * time.Second)
 		}
-		beats, err := heartbeats(ctx)
-		if err == nil {
-			if _, ok := beats[name]; ok {
-				return nil
-			}
+		if w, ok := recordedWorker(dir, name); ok && w.Alive && !w.LastHeartbeat.Equal(before) {
+			return nil
 		}
 		if !time.Now().Before(deadline) {
-			if err != nil {
-				return fmt.Errorf("cannot tell whether the worker joined: %w", err)
-			}
 			return fmt.Errorf("the worker started but did not join the master within %s (can it reach the master's NATS port? check firewalls, natsListen and natsPort)", joinWait)
 		}
 		if err := sleepCtx(ctx, 500*time.Millisecond); err != nil {
 			return err
 		}
 	}
+}
+
+// recordedWorker is the master's record of worker name.
+func recordedWorker(dir workdir.Dir, name string) (tracker.WorkerStatus, bool) {
+	ws, _ := tracker.ReadWorkers(dir)
+	for _, w := range ws {
+		if w.Name == name {
+			return w, true
+		}
+	}
+	return tracker.WorkerStatus{}, false
 }
 
 // stopWorkers stops the worker on every remote host (each hands its
@@ -322,7 +361,7 @@ func (c *cluster) stopWorkers(ctx context.Context, stdout io.Writer) error {
 		name := cl.Host().Host
 		_, stderr, err := cl.Run(ctx, c.remoteCmd("", "worker", "--stop", "--sys", remoteSys, "--name", name), nil)
 		var re *deploy.RunError
-		if errors.As(err, &re) && (re.Status == 127 || strings.Contains(stderr, "can't cd")) {
+		if errors.As(err, &re) && re.Status == notDeployed {
 			return "not deployed", nil
 		}
 		if err != nil {
@@ -334,60 +373,4 @@ func (c *cluster) stopWorkers(ctx context.Context, stdout io.Writer) error {
 		return err
 	}
 	return deploy.Errors(res)
-}
-
-// heartbeatReader reads the live heartbeats from the running service's
-// NATS over one connection, made at the first read.
-type heartbeatReader struct {
-	s   *config.Sys
-	dir workdir.Dir
-	mu  sync.Mutex
-	b   *bus.Bus
-}
-
-func (r *heartbeatReader) read(ctx context.Context) (map[string]protocol.Heartbeat, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	if r.b == nil {
-		b, err := connectService(ctx, r.s, r.dir, 5*time.Second)
-		if err != nil {
-			return nil, err
-		}
-		if err := b.Setup(ctx, setupOptions(r.s)); err != nil {
-			b.Close()
-			return nil, err
-		}
-		r.b = b
-	}
-	kv := r.b.Workers()
-	names, err := kv.Keys(ctx)
-	if err != nil {
-		return nil, err
-	}
-	out := map[string]protocol.Heartbeat{}
-	for _, n := range names {
-		data, err := kv.Get(ctx, n)
-		if err != nil {
-			continue // expired meanwhile
-		}
-		var hb protocol.Heartbeat
-		if json.Unmarshal(data, &hb) == nil {
-			if hb.Worker == "" {
-				hb.Worker = n
-			}
-			out[hb.Worker] = hb
-		}
-	}
-	return out, nil
-}
-
-func (r *heartbeatReader) close() {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.b != nil {
-		r.b.Close()
-		r.b = nil
-	}
 }

@@ -48,41 +48,6 @@ when it stops.`,
 	return cmd
 }
 
-// serviceMode is what the service runs besides the master.
-type serviceMode struct {
-	// distributed: conf/workers lists other machines, so NATS listens on
-	// every interface (unless natsListen says otherwise).
-	distributed bool
-	// worker is the name of the in-process worker, "" for none.
-	worker string
-	// why explains the mode, for the log.
-	why string
-}
-
-// detectMode reads the workers file, if any.
-func detectMode(path string) (serviceMode, error) {
-	if path == "" || !fileExists(path) {
-		return serviceMode{worker: "localhost", why: "standalone (no workers file)"}, nil
-	}
-	w, diags, err := config.LoadWorkers(path)
-	if err != nil {
-		return serviceMode{}, err
-	}
-	if err := diags.Err(); err != nil {
-		return serviceMode{}, err
-	}
-	if len(w.Hosts) == 1 && isLocalHost(w.Hosts[0].Host) {
-		return serviceMode{worker: "localhost", why: "standalone (" + path + " lists only this machine)"}, nil
-	}
-	m := serviceMode{distributed: true, why: fmt.Sprintf("distributed (%s lists %d machines)", path, len(w.Hosts))}
-	if first, ok := w.Master(); ok && isLocalHost(first.Host) {
-		m.worker = first.Host
-	} else {
-		m.why += "; this machine is not the first one listed, so it runs no worker"
-	}
-	return m, nil
-}
-
 // workersFile is the workers file the service reads: the one given, else
 // the one next to sys.properties, else conf/workers.
 func workersFile(flag string, s *config.Sys) string {
@@ -122,20 +87,15 @@ func isLocalHost(host string) bool {
 // runService runs the service until ctx ends, a signal or the console's
 // stop. A graceful stop returns nil.
 func runService(ctx context.Context, stderr io.Writer, sysPath, workersPath string) error {
-	s, diags, err := loadSys(sysPath)
+	s, err := loadSysWarn(stderr, sysPath)
 	if err != nil {
 		return err
 	}
-	for _, d := range diags.Warnings() {
-		fmt.Fprintln(stderr, d)
-	}
-	if err := diags.Err(); err != nil {
-		return &ExitError{Code: 2, Err: err}
-	}
-	mode, err := detectMode(workersFile(workersPath, s))
+	c, err := loadCluster(s, workersPath)
 	if err != nil {
 		return &ExitError{Code: 2, Err: err}
 	}
+	mode := c.mode()
 	if s.MemoryLimit > 0 {
 		debug.SetMemoryLimit(s.MemoryLimit)
 	}
@@ -242,7 +202,6 @@ func runService(ctx context.Context, stderr io.Writer, sysPath, workersPath stri
 		wg.Go(func() { errc <- w.Run(ctx) })
 	}
 	if s.HTTPListen != "" {
-		wg.Go(func() { mx.WatchWorkers(ctx, mb.Workers(), 10*time.Second) })
 		wg.Go(func() { mx.WatchJobs(ctx, dir, mb, 10*time.Second) })
 		// /metrics and the web dashboard; not worth stopping the service for.
 		web := newWebServer(dir, srv, mb, mx, mlog)

@@ -52,14 +52,12 @@ func runStart(ctx context.Context, stdout, stderr io.Writer, sysPath, workersPat
 	if err := startService(ctx, stdout, stderr, s, sysPath, workersPath, wait); err != nil {
 		return err
 	}
-	if c == nil {
+	if !c.distributed() {
 		return nil
 	}
 	// Distributed: a worker on every other machine of conf/workers. Run
 	// again after adding machines: running workers are left alone.
-	hb := &heartbeatReader{s: s, dir: workdir.Dir(s.WorkingDir)}
-	defer hb.close()
-	if err := c.startWorkers(ctx, stdout, workdir.Dir(s.WorkingDir), hb.read); err != nil {
+	if err := c.startWorkers(ctx, stdout, workdir.Dir(s.WorkingDir)); err != nil {
 		return &ExitError{Code: 1, Err: fmt.Errorf("some workers did not start (fix them and run start again; the others work meanwhile): %w", err)}
 	}
 	return nil

@@ -43,7 +43,7 @@ func runStop(ctx context.Context, stdout, stderr io.Writer, sysPath string, wait
 		return &ExitError{Code: 2, Err: err}
 	}
 	var workersErr error
-	if c != nil {
+	if c.distributed() {
 		// Workers first: they hand their tasks back to the master's NATS.
 		workersErr = c.stopWorkers(ctx, stdout)
 	}

@@ -17,9 +17,10 @@ const workersEvery = 5 * time.Second
 // listed (not alive) in stat.
 const forgetWorker = 24 * time.Hour
 
-// recordWorkers keeps master/workers.json current from the workers KV,
-// whose entries expire with the heartbeats, so stat and the dashboard
-// show every worker, alive or not, without the service.
+// recordWorkers keeps master/workers.json and the worker metrics
+// current from the workers KV, whose entries expire with the heartbeats,
+// so stat, the dashboard and the console's start show every worker,
+// alive or not, without a NATS connection of their own.
 func (m *Master) recordWorkers(ctx context.Context) error {
 	t := time.NewTicker(workersEvery)
 	defer t.Stop()
@@ -45,6 +46,7 @@ func (m *Master) recordWorkers(ctx context.Context) error {
 					m.log.Warn("worker heartbeat lost", "worker", w.Name, "last", w.LastHeartbeat)
 				}
 			}
+			m.opts.Metrics.Workers(next)
 			if err := tracker.WriteWorkers(m.opts.Dir, next); err != nil {
 				m.log.Warn("cannot record workers", "err", err)
 			}

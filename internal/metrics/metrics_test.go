@@ -9,12 +9,12 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/ossimport/ossimport/internal/tracker"
 	"github.com/ossimport/ossimport/internal/transfer"
 	"github.com/ossimport/ossimport/internal/workdir"
 )
@@ -151,48 +151,18 @@ func TestServeStopsOnCancel(t *testing.T) {
 	}
 }
 
-type fakeWorkers struct {
-	mu   sync.Mutex
-	data map[string]string
-}
-
-func (f *fakeWorkers) Keys(context.Context) ([]string, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	var keys []string
-	for k := range f.data {
-		keys = append(keys, k)
-	}
-	return keys, nil
-}
-
-func (f *fakeWorkers) Get(_ context.Context, k string) ([]byte, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return []byte(f.data[k]), nil
-}
-
-func TestWatchWorkers(t *testing.T) {
+func TestWorkers(t *testing.T) {
 	m := New()
-	store := &fakeWorkers{data: map[string]string{"w1": `{"worker":"w1","bytesPerSecond":2048}`}}
-	ctx, cancel := context.WithCancel(t.Context())
-	done := make(chan struct{})
-	go func() { defer close(done); m.WatchWorkers(ctx, store, 10*time.Millisecond) }()
-	waitFor := func(cond func() bool) {
-		t.Helper()
-		for deadline := time.Now().Add(5 * time.Second); !cond(); time.Sleep(5 * time.Millisecond) {
-			if time.Now().After(deadline) {
-				t.Fatal("timed out")
-			}
-		}
+	m.Workers([]tracker.WorkerStatus{{Name: "w1", Alive: true, BytesPerSecond: 2048, Running: 3}})
+	if testutil.ToFloat64(m.up.WithLabelValues("w1")) != 1 || testutil.ToFloat64(m.rate.WithLabelValues("w1")) != 2048 {
+		t.Fatalf("alive worker: up %v rate %v, want 1 and 2048", testutil.ToFloat64(m.up.WithLabelValues("w1")), testutil.ToFloat64(m.rate.WithLabelValues("w1")))
 	}
-	waitFor(func() bool {
-		return testutil.ToFloat64(m.up.WithLabelValues("w1")) == 1 && testutil.ToFloat64(m.rate.WithLabelValues("w1")) == 2048
-	})
-	store.mu.Lock()
-	delete(store.data, "w1")
-	store.mu.Unlock()
-	waitFor(func() bool { return testutil.ToFloat64(m.up.WithLabelValues("w1")) == 0 })
-	cancel()
-	<-done
+	// Its heartbeat expired: still listed, not alive.
+	m.Workers([]tracker.WorkerStatus{{Name: "w1", Alive: false}})
+	if got := testutil.ToFloat64(m.up.WithLabelValues("w1")); got != 0 {
+		t.Fatalf("lost worker: up %v, want 0", got)
+	}
+	if got := testutil.ToFloat64(m.rate.WithLabelValues("w1")); got != 0 {
+		t.Fatalf("lost worker: rate %v, want 0", got)
+	}
 }
