@@ -151,3 +151,7 @@ func (j *Job) isEndpointKey(key string) bool {
 func (j *Job) srcDomainIsURL() bool {
 	return slices.Contains([]string{"oss", "s3", "bos", "ks3", "qiniu", "youpai"}, j.srcKind())
 }
+
+// ValidJobName reports whether name is a valid jobName: 4 to 128
+// letters, digits, '_' or '-'.
+func ValidJobName(name string) bool { return jobNameRE.MatchString(name) }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/ossimport/ossimport/internal/config"
 	"github.com/ossimport/ossimport/internal/master"
 )
 
@@ -55,14 +56,8 @@ func runRetry(ctx context.Context, stdout io.Writer, sysPath, name string) error
 // checkJobName refuses what cannot be a job name (config's jobName rule),
 // before it reaches a path or a subject.
 func checkJobName(name string) error {
-	ok := len(name) > 0 && len(name) <= 128
-	for _, c := range name {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
-			ok = false
-		}
-	}
-	if !ok {
-		return fmt.Errorf("invalid job name %q: job names hold letters, digits, '_' and '-'", name)
+	if !config.ValidJobName(name) {
+		return fmt.Errorf("invalid job name %q: job names are 4 to 128 letters, digits, '_' or '-' (see `console.sh stat` for the jobs)", name)
 	}
 	return nil
 }

@@ -131,12 +131,8 @@ func loadConfig(stderr io.Writer, jobArg, sysArg string) (*config.Job, *config.S
 	if err != nil {
 		return nil, nil, err
 	}
-	diags = append(diags, sd...)
-	for _, d := range diags.Warnings() {
-		fmt.Fprintln(stderr, d)
-	}
-	if err := diags.Err(); err != nil {
-		return nil, nil, &ExitError{Code: 2, Err: err}
+	if err := warnOrFail(stderr, append(diags, sd...)); err != nil {
+		return nil, nil, err
 	}
 	return j, s, nil
 }
@@ -158,6 +154,30 @@ func loadSys(sysArg string) (*config.Sys, config.Diagnostics, error) {
 		return nil, nil, &ExitError{Code: 2, Err: err}
 	}
 	return s, diags, nil
+}
+
+// loadSysWarn is loadSys for the roles: warnings go to stderr, errors
+// end the command with status 2.
+func loadSysWarn(stderr io.Writer, sysArg string) (*config.Sys, error) {
+	s, diags, err := loadSys(sysArg)
+	if err != nil {
+		return nil, err
+	}
+	if err := warnOrFail(stderr, diags); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// warnOrFail prints the warnings; errors become an exit status 2.
+func warnOrFail(stderr io.Writer, diags config.Diagnostics) error {
+	for _, d := range diags.Warnings() {
+		fmt.Fprintln(stderr, d)
+	}
+	if err := diags.Err(); err != nil {
+		return &ExitError{Code: 2, Err: err}
+	}
+	return nil
 }
 
 // loadValidSys is loadSys for verbs that print no warnings: errors in

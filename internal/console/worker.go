@@ -58,15 +58,9 @@ without --token-file, natsCredsFile is used. Logs go to
 }
 
 func runWorker(ctx context.Context, stdin io.Reader, stderr io.Writer, f workerFlags) error {
-	s, diags, err := loadSys(f.sys)
+	s, err := loadSysWarn(stderr, f.sys)
 	if err != nil {
 		return err
-	}
-	for _, d := range diags.Warnings() {
-		fmt.Fprintln(stderr, d)
-	}
-	if err := diags.Err(); err != nil {
-		return &ExitError{Code: 2, Err: err}
 	}
 	if f.status || f.stop {
 		return workerControl(ctx, stderr, workdir.Dir(s.WorkingDir), f)
