@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"hash/crc64"
-	"io"
 	"strconv"
 
 	"github.com/ossimport/ossimport/internal/storage"
@@ -103,10 +101,9 @@ func (c *Copier) crcOf(ctx context.Context, r storage.Reader, key string, size i
 		return 0, err
 	}
 	defer rc.Close()
-	h := crc64.New(crcTable)
 	sr := newSourceReader(ctx, rc, size, false, c.opts.Bandwidth, nil)
-	if _, err := io.Copy(h, sr); err != nil {
+	if err := sr.drain(); err != nil {
 		return 0, err
 	}
-	return h.Sum64(), nil
+	return sr.crc.Sum64(), nil
 }

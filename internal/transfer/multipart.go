@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"hash/crc64"
 	"io"
 	"mime"
 	"path"
@@ -169,13 +168,9 @@ func (u *upload) part(ctx context.Context, i int) error {
 	bufp := u.c.bufs.get(u.partSize)
 	defer u.c.bufs.put(u.partSize, bufp)
 	buf := (*bufp)[:size]
-	if err := u.read(ctx, buf, off); err != nil {
+	sum, err := u.read(ctx, buf, off)
+	if err != nil {
 		return &partError{err: err}
-	}
-	sum := partSum{crc: crc64.Checksum(buf, crcTable)}
-	if u.c.needMD5() {
-		m := md5.Sum(buf)
-		sum.md5 = m[:]
 	}
 	if old, ok := u.have[i+1]; ok && samePart(old, size, sum) {
 		u.record(i, old, sum, 0)
@@ -196,21 +191,22 @@ func (u *upload) part(ctx context.Context, i int) error {
 	return nil
 }
 
-// read fills buf from the source at off, throttled.
-func (u *upload) read(ctx context.Context, buf []byte, off int64) error {
+// read fills buf from the source at off, throttled, and returns the
+// checksums of what it read (hashed as it streamed in, not read again).
+func (u *upload) read(ctx context.Context, buf []byte, off int64) (partSum, error) {
 	rc, err := u.c.src.Open(ctx, u.obj.Key, off, int64(len(buf)))
 	if err != nil {
-		return fmt.Errorf("open source %q at %d: %w", u.obj.Key, off, err)
+		return partSum{}, fmt.Errorf("open source %q at %d: %w", u.obj.Key, off, err)
 	}
 	defer rc.Close()
-	sr := newSourceReader(ctx, rc, int64(len(buf)), false, u.c.opts.Bandwidth, u.c.opts.OnBytes)
+	sr := newSourceReader(ctx, rc, int64(len(buf)), u.c.needMD5(), u.c.opts.Bandwidth, u.c.opts.OnBytes)
 	if _, err := io.ReadFull(sr, buf); err != nil {
 		if sr.err != nil {
 			err = sr.err
 		}
-		return fmt.Errorf("read source %q at %d: %w", u.obj.Key, off, err)
+		return partSum{}, fmt.Errorf("read source %q at %d: %w", u.obj.Key, off, err)
 	}
-	return nil
+	return partSum{crc: sr.crc.Sum64(), md5: sr.md5Sum()}, nil
 }
 
 // samePart reports whether a stored part holds the bytes we just read.

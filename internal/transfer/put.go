@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 
 	"github.com/ossimport/ossimport/internal/storage"
 )
@@ -82,7 +81,7 @@ func (c *Copier) sourceMD5(ctx context.Context, obj Object, size int64) ([]byte,
 	}
 	defer rc.Close()
 	sr := newSourceReader(ctx, rc, size, true, nil, nil)
-	if _, err := io.Copy(io.Discard, sr); err != nil {
+	if err := sr.drain(); err != nil {
 		return nil, fmt.Errorf("read source %q: %w", obj.Key, err)
 	}
 	return sr.md5Sum(), nil

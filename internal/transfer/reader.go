@@ -102,6 +102,19 @@ func (s *sourceReader) atEnd() error {
 	return io.EOF
 }
 
+// drain reads the source to its end, hashing it: for checksums of
+// bytes that are not copied anywhere.
+func (s *sourceReader) drain() error {
+	buf := make([]byte, 64<<10)
+	for {
+		if _, err := s.Read(buf); err == io.EOF {
+			return nil
+		} else if err != nil {
+			return err
+		}
+	}
+}
+
 func (s *sourceReader) md5Sum() []byte {
 	if s.md5 == nil {
 		return nil

@@ -3,8 +3,11 @@ package transfer
 import (
 	"bytes"
 	"context"
+	"crypto/md5"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"hash/crc64"
 	"io"
 	"math/rand/v2"
@@ -503,5 +506,55 @@ func TestThrottlesBytesAndRequests(t *testing.T) {
 	}
 	if bytesL.calls.Load() < (small.Size+big.Size)/(64<<10) {
 		t.Errorf("reads were not split to the limiter's burst: %d calls", bytesL.calls.Load())
+	}
+}
+
+// md5Dest is an S3-like destination: no CRC-64, MD5 ETags, multipart
+// ETags "<md5 of the parts' md5s>-<parts>". wrong makes it report a
+// multipart ETag that does not match the parts.
+type md5Dest struct {
+	*memory.Store
+	wrong bool
+}
+
+func (d md5Dest) Capabilities() storage.Capabilities {
+	c := d.Store.Capabilities()
+	c.CRC64, c.MD5, c.ServerSideCopy = false, false, false
+	return c
+}
+
+func (d md5Dest) UploadPart(ctx context.Context, key, id string, n int, r io.Reader, size int64) (storage.Part, error) {
+	p, err := d.Store.UploadPart(ctx, key, id, n, r, size)
+	p.Checksums = storage.Checksums{}
+	return p, err
+}
+
+func (d md5Dest) CompleteMultipart(ctx context.Context, key, id string, parts []storage.Part) (storage.PutResult, error) {
+	all := md5.New()
+	for _, p := range parts {
+		sum, _ := hex.DecodeString(p.ETag)
+		if d.wrong {
+			sum[0] ^= 1
+		}
+		all.Write(sum)
+	}
+	if _, err := d.Store.CompleteMultipart(ctx, key, id, parts); err != nil {
+		return storage.PutResult{}, err
+	}
+	return storage.PutResult{ETag: fmt.Sprintf(`"%x-%d"`, all.Sum(nil), len(parts))}, nil
+}
+
+// TestMultipartETagChecked: a destination without CRC-64 is checked
+// against the MD5s of the parts as they were read from the source.
+func TestMultipartETagChecked(t *testing.T) {
+	src := memory.New("src")
+	obj := seed(t, src, "big", randomBytes(3<<20+5, 10), time.Unix(1, 0))
+	res := newCopier(t, md5Dest{Store: memory.New("dst")}, src, testOptions()).Copy(t.Context(), obj)
+	if res.Code != Succeed || res.Strategy != "multipart" {
+		t.Fatalf("got %s via %q (%s), want Succeed via multipart", res.Code, res.Strategy, res.Detail)
+	}
+	res = newCopier(t, md5Dest{Store: memory.New("dst"), wrong: true}, src, testOptions()).Copy(t.Context(), obj)
+	if res.Code != CheckFailed || !errors.Is(res.Err, storage.ErrChecksumMismatch) {
+		t.Fatalf("got %s %v, want CheckFailed with ErrChecksumMismatch", res.Code, res.Err)
 	}
 }
