@@ -259,7 +259,7 @@ func (c *cluster) startWorkers(ctx context.Context, stdout io.Writer, dir workdi
 		}
 		token = strings.TrimSpace(string(data))
 	}
-	res := deploy.ForEach(ctx, c.remote, c.opts, func(ctx context.Context, cl *deploy.Client) (string, error) {
+	res := deploy.ForEach(ctx, c.remote, c.opts, func(ctx context.Context, _ int, cl *deploy.Client) (string, error) {
 		name := cl.Host().Host
 		running, err := c.remoteWorkerRunning(ctx, cl, name)
 		if err != nil {
@@ -357,7 +357,7 @@ func (c *cluster) stopWorkers(ctx context.Context, stdout io.Writer) error {
 	if err := c.opts.Validate(); err != nil {
 		return fmt.Errorf("%s: %w", sysFileName(c.sys), err)
 	}
-	res := deploy.ForEach(ctx, c.remote, c.opts, func(ctx context.Context, cl *deploy.Client) (string, error) {
+	res := deploy.ForEach(ctx, c.remote, c.opts, func(ctx context.Context, _ int, cl *deploy.Client) (string, error) {
 		name := cl.Host().Host
 		_, stderr, err := cl.Run(ctx, c.remoteCmd("", "worker", "--stop", "--sys", remoteSys, "--name", name), nil)
 		var re *deploy.RunError

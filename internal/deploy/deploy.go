@@ -45,15 +45,12 @@ func (r HostResult) OK() bool { return r.Err == nil }
 // others.
 func Deploy(ctx context.Context, hosts []config.WorkerHost, opts Options, files []File) []HostResult {
 	results := make([]HostResult, len(hosts))
-	each(ctx, hosts, opts, func(ctx context.Context, i int, addr string) {
-		results[i] = HostResult{Host: hosts[i], Addr: addr}
-	}, func(ctx context.Context, i int, c *Client) (time.Duration, error) {
-		start := time.Now()
-		deployHost(ctx, c, &results[i], opts, files)
-		return time.Since(start), results[i].Err
-	}, func(i int, err error, d time.Duration) {
-		results[i].Err, results[i].Duration = err, d
+	done := ForEach(ctx, hosts, opts, func(ctx context.Context, i int, c *Client) (string, error) {
+		return "", deployHost(ctx, c, &results[i], opts, files)
 	})
+	for i, r := range done {
+		results[i].Host, results[i].Addr, results[i].Err, results[i].Duration = r.Host, r.Addr, r.Err, r.Duration
+	}
 	return results
 }
 
@@ -67,42 +64,23 @@ type Result struct {
 }
 
 // ForEach logs in to every host in parallel (at most opts.Parallel at a
-// time) and runs fn there. It returns one result per host, in the order
-// of hosts; a failing host does not stop the others.
-func ForEach(ctx context.Context, hosts []config.WorkerHost, opts Options, fn func(ctx context.Context, c *Client) (status string, err error)) []Result {
-	results := make([]Result, len(hosts))
-	each(ctx, hosts, opts, func(ctx context.Context, i int, addr string) {
-		results[i] = Result{Host: hosts[i], Addr: addr}
-	}, func(ctx context.Context, i int, c *Client) (time.Duration, error) {
-		start := time.Now()
-		status, err := fn(ctx, c)
-		results[i].Status = status
-		return time.Since(start), err
-	}, func(i int, err error, d time.Duration) {
-		results[i].Err, results[i].Duration = err, d
-	})
-	return results
-}
-
-// each is the parallel loop of Deploy and ForEach: init names every
-// host's address first; then, for every host, work runs on a connection
-// and done records its error (or the dial's) and the time spent.
-func each(ctx context.Context, hosts []config.WorkerHost, opts Options,
-	init func(ctx context.Context, i int, addr string),
-	work func(ctx context.Context, i int, c *Client) (time.Duration, error),
-	done func(i int, err error, d time.Duration)) {
+// time) and runs fn there; i is the host's index in hosts. It returns one
+// result per host, in the order of hosts; a failing host does not stop
+// the others.
+func ForEach(ctx context.Context, hosts []config.WorkerHost, opts Options, fn func(ctx context.Context, i int, c *Client) (status string, err error)) []Result {
 	port := opts.Port
 	if port == 0 {
 		port = DefaultPort
 	}
+	results := make([]Result, len(hosts))
 	for i, h := range hosts {
-		init(ctx, i, h.Addr(port))
+		results[i] = Result{Host: h, Addr: h.Addr(port)}
 	}
 	if err := opts.Validate(); err != nil {
-		for i := range hosts {
-			done(i, err, 0)
+		for i := range results {
+			results[i].Err = err
 		}
-		return
+		return results
 	}
 	par := opts.Parallel
 	if par <= 0 {
@@ -111,26 +89,28 @@ func each(ctx context.Context, hosts []config.WorkerHost, opts Options,
 	sem := make(chan struct{}, par)
 	var wg sync.WaitGroup
 	for i := range hosts {
+		r := &results[i]
 		wg.Go(func() {
 			select {
 			case sem <- struct{}{}:
 			case <-ctx.Done():
-				done(i, ctx.Err(), 0)
+				r.Err = ctx.Err()
 				return
 			}
 			defer func() { <-sem }()
 			start := time.Now()
+			defer func() { r.Duration = time.Since(start) }()
 			c, err := Dial(ctx, hosts[i], opts)
 			if err != nil {
-				done(i, err, time.Since(start))
+				r.Err = err
 				return
 			}
 			defer c.Close()
-			_, err = work(ctx, i, c)
-			done(i, err, time.Since(start))
+			r.Status, r.Err = fn(ctx, i, c)
 		})
 	}
 	wg.Wait()
+	return results
 }
 
 // FormatTable prints ForEach's results as an aligned table with one row
@@ -150,11 +130,17 @@ func FormatTable(w io.Writer, verb string, results []Result) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
+	return summary(w, verb+" on", len(results), failed)
+}
+
+// summary is the last line of the tables: "<what> N of M hosts", and how
+// many failed.
+func summary(w io.Writer, what string, hosts, failed int) error {
 	var err error
 	if failed == 0 {
-		_, err = fmt.Fprintf(w, "%s on %d of %d hosts\n", verb, len(results), len(results))
+		_, err = fmt.Fprintf(w, "%s %d of %d hosts\n", what, hosts, hosts)
 	} else {
-		_, err = fmt.Fprintf(w, "%s on %d of %d hosts; %d FAILED\n", verb, len(results)-failed, len(results), failed)
+		_, err = fmt.Fprintf(w, "%s %d of %d hosts; %d FAILED\n", what, hosts-failed, hosts, failed)
 	}
 	return err
 }
@@ -171,12 +157,13 @@ func Errors(results []Result) error {
 	return errors.Join(errs...)
 }
 
-func deployHost(ctx context.Context, c *Client, r *HostResult, opts Options, files []File) {
+// deployHost creates the working directory and uploads files, recording
+// in r what was uploaded and what skipped.
+func deployHost(ctx context.Context, c *Client, r *HostResult, opts Options, files []File) error {
 	wd := remoteWorkDir(opts.WorkingDir)
 	if wd != "" && wd != "." {
 		if err := c.MkdirAll(ctx, wd); err != nil {
-			r.Err = err
-			return
+			return err
 		}
 	}
 	for _, f := range files {
@@ -188,15 +175,13 @@ func deployHost(ctx context.Context, c *Client, r *HostResult, opts Options, fil
 		if mode == 0 {
 			st, err := os.Stat(f.Local)
 			if err != nil {
-				r.Err = fmt.Errorf("upload %s: %w", f.Local, err)
-				return
+				return fmt.Errorf("upload %s: %w", f.Local, err)
 			}
 			mode = st.Mode().Perm()
 		}
 		skipped, err := c.Upload(ctx, f.Local, remote, mode)
 		if err != nil {
-			r.Err = err
-			return
+			return err
 		}
 		if skipped {
 			r.Skipped = append(r.Skipped, remote)
@@ -204,6 +189,7 @@ func deployHost(ctx context.Context, c *Client, r *HostResult, opts Options, fil
 			r.Uploaded = append(r.Uploaded, remote)
 		}
 	}
+	return nil
 }
 
 // remoteWorkDir turns "~" and "~/x" into paths relative to the login
@@ -238,13 +224,7 @@ func FormatResults(w io.Writer, results []HostResult) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	var err error
-	if failed == 0 {
-		_, err = fmt.Fprintf(w, "deployed to %d of %d hosts\n", len(results), len(results))
-	} else {
-		_, err = fmt.Fprintf(w, "deployed to %d of %d hosts; %d FAILED\n", len(results)-failed, len(results), failed)
-	}
-	return err
+	return summary(w, "deployed to", len(results), failed)
 }
 
 func oneLine(err error) string {
