@@ -123,7 +123,7 @@ func (w *Writer) Carry(p Progress, objs []transfer.Object) {
 
 // Resume opens a task folder to record more results: it returns the task,
 // what earlier runs finished, and a writer whose counters already include
-// those objects.
+// those objects. TASK is read, not written again.
 func Resume(dir string) (*Writer, plan.Task, Progress, error) {
 	t, err := ReadTask(dir)
 	if err != nil {
@@ -133,7 +133,7 @@ func Resume(dir string) (*Writer, plan.Task, Progress, error) {
 	if err != nil {
 		return nil, t, p, err
 	}
-	w, err := Create(dir, t)
+	w, err := open(dir, t)
 	if err != nil {
 		return nil, t, p, err
 	}

@@ -123,6 +123,11 @@ func Create(dir string, t plan.Task) (*Writer, error) {
 	if err := WriteTask(dir, t); err != nil {
 		return nil, err
 	}
+	return open(dir, t)
+}
+
+// open opens the logs of the task t in dir, whose TASK is written.
+func open(dir string, t plan.Task) (*Writer, error) {
 	audit, err := os.OpenFile(filepath.Join(dir, AuditFile), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("open audit log: %w", err)
@@ -174,9 +179,7 @@ func (w *Writer) Add(r transfer.Result) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.counters.Add(r)
-	line := r.AuditLine(w.now())
-	line = strings.NewReplacer("\n", `\n`, "\r", `\r`).Replace(line)
-	if _, err := w.auditW.WriteString(line + "\n"); err != nil {
+	if _, err := w.auditW.WriteString(lineBreaks.Replace(r.AuditLine(w.now())) + "\n"); err != nil {
 		return fmt.Errorf("write audit log: %w", err)
 	}
 	if !r.Code.OK() {
@@ -186,6 +189,9 @@ func (w *Writer) Add(r transfer.Result) error {
 	}
 	return w.progress(progressLine{Key: r.Object.Key, Code: r.Code})
 }
+
+// lineBreaks keeps an audit.log record on one line.
+var lineBreaks = strings.NewReplacer("\n", `\n`, "\r", `\r`)
 
 // Close flushes the logs and writes STATUS and DONE.
 func (w *Writer) Close() (Counters, error) {

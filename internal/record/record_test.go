@@ -155,3 +155,31 @@ func TestRequeue(t *testing.T) {
 		t.Fatalf("requeued TASK %+v (%v): all objects kept, the changed one re-planned", task.Objects, err)
 	}
 }
+
+// TestResumeLeavesTaskFile: resuming a task reads TASK and does not
+// write it again (a rewrite is a marshal and an fsync per task run).
+func TestResumeLeavesTaskFile(t *testing.T) {
+	dir := t.TempDir()
+	w, err := Create(dir, plan.Task{ID: "T", Objects: []transfer.Object{{Key: "a", Size: 1}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Add(transfer.Result{Object: transfer.Object{Key: "a"}, Code: transfer.Succeed, Size: 1}); err != nil {
+		t.Fatal(err)
+	}
+	before, err := os.Stat(filepath.Join(dir, TaskFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w2, task, p, err := Resume(dir)
+	if err != nil || task.ID != "T" || p.Finished["a"] != transfer.Succeed {
+		t.Fatalf("resume: task %+v progress %+v (%v)", task, p, err)
+	}
+	after, err := os.Stat(filepath.Join(dir, TaskFile))
+	if err != nil || !os.SameFile(before, after) {
+		t.Errorf("TASK was written again by Resume (%v)", err)
+	}
+	if c, err := w2.Close(); err != nil || c.Copied != 1 {
+		t.Errorf("counters %+v (%v), want the carried object", c, err)
+	}
+}
