@@ -15,7 +15,6 @@
 package bos
 
 import (
-	"context"
 	"fmt"
 	"strings"
 
@@ -24,16 +23,7 @@ import (
 )
 
 func init() {
-	storage.Register("bos", open)
-}
-
-// open is the storage.Opener for srcType=bos.
-func open(ctx context.Context, spec storage.Spec) (storage.Store, error) {
-	cfg, err := config(spec)
-	if err != nil {
-		return nil, err
-	}
-	return s3.New(ctx, cfg)
+	storage.Register("bos", s3.Opener(config))
 }
 
 // config derives the S3 configuration from an ossimport-style spec.

@@ -26,7 +26,6 @@
 package cos
 
 import (
-	"context"
 	"fmt"
 	"regexp"
 	"sort"
@@ -37,16 +36,7 @@ import (
 )
 
 func init() {
-	storage.Register("cos", open)
-}
-
-// open is the storage.Opener for srcType=cos.
-func open(ctx context.Context, spec storage.Spec) (storage.Store, error) {
-	cfg, err := config(spec)
-	if err != nil {
-		return nil, err
-	}
-	return s3.New(ctx, cfg)
+	storage.Register("cos", s3.Opener(config))
 }
 
 // shortRegions maps the region names of the COS V4 API, which ossimport's

@@ -9,7 +9,6 @@
 package ks3
 
 import (
-	"context"
 	"fmt"
 	"strings"
 
@@ -18,16 +17,7 @@ import (
 )
 
 func init() {
-	storage.Register("ks3", open)
-}
-
-// open is the storage.Opener for srcType=ks3.
-func open(ctx context.Context, spec storage.Spec) (storage.Store, error) {
-	cfg, err := config(spec)
-	if err != nil {
-		return nil, err
-	}
-	return s3.New(ctx, cfg)
+	storage.Register("ks3", s3.Opener(config))
 }
 
 // config derives the S3 configuration from an ossimport-style spec.

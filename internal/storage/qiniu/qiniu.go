@@ -21,7 +21,6 @@
 package qiniu
 
 import (
-	"context"
 	"fmt"
 	"regexp"
 	"strings"
@@ -31,16 +30,7 @@ import (
 )
 
 func init() {
-	storage.Register("qiniu", open)
-}
-
-// open is the storage.Opener for srcType=qiniu.
-func open(ctx context.Context, spec storage.Spec) (storage.Store, error) {
-	cfg, err := config(spec)
-	if err != nil {
-		return nil, err
-	}
-	return s3.New(ctx, cfg)
+	storage.Register("qiniu", s3.Opener(config))
 }
 
 // regionPattern matches Qiniu region ids such as cn-east-1.

@@ -141,6 +141,19 @@ func open(ctx context.Context, spec storage.Spec) (storage.Store, error) {
 	return New(ctx, ConfigFromSpec(spec))
 }
 
+// Opener returns the storage.Opener of an S3-compatible provider whose
+// settings config turns into a Config (the qiniu, bos, ks3 and cos
+// packages register theirs with it).
+func Opener(config func(storage.Spec) (Config, error)) storage.Opener {
+	return func(ctx context.Context, spec storage.Spec) (storage.Store, error) {
+		cfg, err := config(spec)
+		if err != nil {
+			return nil, err
+		}
+		return New(ctx, cfg)
+	}
+}
+
 // ConfigFromSpec copies the fields of spec that apply to S3.
 func ConfigFromSpec(spec storage.Spec) Config {
 	return Config{
