@@ -197,9 +197,9 @@ var lineBreaks = strings.NewReplacer("\n", `\n`, "\r", `\r`)
 func (w *Writer) Close() (Counters, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	err := errors.Join(w.auditW.Flush(), w.errW.Flush(), w.audit.Sync(), w.audit.Close(), w.errF.Close(), w.progF.Close())
+	err := w.closeFiles()
 	if err != nil {
-		return w.counters, fmt.Errorf("close task records in %s: %w", w.dir, err)
+		return w.counters, err
 	}
 	status, done := Completed, []byte{}
 	if w.counters.Failed > 0 {
@@ -211,6 +211,23 @@ func (w *Writer) Close() (Counters, error) {
 		return w.counters, err
 	}
 	return w.counters, workdir.WriteFile(filepath.Join(w.dir, DoneFile), done)
+}
+
+// Suspend flushes and closes the logs of a task interrupted before its
+// end, writing neither STATUS nor DONE: Resume continues it, and its
+// audit.log keeps the objects finished so far.
+func (w *Writer) Suspend() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.closeFiles()
+}
+
+func (w *Writer) closeFiles() error {
+	err := errors.Join(w.auditW.Flush(), w.errW.Flush(), w.audit.Sync(), w.audit.Close(), w.errF.Close(), w.progF.Close())
+	if err != nil {
+		return fmt.Errorf("close task records in %s: %w", w.dir, err)
+	}
+	return nil
 }
 
 // EncodeKey renders a key for error.list: as is, or Go-quoted when it

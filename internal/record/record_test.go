@@ -183,3 +183,25 @@ func TestResumeLeavesTaskFile(t *testing.T) {
 		t.Errorf("counters %+v (%v), want the carried object", c, err)
 	}
 }
+
+// TestSuspendKeepsWhatWasRecorded: a suspended task has its audit lines
+// on disk and no STATUS or DONE.
+func TestSuspendKeepsWhatWasRecorded(t *testing.T) {
+	dir := t.TempDir()
+	w, err := Create(dir, plan.Task{ID: "T", Objects: []transfer.Object{{Key: "a", Size: 1}, {Key: "b", Size: 1}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = w.Add(transfer.Result{Object: transfer.Object{Key: "a"}, Code: transfer.Succeed, Size: 1})
+	if err := w.Suspend(); err != nil {
+		t.Fatal(err)
+	}
+	if audit, _ := os.ReadFile(filepath.Join(dir, AuditFile)); !strings.Contains(string(audit), " Succeed a ") {
+		t.Errorf("audit.log after Suspend: %q", audit)
+	}
+	for _, f := range []string{StatusFile, DoneFile} {
+		if _, err := os.Stat(filepath.Join(dir, f)); !os.IsNotExist(err) {
+			t.Errorf("%s written by Suspend", f)
+		}
+	}
+}

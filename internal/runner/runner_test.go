@@ -327,3 +327,45 @@ func TestRunSkipsHalfFiledTask(t *testing.T) {
 	}
 	f.checkCopied(t)
 }
+
+// stoppingDest cancels the run once it has stored after objects, as a
+// Ctrl-C in the middle of a task.
+type stoppingDest struct {
+	*memory.Store
+	after int32
+	puts  atomic.Int32
+	stop  context.CancelFunc
+}
+
+func (s *stoppingDest) Put(ctx context.Context, key string, r io.Reader, size int64, meta storage.Metadata) (storage.PutResult, error) {
+	if s.puts.Add(1) > s.after {
+		s.stop()
+		return storage.PutResult{}, context.Canceled
+	}
+	return s.Store.Put(ctx, key, r, size, meta)
+}
+
+// TestInterruptedTaskKeepsItsAuditLines: objects copied before an
+// interruption are in the task's audit.log once the task is finished
+// by the next run, with the objects copied then.
+func TestInterruptedTaskKeepsItsAuditLines(t *testing.T) {
+	f := newFixture(t, 7) // one task
+	ctx, cancel := context.WithCancel(t.Context())
+	dst := &stoppingDest{Store: f.dst, after: 3, stop: cancel}
+	typ := fmt.Sprintf("stopping-%d", fixtures.Add(1))
+	storage.Register(typ, func(context.Context, storage.Spec) (storage.Store, error) { return dst, nil })
+	f.spec.Dest.Type, f.spec.Threads = typ, 1
+	f.run(t, ctx, nil)
+	if got := len(taskDirs(t, f, workdir.Succeed)); got != 0 {
+		t.Fatalf("%d tasks finished, want the only one interrupted", got)
+	}
+	dst.after = 1 << 30
+	if sum := f.run(t, t.Context(), nil); !sum.OK() || sum.Counters.Copied != 7 {
+		t.Fatalf("resumed run: %+v", sum)
+	}
+	ids := taskDirs(t, f, workdir.Succeed)
+	audit, _ := os.ReadFile(filepath.Join(f.dir.Task("test_job", workdir.Succeed, "", ids[0]), record.AuditFile))
+	if n := strings.Count(string(audit), " Succeed "); n != 7 {
+		t.Errorf("audit.log has %d Succeed lines, want one per object (7):\n%s", n, audit)
+	}
+}

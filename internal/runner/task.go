@@ -72,7 +72,7 @@ func (r *Runner) runTask(ctx context.Context, id string) error {
 	}
 	r.execute(taskCtx, copier, todo, onResult)
 	if ctx.Err() != nil {
-		return nil // interrupted: resumed by the next run
+		return w.Suspend() // interrupted: resumed by the next run
 	}
 	if cause := context.Cause(taskCtx); cause != nil {
 		for _, o := range todo {
