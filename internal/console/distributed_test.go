@@ -206,6 +206,14 @@ func TestDistributedLifecycle(t *testing.T) {
 		return true
 	})
 
+	// stat shows every host's worker.
+	st := h.console("stat")
+	for _, name := range []string{c.master, c.hosts[0].IP, c.hosts[1].IP, c.hosts[2].IP} {
+		if !strings.Contains(st.stdout, "Worker:"+name+" State:alive ") {
+			t.Errorf("stat lacks worker %s alive:\n%s", name, st.stdout)
+		}
+	}
+
 	r = h.console("stop")
 	if r.code != 0 || !strings.Contains(r.stdout, "Stop import service completed.") || !strings.Contains(r.stdout, "workers stopped on 3 of 3 hosts") {
 		t.Fatalf("stop: %s%s", r, c.hostLogs())
