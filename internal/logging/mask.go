@@ -15,11 +15,14 @@ const Masked = "***"
 // compared in lower case without '_', '-' and '.'.
 var secretWords = []string{"password", "passwd", "secret", "token", "credential", "authorization", "signature", "privatekey", "sessionkey"}
 
+// keySeparators are dropped from keys before looking for secretWords.
+var keySeparators = strings.NewReplacer("_", "", "-", "", ".", "")
+
 // SecretKey reports whether an attribute or setting named key holds a
 // secret (password, secretKey, accessKeySecret, natsToken, credentials,
 // Authorization, ...).
 func SecretKey(key string) bool {
-	k := strings.NewReplacer("_", "", "-", "", ".", "").Replace(strings.ToLower(key))
+	k := keySeparators.Replace(strings.ToLower(key))
 	for _, w := range secretWords {
 		if strings.Contains(k, w) {
 			return true
