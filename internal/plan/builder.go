@@ -36,7 +36,7 @@ func (b *builder) page(ctx context.Context, page storage.Page, token string) err
 	for i := start; i < len(page.Objects); i++ {
 		info := page.Objects[i]
 		listed++
-		if !opts.keep(info) {
+		if !opts.keep(ctx, info) {
 			filtered++
 			continue
 		}

@@ -1,6 +1,7 @@
 package plan
 
 import (
+	"context"
 	"strings"
 
 	"github.com/ossimport/ossimport/internal/storage"
@@ -8,7 +9,7 @@ import (
 
 // keep applies the job's filters to a listed object: directory markers
 // never make it into a task.
-func (o *Options) keep(info storage.ObjectInfo) bool {
+func (o *Options) keep(ctx context.Context, info storage.ObjectInfo) bool {
 	if info.IsDir {
 		return false
 	}
@@ -18,5 +19,5 @@ func (o *Options) keep(info storage.ObjectInfo) bool {
 	if o.Keep != nil && !o.Keep(strings.TrimPrefix(info.Key, o.Prefix), info) {
 		return false
 	}
-	return o.Changed == nil || o.Changed(info)
+	return o.Changed == nil || o.Changed(ctx, info, o.dstKey(info.Key))
 }

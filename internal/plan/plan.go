@@ -60,8 +60,8 @@ type Options struct {
 	// Round is stamped on every task; incremental rescans count up.
 	Round int
 	// Changed, when set, keeps only objects it reports as new or changed
-	// (incremental rescans).
-	Changed func(storage.ObjectInfo) bool
+	// at their destination key (incremental rescans).
+	Changed func(ctx context.Context, info storage.ObjectInfo, dstKey string) bool
 	// PageSize is the listing page size (default 1000).
 	PageSize int
 }

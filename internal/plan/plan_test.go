@@ -285,3 +285,34 @@ func TestGroupKeyStartsNewTasks(t *testing.T) {
 		}
 	}
 }
+
+// TestChangedSeesDestinationKeys: incremental rescans ask Changed about
+// each object at its destination key, and plan only what it reports.
+func TestChangedSeesDestinationKeys(t *testing.T) {
+	st := memory.New(t.Name())
+	for _, key := range []string{"src/same", "src/new", "other/x"} {
+		if _, err := st.Put(t.Context(), key, strings.NewReader("x"), 1, storage.Metadata{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var asked []string
+	changed := func(ctx context.Context, info storage.ObjectInfo, dstKey string) bool {
+		if ctx == nil {
+			t.Error("Changed called without a context")
+		}
+		asked = append(asked, info.Key+"->"+dstKey)
+		return info.Key != "src/same"
+	}
+	c := &collector{}
+	opts := Options{Job: "job", Prefix: "src/", DstPrefix: "backup/", MaxObjects: 10, MaxBytes: 1 << 30, Round: 1, Changed: changed}
+	if _, err := run(t, st, opts, c, nil); err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(asked)
+	if want := []string{"src/new->backup/new", "src/same->backup/same"}; !slices.Equal(asked, want) {
+		t.Errorf("Changed asked about %q, want %q", asked, want)
+	}
+	if got := c.keys(t); !slices.Equal(got, []string{"src/new"}) {
+		t.Errorf("planned %q, want only src/new", got)
+	}
+}

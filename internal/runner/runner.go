@@ -12,7 +12,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -215,9 +214,7 @@ func (r *Runner) plan(ctx context.Context, queue *queue) error {
 func (r *Runner) incremental(round int) plan.Options {
 	opts := r.spec.Plan
 	opts.Round, opts.Since = round, time.Time{}
-	opts.Changed = func(info storage.ObjectInfo) bool {
-		return r.copier.Changed(context.Background(), info, opts.DstPrefix+strings.TrimPrefix(info.Key, opts.Prefix))
-	}
+	opts.Changed = r.copier.Changed
 	return opts
 }
 
