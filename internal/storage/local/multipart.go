@@ -213,22 +213,11 @@ func (s *Store) CompleteMultipart(ctx context.Context, key, id string, parts []s
 		return storage.PutResult{}, fmt.Errorf("complete multipart upload of %q: %w", key, err)
 	}
 	path := s.path(key)
-	f, err := createTemp(filepath.Dir(path), true)
+	tmp, sums, err := fillTemp(filepath.Dir(path), true, func(w io.Writer) (storage.Checksums, error) { return concat(ctx, w, files) })
 	if err != nil {
 		return storage.PutResult{}, mapErr("complete multipart upload of", key, err)
 	}
-	sums, err := concat(ctx, f, files)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		os.Remove(f.Name())
-		return storage.PutResult{}, mapErr("complete multipart upload of", key, err)
-	}
-	if err := commit(f.Name(), path, mtime); err != nil {
+	if err := commit(tmp, path, mtime); err != nil {
 		return storage.PutResult{}, mapErr("complete multipart upload of", key, err)
 	}
 	s.removeUpload(dir)

@@ -1,6 +1,7 @@
 package local
 
 import (
+	"context"
 	"errors"
 	"io"
 	"os"
@@ -134,6 +135,18 @@ func TestMultipartCompleteErrors(t *testing.T) {
 	}
 	if _, err := st.Stat(ctx, "k"); !errors.Is(err, storage.ErrNotExist) {
 		t.Errorf("failed completions created the object: %v", err)
+	}
+	// Cancelled while the parts are concatenated: no temporary file is
+	// left and the upload can still be completed.
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, err := st.CompleteMultipart(cancelled, "k", id, []storage.Part{p1}); !errors.Is(err, context.Canceled) {
+		t.Errorf("complete with a cancelled context: err %v, want context.Canceled", err)
+	}
+	for _, left := range leftovers(t, st.Root()) {
+		if !strings.HasPrefix(left, multipartDir+"/") {
+			t.Errorf("a cancelled completion left %q", left)
+		}
 	}
 	if _, err := st.CompleteMultipart(ctx, "k", id, []storage.Part{{Number: 1, ETag: `"` + strings.ToUpper(p1.ETag) + `"`}}); err != nil {
 		t.Fatalf("complete with a quoted upper-case ETag: %v", err)

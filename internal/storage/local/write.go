@@ -133,11 +133,18 @@ func mtimeFrom(meta storage.Metadata) time.Time {
 // file in dir (created if needed and mkdir is set) and returns its path and
 // checksums. On error nothing is left behind.
 func writeTemp(ctx context.Context, dir string, r io.Reader, size int64, mkdir bool) (string, storage.Checksums, error) {
+	return fillTemp(dir, mkdir, func(w io.Writer) (storage.Checksums, error) { return copyExact(ctx, w, r, size) })
+}
+
+// fillTemp creates a temporary file in dir (created if needed and mkdir
+// is set), writes it with fill, syncs and closes it, and returns its path
+// and the checksums fill reported. On error nothing is left behind.
+func fillTemp(dir string, mkdir bool, fill func(io.Writer) (storage.Checksums, error)) (string, storage.Checksums, error) {
 	f, err := createTemp(dir, mkdir)
 	if err != nil {
 		return "", storage.Checksums{}, err
 	}
-	sums, err := copyExact(ctx, f, r, size)
+	sums, err := fill(f)
 	if err == nil {
 		err = f.Sync()
 	}
