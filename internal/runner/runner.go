@@ -267,14 +267,11 @@ func (r *Runner) persist(t plan.Task) (bool, error) {
 	if _, fresh, err := tracker.FilePlanned(r.opts.Dir, t); err != nil || !fresh {
 		return false, err
 	}
-	r.mu.Lock()
-	r.tasks.Pending++
-	r.counters.Objects += int64(len(t.Objects))
-	r.counters.Bytes += t.Bytes
-	r.mu.Unlock()
+	r.addPlanned(t)
 	return true, nil
 }
 
+// addPlanned counts a pending task and its objects.
 func (r *Runner) addPlanned(t plan.Task) {
 	r.mu.Lock()
 	r.tasks.Pending++

@@ -44,19 +44,6 @@ func (s Summary) Rate() float64 {
 	return float64(s.ReadBytes) / s.Elapsed.Seconds()
 }
 
-// ProgressLine renders the run on one line, for a terminal or a log.
-func (s Summary) ProgressLine() string {
-	c := s.Counters
-	scan := "scanning"
-	if s.ScanFinished {
-		scan = "scan done"
-	}
-	done := c.Copied + c.Skipped + c.Failed + (c.Verified - c.Copied)
-	return fmt.Sprintf("%s: %d listed | objects %d/%d | %s/%s | %s/s | failed %d | tasks %d pending %d running %d done | %s",
-		scan, s.Scan.Listed, done, c.Objects, Bytes(c.CopiedBytes), Bytes(c.Bytes), Bytes(int64(s.Rate())),
-		c.Failed, s.Tasks.Pending, s.Tasks.Running, s.Tasks.Succeed+s.Tasks.Failed, s.Elapsed.Round(time.Second))
-}
-
 // WriteReport prints the final summary.
 func (s Summary) WriteReport(w io.Writer) {
 	c := s.Counters
