@@ -9,6 +9,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/ossimport/ossimport/internal/storage"
+	"github.com/ossimport/ossimport/internal/transfer"
 )
 
 // Preflight checks that the source can be listed and the destination
@@ -55,10 +56,8 @@ func (s *Spec) Throttle(ctx context.Context, l *rate.Limiter) {
 	for {
 		setRate(l, s.RateAt(time.Now()))
 		next := time.Now().Truncate(time.Minute).Add(time.Minute)
-		select {
-		case <-ctx.Done():
+		if transfer.Sleep(ctx, time.Until(next)) != nil {
 			return
-		case <-time.After(time.Until(next)):
 		}
 	}
 }

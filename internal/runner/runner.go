@@ -190,10 +190,8 @@ func (r *Runner) plan(ctx context.Context, queue *queue) error {
 			// The next incremental round, once the interval has passed.
 			r.scanned(cp, false)
 			next := time.UnixMilli(cp.Finished).Add(r.spec.Interval)
-			select {
-			case <-ctx.Done():
+			if transfer.Sleep(ctx, time.Until(next)) != nil {
 				return nil
-			case <-time.After(time.Until(next)):
 			}
 			opts = r.incremental(cp.Round + 1)
 			cp = nil

@@ -174,13 +174,18 @@ func (c *Copier) copy(ctx context.Context, obj Object) Result {
 	}
 }
 
-// backoff sleeps before attempt+1: exponential with full jitter.
+// backoff sleeps before attempt+1: exponential, the second half of
+// each delay random (equal jitter).
 func (c *Copier) backoff(ctx context.Context, attempt int) error {
 	d := c.opts.RetryBase << (attempt - 1)
 	if d > c.opts.RetryMax || d <= 0 {
 		d = c.opts.RetryMax
 	}
-	d = d/2 + rand.N(d/2+1)
+	return Sleep(ctx, d/2+rand.N(d/2+1))
+}
+
+// Sleep waits for d, or until ctx ends and then returns ctx.Err().
+func Sleep(ctx context.Context, d time.Duration) error {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {

@@ -558,3 +558,15 @@ func TestMultipartETagChecked(t *testing.T) {
 		t.Fatalf("got %s %v, want CheckFailed with ErrChecksumMismatch", res.Code, res.Err)
 	}
 }
+
+func TestSleep(t *testing.T) {
+	if err := Sleep(t.Context(), 0); err != nil {
+		t.Errorf("Sleep(0) = %v", err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	start := time.Now()
+	if err := Sleep(ctx, time.Hour); !errors.Is(err, context.Canceled) || time.Since(start) > time.Second {
+		t.Errorf("Sleep on a cancelled context = %v after %s, want context.Canceled at once", err, time.Since(start))
+	}
+}
