@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strconv"
 	"strings"
 
 	"github.com/ossimport/ossimport/internal/storage"
@@ -57,10 +56,10 @@ func (s *Store) statByGet(ctx context.Context, e entry) (storage.ObjectInfo, err
 		info.Size = resp.ContentLength
 	case http.StatusPartialContent:
 		info.Checksums.MD5 = nil // it would be the MD5 of the range
-		_, _, info.Size = parseContentRange(resp.Header.Get("Content-Range"))
+		_, _, info.Size = storage.ParseContentRange(resp.Header.Get("Content-Range"))
 	case http.StatusRequestedRangeNotSatisfiable:
 		// "bytes */0": the file is empty.
-		if _, _, total := parseContentRange(resp.Header.Get("Content-Range")); total == 0 {
+		if _, _, total := storage.ParseContentRange(resp.Header.Get("Content-Range")); total == 0 {
 			info.Size = 0
 			return info, nil
 		}
@@ -110,33 +109,6 @@ func (s *Store) do(ctx context.Context, method, rawURL, rng string) (*http.Respo
 		req.Header.Set("Range", rng)
 	}
 	return s.client.Do(req)
-}
-
-// parseContentRange parses "bytes first-last/total"; each number is -1
-// when absent or "*".
-func parseContentRange(v string) (first, last, total int64) {
-	first, last, total = -1, -1, -1
-	spec, ok := strings.CutPrefix(strings.TrimSpace(v), "bytes ")
-	if !ok {
-		return
-	}
-	rng, size, ok := strings.Cut(spec, "/")
-	if !ok {
-		return
-	}
-	if n, err := strconv.ParseInt(size, 10, 64); err == nil && n >= 0 {
-		total = n
-	}
-	a, b, ok := strings.Cut(rng, "-")
-	if !ok {
-		return
-	}
-	fa, errA := strconv.ParseInt(a, 10, 64)
-	lb, errB := strconv.ParseInt(b, 10, 64)
-	if errA == nil && errB == nil && fa >= 0 && lb >= fa {
-		first, last = fa, lb
-	}
-	return
 }
 
 // checkedBody delivers at most want bytes of body (all when want < 0)
@@ -196,14 +168,7 @@ func (s *Store) Open(ctx context.Context, key string, offset, length int64) (io.
 	if err != nil {
 		return nil, fmt.Errorf("open %q: %w", key, err)
 	}
-	rng := ""
-	if offset > 0 || length > 0 {
-		rng = fmt.Sprintf("bytes=%d-", offset)
-		if length > 0 {
-			rng += strconv.FormatInt(offset+length-1, 10)
-		}
-	}
-	resp, err := s.do(ctx, http.MethodGet, e.url(), rng)
+	resp, err := s.do(ctx, http.MethodGet, e.url(), storage.RangeHeader(offset, length))
 	if err != nil {
 		return nil, requestErr("open", key, err)
 	}
@@ -236,14 +201,14 @@ func expectedLength(resp *http.Response, key string, offset, length int64) (want
 		}
 		return limit(resp.ContentLength), true, nil
 	case http.StatusPartialContent:
-		first, last, _ := parseContentRange(resp.Header.Get("Content-Range"))
+		first, last, _ := storage.ParseContentRange(resp.Header.Get("Content-Range"))
 		if first != offset {
 			return 0, false, fmt.Errorf("open %q: %s %s answered Content-Range %q for offset %d",
 				key, resp.Request.Method, safeURL(resp.Request.URL), resp.Header.Get("Content-Range"), offset)
 		}
 		return limit(last - first + 1), true, nil
 	case http.StatusRequestedRangeNotSatisfiable:
-		if _, _, total := parseContentRange(resp.Header.Get("Content-Range")); total >= 0 && offset == total {
+		if _, _, total := storage.ParseContentRange(resp.Header.Get("Content-Range")); total >= 0 && offset == total {
 			return 0, true, nil // reading at the end: nothing to read
 		}
 	}

@@ -95,13 +95,8 @@ func (s *Store) Open(ctx context.Context, key string, offset, length int64) (io.
 		}
 		return io.NopCloser(strings.NewReader("")), nil
 	}
-	req := &oss.GetObjectRequest{Bucket: oss.Ptr(s.bucket), Key: oss.Ptr(key)}
-	if offset > 0 || length > 0 {
-		end := ""
-		if length > 0 {
-			end = strconv.FormatInt(offset+length-1, 10)
-		}
-		req.Range = oss.Ptr(fmt.Sprintf("bytes=%d-%s", offset, end))
+	req := &oss.GetObjectRequest{Bucket: oss.Ptr(s.bucket), Key: oss.Ptr(key), Range: ptr(storage.RangeHeader(offset, length))}
+	if req.Range != nil {
 		// Fail on a range beyond the end instead of getting the whole object.
 		req.RangeBehavior = oss.Ptr("standard")
 	}
@@ -127,9 +122,8 @@ func whole(offset int64, res *oss.GetObjectResult) bool {
 	if res.StatusCode == http.StatusOK {
 		return true
 	}
-	cr := oss.ToString(res.ContentRange) // bytes first-last/total
-	total := cr[strings.LastIndexByte(cr, '/')+1:]
-	return offset == 0 && total == strconv.FormatInt(res.ContentLength, 10)
+	_, _, total := storage.ParseContentRange(oss.ToString(res.ContentRange))
+	return offset == 0 && total >= 0 && total == res.ContentLength
 }
 
 // objectReader checks the length and, for whole objects, the CRC-64 of

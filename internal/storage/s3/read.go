@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -79,13 +78,10 @@ func (s *Store) Open(ctx context.Context, key string, offset, length int64) (io.
 		}
 		return io.NopCloser(strings.NewReader("")), nil
 	}
-	in := &awss3.GetObjectInput{Bucket: aws.String(s.cfg.Bucket), Key: aws.String(s.key(key))}
-	if offset > 0 || length > 0 {
-		r := "bytes=" + strconv.FormatInt(offset, 10) + "-"
-		if length > 0 {
-			r += strconv.FormatInt(offset+length-1, 10)
-		}
-		in.Range = aws.String(r)
+	in := &awss3.GetObjectInput{
+		Bucket: aws.String(s.cfg.Bucket),
+		Key:    aws.String(s.key(key)),
+		Range:  optional(storage.RangeHeader(offset, length)),
 	}
 	out, err := s.client.GetObject(ctx, in)
 	if err != nil {

@@ -110,13 +110,8 @@ func (s *Store) Open(ctx context.Context, key string, offset, length int64) (io.
 	if err != nil {
 		return nil, fmt.Errorf("open %q: %w", key, err)
 	}
-	ranged := offset > 0 || length > 0
-	if ranged {
-		spec := fmt.Sprintf("bytes=%d-", offset)
-		if length > 0 {
-			spec += strconv.FormatInt(offset+length-1, 10)
-		}
-		req.Header.Set("Range", spec)
+	if rng := storage.RangeHeader(offset, length); rng != "" {
+		req.Header.Set("Range", rng)
 	}
 	resp, err := s.send(req, op, key)
 	if err != nil {
@@ -147,14 +142,14 @@ func (s *Store) checkDownload(resp *http.Response, op, key string, offset, lengt
 	switch resp.StatusCode {
 	case http.StatusOK:
 	case http.StatusPartialContent:
-		if start, ok := contentRangeStart(resp.Header.Get("Content-Range")); !ok || start != offset {
+		if first, _, _ := storage.ParseContentRange(resp.Header.Get("Content-Range")); first != offset {
 			return nil, storage.Transient(fmt.Errorf("%s %q: asked for bytes from %d, got range %q",
 				op, key, offset, resp.Header.Get("Content-Range")))
 		}
 		return &body{rc: resp.Body, key: key}, nil
 	case http.StatusRequestedRangeNotSatisfiable:
 		// Reading from the end of the object yields nothing.
-		if size, ok := contentRangeSize(resp.Header.Get("Content-Range")); ok && offset >= size {
+		if _, _, size := storage.ParseContentRange(resp.Header.Get("Content-Range")); size >= 0 && offset >= size {
 			drain(resp)
 			return io.NopCloser(bytes.NewReader(nil)), nil
 		}
@@ -180,27 +175,6 @@ func (s *Store) checkDownload(resp *http.Response, op, key string, offset, lengt
 		b.want, b.sum = want, md5.New()
 	}
 	return b, nil
-}
-
-// contentRangeStart reads the first byte of "bytes a-b/n".
-func contentRangeStart(v string) (int64, bool) {
-	rest, ok := strings.CutPrefix(v, "bytes ")
-	if !ok {
-		return 0, false
-	}
-	first, _, ok := strings.Cut(rest, "-")
-	n, err := strconv.ParseInt(first, 10, 64)
-	return n, ok && err == nil
-}
-
-// contentRangeSize reads n of "bytes */n" or "bytes a-b/n".
-func contentRangeSize(v string) (int64, bool) {
-	i := strings.LastIndexByte(v, '/')
-	if i < 0 {
-		return 0, false
-	}
-	n, err := strconv.ParseInt(v[i+1:], 10, 64)
-	return n, err == nil
 }
 
 // body is a download: read errors are transient (the caller reopens) and
