@@ -24,7 +24,16 @@ func (c *Copier) multipart(ctx context.Context, obj Object, info storage.ObjectI
 	have := c.resumable(ctx, mpw, obj, partSize)
 	uploadID := obj.UploadID
 	if have == nil {
-		id, err := mpw.CreateMultipart(ctx, obj.Dst(), c.metadata(ctx, obj, info, ""))
+		var recorded []byte
+		if c.opts.RecordMD5 && c.opts.PartConcurrency <= 1 {
+			// workerRecordMd5, which has no effect on parts uploaded in
+			// parallel (uploadThreadNumPerLargeFile > 1).
+			var err error
+			if recorded, err = c.sourceMD5(ctx, obj, info.Size); err != nil {
+				return readFailure(err)
+			}
+		}
+		id, err := mpw.CreateMultipart(ctx, obj.Dst(), c.metadata(obj, info, recorded))
 		if err != nil {
 			return failure(UploadFailed, fmt.Errorf("start multipart upload of %q: %w", obj.Dst(), err))
 		}

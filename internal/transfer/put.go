@@ -2,7 +2,6 @@ package transfer
 
 import (
 	"context"
-	"encoding/hex"
 	"errors"
 	"fmt"
 
@@ -11,15 +10,14 @@ import (
 
 // put copies the object with one request, streaming it.
 func (c *Copier) put(ctx context.Context, obj Object, info storage.ObjectInfo) Result {
-	md5hex := ""
+	var recorded []byte
 	if c.opts.RecordMD5 {
-		sum, err := c.sourceMD5(ctx, obj, info.Size)
-		if err != nil {
+		var err error
+		if recorded, err = c.sourceMD5(ctx, obj, info.Size); err != nil {
 			return readFailure(err)
 		}
-		md5hex = hex.EncodeToString(sum)
 	}
-	meta := c.metadata(ctx, obj, info, md5hex)
+	meta := c.metadata(obj, info, recorded)
 	if err := c.waitRequest(ctx); err != nil {
 		return failure(UploadFailed, err)
 	}
@@ -28,7 +26,9 @@ func (c *Copier) put(ctx context.Context, obj Object, info storage.ObjectInfo) R
 		return sourceFailure(fmt.Errorf("open source %q: %w", obj.Key, err))
 	}
 	defer rc.Close()
-	sr := newSourceReader(ctx, rc, info.Size, c.needMD5(), c.opts.Bandwidth, c.opts.OnBytes)
+	// An MD5 read beforehand is the one the upload is checked against:
+	// the metadata must describe the bytes stored.
+	sr := newSourceReader(ctx, rc, info.Size, recorded == nil && c.needMD5(), c.opts.Bandwidth, c.opts.OnBytes)
 	put, err := c.dst.Put(ctx, obj.Dst(), sr, info.Size, meta)
 	if sr.err != nil {
 		if res, changed := c.changedWhileCopying(ctx, obj, info); changed {
@@ -40,6 +40,9 @@ func (c *Copier) put(ctx context.Context, obj Object, info storage.ObjectInfo) R
 		return failure(UploadFailed, fmt.Errorf("upload %q: %w", obj.Dst(), err))
 	}
 	sums := storage.Checksums{CRC64: sr.crc.Sum64(), HasCRC64: true, MD5: sr.md5Sum()}
+	if recorded != nil {
+		sums.MD5 = recorded
+	}
 	if res, changed := c.changedWhileCopying(ctx, obj, info); changed {
 		return res
 	}
@@ -73,7 +76,9 @@ func (c *Copier) changedWhileCopying(ctx context.Context, obj Object, before sto
 	return Result{}, false
 }
 
-// sourceMD5 reads the source once to compute its MD5 before uploading.
+// sourceMD5 reads the source once to compute its MD5 before uploading,
+// for the "md5" metadata (workerRecordMd5), which goes with the upload's
+// first request.
 func (c *Copier) sourceMD5(ctx context.Context, obj Object, size int64) ([]byte, error) {
 	rc, err := c.src.Open(ctx, obj.Key, 0, -1)
 	if err != nil {

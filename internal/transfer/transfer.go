@@ -8,6 +8,7 @@ package transfer
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -68,7 +69,8 @@ type Options struct {
 	// destination reports them, regardless.
 	VerifyAfterCopy bool
 	// RecordMD5 stores the content MD5 as user metadata "md5"
-	// (workerRecordMd5).
+	// (workerRecordMd5), read from the source before the upload; it has
+	// no effect on multipart uploads with PartConcurrency above 1.
 	RecordMD5 bool
 	// StorageClass and ServerSideEncryption are requested on every write.
 	StorageClass         string
@@ -299,7 +301,7 @@ func (c *Copier) waitRequest(ctx context.Context) error {
 }
 
 // metadata builds what is written with the object.
-func (c *Copier) metadata(ctx context.Context, obj Object, info storage.ObjectInfo, md5hex string) storage.Metadata {
+func (c *Copier) metadata(obj Object, info storage.ObjectInfo, md5sum []byte) storage.Metadata {
 	meta := info.Meta
 	user := make(map[string]string, len(meta.User)+2)
 	for k, v := range meta.User {
@@ -312,8 +314,8 @@ func (c *Copier) metadata(ctx context.Context, obj Object, info storage.ObjectIn
 	if !mtime.IsZero() {
 		user[storage.ModTimeMetaKey] = strconv.FormatInt(mtime.Unix(), 10)
 	}
-	if md5hex != "" {
-		user["md5"] = md5hex
+	if md5sum != nil {
+		user["md5"] = hex.EncodeToString(md5sum)
 	}
 	meta.User = user
 	if meta.ContentType == "" {

@@ -313,6 +313,62 @@ func TestRecordMD5(t *testing.T) {
 	}
 }
 
+// TestRecordMD5Multipart: a large file uploaded one part at a time
+// records its MD5 too; parts uploaded in parallel record none (as
+// documented for uploadThreadNumPerLargeFile).
+func TestRecordMD5Multipart(t *testing.T) {
+	src := memory.New("src")
+	data := randomBytes(3<<20+7, 11)
+	obj := seed(t, src, "big", data, time.Unix(1, 0))
+	for _, tc := range []struct {
+		parallel int
+		want     string
+	}{{1, fmt.Sprintf("%x", md5.Sum(data))}, {3, ""}} {
+		dst := memory.New("dst")
+		opts := testOptions()
+		opts.RecordMD5, opts.PartConcurrency = true, tc.parallel
+		if res := newCopier(t, dst, src, opts).Copy(t.Context(), obj); res.Code != Succeed || res.Strategy != "multipart" {
+			t.Fatalf("%d in parallel: %s via %q (%s)", tc.parallel, res.Code, res.Strategy, res.Detail)
+		}
+		if info, _ := dst.Stat(t.Context(), "big"); info.Meta.User["md5"] != tc.want {
+			t.Errorf("%d in parallel: md5 metadata %q, want %q", tc.parallel, info.Meta.User["md5"], tc.want)
+		}
+	}
+}
+
+// swappingSource serves other bytes of the same size from the second
+// open on, as a file rewritten in place between two reads.
+type swappingSource struct {
+	*memory.Store
+	opens atomic.Int32
+	other []byte
+}
+
+func (s *swappingSource) Open(ctx context.Context, key string, off, n int64) (io.ReadCloser, error) {
+	if s.opens.Add(1) > 1 {
+		return io.NopCloser(bytes.NewReader(s.other)), nil
+	}
+	return s.Store.Open(ctx, key, off, n)
+}
+
+// TestRecordMD5DescribesTheStoredBytes: the MD5 recorded as metadata is
+// the one the upload is checked against, so metadata that does not
+// describe the stored bytes is a failure.
+func TestRecordMD5DescribesTheStoredBytes(t *testing.T) {
+	src := memory.New("src")
+	obj := seed(t, src, "k", []byte("hello"), time.Unix(1, 0))
+	opts := testOptions()
+	opts.RecordMD5 = true
+	res := newCopier(t, memory.New("dst"), &swappingSource{Store: src, other: []byte("HELLO")}, opts).Copy(t.Context(), obj)
+	if res.Code != CheckFailed || !errors.Is(res.Err, storage.ErrChecksumMismatch) {
+		t.Fatalf("got %s %v, want CheckFailed with ErrChecksumMismatch", res.Code, res.Err)
+	}
+	res = newCopier(t, memory.New("dst"), src, opts).Copy(t.Context(), obj)
+	if want := md5.Sum([]byte("hello")); res.Code != Succeed || !bytes.Equal(res.Checksums.MD5, want[:]) {
+		t.Fatalf("got %s with MD5 %x, want Succeed with %x", res.Code, res.Checksums.MD5, want)
+	}
+}
+
 // countingDest counts part uploads and can stop the world after some.
 type countingDest struct {
 	*memory.Store
