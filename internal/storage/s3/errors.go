@@ -68,9 +68,10 @@ var errorClasses = map[string]errorClass{
 
 // wrapErr maps err from an S3 call about key (op names the call, e.g.
 // "stat") to an error wrapping our sentinel, the transient mark and the
-// original error, e.g.
+// original error, naming the bucket and endpoint (the SDK's message names
+// neither), e.g.
 //
-//	stat "a.txt": access denied: SignatureDoesNotMatch: check the secret key: operation error S3: HeadObject, ...
+//	stat "a.txt": access denied: SignatureDoesNotMatch: check the secret key: s3://bkt (s3.us-west-2.amazonaws.com): operation error S3: HeadObject, ...
 func (s *Store) wrapErr(op, key string, err error) error {
 	if err == nil {
 		return nil
@@ -102,9 +103,9 @@ func (s *Store) wrapErr(op, key string, err error) error {
 	}
 	var out error
 	if class.sentinel != nil {
-		out = fmt.Errorf("%s %q: %w: %s%w", op, key, class.sentinel, hint, err)
+		out = fmt.Errorf("%s %q: %w: %s%s: %w", op, key, class.sentinel, hint, s, err)
 	} else {
-		out = fmt.Errorf("%s %q: %s%w", op, key, hint, err)
+		out = fmt.Errorf("%s %q: %s%s: %w", op, key, hint, s, err)
 	}
 	if class.transient {
 		return storage.Transient(out)

@@ -35,7 +35,7 @@ func apiErr(code string, status int) error {
 }
 
 func TestWrapErr(t *testing.T) {
-	s := &Store{cfg: Config{Bucket: "bkt"}}
+	s := &Store{cfg: Config{Name: "s3", Bucket: "bkt", Endpoint: "http://127.0.0.1:7070"}}
 	cases := []struct {
 		err       error
 		sentinel  error
@@ -76,6 +76,9 @@ func TestWrapErr(t *testing.T) {
 		}
 		if !strings.Contains(got.Error(), c.text) || !strings.HasPrefix(got.Error(), `stat "k": `) {
 			t.Errorf("%v: message %q lacks %q", c.err, got, c.text)
+		}
+		if !errors.Is(got, context.Canceled) && !strings.Contains(got.Error(), "s3://bkt (127.0.0.1:7070): ") {
+			t.Errorf("%v: message %q does not name the bucket and endpoint", c.err, got)
 		}
 	}
 	if s.wrapErr("stat", "k", nil) != nil {
