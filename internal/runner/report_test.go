@@ -1,9 +1,7 @@
 package runner
 
 import (
-	"context"
 	"encoding/csv"
-	"fmt"
 	"io"
 	"net/http/httptest"
 	"os"
@@ -13,7 +11,6 @@ import (
 
 	"github.com/ossimport/ossimport/internal/metrics"
 	"github.com/ossimport/ossimport/internal/report"
-	"github.com/ossimport/ossimport/internal/storage"
 	"github.com/ossimport/ossimport/internal/workdir"
 )
 
@@ -49,10 +46,7 @@ func checkReportCounts(t *testing.T, dir workdir.Dir, want map[string]int64) {
 
 func TestRunWritesReportsAndMetrics(t *testing.T) {
 	f := newFixture(t, 20)
-	changing := &changingSource{Store: f.src, key: "data/005.bin"}
-	typ := fmt.Sprintf("changing-%d", fixtures.Add(1))
-	storage.Register(typ, func(context.Context, storage.Spec) (storage.Store, error) { return changing, nil })
-	f.spec.Source.Type = typ
+	f.spec.Source.Type = register(&changingSource{Store: f.src, key: "data/005.bin"})
 
 	m := metrics.New()
 	r, err := New(t.Context(), Options{Job: f.spec, Dir: f.dir, Metrics: m})

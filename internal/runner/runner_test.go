@@ -51,6 +51,14 @@ func newFixture(t *testing.T, objects int) *fixture {
 	return f
 }
 
+// register makes st a store type of its own and returns the type, for
+// a fixture's spec to use st as its source or destination.
+func register(st storage.Store) string {
+	typ := fmt.Sprintf("test-%d", fixtures.Add(1))
+	storage.Register(typ, func(context.Context, storage.Spec) (storage.Store, error) { return st, nil })
+	return typ
+}
+
 func (f *fixture) put(t *testing.T, key string, data []byte) {
 	t.Helper()
 	if _, err := f.src.Put(t.Context(), key, bytes.NewReader(data), int64(len(data)), storage.Metadata{}); err != nil {
@@ -168,10 +176,7 @@ func (c *changingSource) Open(ctx context.Context, key string, off, n int64) (io
 
 func TestRunRetriesFailedObjectsOnly(t *testing.T) {
 	f := newFixture(t, 20)
-	changing := &changingSource{Store: f.src, key: "data/005.bin"}
-	typ := fmt.Sprintf("changing-%d", fixtures.Add(1))
-	storage.Register(typ, func(context.Context, storage.Spec) (storage.Store, error) { return changing, nil })
-	f.spec.Source.Type = typ
+	f.spec.Source.Type = register(&changingSource{Store: f.src, key: "data/005.bin"})
 
 	sum := f.run(t, t.Context(), nil)
 	if sum.OK() || sum.Counters.Failed != 1 || sum.Counters.ByCode[transfer.SizeNotMatch] != 1 || sum.Tasks.Failed != 1 {
@@ -272,10 +277,7 @@ func (b brokenDest) Put(context.Context, string, io.Reader, int64, storage.Metad
 func TestAbortWhenUncaughtException(t *testing.T) {
 	for _, abort := range []bool{false, true} {
 		f := newFixture(t, 7)
-		typ := fmt.Sprintf("broken-%d", fixtures.Add(1))
-		dst := brokenDest{f.dst}
-		storage.Register(typ, func(context.Context, storage.Spec) (storage.Store, error) { return dst, nil })
-		f.spec.Dest.Type, f.spec.Threads, f.spec.AbortOnUnknownError = typ, 1, abort
+		f.spec.Dest.Type, f.spec.Threads, f.spec.AbortOnUnknownError = register(brokenDest{f.dst}), 1, abort
 		sum := f.run(t, t.Context(), nil)
 		if sum.Counters.Failed != 7 || sum.Tasks.Failed != 1 {
 			t.Fatalf("abort=%v: %+v", abort, sum)
@@ -352,9 +354,7 @@ func TestInterruptedTaskKeepsItsAuditLines(t *testing.T) {
 	f := newFixture(t, 7) // one task
 	ctx, cancel := context.WithCancel(t.Context())
 	dst := &stoppingDest{Store: f.dst, after: 3, stop: cancel}
-	typ := fmt.Sprintf("stopping-%d", fixtures.Add(1))
-	storage.Register(typ, func(context.Context, storage.Spec) (storage.Store, error) { return dst, nil })
-	f.spec.Dest.Type, f.spec.Threads = typ, 1
+	f.spec.Dest.Type, f.spec.Threads = register(dst), 1
 	f.run(t, ctx, nil)
 	if got := len(taskDirs(t, f, workdir.Succeed)); got != 0 {
 		t.Fatalf("%d tasks finished, want the only one interrupted", got)
