@@ -386,28 +386,38 @@ func (c *countingDest) UploadPart(ctx context.Context, key, id string, n int, r 
 	return c.Store.UploadPart(ctx, key, id, n, r, size)
 }
 
-func TestMultipartResumesOnlyMissingParts(t *testing.T) {
-	src := memory.New("src")
-	dst := &countingDest{Store: memory.New("dst"), stopAt: 3}
-	data := randomBytes(10*256<<10+77, 5) // 11 parts of 256 KiB
-	obj := seed(t, src, "big", data, time.Unix(1, 0))
-
+// interruptUpload copies obj from src to dst one part at a time and
+// stops the copy once dst has stored stopAt parts, as a crash would. It
+// returns obj with the upload to resume, and the options to resume it
+// with; dst counts parts from zero again and no longer stops.
+func interruptUpload(t *testing.T, dst *countingDest, src storage.Source, obj Object, stopAt int32) (Object, Options) {
+	t.Helper()
 	var saved Object
 	opts := testOptions()
 	opts.PartConcurrency = 1
 	opts.OnUploadStarted = func(o Object, id string, ps int64) { saved = o; saved.UploadID, saved.PartSize = id, ps }
 	ctx, cancel := context.WithCancel(t.Context())
-	dst.stopCopy = cancel
+	defer cancel()
+	dst.stopAt, dst.stopCopy = stopAt, cancel
 	if res := newCopier(t, dst, src, opts).Copy(ctx, obj); res.Code.OK() {
 		t.Fatalf("interrupted copy reported %s", res.Code)
 	}
-	if saved.UploadID == "" || dst.parts.Load() != 3 {
-		t.Fatalf("upload id %q, %d parts uploaded before the crash; want an id and 3", saved.UploadID, dst.parts.Load())
+	if saved.UploadID == "" || dst.parts.Load() != stopAt {
+		t.Fatalf("upload id %q, %d parts uploaded before the crash; want an id and %d", saved.UploadID, dst.parts.Load(), stopAt)
 	}
-
 	dst.stopAt = 0
 	dst.parts.Store(0)
 	opts.OnUploadStarted = func(Object, string, int64) { t.Error("resume started a new upload") }
+	return saved, opts
+}
+
+func TestMultipartResumesOnlyMissingParts(t *testing.T) {
+	src := memory.New("src")
+	dst := &countingDest{Store: memory.New("dst")}
+	data := randomBytes(10*256<<10+77, 5) // 11 parts of 256 KiB
+	obj := seed(t, src, "big", data, time.Unix(1, 0))
+	saved, opts := interruptUpload(t, dst, src, obj, 3)
+
 	res := newCopier(t, dst, src, opts).Copy(t.Context(), saved)
 	if res.Code != Succeed {
 		t.Fatalf("resumed copy: %s %s", res.Code, res.Detail)
@@ -425,26 +435,16 @@ func TestMultipartResumesOnlyMissingParts(t *testing.T) {
 
 func TestMultipartResumeReuploadsChangedParts(t *testing.T) {
 	src := memory.New("src")
-	dst := &countingDest{Store: memory.New("dst"), stopAt: 2}
+	dst := &countingDest{Store: memory.New("dst")}
 	data := randomBytes(5*256<<10, 6)
 	obj := seed(t, src, "big", data, time.Unix(1, 0))
-	var saved Object
-	opts := testOptions()
-	opts.PartConcurrency = 1
-	opts.OnUploadStarted = func(o Object, id string, ps int64) { saved = o; saved.UploadID, saved.PartSize = id, ps }
-	ctx, cancel := context.WithCancel(t.Context())
-	dst.stopCopy = cancel
-	if res := newCopier(t, dst, src, opts).Copy(ctx, obj); res.Code.OK() || saved.UploadID == "" {
-		t.Fatalf("interrupted copy: %s %s, upload id %q", res.Code, res.Detail, saved.UploadID)
-	}
+	saved, opts := interruptUpload(t, dst, src, obj, 2)
 
 	// Part 1 stored on the destination no longer matches the source (same
 	// size and mtime, different bytes): it must be uploaded again.
 	changed := append([]byte(nil), data...)
 	changed[10] ^= 0xff
 	seed(t, src, "big", changed, time.Unix(1, 0))
-	dst.stopAt = 0
-	dst.parts.Store(0)
 	if res := newCopier(t, dst, src, opts).Copy(t.Context(), saved); res.Code != Succeed {
 		t.Fatalf("resumed copy: %s %s", res.Code, res.Detail)
 	}
