@@ -109,13 +109,7 @@ func (s *Store) UploadPart(ctx context.Context, key, id string, n int, r io.Read
 	}
 	// Drop an earlier upload of the same part first: after a crash a part
 	// may be missing, never doubled.
-	if old, err := readParts(dir); err == nil {
-		for _, p := range old {
-			if p.Number == n {
-				os.Remove(p.file)
-			}
-		}
-	}
+	removePart(dir, n)
 	name := partName(n, sums)
 	if err := os.Rename(tmp, filepath.Join(dir, name)); err != nil {
 		os.Remove(tmp)
@@ -127,6 +121,18 @@ func (s *Store) UploadPart(ctx context.Context, key, id string, n int, r io.Read
 
 func partName(n int, sums storage.Checksums) string {
 	return fmt.Sprintf("%s-%05d-%016x-%x", partFile, n, sums.CRC64, sums.MD5)
+}
+
+// removePart deletes the stored copies of part n. It goes by the file
+// names alone: the sizes readParts reads are not needed here, and reading
+// them for every part made an upload of n parts stat n² files.
+func removePart(dir string, n int) {
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if p, ok := parsePartName(e.Name()); ok && p.Number == n {
+			os.Remove(filepath.Join(dir, e.Name()))
+		}
+	}
 }
 
 // storedPart is a part found in an upload's directory.
