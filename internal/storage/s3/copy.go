@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -147,21 +146,5 @@ func (s *Store) copyPartSize(size int64) int64 {
 // copySource builds the x-amz-copy-source value "bucket/key", escaping
 // every byte of the key but unreserved characters and "/".
 func copySource(bucket, key string) string {
-	const hex = "0123456789ABCDEF"
-	var b strings.Builder
-	b.WriteString(bucket)
-	b.WriteByte('/')
-	for i := 0; i < len(key); i++ {
-		c := key[i]
-		switch {
-		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9',
-			c == '-', c == '_', c == '.', c == '~', c == '/':
-			b.WriteByte(c)
-		default:
-			b.WriteByte('%')
-			b.WriteByte(hex[c>>4])
-			b.WriteByte(hex[c&15])
-		}
-	}
-	return b.String()
+	return bucket + "/" + storage.EscapePath(key)
 }

@@ -132,7 +132,7 @@ func (s *Store) downloadRequest(ctx context.Context, key string) (*http.Request,
 		req, err := s.apiRequest(ctx, http.MethodGet, key)
 		return req, "download", err
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.cdn.String()+"/"+escapePath(key), nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.cdn.String()+"/"+storage.EscapePath(key), nil)
 	return req, "download from CDN", err
 }
 

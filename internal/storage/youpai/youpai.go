@@ -197,7 +197,7 @@ func (s *Store) Capabilities() storage.Capabilities {
 // apiRequest builds a signed request for /<bucket>/<key>. A key ending in
 // "/" (or empty, the root) names a folder.
 func (s *Store) apiRequest(ctx context.Context, method, key string) (*http.Request, error) {
-	uri := "/" + escapePath(s.bucket) + "/" + escapePath(key)
+	uri := "/" + storage.EscapePath(s.bucket) + "/" + storage.EscapePath(key)
 	req, err := http.NewRequestWithContext(ctx, method, s.base+uri, nil)
 	if err != nil {
 		return nil, err
@@ -222,25 +222,6 @@ func (s *Store) authorization(method, uri, date, contentMD5 string) string {
 func md5Hex(s string) string {
 	sum := md5.Sum([]byte(s))
 	return hex.EncodeToString(sum[:])
-}
-
-// escapePath percent-encodes everything in p but unreserved characters
-// and '/', so the path sent is exactly the one signed.
-func escapePath(p string) string {
-	const hexDigits = "0123456789ABCDEF"
-	var b strings.Builder
-	for i := 0; i < len(p); i++ {
-		c := p[i]
-		if c == '/' || c == '-' || c == '_' || c == '.' || c == '~' ||
-			('a' <= c && c <= 'z') || ('A' <= c && c <= 'Z') || ('0' <= c && c <= '9') {
-			b.WriteByte(c)
-			continue
-		}
-		b.WriteByte('%')
-		b.WriteByte(hexDigits[c>>4])
-		b.WriteByte(hexDigits[c&15])
-	}
-	return b.String()
 }
 
 // send runs req; a transport failure is wrapped with op and key.

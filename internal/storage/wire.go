@@ -1,3 +1,5 @@
+// Helpers for the backends that speak HTTP.
+
 package storage
 
 import (
@@ -46,4 +48,26 @@ func ParseContentRange(v string) (first, last, total int64) {
 		first, last = fa, lb
 	}
 	return
+}
+
+// EscapePath percent-encodes every byte of p but the unreserved
+// characters of RFC 3986 (letters, digits, "-", "_", ".", "~") and "/",
+// so a key goes into a URL path, or an S3 x-amz-copy-source, exactly as
+// it is signed.
+func EscapePath(p string) string {
+	const hexDigits = "0123456789ABCDEF"
+	var b strings.Builder
+	b.Grow(len(p))
+	for i := 0; i < len(p); i++ {
+		c := p[i]
+		if c == '/' || c == '-' || c == '_' || c == '.' || c == '~' ||
+			('a' <= c && c <= 'z') || ('A' <= c && c <= 'Z') || ('0' <= c && c <= '9') {
+			b.WriteByte(c)
+			continue
+		}
+		b.WriteByte('%')
+		b.WriteByte(hexDigits[c>>4])
+		b.WriteByte(hexDigits[c&15])
+	}
+	return b.String()
 }

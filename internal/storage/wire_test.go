@@ -42,3 +42,17 @@ func TestParseContentRange(t *testing.T) {
 		}
 	}
 }
+
+func TestEscapePath(t *testing.T) {
+	cases := map[string]string{
+		"":                     "",
+		"dir/a b+c%d?é~_.-":    "dir/a%20b%2Bc%25d%3F%C3%A9~_.-",
+		"AZaz09/#&=;:@$,'()*!": "AZaz09/%23%26%3D%3B%3A%40%24%2C%27%28%29%2A%21",
+		"nl\n\x00\xff":         "nl%0A%00%FF",
+	}
+	for in, want := range cases {
+		if got := EscapePath(in); got != want {
+			t.Errorf("EscapePath(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
