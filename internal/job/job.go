@@ -27,13 +27,9 @@ type Spec struct {
 	Source storage.Spec
 	Dest   storage.Spec
 	Plan   plan.Options
-	// Transfer holds the copier's options; rate limiters and callbacks
-	// are added by whoever runs the copies.
+	// Transfer holds the copier's options, jobType=audit's included;
+	// rate limiters and callbacks are added by whoever runs the copies.
 	Transfer transfer.Options
-	// Audit is the audit mode of a jobType=audit job, "" for imports.
-	Audit transfer.AuditMode
-	// LastModify: audit skips objects modified after it; zero checks all.
-	LastModify time.Time
 	// Incremental rescans every Interval after the full pass.
 	Incremental bool
 	Interval    time.Duration
@@ -63,12 +59,6 @@ func New(j *config.Job, s *config.Sys) (*Spec, error) {
 		Schedule:            s.WorkerMaxThroughputSchedule,
 		RequestsPerSecond:   float64(s.WorkerMaxRequestRate),
 		AbortOnUnknownError: s.WorkerAbortWhenUncatchedException,
-	}
-	if j.LastModify > 0 {
-		spec.LastModify = time.Unix(j.LastModify, 0)
-	}
-	if j.JobType == "audit" {
-		spec.Audit = transfer.AuditMode(j.AuditMode)
 	}
 	var err error
 	if spec.Plan, err = planOptions(j); err != nil {
@@ -168,6 +158,12 @@ func transferOptions(j *config.Job, s *config.Sys) transfer.Options {
 	}
 	if j.ServerSideEncryption {
 		o.ServerSideEncryption = "AES256"
+	}
+	if j.JobType == "audit" {
+		o.Audit = transfer.AuditMode(j.AuditMode)
+		if j.LastModify > 0 {
+			o.AuditModifiedBefore = time.Unix(j.LastModify, 0)
+		}
 	}
 	return o
 }

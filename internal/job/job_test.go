@@ -69,7 +69,7 @@ includePatterns=*.jpg
 		{"md5", spec.Transfer.RecordMD5, true},
 		{"threads", spec.Threads, 12},
 		{"bandwidth", spec.BytesPerSecond, int64(2048 * 1024)},
-		{"audit", spec.Audit, transfer.AuditMode("")},
+		{"audit", spec.Transfer.Audit, transfer.AuditMode("")},
 	}
 	for _, c := range checks {
 		if c.got != c.want {
@@ -98,8 +98,8 @@ func TestCloudSources(t *testing.T) {
 		t.Error("URL lists: group by prefix column, and unknown sizes pass the size filter")
 	}
 	audit := parse(t, "jobName=audit_job\njobType=audit\nauditMode=detailed\nlastModify=1700000000\nsrcType=local\nsrcPrefix=/x/\ndestBucket=d\ndestDomain=oss-cn-hangzhou.aliyuncs.com\n", "")
-	if audit.Audit != transfer.AuditDetailed || !audit.LastModify.Equal(time.Unix(1700000000, 0)) {
-		t.Errorf("audit: %q %v", audit.Audit, audit.LastModify)
+	if audit.Transfer.Audit != transfer.AuditDetailed || !audit.Transfer.AuditModifiedBefore.Equal(time.Unix(1700000000, 0)) {
+		t.Errorf("audit: %q %v", audit.Transfer.Audit, audit.Transfer.AuditModifiedBefore)
 	}
 }
 

@@ -17,6 +17,7 @@ import (
 	"github.com/ossimport/ossimport/internal/job"
 	"github.com/ossimport/ossimport/internal/plan"
 	"github.com/ossimport/ossimport/internal/record"
+	"github.com/ossimport/ossimport/internal/report"
 	"github.com/ossimport/ossimport/internal/storage"
 	"github.com/ossimport/ossimport/internal/storage/memory"
 	"github.com/ossimport/ossimport/internal/transfer"
@@ -368,4 +369,27 @@ func TestInterruptedTaskKeepsItsAuditLines(t *testing.T) {
 	if n := strings.Count(string(audit), " Succeed "); n != 7 {
 		t.Errorf("audit.log has %d Succeed lines, want one per object (7):\n%s", n, audit)
 	}
+}
+
+// TestAuditJobVerifiesAndCopiesNothing: jobType=audit checks every
+// object against the destination, reports what differs, and writes
+// nothing.
+func TestAuditJobVerifiesAndCopiesNothing(t *testing.T) {
+	f := newFixture(t, 10)
+	if sum := f.run(t, t.Context(), nil); !sum.OK() || sum.Counters.Copied != 10 {
+		t.Fatalf("import: %+v", sum)
+	}
+	if err := f.dst.Delete(t.Context(), "copy/004.bin"); err != nil {
+		t.Fatal(err)
+	}
+	f.dir = workdir.Dir(t.TempDir())
+	f.spec.Transfer.Audit = transfer.AuditDetailed
+	sum := f.run(t, t.Context(), nil)
+	if sum.Counters.Verified != 9 || sum.Counters.Copied != 0 || sum.Counters.ByCode[transfer.AuditFailed] != 1 {
+		t.Fatalf("audit: %+v, want 9 verified and copy/004.bin failed", sum)
+	}
+	if _, err := f.dst.Stat(t.Context(), "copy/004.bin"); !errors.Is(err, storage.ErrNotExist) {
+		t.Fatalf("the audit copied a missing object (%v)", err)
+	}
+	checkReportCounts(t, f.dir, map[string]int64{report.Verified: 9, report.Failed: 1})
 }

@@ -70,7 +70,7 @@ func (r *Runner) runTask(ctx context.Context, id string) error {
 			}
 		}
 	}
-	r.execute(taskCtx, copier, todo, onResult)
+	copier.RunAll(taskCtx, r.slots, todo, onResult)
 	if ctx.Err() != nil {
 		return w.Suspend() // interrupted: resumed by the next run
 	}
@@ -86,23 +86,6 @@ func (r *Runner) runTask(ctx context.Context, id string) error {
 		return err
 	}
 	return r.finish(name, id, dir, c)
-}
-
-// execute copies (or audits) the objects of a task.
-func (r *Runner) execute(ctx context.Context, c *transfer.Copier, objs []transfer.Object, onResult func(transfer.Result)) {
-	if r.spec.Audit == "" {
-		c.RunAll(ctx, r.slots, objs, onResult)
-		return
-	}
-	var check []transfer.Object
-	for _, o := range objs {
-		if !r.spec.LastModify.IsZero() && o.ModTime.After(r.spec.LastModify) {
-			onResult(transfer.Result{Object: o, Code: transfer.Skipped, Detail: "modified after lastModify, not verified"})
-			continue
-		}
-		check = append(check, o)
-	}
-	c.AuditAll(ctx, r.slots, check, r.spec.Audit, onResult)
 }
 
 // unknown reports whether a failure is one the engine cannot classify:

@@ -12,19 +12,15 @@ type Slots chan struct{}
 // NewSlots returns n slots.
 func NewSlots(n int) Slots { return make(Slots, max(n, 1)) }
 
-// RunAll copies objs, each in one of slots, calling onResult (serially)
-// for each result as it comes. It returns when every object has a result
-// or ctx is done; objects not started when ctx ends get no result.
+// RunAll copies objs (or audits them, with Options.Audit), each in one
+// of slots, calling onResult (serially) for each result as it comes. It
+// returns when every object has a result or ctx is done; objects not
+// started when ctx ends get no result.
 func (c *Copier) RunAll(ctx context.Context, slots Slots, objs []Object, onResult func(Result)) {
-	c.each(ctx, slots, objs, c.Copy, onResult)
-}
-
-// AuditAll is RunAll for verification only (jobType=audit).
-func (c *Copier) AuditAll(ctx context.Context, slots Slots, objs []Object, mode AuditMode, onResult func(Result)) {
-	c.each(ctx, slots, objs, func(ctx context.Context, o Object) Result { return c.Audit(ctx, o, mode) }, onResult)
-}
-
-func (c *Copier) each(ctx context.Context, slots Slots, objs []Object, do func(context.Context, Object) Result, onResult func(Result)) {
+	do := c.Copy
+	if c.opts.Audit != "" {
+		do = c.auditOrSkip
+	}
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	for _, obj := range objs {
@@ -46,4 +42,13 @@ func (c *Copier) each(ctx context.Context, slots Slots, objs []Object, do func(c
 		})
 	}
 	wg.Wait()
+}
+
+// auditOrSkip audits obj in the job's mode, unless it was modified after
+// lastModify.
+func (c *Copier) auditOrSkip(ctx context.Context, obj Object) Result {
+	if before := c.opts.AuditModifiedBefore; !before.IsZero() && obj.ModTime.After(before) {
+		return Result{Object: obj, Code: Skipped, Detail: "modified after lastModify, not verified"}
+	}
+	return c.Audit(ctx, obj, c.opts.Audit)
 }

@@ -77,6 +77,11 @@ type Options struct {
 	ServerSideEncryption string
 	// NoServerSideCopy disables server-side copy even where possible.
 	NoServerSideCopy bool
+	// Audit, when set (jobType=audit), makes RunAll verify objects in
+	// this mode instead of copying them; objects modified after
+	// AuditModifiedBefore (lastModify), when set, are skipped.
+	Audit               AuditMode
+	AuditModifiedBefore time.Time
 	// Attempts is how many times a transient failure is tried in all
 	// (default 4); RetryBase is the first backoff (default 500ms), doubled
 	// each time up to RetryMax (default 30s), with jitter.

@@ -626,3 +626,25 @@ func TestSleep(t *testing.T) {
 		t.Errorf("Sleep on a cancelled context = %v after %s, want context.Canceled at once", err, time.Since(start))
 	}
 }
+
+// TestRunAllAudits: with Options.Audit, RunAll verifies and never
+// copies, and skips objects modified after AuditModifiedBefore.
+func TestRunAllAudits(t *testing.T) {
+	src, dst := memory.New("src"), memory.New("dst")
+	same := seed(t, src, "same", []byte("same"), time.Unix(10, 0))
+	seed(t, dst, "same", []byte("same"), time.Unix(10, 0))
+	missing := seed(t, src, "missing", []byte("x"), time.Unix(10, 0))
+	later := seed(t, src, "later", []byte("y"), time.Unix(100, 0))
+	opts := testOptions()
+	opts.Audit, opts.AuditModifiedBefore = AuditGeneral, time.Unix(50, 0)
+	got := map[string]Code{}
+	newCopier(t, dst, src, opts).RunAll(t.Context(), NewSlots(2), []Object{same, missing, later}, func(r Result) { got[r.Object.Key] = r.Code })
+	if want := map[string]Code{"same": AuditOK, "missing": AuditFailed, "later": Skipped}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("results %v, want %v", got, want)
+	}
+	for _, key := range []string{"missing", "later"} {
+		if _, err := dst.Stat(t.Context(), key); !errors.Is(err, storage.ErrNotExist) {
+			t.Errorf("audit wrote %q to the destination (%v)", key, err)
+		}
+	}
+}
