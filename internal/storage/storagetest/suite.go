@@ -555,5 +555,6 @@ func testChecksums(t *testing.T, e *env) {
 		if statErr == nil && info.Size != int64(len(data)) {
 			t.Fatalf("put with a short reader succeeded and stored %d of %d bytes", info.Size, len(data))
 		}
+		t.Errorf("put of %d bytes from a reader of 1000 succeeded", len(data))
 	}
 }
