@@ -17,6 +17,7 @@ import (
 	"github.com/ossimport/ossimport/internal/config"
 	"github.com/ossimport/ossimport/internal/deploy"
 	"github.com/ossimport/ossimport/internal/tracker"
+	"github.com/ossimport/ossimport/internal/transfer"
 	"github.com/ossimport/ossimport/internal/workdir"
 )
 
@@ -334,7 +335,7 @@ func waitJoined(ctx context.Context, dir workdir.Dir, name string, before time.T
 		if !time.Now().Before(deadline) {
 			return fmt.Errorf("the worker started but did not join the master within %s (can it reach the master's NATS port? check firewalls, natsListen and natsPort)", joinWait)
 		}
-		if err := sleepCtx(ctx, 500*time.Millisecond); err != nil {
+		if err := transfer.Sleep(ctx, 500*time.Millisecond); err != nil {
 			return err
 		}
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/ossimport/ossimport/internal/bus"
 	"github.com/ossimport/ossimport/internal/config"
 	"github.com/ossimport/ossimport/internal/master"
+	"github.com/ossimport/ossimport/internal/transfer"
 	"github.com/ossimport/ossimport/internal/workdir"
 )
 
@@ -116,7 +117,7 @@ func probeService(ctx context.Context, dir workdir.Dir, wait time.Duration) (int
 		if !time.Now().Before(deadline) {
 			return 0, nil, fmt.Errorf("%w (%s is locked; a service starting or stopping, or a submit or clean running): try again", errStoreBusy, natsDir(dir))
 		}
-		if err := sleepCtx(ctx, pollEvery); err != nil {
+		if err := transfer.Sleep(ctx, pollEvery); err != nil {
 			return 0, nil, err
 		}
 	}
@@ -131,7 +132,7 @@ func waitStopped(ctx context.Context, dir workdir.Dir, wait time.Duration) bool 
 			lock.release()
 			return true
 		}
-		if !time.Now().Before(deadline) || sleepCtx(ctx, pollEvery) != nil {
+		if !time.Now().Before(deadline) || transfer.Sleep(ctx, pollEvery) != nil {
 			return false
 		}
 	}
@@ -188,17 +189,6 @@ func tailFile(path string, offset int64, n int) string {
 	return strings.Join(lines, "\n")
 }
 
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
-
 // setupOptions are the bus settings every process of an installation
 // passes to Setup (they come from sys.properties).
 func setupOptions(s *config.Sys) bus.SetupOptions {
@@ -251,7 +241,7 @@ func connectService(ctx context.Context, s *config.Sys, dir workdir.Dir, wait ti
 		if err == nil || !errors.Is(err, bus.ErrUnreachable) || !time.Now().Before(deadline) {
 			return b, err
 		}
-		if err := sleepCtx(ctx, 200*time.Millisecond); err != nil {
+		if err := transfer.Sleep(ctx, 200*time.Millisecond); err != nil {
 			return nil, err
 		}
 	}

@@ -28,7 +28,7 @@ func runSnapshot(s runner.Summary, base runner.Summary, since time.Duration) pro
 	}
 	snap := progress.Snapshot{
 		Job: s.Job, Listed: s.Scan.Listed, ScanFinished: s.ScanFinished,
-		Objects: c.Copied + c.Skipped + c.Failed + (c.Verified - c.Copied), ObjectsTotal: c.Objects,
+		Objects: c.Done(), ObjectsTotal: c.Objects,
 		Bytes: c.CopiedBytes + c.SkippedBytes, BytesTotal: c.Bytes, BytesPerSecond: rate,
 		Failed: c.Failed, Elapsed: s.Elapsed,
 		Tasks: progress.Tasks{Pending: s.Tasks.Pending, Running: s.Tasks.Running, Done: s.Tasks.Succeed + s.Tasks.Failed},

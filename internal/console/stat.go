@@ -13,8 +13,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ossimport/ossimport/internal/logging"
+	"github.com/ossimport/ossimport/internal/progress"
 	"github.com/ossimport/ossimport/internal/record"
-	"github.com/ossimport/ossimport/internal/runner"
 	"github.com/ossimport/ossimport/internal/tracker"
 	"github.com/ossimport/ossimport/internal/transfer"
 	"github.com/ossimport/ossimport/internal/workdir"
@@ -150,9 +150,9 @@ func writeStat(w io.Writer, dir workdir.Dir, jobs []tracker.JobStatus) {
 		fmt.Fprintf(w, "Pending Task Count:%d\nDispatched Task Count:%d\nSucceed Task Count:%d\nFailed Task Count:%d\nIs Scan Finished:%v\n",
 			st.Pending, st.Dispatched, st.Succeed, st.Failed, st.ScanFinished)
 		fmt.Fprintf(w, "Objects:%d/%d Failed:%d\nBytes:%d/%d (%s/%s)\n", st.Objects.Done, st.Objects.Total, st.FailedObjs,
-			st.Bytes.Done, st.Bytes.Total, runner.Bytes(st.Bytes.Done), runner.Bytes(st.Bytes.Total))
+			st.Bytes.Done, st.Bytes.Total, progress.Bytes(st.Bytes.Done), progress.Bytes(st.Bytes.Total))
 		if st.Throughput > 0 {
-			fmt.Fprintf(w, "Throughput:%s/s ETA:%s\n", runner.Bytes(int64(st.Throughput)), st.ETA)
+			fmt.Fprintf(w, "Throughput:%s/s ETA:%s\n", progress.Bytes(int64(st.Throughput)), st.ETA)
 		}
 		if len(st.Running) > 0 {
 			fmt.Fprintln(w, "RunningTasks Progress:")
@@ -189,7 +189,7 @@ func writeWorkers(w io.Writer, workers []tracker.WorkerStatus, now time.Time) {
 			last = fmt.Sprintf("%s (%s ago)", wk.LastHeartbeat.Local().Format(time.DateTime), age)
 		}
 		fmt.Fprintf(w, "Worker:%s State:%s LastHeartbeat:%s RunningTasks:%d Throughput:%s/s\n",
-			wk.Name, state, last, wk.Running, runner.Bytes(int64(wk.BytesPerSecond)))
+			wk.Name, state, last, wk.Running, progress.Bytes(int64(wk.BytesPerSecond)))
 	}
 }
 

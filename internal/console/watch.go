@@ -13,6 +13,7 @@ import (
 
 	"github.com/ossimport/ossimport/internal/progress"
 	"github.com/ossimport/ossimport/internal/tracker"
+	"github.com/ossimport/ossimport/internal/transfer"
 )
 
 // watchStat shows the view every interval until ctx ends or a signal
@@ -56,7 +57,7 @@ func watchStat(ctx context.Context, out io.Writer, v statView, interval time.Dur
 		if untilDone && len(jobs) > 0 && allEnded(jobs) {
 			return endStatus(jobs)
 		}
-		if err := sleepCtx(ctx, interval); err != nil {
+		if err := transfer.Sleep(ctx, interval); err != nil {
 			if untilDone {
 				return &ExitError{Code: 130}
 			}

@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/ossimport/ossimport/internal/transfer"
 	"github.com/ossimport/ossimport/internal/workdir"
 )
 
@@ -154,7 +155,7 @@ func waitWorkerGone(ctx context.Context, dir workdir.Dir, name string, wait time
 		if pid, err := workerRunning(dir, name); err == nil && pid == 0 {
 			return true
 		}
-		if !time.Now().Before(deadline) || sleepCtx(ctx, pollEvery) != nil {
+		if !time.Now().Before(deadline) || transfer.Sleep(ctx, pollEvery) != nil {
 			return false
 		}
 	}

@@ -61,6 +61,12 @@ type Counters struct {
 	ByCode map[transfer.Code]int64 `json:"byCode,omitempty"`
 }
 
+// Done is how many planned objects are finished: copied, skipped,
+// failed, or verified by an audit (Verified also counts copies).
+func (c Counters) Done() int64 {
+	return c.Copied + c.Skipped + c.Failed + (c.Verified - c.Copied)
+}
+
 // Add counts one result.
 func (c *Counters) Add(r transfer.Result) {
 	if c.ByCode == nil {

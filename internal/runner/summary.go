@@ -47,8 +47,8 @@ func (s Summary) Rate() float64 {
 // WriteReport prints the final summary.
 func (s Summary) WriteReport(w io.Writer) {
 	c := s.Counters
-	fmt.Fprintf(w, "Job %s: %d objects (%s) planned in %d tasks\n", s.Job, c.Objects, Bytes(c.Bytes), s.Tasks.Pending+s.Tasks.Running+s.Tasks.Succeed+s.Tasks.Failed)
-	fmt.Fprintf(w, "  copied and verified: %d (%s)\n", c.Copied, Bytes(c.CopiedBytes))
+	fmt.Fprintf(w, "Job %s: %d objects (%s) planned in %d tasks\n", s.Job, c.Objects, progress.Bytes(c.Bytes), s.Tasks.Pending+s.Tasks.Running+s.Tasks.Succeed+s.Tasks.Failed)
+	fmt.Fprintf(w, "  copied and verified: %d (%s)\n", c.Copied, progress.Bytes(c.CopiedBytes))
 	if v := c.Verified - c.Copied; v > 0 {
 		fmt.Fprintf(w, "  verified (audit):    %d\n", v)
 	}
@@ -60,8 +60,5 @@ func (s Summary) WriteReport(w io.Writer) {
 		}
 	}
 	fmt.Fprintf(w, "  tasks: %d succeeded, %d failed, %d not finished\n", s.Tasks.Succeed, s.Tasks.Failed, s.Tasks.Pending+s.Tasks.Running)
-	fmt.Fprintf(w, "  elapsed %s, %s/s\n", s.Elapsed.Round(time.Millisecond), Bytes(int64(s.Rate())))
+	fmt.Fprintf(w, "  elapsed %s, %s/s\n", s.Elapsed.Round(time.Millisecond), progress.Bytes(int64(s.Rate())))
 }
-
-// Bytes formats a byte count with binary units, as "1.5 MiB".
-func Bytes(n int64) string { return progress.Bytes(n) }

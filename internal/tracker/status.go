@@ -10,7 +10,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"sort"
 	"time"
 
 	"github.com/ossimport/ossimport/internal/protocol"
@@ -89,15 +88,7 @@ func SetState(dir workdir.Dir, job, state, reason string) error {
 
 // Jobs lists the jobs of the working directory, sorted.
 func Jobs(dir workdir.Dir) []string {
-	entries, _ := os.ReadDir(filepath.Join(string(dir), "master", "jobs"))
-	var jobs []string
-	for _, e := range entries {
-		if e.IsDir() {
-			jobs = append(jobs, e.Name())
-		}
-	}
-	sort.Strings(jobs)
-	return jobs
+	return workdir.Subdirs(filepath.Join(string(dir), "master", "jobs"))
 }
 
 // ReadStatus computes a job's status from its folder in the working
@@ -219,7 +210,7 @@ func (st *JobStatus) addTask(tdir, state string, first *time.Time) error {
 	} else {
 		c = countProgress(tdir, t.Objects)
 	}
-	st.Objects.Done += c.Copied + c.Skipped + c.Failed + (c.Verified - c.Copied)
+	st.Objects.Done += c.Done()
 	st.Bytes.Done += c.CopiedBytes + c.SkippedBytes
 	st.FailedObjs += c.Failed
 	for code, n := range c.ByCode {

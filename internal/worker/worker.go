@@ -109,7 +109,7 @@ func (w *Worker) Run(ctx context.Context) error {
 				return nil
 			}
 			w.log.Warn("cannot fetch a task", "err", err)
-			sleep(ctx, time.Second)
+			_ = transfer.Sleep(ctx, time.Second)
 			continue
 		}
 		wg.Go(func() {
@@ -344,11 +344,4 @@ func abortReason(objs []protocol.ObjectResult, errs []error) string {
 		}
 	}
 	return objs[0].Detail
-}
-
-func sleep(ctx context.Context, d time.Duration) {
-	select {
-	case <-ctx.Done():
-	case <-time.After(d):
-	}
 }
