@@ -43,6 +43,9 @@ type Options struct {
 	Stop func()
 	// Metrics, when set, observes the results the master files.
 	Metrics *metrics.Metrics
+	// Resolve builds a submitted job's spec (job.FromConfig when nil;
+	// tests give their own stores this way).
+	Resolve job.Resolver
 }
 
 // Validate checks the options and fills in defaults.
@@ -61,6 +64,9 @@ func (o *Options) Validate() error {
 	}
 	if o.Stop == nil {
 		o.Stop = func() {}
+	}
+	if o.Resolve == nil {
+		o.Resolve = job.FromConfig
 	}
 	return nil
 }
@@ -187,11 +193,7 @@ func (m *Master) job(ctx context.Context, name string) (protocol.Job, error) {
 
 // spec rebuilds a job's engine spec from its submitted config.
 func (m *Master) spec(pj protocol.Job) (*job.Spec, error) {
-	cfg, diags := config.ParseJob(pj.File, pj.Config)
-	if err := diags.Err(); err != nil {
-		return nil, err
-	}
-	return job.New(cfg, m.opts.Sys)
+	return m.opts.Resolve(pj.File, pj.Config, m.opts.Sys)
 }
 
 // plan scans a job's source into the task queue, resuming its checkpoint.

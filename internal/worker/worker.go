@@ -43,6 +43,9 @@ type Options struct {
 	// running tasks and copy rate (labelled with its name); nil records
 	// nothing.
 	Metrics *metrics.Metrics
+	// Resolve builds a submitted job's spec (job.FromConfig when nil;
+	// tests give their own stores this way).
+	Resolve job.Resolver
 }
 
 // Validate checks the options and fills in defaults.
@@ -55,6 +58,9 @@ func (o *Options) Validate() error {
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Resolve == nil {
+		o.Resolve = job.FromConfig
 	}
 	if o.KeepAlive <= 0 {
 		o.KeepAlive = max(o.Sys.TaskAckWait/3, time.Second)
@@ -211,11 +217,7 @@ func (w *Worker) engine(ctx context.Context, name string) (*engine, error) {
 	if err := json.Unmarshal(data, &pj); err != nil {
 		return nil, fmt.Errorf("job %s: %w", name, err)
 	}
-	cfg, diags := config.ParseJob(pj.File, pj.Config)
-	if err := diags.Err(); err != nil {
-		return nil, err
-	}
-	spec, err := job.New(cfg, w.opts.Sys)
+	spec, err := w.opts.Resolve(pj.File, pj.Config, w.opts.Sys)
 	if err != nil {
 		return nil, err
 	}
