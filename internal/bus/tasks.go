@@ -177,3 +177,36 @@ func (b *Bus) purgeObjects(ctx context.Context, st *state, job string) error {
 	}
 	return nil
 }
+
+// Redeliver hands every task of job that was delivered and not yet
+// acknowledged back to the queue at once, by recreating the job's
+// consumer: the work queue keeps unacknowledged tasks, and a new consumer
+// delivers all of them again (with delivery counts starting over). Only
+// a master that knows no worker holds them may call it: a service alone
+// on its embedded server, started after its predecessor was killed, whose
+// tasks would otherwise wait for AckWait.
+func (b *Bus) Redeliver(ctx context.Context, job string) error {
+	st, err := b.state()
+	if err != nil {
+		return err
+	}
+	if err := checkJob(job); err != nil {
+		return err
+	}
+	c, err := st.tasks.Consumer(ctx, taskConsumer(job))
+	if errors.Is(err, jetstream.ErrConsumerNotFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("bus: task consumer of job %s: %w", job, err)
+	}
+	if c.CachedInfo().NumAckPending == 0 {
+		return nil
+	}
+	b.forgetConsumer(job)
+	if err := st.tasks.DeleteConsumer(ctx, taskConsumer(job)); err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) {
+		return fmt.Errorf("bus: delete task consumer of job %s: %w", job, err)
+	}
+	_, err = b.taskConsumer(ctx, st, job, true)
+	return err
+}

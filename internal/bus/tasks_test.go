@@ -270,3 +270,44 @@ func TestNotSetUp(t *testing.T) {
 		t.Errorf("Get: %v", err)
 	}
 }
+
+// A task delivered to a worker that died is handed out again at once
+// after Redeliver, long before its ack deadline; acknowledged tasks are
+// not.
+func TestRedeliverHandsBackUnackedTasksAtOnce(t *testing.T) {
+	srv, master := newBus(t, SetupOptions{AckWait: time.Hour})
+	for _, id := range []string{"A", "B", "C"} {
+		must(t, master.PublishTask(tctx(t), "rjob", id, []byte(id)))
+	}
+	dead := connect(t, srv, SetupOptions{AckWait: time.Hour})
+	got := map[string]bool{}
+	for range 2 {
+		got[next(t, dead, "dead").TaskID] = true // held, never acked
+	}
+	acked := next(t, master, "alive")
+	must(t, acked.Ack())
+	if got[acked.TaskID] || len(got) != 2 {
+		t.Fatalf("deliveries %v and %s overlap", got, acked.TaskID)
+	}
+	must(t, master.Redeliver(tctx(t), "rjob"))
+	fresh := connect(t, srv, SetupOptions{AckWait: time.Hour})
+	again := map[string]bool{}
+	for range 2 {
+		m := next(t, fresh, "fresh")
+		again[m.TaskID] = true
+		must(t, m.Ack())
+	}
+	for id := range got {
+		if !again[id] {
+			t.Errorf("task %s held by the dead worker was not handed out again (got %v)", id, again)
+		}
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 500*time.Millisecond)
+	defer cancel()
+	if m, err := fresh.NextTask(ctx, "fresh"); err == nil {
+		t.Fatalf("task %s handed out a second time after it was acknowledged", m.TaskID)
+	}
+	// Nothing held: Redeliver changes nothing.
+	must(t, master.Redeliver(tctx(t), "rjob"))
+	must(t, master.Redeliver(tctx(t), "nosuchjob"))
+}

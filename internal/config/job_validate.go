@@ -111,7 +111,9 @@ func (j *Job) Validate() Diagnostics {
 	if !jobNameRE.MatchString(j.JobName) {
 		c.errorf("jobName", "jobName %s must be 4 to 128 letters, digits, '_' or '-' (e.g. local_test)", c.q("jobName"))
 	}
-	if j.Incremental && j.IncrementalInterval >= 900*time.Second && j.IncrementalInterval < time.Hour {
+	if j.Incremental && j.IncrementalInterval < 900*time.Second {
+		c.warnf("incrementalModeInterval", "incrementalModeInterval %s is under ossimport's minimum of 900 seconds: accepted for trying a setup, but every round lists the whole source; use 3600 or more in production", c.q("incrementalModeInterval"))
+	} else if j.Incremental && j.IncrementalInterval < time.Hour {
 		c.warnf("incrementalModeInterval", "incrementalModeInterval %s is under 3600 seconds; frequent rescans mostly waste list requests", c.q("incrementalModeInterval"))
 	}
 	if j.JobType == "audit" && j.SkipExistFile {

@@ -10,6 +10,8 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime/debug"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -19,7 +21,8 @@ import (
 	"github.com/ossimport/ossimport/internal/job"
 	"github.com/ossimport/ossimport/internal/logging"
 	"github.com/ossimport/ossimport/internal/metrics"
-	"github.com/ossimport/ossimport/internal/runner"
+	"github.com/ossimport/ossimport/internal/tracker"
+	"github.com/ossimport/ossimport/internal/transfer"
 	"github.com/ossimport/ossimport/internal/workdir"
 )
 
@@ -64,7 +67,11 @@ type runFlags struct {
 }
 
 func runJob(ctx context.Context, stdout, stderr io.Writer, f runFlags) error {
-	j, s, err := loadConfig(stderr, f.job, f.sys)
+	jobPath := f.job
+	if jobPath == "" {
+		jobPath = defaultJobFile()
+	}
+	j, s, err := loadConfig(stderr, jobPath, f.sys)
 	if err != nil {
 		return err
 	}
@@ -75,51 +82,104 @@ func runJob(ctx context.Context, stdout, stderr io.Writer, f runFlags) error {
 	if err != nil {
 		return &ExitError{Code: 2, Err: err}
 	}
-	dir := workdir.Dir(s.WorkingDir)
-	logger, closeLog, err := openSysLog(dir, "import.log", s)
+	raw, err := os.ReadFile(jobPath)
 	if err != nil {
-		return err
+		return &ExitError{Code: 2, Err: err}
 	}
-	defer closeLog()
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	src, dst, err := job.Open(ctx, spec)
+	if err != nil {
+		return &ExitError{Code: 2, Err: err}
+	}
+	if err := job.Preflight(ctx, spec, src, dst); err != nil {
+		return &ExitError{Code: 2, Err: err}
+	}
+	dir := workdir.Dir(s.WorkingDir)
+	if f.dryRun {
+		return dryRun(ctx, stdout, stderr, spec, src, dst, dir)
+	}
 	var mx *metrics.Metrics
 	if f.metricsListen != "" {
 		mx = metrics.New()
+		mx.Tasks(metrics.WorkdirTasks(dir))
 	}
-	r, err := runner.New(ctx, runner.Options{Job: spec, Dir: dir, Logger: logger, DryRun: f.dryRun, Metrics: mx})
+	// `run` is the service in one process: the same master, tracker,
+	// worker, records and lock as `console start`, ending with the job.
+	se, err := openService(ctx, serviceOptions{sys: s, mode: serviceMode{worker: "localhost", why: "ossimport run"}, metrics: mx})
 	if err != nil {
-		return &ExitError{Code: 2, Err: err}
+		return err
 	}
-	if err := r.Preflight(ctx); err != nil {
-		return &ExitError{Code: 2, Err: err}
+	defer se.close()
+	fmt.Fprintf(stderr, "job %s: %s -> %s, working directory %s\n", spec.Name, src.String(), dst.String(), dir)
+	if err := se.submitRun(ctx, spec, jobPath, raw); err != nil {
+		return &ExitError{Code: 1, Err: err}
 	}
-	fmt.Fprintf(stderr, "job %s: %s -> %s, working directory %s\n", spec.Name, r.Source(), r.Destination(), dir)
-	stopMetrics := serveMetrics(ctx, stderr, logger, mx, f.metricsListen)
+	stopMetrics := serveMetrics(ctx, stderr, se.logs.jobs, mx, f.metricsListen)
 	defer stopMetrics()
-	stopProgress := followRun(stderr, r, mx, f.every)
-	sum, runErr := r.Run(ctx)
+	before, _ := tracker.ReadStatus(dir, spec.Name)
+	started := time.Now()
+	stopProgress := followJob(stderr, dir, spec.Name, mx, f.every)
+	runCtx, end := context.WithCancel(ctx)
+	defer end()
+	var ended atomic.Bool
+	var wg sync.WaitGroup
+	if !spec.Incremental {
+		wg.Go(func() {
+			if waitJobEnd(runCtx, dir, spec.Name) {
+				ended.Store(true)
+				end()
+			}
+		})
+	}
+	runErr := se.run(runCtx)
+	end()
+	wg.Wait()
 	stopProgress()
-	sum.WriteReport(stdout)
+	st, err := tracker.ReadStatus(dir, spec.Name)
+	if err != nil {
+		return &ExitError{Code: 1, Err: err}
+	}
+	sum := runSummary{status: st, before: before, elapsed: time.Since(started)}
+	sum.write(stdout)
 	switch {
-	case errors.Is(runErr, context.Canceled):
-		return &ExitError{Code: 130, Err: errors.New("interrupted; run the same command again to continue")}
 	case runErr != nil:
 		return &ExitError{Code: 1, Err: runErr}
-	case !sum.OK():
+	case !ended.Load():
+		return &ExitError{Code: 130, Err: errors.New("interrupted; run the same command again to continue")}
+	case st.State == tracker.Abort:
+		return &ExitError{Code: 1, Err: fmt.Errorf("job %s aborted: %s", spec.Name, st.Reason)}
+	case st.State != tracker.Succeed:
 		return &ExitError{Code: 1, Err: fmt.Errorf("%d objects failed; see %s (failed_tasks/*/audit.log and error.list), then run again to retry them",
-			sum.Counters.Failed, dir.Job(spec.Name))}
+			st.FailedObjs, dir.Job(spec.Name))}
 	}
 	return nil
 }
 
+// waitJobEnd waits until the job is Succeed, Failed or Abort (true), or
+// ctx ends (false).
+func waitJobEnd(ctx context.Context, dir workdir.Dir, name string) bool {
+	for {
+		if st, err := tracker.ReadStatus(dir, name); err == nil && jobEnded(st) {
+			return true
+		}
+		if transfer.Sleep(ctx, jobEndPoll) != nil {
+			return false
+		}
+	}
+}
+
+// jobEndPoll is how often run looks whether its job ended.
+const jobEndPoll = 200 * time.Millisecond
+
+// jobEnded reports whether a job reached a final state.
+func jobEnded(st tracker.JobStatus) bool {
+	return st.State == tracker.Succeed || st.State == tracker.Failed || st.State == tracker.Abort
+}
+
 // loadConfig reads and validates the job and sys files, printing
 // warnings; errors end the command with status 2.
-func loadConfig(stderr io.Writer, jobArg, sysArg string) (*config.Job, *config.Sys, error) {
-	jobPath := jobArg
-	if jobPath == "" {
-		jobPath = defaultJobFile()
-	}
+func loadConfig(stderr io.Writer, jobPath, sysArg string) (*config.Job, *config.Sys, error) {
 	j, diags, err := config.LoadJob(jobPath)
 	if errors.Is(err, os.ErrNotExist) {
 		err = fmt.Errorf("%w (give the job file as an argument, or set OSS_IMPORT_HOME to the folder holding conf/)", err)

@@ -2,7 +2,6 @@ package console
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -11,18 +10,14 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/ossimport/ossimport/internal/bus"
 	"github.com/ossimport/ossimport/internal/config"
-	"github.com/ossimport/ossimport/internal/master"
 	"github.com/ossimport/ossimport/internal/metrics"
 	"github.com/ossimport/ossimport/internal/workdir"
-	"github.com/ossimport/ossimport/internal/worker"
 )
 
 func newServiceCommand() *cobra.Command {
@@ -95,134 +90,35 @@ func runService(ctx context.Context, stderr io.Writer, sysPath, workersPath stri
 	if err != nil {
 		return &ExitError{Code: 2, Err: err}
 	}
-	mode := c.mode()
 	if s.MemoryLimit > 0 {
 		debug.SetMemoryLimit(s.MemoryLimit)
 	}
-	dir := workdir.Dir(s.WorkingDir)
-
 	ctx, stopSignals := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stopSignals()
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 
-	pid, lock, err := probeService(ctx, dir, lockWait)
+	mx := metrics.New()
+	mx.Tasks(metrics.WorkdirTasks(workdir.Dir(s.WorkingDir)))
+	se, err := openService(ctx, serviceOptions{sys: s, mode: c.mode(), metrics: mx})
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil // a signal while starting is no error
+		}
+		return err
+	}
+	defer se.close()
+	var web []func(context.Context)
+	if s.HTTPListen != "" {
+		// /metrics and the web dashboard; not worth stopping the service for.
+		ws := newWebServer(se.dir, se.srv, se.mb, mx, se.logs.master)
+		web = append(web,
+			func(ctx context.Context) { mx.WatchJobs(ctx, se.dir, se.mb, 10*time.Second) },
+			func(ctx context.Context) { ws.run(ctx, s.HTTPListen) })
+	}
+	se.started(stderr)
+	if err := se.run(ctx, web...); err != nil {
 		return &ExitError{Code: 1, Err: err}
 	}
-	if pid > 0 {
-		return &ExitError{Code: 1, Err: fmt.Errorf("the import service is already running (pid %d, working directory %s): stop it first with `console.sh stop`", pid, dir)}
-	}
-	defer lock.release()
-	if err := writePid(dir, os.Getpid()); err != nil {
-		return &ExitError{Code: 2, Err: err}
-	}
-	defer removePid(dir, os.Getpid())
-
-	mlog, closeM, err := openSysLog(dir, "master.log", s)
-	if err != nil {
-		return err
-	}
-	defer closeM()
-	tlog, closeT, err := openSysLog(dir, "tracker.log", s)
-	if err != nil {
-		return err
-	}
-	defer closeT()
-	wlog, closeW, err := openSysLog(dir, "worker.log", s)
-	if err != nil {
-		return err
-	}
-	defer closeW()
-	// fail ends a start that went wrong; a signal meanwhile is no error.
-	fail := func(code int, err error) error {
-		if ctx.Err() != nil {
-			return nil
-		}
-		mlog.Error("service cannot start", "err", err)
-		return &ExitError{Code: code, Err: err}
-	}
-
-	var srv *bus.Server
-	conn := func(name string) bus.ConnOptions { return externalConn(s, name) }
-	where := strings.Join(s.NATSURLs, ",")
-	if len(s.NATSURLs) == 0 {
-		srv, err = bus.StartServer(bus.ServerOptions{
-			Dir: natsDir(dir), TokenFile: tokenFile(dir),
-			Host: s.NATSListenAddr(mode.distributed), Port: s.NATSPort,
-			TLSCert: s.NATSTLSCert, TLSKey: s.NATSTLSKey, TLSCAFile: s.NATSTLSCAFile,
-			Logger: mlog,
-		})
-		if err != nil {
-			return fail(1, err)
-		}
-		defer srv.Shutdown()
-		conn = func(name string) bus.ConnOptions { return bus.ConnOptions{Server: srv, Name: name} }
-		where = srv.ClientURL()
-	}
-	connect := func(name string) (*bus.Bus, error) {
-		b, err := bus.Connect(ctx, conn(name))
-		if err != nil {
-			return nil, err
-		}
-		if err := b.Setup(ctx, masterSetupOptions(s)); err != nil {
-			b.Close()
-			return nil, err
-		}
-		return b, nil
-	}
-
-	mb, err := connect("ossimport-master")
-	if err != nil {
-		return fail(1, err)
-	}
-	defer mb.Close()
-	mx := metrics.New()
-	mx.Tasks(metrics.WorkdirTasks(dir))
-	m, err := master.New(master.Options{Dir: dir, Bus: mb, Sys: s, Logger: mlog, TrackerLogger: tlog, Stop: cancel, Metrics: mx})
-	if err != nil {
-		return fail(2, err)
-	}
-	var w *worker.Worker
-	if mode.worker != "" {
-		wb, err := connect("ossimport-worker " + mode.worker)
-		if err != nil {
-			return fail(1, err)
-		}
-		defer wb.Close()
-		if w, err = worker.New(worker.Options{Name: mode.worker, Bus: wb, Sys: s, Logger: wlog, Metrics: mx}); err != nil {
-			return fail(2, err)
-		}
-	}
-
-	errc := make(chan error, 2)
-	var wg sync.WaitGroup
-	wg.Go(func() { errc <- m.Run(ctx) })
-	if w != nil {
-		wg.Go(func() { errc <- w.Run(ctx) })
-	}
-	if s.HTTPListen != "" {
-		wg.Go(func() { mx.WatchJobs(ctx, dir, mb, 10*time.Second) })
-		// /metrics and the web dashboard; not worth stopping the service for.
-		web := newWebServer(dir, srv, mb, mx, mlog)
-		wg.Go(func() { web.run(ctx, s.HTTPListen) })
-	}
-	mlog.Info("service started", "pid", os.Getpid(), "nats", where, "mode", mode.why, "worker", mode.worker)
-	fmt.Fprintf(stderr, "%s ossimport service started: pid %d, NATS %s, working directory %s, %s\n",
-		time.Now().Format(time.DateTime), os.Getpid(), where, dir, mode.why)
-
-	var runErr error
-	select {
-	case <-ctx.Done():
-	case runErr = <-errc:
-	}
-	cancel()
-	wg.Wait()
-	if runErr != nil && !errors.Is(runErr, context.Canceled) {
-		mlog.Error("service failed", "err", runErr)
-		return &ExitError{Code: 1, Err: fmt.Errorf("service failed: %w", runErr)}
-	}
-	mlog.Info("service stopped")
+	se.logs.master.Info("service stopped")
 	fmt.Fprintf(stderr, "%s ossimport service stopped\n", time.Now().Format(time.DateTime))
 	return nil
 }

@@ -22,7 +22,6 @@ import (
 	"github.com/ossimport/ossimport/internal/protocol"
 	"github.com/ossimport/ossimport/internal/record"
 	"github.com/ossimport/ossimport/internal/report"
-	"github.com/ossimport/ossimport/internal/storage"
 	"github.com/ossimport/ossimport/internal/tracker"
 	"github.com/ossimport/ossimport/internal/transfer"
 	"github.com/ossimport/ossimport/internal/workdir"
@@ -37,6 +36,10 @@ type Options struct {
 	// TrackerLogger receives the tracker's lines (results filed, tasks
 	// failed); Logger when nil.
 	TrackerLogger *slog.Logger
+	// JobLogger receives the job-level lines operators read first
+	// (logs/import.log: job started, scans and rounds, failed objects,
+	// job finished); Logger when nil.
+	JobLogger *slog.Logger
 	// Poll is how often submitted jobs are looked for (default 1s).
 	Poll time.Duration
 	// Stop is called when the console asks the service to stop.
@@ -59,6 +62,9 @@ func (o *Options) Validate() error {
 	if o.TrackerLogger == nil {
 		o.TrackerLogger = o.Logger
 	}
+	if o.JobLogger == nil {
+		o.JobLogger = o.Logger
+	}
 	if o.Poll <= 0 {
 		o.Poll = time.Second
 	}
@@ -76,10 +82,12 @@ type Master struct {
 	opts Options
 	log  *slog.Logger
 	tlog *slog.Logger // the tracker's
+	jlog *slog.Logger // the job-level lines (import.log)
 
 	mu       sync.Mutex
 	planning map[string]context.CancelFunc // jobs being planned
 	done     map[string]bool               // jobs whose scan finished in this process
+	ended    map[string]string             // the final state last logged per job
 	fileMu   sync.Mutex                    // serialises moves in the workdir view
 }
 
@@ -88,7 +96,8 @@ func New(opts Options) (*Master, error) {
 	if err := opts.Validate(); err != nil {
 		return nil, err
 	}
-	return &Master{opts: opts, log: opts.Logger, tlog: opts.TrackerLogger, planning: map[string]context.CancelFunc{}, done: map[string]bool{}}, nil
+	return &Master{opts: opts, log: opts.Logger, tlog: opts.TrackerLogger, jlog: opts.JobLogger,
+		planning: map[string]context.CancelFunc{}, done: map[string]bool{}, ended: map[string]string{}}, nil
 }
 
 // Run runs until ctx ends.
@@ -98,7 +107,7 @@ func (m *Master) Run(ctx context.Context) error {
 		return err
 	}
 	var wg sync.WaitGroup
-	errc := make(chan error, 4)
+	errc := make(chan error, 8)
 	run := func(f func(context.Context) error) {
 		wg.Go(func() {
 			if err := f(ctx); err != nil && ctx.Err() == nil {
@@ -107,6 +116,7 @@ func (m *Master) Run(ctx context.Context) error {
 		})
 	}
 	run(m.watchJobs)
+	run(m.watchEnds)
 	run(m.recordWorkers)
 	run(func(ctx context.Context) error { return m.opts.Bus.Results(ctx, m.onResult) })
 	run(func(ctx context.Context) error { return m.opts.Bus.SubscribeProgress(ctx, m.onProgress) })
@@ -196,39 +206,6 @@ func (m *Master) spec(pj protocol.Job) (*job.Spec, error) {
 	return m.opts.Resolve(pj.File, pj.Config, m.opts.Sys)
 }
 
-// plan scans a job's source into the task queue, resuming its checkpoint.
-func (m *Master) plan(ctx context.Context, spec *job.Spec) error {
-	src, err := storage.OpenSource(ctx, spec.Source)
-	if err != nil {
-		return fmt.Errorf("open source: %w", err)
-	}
-	dir := m.opts.Dir
-	path := dir.Checkpoint(spec.Name)
-	cp, err := workdir.LoadCheckpoint(path)
-	if err != nil {
-		return err
-	}
-	if cp != nil && cp.Done {
-		return nil
-	}
-	emit := func(ctx context.Context, t plan.Task) error { return m.publish(ctx, t) }
-	save := func(_ context.Context, cp *plan.Checkpoint) error {
-		m.opts.Metrics.ScanListed(spec.Name, cp.Stats.Listed)
-		return workdir.SaveCheckpoint(path, cp)
-	}
-	p, err := plan.New(src, spec.Plan, emit, save)
-	if err != nil {
-		return err
-	}
-	m.log.Info("planning", "job", spec.Name, "source", src.String())
-	final, err := p.Run(ctx, cp)
-	if err != nil {
-		return err
-	}
-	m.log.Info("scan finished", "job", spec.Name, "tasks", final.Stats.Tasks, "objects", final.Stats.Planned)
-	return nil
-}
-
 // publish files a planned task as pending and queues it. A task known in
 // any state (planned again after a crash) is queued again only if still
 // pending: the queue drops the duplicate by task id.
@@ -264,6 +241,7 @@ func (m *Master) onResult(msg bus.ResultMsg) error {
 		return err
 	}
 	m.tlog.Info("task done", "job", res.Job, "task", res.TaskID, "worker", res.Worker, "copied", c.Copied, "failed", c.Failed)
+	m.logFailures(res)
 	if res.Abort != "" {
 		m.abort(context.Background(), res.Job, res.Abort)
 	}
@@ -328,6 +306,7 @@ func (m *Master) failTask(d bus.DeadTask) {
 // abort stops a job that cannot proceed and records why, for stat.
 func (m *Master) abort(ctx context.Context, name, reason string) {
 	m.log.Error("job aborted", "job", name, "reason", reason)
+	m.jlog.Error("job aborted", "job", name, "reason", reason)
 	m.mu.Lock()
 	if cancel, ok := m.planning[name]; ok {
 		cancel()

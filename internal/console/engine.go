@@ -1,0 +1,240 @@
+package console
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/ossimport/ossimport/internal/bus"
+	"github.com/ossimport/ossimport/internal/config"
+	"github.com/ossimport/ossimport/internal/job"
+	"github.com/ossimport/ossimport/internal/master"
+	"github.com/ossimport/ossimport/internal/metrics"
+	"github.com/ossimport/ossimport/internal/workdir"
+	"github.com/ossimport/ossimport/internal/worker"
+)
+
+// The one engine: `console start` (the service, in the background) and
+// `ossimport run` (the service in one process, in the foreground, until
+// its job ends) both assemble the same parts here: the working
+// directory's lock and pid file, the embedded NATS server (or natsUrl's
+// cluster), the master and tracker, and the in-process worker.
+
+// serviceOptions configure one service process.
+type serviceOptions struct {
+	sys  *config.Sys
+	mode serviceMode
+	// metrics, when set, is fed by the master and the worker.
+	metrics *metrics.Metrics
+	// resolve builds submitted jobs' specs (job.FromConfig when nil).
+	resolve job.Resolver
+}
+
+// serviceLogs are the roles' logs under <workingDir>/logs.
+type serviceLogs struct {
+	master, tracker, worker, jobs *slog.Logger
+}
+
+// service is an assembled service process, ready to run.
+type service struct {
+	opts   serviceOptions
+	dir    workdir.Dir
+	logs   serviceLogs
+	srv    *bus.Server // nil with natsUrl
+	where  string      // the NATS URLs, for messages
+	mb     *bus.Bus
+	master *master.Master
+	worker *worker.Worker
+	// cancel stops run (the console's stop verb).
+	cancel context.CancelFunc
+
+	closers []func()
+}
+
+// errInUse is a working directory held by another service or run.
+type errInUse struct {
+	dir workdir.Dir
+	pid int
+}
+
+func (e *errInUse) Error() string {
+	return fmt.Sprintf("the working directory %s is in use by %s (pid %d): wait for it to end, or stop it with `console.sh stop` (or kill %d); one working directory runs one service or one `ossimport run` at a time",
+		e.dir, describeHolder(e.pid), e.pid, e.pid)
+}
+
+// describeHolder names what a process holding the working directory is,
+// from its command line when the system shows it.
+func describeHolder(pid int) string {
+	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cmdline")
+	if err != nil {
+		return "another ossimport process"
+	}
+	args := strings.Split(strings.TrimRight(string(data), "\x00"), "\x00")
+	for _, a := range args[1:] {
+		switch a {
+		case "run":
+			return "`ossimport run`"
+		case "service":
+			return "the import service"
+		}
+	}
+	return "another ossimport process"
+}
+
+// openService takes the working directory's lock (refusing, with the
+// holder's pid, when a service or a run holds it), writes the pid file,
+// opens the logs, starts or reaches NATS and prepares the master and
+// the worker. close undoes it; run runs it.
+func openService(ctx context.Context, opts serviceOptions) (_ *service, err error) {
+	s := opts.sys
+	se := &service{opts: opts, dir: workdir.Dir(s.WorkingDir)}
+	defer func() {
+		if err != nil {
+			se.close()
+		}
+	}()
+	pid, lock, err := probeService(ctx, se.dir, lockWait)
+	if err != nil {
+		return nil, &ExitError{Code: 1, Err: err}
+	}
+	if pid > 0 {
+		return nil, &ExitError{Code: 1, Err: &errInUse{dir: se.dir, pid: pid}}
+	}
+	se.closers = append(se.closers, lock.release)
+	if err := writePid(se.dir, os.Getpid()); err != nil {
+		return nil, &ExitError{Code: 2, Err: err}
+	}
+	se.closers = append(se.closers, func() { removePid(se.dir, os.Getpid()) })
+	for _, l := range []struct {
+		dst  **slog.Logger
+		name string
+	}{{&se.logs.master, "master.log"}, {&se.logs.tracker, "tracker.log"}, {&se.logs.worker, "worker.log"}, {&se.logs.jobs, "import.log"}} {
+		logger, closeLog, err := openSysLog(se.dir, l.name, s)
+		if err != nil {
+			return nil, err
+		}
+		*l.dst = logger
+		se.closers = append(se.closers, closeLog)
+	}
+	fail := func(code int, err error) error {
+		se.logs.master.Error("service cannot start", "err", err)
+		return &ExitError{Code: code, Err: err}
+	}
+	conn := func(name string) bus.ConnOptions { return externalConn(s, name) }
+	se.where = strings.Join(s.NATSURLs, ",")
+	if len(s.NATSURLs) == 0 {
+		srv, err := bus.StartServer(bus.ServerOptions{
+			Dir: natsDir(se.dir), TokenFile: tokenFile(se.dir),
+			Host: s.NATSListenAddr(opts.mode.distributed), Port: s.NATSPort,
+			TLSCert: s.NATSTLSCert, TLSKey: s.NATSTLSKey, TLSCAFile: s.NATSTLSCAFile,
+			Logger: se.logs.master,
+		})
+		if err != nil {
+			return nil, fail(1, err)
+		}
+		se.srv = srv
+		se.closers = append(se.closers, srv.Shutdown)
+		conn = func(name string) bus.ConnOptions { return bus.ConnOptions{Server: srv, Name: name} }
+		se.where = srv.ClientURL()
+	}
+	connect := func(name string) (*bus.Bus, error) {
+		b, err := bus.Connect(ctx, conn(name))
+		if err != nil {
+			return nil, err
+		}
+		se.closers = append(se.closers, b.Close)
+		if err := b.Setup(ctx, masterSetupOptions(s)); err != nil {
+			return nil, err
+		}
+		return b, nil
+	}
+	if se.mb, err = connect("ossimport-master"); err != nil {
+		return nil, fail(1, err)
+	}
+	se.master, err = master.New(master.Options{
+		Dir: se.dir, Bus: se.mb, Sys: s, Logger: se.logs.master, TrackerLogger: se.logs.tracker, JobLogger: se.logs.jobs,
+		Stop: se.stop, Metrics: opts.metrics, Resolve: opts.resolve,
+	})
+	if err != nil {
+		return nil, fail(2, err)
+	}
+	if se.srv != nil && !opts.mode.distributed {
+		// Alone on its embedded server, no other worker can hold a task
+		// a killed predecessor of this process was running: hand such
+		// tasks out now rather than after taskAckWait.
+		if err := se.master.Reclaim(ctx); err != nil {
+			return nil, fail(1, err)
+		}
+	}
+	if opts.mode.worker != "" {
+		wb, err := connect("ossimport-worker " + opts.mode.worker)
+		if err != nil {
+			return nil, fail(1, err)
+		}
+		se.worker, err = worker.New(worker.Options{Name: opts.mode.worker, Bus: wb, Sys: s, Logger: se.logs.worker, Metrics: opts.metrics, Resolve: opts.resolve})
+		if err != nil {
+			return nil, fail(2, err)
+		}
+	}
+	return se, nil
+}
+
+// stop ends run (the console's stop verb); before run it does nothing.
+func (se *service) stop() {
+	if se.cancel != nil {
+		se.cancel()
+	}
+}
+
+// run runs the master, the worker and extra (the web server, say) until
+// ctx ends, the console's stop, or one of them fails. Running tasks are
+// handed back before it returns.
+func (se *service) run(ctx context.Context, extra ...func(context.Context)) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	se.cancel = cancel
+	errc := make(chan error, 2)
+	var wg sync.WaitGroup
+	wg.Go(func() { errc <- se.master.Run(ctx) })
+	if se.worker != nil {
+		wg.Go(func() { errc <- se.worker.Run(ctx) })
+	}
+	for _, f := range extra {
+		wg.Go(func() { f(ctx) })
+	}
+	var runErr error
+	select {
+	case <-ctx.Done():
+	case runErr = <-errc:
+	}
+	cancel()
+	wg.Wait()
+	if runErr != nil && !errors.Is(runErr, context.Canceled) {
+		se.logs.master.Error("service failed", "err", runErr)
+		return fmt.Errorf("service failed: %w", runErr)
+	}
+	return nil
+}
+
+// close stops NATS, closes the logs and releases the lock, in reverse
+// order of opening.
+func (se *service) close() {
+	for i := len(se.closers) - 1; i >= 0; i-- {
+		se.closers[i]()
+	}
+	se.closers = nil
+}
+
+// started says, on stderr and in master.log, that the service runs.
+func (se *service) started(stderr io.Writer) {
+	se.logs.master.Info("service started", "pid", os.Getpid(), "nats", se.where, "mode", se.opts.mode.why, "worker", se.opts.mode.worker)
+	fmt.Fprintf(stderr, "%s ossimport service started: pid %d, NATS %s, working directory %s, %s\n",
+		time.Now().Format(time.DateTime), os.Getpid(), se.where, se.dir, se.opts.mode.why)
+}

@@ -1,0 +1,236 @@
+package console
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/ossimport/ossimport/internal/bus"
+	"github.com/ossimport/ossimport/internal/config"
+	"github.com/ossimport/ossimport/internal/job"
+	"github.com/ossimport/ossimport/internal/metrics"
+	"github.com/ossimport/ossimport/internal/plan"
+	"github.com/ossimport/ossimport/internal/progress"
+	"github.com/ossimport/ossimport/internal/protocol"
+	"github.com/ossimport/ossimport/internal/storage"
+	"github.com/ossimport/ossimport/internal/tracker"
+	"github.com/ossimport/ossimport/internal/transfer"
+	"github.com/ossimport/ossimport/internal/workdir"
+)
+
+// submitRun makes run's job the service's: submitted when new; when
+// known, its job file brought up to date, an Abort cleared and its
+// failed tasks queued again (only their failed objects), so running the
+// same command again retries what failed and resumes what was
+// interrupted.
+func (se *service) submitRun(ctx context.Context, spec *job.Spec, path string, raw []byte) error {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		abs = path
+	}
+	pj := protocol.Job{Name: spec.Name, Config: raw, File: abs, Submitted: time.Now()}
+	data, err := se.mb.Jobs().Get(ctx, spec.Name)
+	switch {
+	case errors.Is(err, bus.ErrNotFound):
+		if err := se.putJob(ctx, pj, true); err != nil {
+			return err
+		}
+	case err != nil:
+		return fmt.Errorf("read job %s: %w", spec.Name, err)
+	default:
+		var old protocol.Job
+		if err := json.Unmarshal(data, &old); err != nil {
+			return fmt.Errorf("read job %s: %w", spec.Name, err)
+		}
+		if !bytes.Equal(old.Config, raw) || old.State == tracker.Abort {
+			pj.Submitted = old.Submitted
+			if err := se.putJob(ctx, pj, false); err != nil {
+				return err
+			}
+		}
+		if err := os.Remove(filepath.Join(se.dir.Job(spec.Name), tracker.StateFile)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("clear the job's state: %w", err)
+		}
+		n, err := se.master.RetryFailed(ctx, spec.Name)
+		if err != nil {
+			return err
+		}
+		if n > 0 {
+			se.logs.jobs.Info("failed tasks queued again", "job", spec.Name, "tasks", n)
+		}
+	}
+	return nil
+}
+
+// putJob stores the job (created only if new when create is set) and
+// writes its masked job file into the job's folder, where stat finds it.
+func (se *service) putJob(ctx context.Context, pj protocol.Job, create bool) error {
+	data, err := json.Marshal(pj)
+	if err != nil {
+		return err
+	}
+	if create {
+		err = se.mb.CreateJob(ctx, pj.Name, data)
+	} else {
+		err = se.mb.Jobs().Put(ctx, pj.Name, data)
+	}
+	if err != nil {
+		return fmt.Errorf("submit job %s: %w", pj.Name, err)
+	}
+	return workdir.WriteFile(filepath.Join(se.dir.Job(pj.Name), submittedJobFile), config.MaskJobFile(pj.Config))
+}
+
+// dryRun plans the job and reports what it would copy, writing nothing
+// at the destination or in the working directory.
+func dryRun(ctx context.Context, stdout, stderr io.Writer, spec *job.Spec, src storage.Source, dst storage.Destination, dir workdir.Dir) error {
+	fmt.Fprintf(stderr, "job %s (dry run): %s -> %s\n", spec.Name, src.String(), dst.String())
+	var tasks int
+	var objects, size int64
+	emit := func(_ context.Context, t plan.Task) error {
+		tasks++
+		objects += int64(len(t.Objects))
+		size += t.Bytes
+		return nil
+	}
+	p, err := plan.New(src, spec.Plan, emit, func(context.Context, *plan.Checkpoint) error { return nil })
+	if err != nil {
+		return &ExitError{Code: 2, Err: err}
+	}
+	started := time.Now()
+	cp, err := p.Run(ctx, nil)
+	if err != nil {
+		return &ExitError{Code: 1, Err: fmt.Errorf("plan job %s: %w", spec.Name, err)}
+	}
+	fmt.Fprintf(stdout, "Job %s (dry run): %d objects (%s) planned in %d tasks, %d listed; nothing copied\n",
+		spec.Name, objects, progress.Bytes(size), tasks, cp.Stats.Listed)
+	fmt.Fprintf(stdout, "  elapsed %s; the job's records would be under %s\n", time.Since(started).Round(time.Millisecond), dir.Job(spec.Name))
+	return nil
+}
+
+// runSummary is what run prints when it ends: the job's status, with
+// the rate of what this run copied.
+type runSummary struct {
+	status, before tracker.JobStatus
+	elapsed        time.Duration
+}
+
+// write prints the summary.
+func (s runSummary) write(w io.Writer) {
+	st := s.status
+	copied := st.ByCode[string(transfer.Succeed)]
+	audited := st.ByCode[string(transfer.AuditOK)]
+	skipped := st.ByCode[string(transfer.Skipped)]
+	fmt.Fprintf(w, "Job %s: %d objects (%s) planned in %d tasks\n", st.Name, st.Objects.Total, progress.Bytes(st.Bytes.Total), st.Pending+st.Dispatched+st.Succeed+st.Failed)
+	fmt.Fprintf(w, "  copied and verified: %d\n", copied)
+	if audited > 0 {
+		fmt.Fprintf(w, "  verified (audit):    %d\n", audited)
+	}
+	fmt.Fprintf(w, "  skipped:             %d\n", skipped)
+	fmt.Fprintf(w, "  failed:              %d\n", st.FailedObjs)
+	for _, code := range transfer.Codes {
+		if n := st.ByCode[string(code)]; n > 0 && !code.OK() {
+			fmt.Fprintf(w, "    %-16s %d\n", code, n)
+		}
+	}
+	fmt.Fprintf(w, "  tasks: %d succeeded, %d failed, %d not finished\n", st.Succeed, st.Failed, st.Pending+st.Dispatched)
+	moved := st.Bytes.Done - s.before.Bytes.Done
+	rate := 0.0
+	if secs := s.elapsed.Seconds(); secs > 0 && moved > 0 {
+		rate = float64(moved) / secs
+	}
+	fmt.Fprintf(w, "  elapsed %s, %s/s\n", s.elapsed.Round(time.Millisecond), progress.Bytes(int64(rate)))
+}
+
+// jobSnapshot is a job's status as a progress snapshot.
+func jobSnapshot(st tracker.JobStatus, dir workdir.Dir, elapsed time.Duration) progress.Snapshot {
+	snap := progress.Snapshot{
+		Job: st.Name, ScanFinished: st.ScanFinished,
+		Objects: st.Objects.Done, ObjectsTotal: st.Objects.Total,
+		Bytes: st.Bytes.Done, BytesTotal: st.Bytes.Total, BytesPerSecond: st.Throughput, ETA: st.ETA,
+		Failed: st.FailedObjs, Elapsed: elapsed,
+		Tasks: progress.Tasks{Pending: st.Pending, Running: st.Dispatched, Done: st.Succeed + st.Failed},
+	}
+	if cp, err := workdir.LoadCheckpoint(dir.Checkpoint(st.Name)); err == nil && cp != nil {
+		snap.Listed = cp.Stats.Listed
+	}
+	for code, n := range st.ByCode {
+		if !transfer.Code(code).OK() && n > 0 {
+			if snap.FailedBy == nil {
+				snap.FailedBy = map[string]int64{}
+			}
+			snap.FailedBy[code] = n
+		}
+	}
+	return snap
+}
+
+// followJob shows a job's progress on w until the returned function is
+// called: live bars on a terminal, a line every `every` otherwise (none
+// when every <= 0). With metrics, it also keeps the job's scan and queue
+// gauges up to date. The returned function draws the final state and
+// waits for the display to finish.
+func followJob(w io.Writer, dir workdir.Dir, name string, mx *metrics.Metrics, every time.Duration) func() {
+	var rend progress.Renderer
+	live := false
+	tick := every
+	if every > 0 {
+		if progress.Live(w) {
+			rend, live, tick = progress.NewTerminal(w, 0), true, min(every, liveEvery)
+		} else {
+			rend = progress.NewPlain(w)
+		}
+	}
+	if rend == nil && mx == nil {
+		return func() {}
+	}
+	if tick <= 0 {
+		tick = 2 * time.Second
+	}
+	start := time.Now()
+	sample := func() progress.Snapshot {
+		st, _ := tracker.ReadStatus(dir, name)
+		st.Name = name
+		mx.ScanFinished(name, st.ScanFinished)
+		mx.QueueDepth(name, st.Pending)
+		return jobSnapshot(st, dir, time.Since(start))
+	}
+	if live {
+		rend.Update(sample()) // the job's name from the first frame
+	}
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		t := time.NewTicker(tick)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				s := sample()
+				if rend != nil {
+					rend.Update(s)
+				}
+			}
+		}
+	})
+	return func() {
+		close(done)
+		wg.Wait()
+		s := sample()
+		if rend == nil {
+			return
+		}
+		if live {
+			rend.Update(s)
+		}
+		rend.Close()
+	}
+}

@@ -1,0 +1,176 @@
+package master
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/ossimport/ossimport/internal/job"
+	"github.com/ossimport/ossimport/internal/plan"
+	"github.com/ossimport/ossimport/internal/protocol"
+	"github.com/ossimport/ossimport/internal/storage"
+	"github.com/ossimport/ossimport/internal/tracker"
+	"github.com/ossimport/ossimport/internal/transfer"
+	"github.com/ossimport/ossimport/internal/workdir"
+)
+
+// plan scans a job's source into the task queue, resuming its
+// checkpoint. An incremental job then rescans every interval after the
+// end of the previous round's scan, planning only objects new or changed
+// at the destination, until ctx ends; its round survives restarts in the
+// checkpoint.
+func (m *Master) plan(ctx context.Context, spec *job.Spec) error {
+	src, err := storage.OpenSource(ctx, spec.Source)
+	if err != nil {
+		return fmt.Errorf("open source: %w", err)
+	}
+	path := m.opts.Dir.Checkpoint(spec.Name)
+	cp, err := workdir.LoadCheckpoint(path)
+	if err != nil {
+		return err
+	}
+	if cp == nil {
+		m.jlog.Info("job started", "job", spec.Name, "source", src.String(), "incremental", spec.Incremental)
+	}
+	var changed func(context.Context, storage.ObjectInfo, string) bool
+	for {
+		opts := spec.Plan
+		if cp != nil && cp.Done {
+			if !spec.Incremental {
+				return nil
+			}
+			next := time.UnixMilli(cp.Finished).Add(spec.Interval)
+			m.jlog.Info("next incremental round", "job", spec.Name, "round", cp.Round+1, "at", next.Format(time.DateTime))
+			if transfer.Sleep(ctx, time.Until(next)) != nil {
+				return nil
+			}
+			cp = &plan.Checkpoint{Round: cp.Round + 1}
+		}
+		if cp != nil && cp.Round > 0 {
+			if changed == nil {
+				if changed, err = m.changed(ctx, spec); err != nil {
+					return err
+				}
+			}
+			opts.Round, opts.Since, opts.Changed = cp.Round, time.Time{}, changed
+			if cp.Job == "" {
+				cp = nil // a new round: the planner starts it
+			}
+			m.jlog.Info("incremental round started", "job", spec.Name, "round", opts.Round)
+		}
+		if cp, err = m.scan(ctx, spec, src, opts, cp, path); err != nil {
+			return err
+		}
+	}
+}
+
+// changed returns the incremental rounds' filter: an object is planned
+// when its destination copy is missing or differs in size or source
+// modification time (importSince no longer applies).
+func (m *Master) changed(ctx context.Context, spec *job.Spec) (func(context.Context, storage.ObjectInfo, string) bool, error) {
+	src, dst, err := job.Open(ctx, spec)
+	if err != nil {
+		return nil, err
+	}
+	c, err := transfer.New(dst, src, spec.Transfer)
+	if err != nil {
+		return nil, err
+	}
+	return c.Changed, nil
+}
+
+// scan runs one scan round to its end and returns its final checkpoint.
+func (m *Master) scan(ctx context.Context, spec *job.Spec, src storage.Source, opts plan.Options, cp *plan.Checkpoint, path string) (*plan.Checkpoint, error) {
+	emit := func(ctx context.Context, t plan.Task) error { return m.publish(ctx, t) }
+	save := func(_ context.Context, cp *plan.Checkpoint) error {
+		m.opts.Metrics.ScanListed(spec.Name, cp.Stats.Listed)
+		return workdir.SaveCheckpoint(path, cp)
+	}
+	p, err := plan.New(src, opts, emit, save)
+	if err != nil {
+		return nil, err
+	}
+	m.log.Info("planning", "job", spec.Name, "source", src.String(), "round", opts.Round)
+	final, err := p.Run(ctx, cp)
+	if err != nil {
+		return nil, fmt.Errorf("plan job %s: %w", spec.Name, err)
+	}
+	m.log.Info("scan finished", "job", spec.Name, "round", final.Round, "tasks", final.Stats.Tasks, "objects", final.Stats.Planned)
+	m.jlog.Info("scan finished", "job", spec.Name, "round", final.Round, "listed", final.Stats.Listed,
+		"tasks", final.Stats.Tasks, "objects", final.Stats.Planned, "bytes", final.Stats.Bytes)
+	return final, nil
+}
+
+// Reclaim hands back at once every task a killed predecessor of this
+// process had running, instead of after the queue's ack deadline. Only
+// for a service alone on its embedded server (standalone, or `run`),
+// before its worker starts: no other worker can hold those tasks.
+func (m *Master) Reclaim(ctx context.Context) error {
+	names, err := m.opts.Bus.Jobs().Keys(ctx)
+	if err != nil {
+		return err
+	}
+	for _, name := range names {
+		if err := m.opts.Bus.Redeliver(ctx, name); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// watchEnds writes a job's final state to the job log when it reaches
+// one (and again after a retry ends).
+// Jobs already ended when the master starts are not logged again.
+func (m *Master) watchEnds(ctx context.Context) error {
+	t := time.NewTicker(m.opts.Poll)
+	defer t.Stop()
+	for first := true; ; first = false {
+		for _, name := range tracker.Jobs(m.opts.Dir) {
+			if st, err := tracker.ReadStatus(m.opts.Dir, name); err == nil {
+				m.logEnd(st, first)
+			}
+		}
+		if ctx.Err() != nil {
+			return nil // after a last look: `run` stops as its job ends
+		}
+		select {
+		case <-ctx.Done():
+		case <-t.C:
+		}
+	}
+}
+
+// logEnd logs a job's final state once per time it is reached; quiet
+// only records it.
+func (m *Master) logEnd(st tracker.JobStatus, quiet bool) {
+	final := ""
+	if st.State == tracker.Succeed || st.State == tracker.Failed || st.State == tracker.Abort {
+		final = st.State
+	}
+	m.mu.Lock()
+	last := m.ended[st.Name]
+	m.ended[st.Name] = final
+	m.mu.Unlock()
+	if quiet || final == "" || final == last {
+		return
+	}
+	m.jlog.Info("job finished", "job", st.Name, "state", st.State, "objects", st.Objects.Total, "done", st.Objects.Done,
+		"failed", st.FailedObjs, "bytes", st.Bytes.Done, "succeedTasks", st.Succeed, "failedTasks", st.Failed)
+}
+
+// logFailures writes a result's failed objects to the job log.
+func (m *Master) logFailures(res protocol.TaskResult) {
+	for _, o := range res.Objects {
+		if !o.Code.OK() {
+			m.jlog.Warn("object failed", "job", res.Job, "task", res.TaskID, "key", o.Object.Key, "code", o.Code, "detail", o.Detail)
+		}
+	}
+}
+
+// RetryFailed queues a job's failed tasks again with only their failed
+// objects (the retry verb's work, for `run` run again after failures)
+// and returns how many it queued.
+func (m *Master) RetryFailed(ctx context.Context, job string) (int, error) {
+	r, err := m.retry(ctx, job)
+	return r.Count, err
+}
