@@ -108,6 +108,9 @@ func openService(ctx context.Context, opts serviceOptions) (_ *service, err erro
 		return nil, &ExitError{Code: 1, Err: &errInUse{dir: se.dir, pid: pid}}
 	}
 	se.closers = append(se.closers, lock.release)
+	// A pid file left behind is a predecessor that was killed (a
+	// graceful stop removes it).
+	crashed := readPid(se.dir) > 0
 	if err := writePid(se.dir, os.Getpid()); err != nil {
 		return nil, &ExitError{Code: 2, Err: err}
 	}
@@ -165,10 +168,12 @@ func openService(ctx context.Context, opts serviceOptions) (_ *service, err erro
 	if err != nil {
 		return nil, fail(2, err)
 	}
-	if se.srv != nil && !opts.mode.distributed {
+	if crashed && se.srv != nil && !opts.mode.distributed {
 		// Alone on its embedded server, no other worker can hold a task
-		// a killed predecessor of this process was running: hand such
-		// tasks out now rather than after taskAckWait.
+		// the killed predecessor of this process was running: hand such
+		// tasks out now rather than after taskAckWait. (A graceful stop
+		// handed them back itself.)
+		se.logs.master.Warn("the previous service or run of this working directory was killed; its running tasks are handed out again")
 		if err := se.master.Reclaim(ctx); err != nil {
 			return nil, fail(1, err)
 		}

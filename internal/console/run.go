@@ -64,6 +64,9 @@ type runFlags struct {
 	dryRun        bool
 	every         time.Duration
 	metricsListen string
+	// resolve builds the job's spec (job.FromConfig when nil; tests give
+	// their own stores this way).
+	resolve job.Resolver
 }
 
 func runJob(ctx context.Context, stdout, stderr io.Writer, f runFlags) error {
@@ -71,18 +74,21 @@ func runJob(ctx context.Context, stdout, stderr io.Writer, f runFlags) error {
 	if jobPath == "" {
 		jobPath = defaultJobFile()
 	}
-	j, s, err := loadConfig(stderr, jobPath, f.sys)
+	_, s, err := loadConfig(stderr, jobPath, f.sys)
 	if err != nil {
 		return err
 	}
 	if s.MemoryLimit > 0 {
 		debug.SetMemoryLimit(s.MemoryLimit)
 	}
-	spec, err := job.New(j, s)
+	raw, err := os.ReadFile(jobPath)
 	if err != nil {
 		return &ExitError{Code: 2, Err: err}
 	}
-	raw, err := os.ReadFile(jobPath)
+	if f.resolve == nil {
+		f.resolve = job.FromConfig
+	}
+	spec, err := f.resolve(jobPath, raw, s)
 	if err != nil {
 		return &ExitError{Code: 2, Err: err}
 	}
@@ -106,7 +112,7 @@ func runJob(ctx context.Context, stdout, stderr io.Writer, f runFlags) error {
 	}
 	// `run` is the service in one process: the same master, tracker,
 	// worker, records and lock as `console start`, ending with the job.
-	se, err := openService(ctx, serviceOptions{sys: s, mode: serviceMode{worker: "localhost", why: "ossimport run"}, metrics: mx})
+	se, err := openService(ctx, serviceOptions{sys: s, mode: serviceMode{worker: "localhost", why: "ossimport run"}, metrics: mx, resolve: f.resolve})
 	if err != nil {
 		return err
 	}

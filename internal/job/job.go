@@ -1,7 +1,7 @@
 // Package job turns a validated configuration (job.cfg and
 // sys.properties) into what the engine runs: the source and destination
-// store specs, the planner's options and the copier's options. Master,
-// workers and the one-shot runner all build their engine from a Spec.
+// store specs, the planner's options and the copier's options. Master
+// and workers build their engine from a Spec.
 package job
 
 import (

@@ -1,4 +1,4 @@
-package runner
+package console
 
 import (
 	"bytes"
@@ -15,14 +15,20 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/ossimport/ossimport/internal/config"
 	"github.com/ossimport/ossimport/internal/job"
 	"github.com/ossimport/ossimport/internal/plan"
 	"github.com/ossimport/ossimport/internal/record"
 	"github.com/ossimport/ossimport/internal/storage"
+	"github.com/ossimport/ossimport/internal/storage/oss/osstest"
 	"github.com/ossimport/ossimport/internal/testenv"
+	"github.com/ossimport/ossimport/internal/tracker"
 	"github.com/ossimport/ossimport/internal/transfer"
 	"github.com/ossimport/ossimport/internal/workdir"
 )
+
+// `ossimport run` against real and faithful stores: versitygw (S3) and
+// the OSS test server, which checks every signature.
 
 // trickyTree writes the awkward cases under dir and returns the relative
 // paths of the regular files a migration must copy, and the names that
@@ -108,20 +114,40 @@ func engineSpec(src, dst storage.Spec, prefix, dstPrefix string) *job.Spec {
 	}
 }
 
-func runSpec(t *testing.T, spec *job.Spec, dir workdir.Dir) Summary {
+// runSpec runs spec with `ossimport run` in this process (its job file
+// only names the job; the resolver gives the spec) and returns the job's
+// counters.
+func runSpec(t *testing.T, spec *job.Spec, dir workdir.Dir) record.Counters {
 	t.Helper()
-	r, err := New(t.Context(), Options{Job: spec, Dir: dir})
+	conf := t.TempDir()
+	jobFile, sysFile := filepath.Join(conf, "job.cfg"), filepath.Join(conf, "sys.properties")
+	writeFile(t, jobFile, []byte(fmt.Sprintf("jobName=%s\nsrcType=local\nsrcPrefix=%s/\ndestType=local\ndestBucket=%s\n", spec.Name, t.TempDir(), t.TempDir())))
+	writeFile(t, sysFile, []byte(fmt.Sprintf("workingDir=%s\nnatsPort=%d\nhttpListen=\nworkerTaskThreadNum=8\n", dir, freePort(t))))
+	resolve := func(string, []byte, *config.Sys) (*job.Spec, error) {
+		cp := *spec
+		return &cp, nil
+	}
+	var out, errOut bytes.Buffer
+	err := runJob(t.Context(), &out, &errOut, runFlags{job: jobFile, sys: sysFile, resolve: resolve})
+	if code := exitCode(err); code != 0 && code != 1 {
+		t.Fatalf("run: %v\n%s\n%s", err, out.String(), errOut.String())
+	}
+	st, err := tracker.ReadStatus(dir, spec.Name)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := r.Preflight(t.Context()); err != nil {
-		t.Fatal(err)
+	return statusCounters(st)
+}
+
+// statusCounters are a job's object counters as its status has them.
+func statusCounters(st tracker.JobStatus) record.Counters {
+	c := record.Counters{Objects: st.Objects.Total, Bytes: st.Bytes.Total, Failed: st.FailedObjs, ByCode: map[transfer.Code]int64{}}
+	for code, n := range st.ByCode {
+		c.ByCode[transfer.Code(code)] = n
 	}
-	sum, err := r.Run(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return sum
+	c.Copied, c.Skipped = c.ByCode[transfer.Succeed], c.ByCode[transfer.Skipped]
+	c.Verified = c.Copied + c.ByCode[transfer.AuditOK]
+	return c
 }
 
 // failedKeys collects error.list keys and audit codes of failed tasks.
@@ -177,7 +203,7 @@ func s3Keys(t *testing.T, c *awss3.Client, bucket, prefix string) []string {
 // TestTrickyTreeLocalToS3ToS3 migrates the awkward cases from a local
 // folder to versitygw, then from that bucket to another one, and compares
 // every object with the source file byte for byte.
-func TestTrickyTreeLocalToS3ToS3(t *testing.T) {
+func TestRunTrickyTreeLocalToS3ToS3(t *testing.T) {
 	srv := testenv.VersityGW(t)
 	client := srv.Client(t)
 	first, second := srv.CreateBucket(t, ""), srv.CreateBucket(t, "")
@@ -202,15 +228,15 @@ func TestTrickyTreeLocalToS3ToS3(t *testing.T) {
 			t.Errorf("%q: error.list code %q, want InvalidName (all failed: %q)", rel, failed[rel], failed)
 		}
 	}
-	if len(failed) != len(invalid) || sum.Counters.Skipped != 1 || sum.Counters.Copied != int64(len(valid)) {
-		t.Errorf("summary %+v, failed %q: want %d copied, 1 skipped symlink, only the invalid names failed", sum.Counters, failed, len(valid))
+	if len(failed) != len(invalid) || sum.Skipped != 1 || sum.Copied != int64(len(valid)) {
+		t.Errorf("summary %+v, failed %q: want %d copied, 1 skipped symlink, only the invalid names failed", sum, failed, len(valid))
 	}
 
 	// S3 -> S3 (server-side copy within the same endpoint).
 	spec = engineSpec(s3Spec(srv, first), s3Spec(srv, second), "migrated/", "again/")
 	sum = runSpec(t, spec, workdir.Dir(t.TempDir()))
-	if !sum.OK() || sum.Counters.Copied != int64(len(valid)) {
-		t.Fatalf("S3 -> S3: %+v", sum.Counters)
+	if sum.Failed != 0 || sum.Copied != int64(len(valid)) {
+		t.Fatalf("S3 -> S3: %+v", sum)
 	}
 	for _, rel := range valid {
 		want, _ := os.ReadFile(filepath.Join(src, rel))
@@ -221,7 +247,7 @@ func TestTrickyTreeLocalToS3ToS3(t *testing.T) {
 }
 
 // TestSymlinksAllowed copies links to files, never links to folders.
-func TestSymlinksAllowed(t *testing.T) {
+func TestRunSymlinksAllowed(t *testing.T) {
 	srv := testenv.VersityGW(t)
 	bucket := srv.CreateBucket(t, "")
 	src := t.TempDir()
@@ -234,8 +260,8 @@ func TestSymlinksAllowed(t *testing.T) {
 	}
 	spec := engineSpec(storage.Spec{Type: "local", Bucket: src + "/", AllowSymlinks: true}, s3Spec(srv, bucket), "", "")
 	spec.Transfer.AllowSymlinks = true
-	if sum := runSpec(t, spec, workdir.Dir(t.TempDir())); !sum.OK() {
-		t.Fatalf("%+v", sum.Counters)
+	if sum := runSpec(t, spec, workdir.Dir(t.TempDir())); sum.Failed != 0 {
+		t.Fatalf("%+v", sum)
 	}
 	if got := s3Keys(t, srv.Client(t), bucket, ""); !slices.Equal(got, []string{"dir/file.txt", "file-link"}) {
 		t.Fatalf("keys %q, want the file and the link to it, not the folder link", got)
@@ -248,7 +274,7 @@ func TestSymlinksAllowed(t *testing.T) {
 // TestSourceModifiedDuringUploadThenRetry rewrites a local file while its
 // multipart upload runs: the object is SIZE_NOT_MATCH, and the next run
 // copies the new version.
-func TestSourceModifiedDuringUploadThenRetry(t *testing.T) {
+func TestRunSourceModifiedDuringUploadThenRetry(t *testing.T) {
 	srv := testenv.VersityGW(t)
 	bucket := srv.CreateBucket(t, "")
 	src := t.TempDir()
@@ -269,16 +295,63 @@ func TestSourceModifiedDuringUploadThenRetry(t *testing.T) {
 		}
 	}
 	sum := runSpec(t, spec, dir)
-	if sum.Counters.ByCode[transfer.SizeNotMatch] != 1 || sum.Counters.Copied != 1 {
-		t.Fatalf("first run %+v, want growing.log SIZE_NOT_MATCH and steady.txt copied", sum.Counters)
+	if sum.ByCode[transfer.SizeNotMatch] != 1 || sum.Copied != 1 {
+		t.Fatalf("first run %+v, want growing.log SIZE_NOT_MATCH and steady.txt copied", sum)
 	}
 	spec.Transfer.OnUploadStarted = nil
 	sum = runSpec(t, spec, dir)
-	if !sum.OK() {
-		t.Fatalf("retry %+v", sum.Counters)
+	if sum.Failed != 0 {
+		t.Fatalf("retry %+v", sum)
 	}
 	want, _ := os.ReadFile(big)
 	if got := s3Object(t, srv.Client(t), bucket, "growing.log"); !bytes.Equal(got, want) {
 		t.Fatalf("retry copied %d bytes, want the new version's %d", len(got), len(want))
 	}
 }
+
+func ossSpec(srv *osstest.Server, bucket string) storage.Spec {
+	return storage.Spec{Type: "oss", Endpoint: srv.URL, Region: srv.Region, Bucket: bucket,
+		AccessKey: srv.AccessKey, SecretKey: srv.SecretKey, PathStyle: true}
+}
+
+func newOSS(t *testing.T) *osstest.Server {
+	return osstest.New(t, osstest.Options{AccessKey: "oss-test-ak", SecretKey: "oss-test-secret", Region: "cn-hangzhou"})
+}
+
+// TestTrickyTreeLocalToOSS migrates the awkward cases into the OSS test
+// server, which checks every signature and reports CRC-64s.
+func TestRunTrickyTreeLocalToOSS(t *testing.T) {
+	srv := newOSS(t)
+	srv.CreateBucket("dest-bucket")
+	src := t.TempDir()
+	valid, invalid := trickyTree(t, src)
+	dir := workdir.Dir(t.TempDir())
+	spec := engineSpec(storage.Spec{Type: "local", Bucket: src + "/"}, ossSpec(srv, "dest-bucket"), "", "oss/")
+	sum := runSpec(t, spec, dir)
+
+	var keys []string
+	for _, k := range srv.Keys("dest-bucket") {
+		keys = append(keys, strings.TrimPrefix(k, "oss/"))
+	}
+	slices.Sort(keys)
+	if !slices.Equal(keys, valid) {
+		t.Fatalf("keys\n got %q\nwant %q", keys, valid)
+	}
+	for _, rel := range valid {
+		want, _ := os.ReadFile(filepath.Join(src, rel))
+		got, _, _ := srv.Object("dest-bucket", "oss/"+rel)
+		if !bytes.Equal(got, want) {
+			t.Fatalf("%q differs from the source", rel)
+		}
+	}
+	failed := failedKeys(t, dir, "it_job")
+	for _, rel := range invalid {
+		if failed[rel] != string(transfer.InvalidName) {
+			t.Errorf("%q: %q, want InvalidName", rel, failed[rel])
+		}
+	}
+	if sum.Copied != int64(len(valid)) {
+		t.Errorf("copied %d, want %d", sum.Copied, len(valid))
+	}
+}
+
