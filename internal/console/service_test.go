@@ -3,6 +3,7 @@ package console
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"net"
 	"os"
 	"os/exec"
@@ -57,7 +58,7 @@ func TestServiceLifecycle(t *testing.T) {
 	if r := h.mustConsole("", "Start"); !strings.Contains(r.stdout, "already running") {
 		t.Fatalf("second start: %s", r)
 	}
-	if r := h.run("", nil, ossimportBin, "service", "--sys", h.sys); r.code == 0 || !strings.Contains(r.stderr, "already running") {
+	if r := h.run("", nil, ossimportBin, "service", "--sys", h.sys); r.code == 0 || !strings.Contains(r.stderr, fmt.Sprintf("in use by the import service (pid %d)", pid)) {
 		t.Fatalf("a second service on the same working directory: %s", r)
 	}
 
