@@ -323,19 +323,6 @@ func headBucket(bucket string) *s3.HeadBucketInput {
 	return &s3.HeadBucketInput{Bucket: aws.String(bucket)}
 }
 
-// grepLines keeps the lines of s holding any of words.
-func grepLines(s string, words ...string) string {
-	var out []string
-	for _, line := range strings.Split(s, "\n") {
-		for _, w := range words {
-			if strings.Contains(line, w) {
-				out = append(out, line)
-				break
-			}
-		}
-	}
-	return strings.Join(out, "\n")
-}
 
 // removeBucket deletes the bucket's folder under the server's root while
 // objects are being written into it: the folder is moved away (atomic),

@@ -66,7 +66,8 @@ func lockWorker(dir workdir.Dir, name string) (*workerLock, int, error) {
 		f.Close()
 		return nil, readPidFile(p), nil
 	}
-	if err := f.Truncate(0); err == nil {
+	err = f.Truncate(0)
+	if err == nil {
 		_, err = f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
 	}
 	if err != nil {

@@ -126,7 +126,7 @@ func (p *process) waitReady(ctx context.Context, check func(context.Context) err
 		defer cancel()
 	}
 	delay := 10 * time.Millisecond
-	var last error = errors.New("not checked yet")
+	var last error
 	for {
 		if p.exited() {
 			return p.errStartup(errors.New("server exited during start-up"))
