@@ -323,7 +323,6 @@ func headBucket(bucket string) *s3.HeadBucketInput {
 	return &s3.HeadBucketInput{Bucket: aws.String(bucket)}
 }
 
-
 // removeBucket deletes the bucket's folder under the server's root while
 // objects are being written into it: the folder is moved away (atomic),
 // and removed again should an upload in flight recreate it, until the

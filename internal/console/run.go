@@ -1,0 +1,299 @@
+package console
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime/debug"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ossimport/ossimport/internal/config"
+	"github.com/ossimport/ossimport/internal/job"
+	"github.com/ossimport/ossimport/internal/logging"
+	"github.com/ossimport/ossimport/internal/metrics"
+	"github.com/ossimport/ossimport/internal/tracker"
+	"github.com/ossimport/ossimport/internal/transfer"
+	"github.com/ossimport/ossimport/internal/workdir"
+)
+
+func newRunCommand() *cobra.Command {
+	var sysPath string
+	var dryRun bool
+	var every time.Duration
+	var metricsListen string
+	cmd := &cobra.Command{
+		Use:   "run [job.cfg]",
+		Short: "run a job to completion in the foreground (plan, copy, verify), without the service",
+		Long: `run plans the job, copies and verifies every object, writes the task records
+under the working directory and prints a summary. Run it again after an
+interruption or a failure: finished tasks are kept, interrupted ones resume
+(large files at the part where they stopped) and failed objects are retried.
+Progress shows as live bars on a terminal and as one line every --progress
+otherwise. The exit status is 0 when every object was copied, verified or
+skipped.`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var jobArg string
+			if len(args) == 1 {
+				jobArg = args[0]
+			}
+			return runJob(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), runFlags{
+				job: jobArg, sys: sysPath, dryRun: dryRun, every: every, metricsListen: metricsListen,
+			})
+		},
+	}
+	cmd.Flags().StringVar(&sysPath, "sys", "", "sys.properties (default conf/sys.properties when present)")
+	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "plan and report what would be copied; copy nothing")
+	cmd.Flags().DurationVar(&every, "progress", 2*time.Second, "how often to print a progress line when not on a terminal (0 disables progress)")
+	cmd.Flags().StringVar(&metricsListen, "metrics-listen", "", "serve Prometheus /metrics on this host:port while the job runs (default: none)")
+	return cmd
+}
+
+type runFlags struct {
+	job, sys      string
+	dryRun        bool
+	every         time.Duration
+	metricsListen string
+	// resolve builds the job's spec (job.FromConfig when nil; tests give
+	// their own stores this way).
+	resolve job.Resolver
+}
+
+func runJob(ctx context.Context, stdout, stderr io.Writer, f runFlags) error {
+	jobPath := f.job
+	if jobPath == "" {
+		jobPath = defaultJobFile()
+	}
+	_, s, err := loadConfig(stderr, jobPath, f.sys)
+	if err != nil {
+		return err
+	}
+	if s.MemoryLimit > 0 {
+		debug.SetMemoryLimit(s.MemoryLimit)
+	}
+	raw, err := os.ReadFile(jobPath)
+	if err != nil {
+		return &ExitError{Code: 2, Err: err}
+	}
+	if f.resolve == nil {
+		f.resolve = job.FromConfig
+	}
+	spec, err := f.resolve(jobPath, raw, s)
+	if err != nil {
+		return &ExitError{Code: 2, Err: err}
+	}
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	src, dst, err := job.Open(ctx, spec)
+	if err != nil {
+		return &ExitError{Code: 2, Err: err}
+	}
+	if err := job.Preflight(ctx, spec, src, dst); err != nil {
+		return &ExitError{Code: 2, Err: err}
+	}
+	dir := workdir.Dir(s.WorkingDir)
+	if f.dryRun {
+		return dryRun(ctx, stdout, stderr, spec, src, dst, dir)
+	}
+	var mx *metrics.Metrics
+	if f.metricsListen != "" {
+		mx = metrics.New()
+		mx.Tasks(metrics.WorkdirTasks(dir))
+	}
+	// `run` is the service in one process: the same master, tracker,
+	// worker, records and lock as `console start`, ending with the job.
+	se, err := openService(ctx, serviceOptions{sys: s, mode: serviceMode{worker: "localhost", why: "ossimport run"}, metrics: mx, resolve: f.resolve})
+	if err != nil {
+		return err
+	}
+	defer se.close()
+	fmt.Fprintf(stderr, "job %s: %s -> %s, working directory %s\n", spec.Name, src.String(), dst.String(), dir)
+	if err := se.submitRun(ctx, spec, jobPath, raw); err != nil {
+		return &ExitError{Code: 1, Err: err}
+	}
+	stopMetrics := serveMetrics(ctx, stderr, se.logs.jobs, mx, f.metricsListen)
+	defer stopMetrics()
+	before, _ := tracker.ReadStatus(dir, spec.Name)
+	started := time.Now()
+	stopProgress := followJob(stderr, dir, spec.Name, mx, f.every)
+	runCtx, end := context.WithCancel(ctx)
+	defer end()
+	var ended atomic.Bool
+	var wg sync.WaitGroup
+	if !spec.Incremental {
+		wg.Go(func() {
+			if waitJobEnd(runCtx, dir, spec.Name) {
+				ended.Store(true)
+				end()
+			}
+		})
+	}
+	runErr := se.run(runCtx)
+	end()
+	wg.Wait()
+	stopProgress()
+	st, err := tracker.ReadStatus(dir, spec.Name)
+	if err != nil {
+		return &ExitError{Code: 1, Err: err}
+	}
+	sum := runSummary{status: st, before: before, elapsed: time.Since(started)}
+	sum.write(stdout)
+	switch {
+	case runErr != nil:
+		return &ExitError{Code: 1, Err: runErr}
+	case !ended.Load():
+		return &ExitError{Code: 130, Err: errors.New("interrupted; run the same command again to continue")}
+	case st.State == tracker.Abort:
+		return &ExitError{Code: 1, Err: fmt.Errorf("job %s aborted: %s", spec.Name, st.Reason)}
+	case st.State != tracker.Succeed:
+		return &ExitError{Code: 1, Err: fmt.Errorf("%d objects failed; see %s (failed_tasks/*/audit.log and error.list), then run again to retry them",
+			st.FailedObjs, dir.Job(spec.Name))}
+	}
+	return nil
+}
+
+// waitJobEnd waits until the job is Succeed, Failed or Abort (true), or
+// ctx ends (false).
+func waitJobEnd(ctx context.Context, dir workdir.Dir, name string) bool {
+	for {
+		if st, err := tracker.ReadStatus(dir, name); err == nil && jobEnded(st) {
+			return true
+		}
+		if transfer.Sleep(ctx, jobEndPoll) != nil {
+			return false
+		}
+	}
+}
+
+// jobEndPoll is how often run looks whether its job ended.
+const jobEndPoll = 200 * time.Millisecond
+
+// jobEnded reports whether a job reached a final state.
+func jobEnded(st tracker.JobStatus) bool {
+	return st.State == tracker.Succeed || st.State == tracker.Failed || st.State == tracker.Abort
+}
+
+// loadConfig reads and validates the job and sys files, printing
+// warnings; errors end the command with status 2.
+func loadConfig(stderr io.Writer, jobPath, sysArg string) (*config.Job, *config.Sys, error) {
+	j, diags, err := config.LoadJob(jobPath)
+	if errors.Is(err, os.ErrNotExist) {
+		err = fmt.Errorf("%w (give the job file as an argument, or set OSS_IMPORT_HOME to the folder holding conf/)", err)
+	}
+	if err != nil {
+		return nil, nil, &ExitError{Code: 2, Err: err}
+	}
+	s, sd, err := loadSys(sysArg)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := warnOrFail(stderr, append(diags, sd...)); err != nil {
+		return nil, nil, err
+	}
+	return j, s, nil
+}
+
+// loadSys reads sys.properties: the file given, else conf/sys.properties
+// when present, else the defaults.
+func loadSys(sysArg string) (*config.Sys, config.Diagnostics, error) {
+	sysPath := sysArg
+	if sysPath == "" {
+		if p := confFile("sys.properties"); fileExists(p) {
+			sysPath = p
+		}
+	}
+	if sysPath == "" {
+		return config.DefaultSys(), nil, nil
+	}
+	s, diags, err := config.LoadSys(sysPath)
+	if err != nil {
+		return nil, nil, &ExitError{Code: 2, Err: err}
+	}
+	return s, diags, nil
+}
+
+// loadSysWarn is loadSys for the roles: warnings go to stderr, errors
+// end the command with status 2.
+func loadSysWarn(stderr io.Writer, sysArg string) (*config.Sys, error) {
+	s, diags, err := loadSys(sysArg)
+	if err != nil {
+		return nil, err
+	}
+	if err := warnOrFail(stderr, diags); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// warnOrFail prints the warnings; errors become an exit status 2.
+func warnOrFail(stderr io.Writer, diags config.Diagnostics) error {
+	for _, d := range diags.Warnings() {
+		fmt.Fprintln(stderr, d)
+	}
+	if err := diags.Err(); err != nil {
+		return &ExitError{Code: 2, Err: err}
+	}
+	return nil
+}
+
+// loadValidSys is loadSys for verbs that print no warnings: errors in
+// sys.properties end the command with status 2.
+func loadValidSys(sysArg string) (*config.Sys, error) {
+	s, diags, err := loadSys(sysArg)
+	if err != nil {
+		return nil, err
+	}
+	if err := diags.Err(); err != nil {
+		return nil, &ExitError{Code: 2, Err: err}
+	}
+	return s, nil
+}
+
+// ossImportHome is $OSS_IMPORT_HOME, or "." when unset.
+func ossImportHome() string {
+	if h := os.Getenv("OSS_IMPORT_HOME"); h != "" {
+		return h
+	}
+	return "."
+}
+
+// confFile is a file of the conf folder.
+func confFile(name string) string { return filepath.Join(ossImportHome(), "conf", name) }
+
+// defaultJobFile is conf/job.cfg, or conf/local_job.cfg when only that
+// one exists (the standalone package).
+func defaultJobFile() string {
+	if p := confFile("job.cfg"); fileExists(p) || !fileExists(confFile("local_job.cfg")) {
+		return p
+	}
+	return confFile("local_job.cfg")
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
+}
+
+// openSysLog opens logs/<name> under the working directory as a slog
+// logger with sys.properties' logLevel, rotated at logMaxSize keeping
+// logMaxFiles, with secrets masked (internal/logging).
+func openSysLog(dir workdir.Dir, name string, s *config.Sys) (*slog.Logger, func(), error) {
+	if err := os.MkdirAll(dir.Logs(), 0o755); err != nil {
+		return nil, nil, &ExitError{Code: 2, Err: fmt.Errorf("create log folder (check workingDir in sys.properties): %w", err)}
+	}
+	logger, f, err := logging.Open(filepath.Join(dir.Logs(), name), logging.Options{Level: s.LogLevel, MaxSize: s.LogMaxSize, MaxFiles: s.LogMaxFiles})
+	if err != nil {
+		return nil, nil, &ExitError{Code: 2, Err: err}
+	}
+	return logger, func() { f.Close() }, nil
+}

@@ -354,4 +354,3 @@ func TestRunTrickyTreeLocalToOSS(t *testing.T) {
 		t.Errorf("copied %d, want %d", sum.Copied, len(valid))
 	}
 }
-
