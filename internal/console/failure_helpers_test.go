@@ -354,3 +354,16 @@ func (d *s3Dest) removeBucket(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// noUploadsLeft fails the test when the bucket lists an unfinished
+// multipart upload (OSS and S3 bill their parts).
+func (d *s3Dest) noUploadsLeft(t *testing.T) {
+	t.Helper()
+	out, err := d.srv.Client(t).ListMultipartUploads(t.Context(), &s3.ListMultipartUploadsInput{Bucket: aws.String(d.bucket)})
+	if err != nil {
+		t.Fatalf("list multipart uploads of %s: %v", d.bucket, err)
+	}
+	for _, u := range out.Uploads {
+		t.Errorf("unfinished multipart upload left at the destination: %s (%s)", aws.ToString(u.Key), aws.ToString(u.UploadId))
+	}
+}
