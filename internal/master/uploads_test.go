@@ -385,8 +385,10 @@ func TestCleanAbortsUnfinishedUploads(t *testing.T) {
 					t.Fatal(err)
 				}
 			} else {
+				// As the console does: the job's own config (a local
+				// destination in the same folder) opens the destination.
 				stopMaster()
-				if err := master.Clean(u.ctx, u.connect("console"), u.dir, "clean_job", u.resolve, u.sys); err != nil {
+				if err := master.Clean(u.ctx, u.connect("console"), u.dir, "clean_job", job.FromConfig, u.sys); err != nil {
 					t.Fatal(err)
 				}
 			}
