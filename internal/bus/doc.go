@@ -27,6 +27,11 @@
 //	KV OSSIMPORT_CHECKPOINTS    <job>                           history 1                       master planner → master
 //	KV OSSIMPORT_WORKERS        <worker>                        history 1; TTL 3 × heartbeat    workers Heartbeat → master, console
 //	                                                            interval; expiry markers        (Watch reports expiry as Deleted)
+//	KV OSSIMPORT_UPLOADS        <job>.<task>.<hash of the       history 1; a removal's marker   workers PutUpload on a multipart
+//	  (unfinished multipart     source key> → {key, dst,        expires after 1 minute          upload's start, DeleteUpload at its
+//	  uploads)                  uploadId, partSize, started,                                    end → the task's next worker
+//	                            worker}                                                         TaskUploads (resumes), clean
+//	                                                                                            JobUploads (aborts)
 //	core subject (progress)     ossimport.progress.<job>        not stored                      workers → tracker, console
 //	core request/reply          ossimport.control.<verb>,       not stored                      console Request → master
 //	  (control)                 queue group "master"                                            HandleControl

@@ -18,6 +18,7 @@ const (
 	JobsBucket        = "OSSIMPORT_JOBS"
 	CheckpointsBucket = "OSSIMPORT_CHECKPOINTS"
 	WorkersBucket     = "OSSIMPORT_WORKERS"
+	UploadsBucket     = "OSSIMPORT_UPLOADS"
 )
 
 // Subjects and consumer names.
@@ -107,6 +108,7 @@ type state struct {
 	tasks, results, dead   jetstream.Stream
 	data                   jetstream.ObjectStore
 	jobs, checkpoints, wkr jetstream.KeyValue
+	uploads                jetstream.KeyValue
 }
 
 // Setup creates or updates every stream, bucket and consumer the bus
@@ -158,6 +160,8 @@ func (b *Bus) setupKV(ctx context.Context, st *state) error {
 		{&st.checkpoints, jetstream.KeyValueConfig{Bucket: CheckpointsBucket, Description: "ossimport scan checkpoints: job -> checkpoint"}},
 		{&st.wkr, jetstream.KeyValueConfig{Bucket: WorkersBucket, Description: "ossimport live workers: name -> heartbeat",
 			TTL: ttl, LimitMarkerTTL: max(ttl, time.Second)}}, // the server's minimum
+		{&st.uploads, jetstream.KeyValueConfig{Bucket: UploadsBucket, Description: "ossimport unfinished multipart uploads: job.task.hash(key) -> upload",
+			LimitMarkerTTL: uploadMarkerTTL}}, // lets removals leave markers that expire
 	}
 	for _, kv := range buckets {
 		kv.cfg.History = 1

@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/ossimport/ossimport/internal/job"
 	"github.com/ossimport/ossimport/internal/master"
 	"github.com/ossimport/ossimport/internal/workdir"
 )
@@ -20,7 +21,8 @@ func newCleanCommand(sysPath *string) *cobra.Command {
 		Long: `clean deletes a job: its queued tasks, its state and its folder under the
 working directory, so that a job of the same name can be submitted again.
 Do not clean a job you want to resume or retry. It works whether or not the
-service is running. Objects already copied stay at the destination.`,
+service is running. Objects already copied stay at the destination; the
+job's unfinished multipart uploads there are aborted.`,
 		Args: usageArgs(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := checkJobName(args[0]); err != nil {
@@ -54,7 +56,7 @@ func runClean(ctx context.Context, stdout io.Writer, sysPath, name string) error
 		if err := se.store(ctx, s); err != nil {
 			return &ExitError{Code: 1, Err: err}
 		}
-		if err := master.Clean(ctx, se.bus, workdir.Dir(s.WorkingDir), name); err != nil {
+		if err := master.Clean(ctx, se.bus, workdir.Dir(s.WorkingDir), name, job.FromConfig, s); err != nil {
 			return &ExitError{Code: 1, Err: err}
 		}
 	}

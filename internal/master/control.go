@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/ossimport/ossimport/internal/bus"
+	"github.com/ossimport/ossimport/internal/config"
+	"github.com/ossimport/ossimport/internal/job"
 	"github.com/ossimport/ossimport/internal/record"
 	"github.com/ossimport/ossimport/internal/tracker"
 	"github.com/ossimport/ossimport/internal/workdir"
@@ -122,16 +124,27 @@ func (m *Master) clean(ctx context.Context, job string) (Reply, error) {
 	}
 	delete(m.done, job)
 	m.mu.Unlock()
-	if err := Clean(ctx, m.opts.Bus, m.opts.Dir, job); err != nil {
+	if err := Clean(ctx, m.opts.Bus, m.opts.Dir, job, m.opts.Resolve, m.opts.Sys); err != nil {
 		return Reply{}, err
 	}
 	return Reply{Message: "Clean job:" + job + " completed."}, nil
 }
 
-// Clean removes a job's queue, state and workdir folder. The console
-// calls it directly when the service is not running.
-func Clean(ctx context.Context, b *bus.Bus, dir workdir.Dir, job string) error {
+// Clean removes a job's queue, state and workdir folder, and aborts its
+// unfinished multipart uploads at the destination, which it opens from
+// the job's submitted spec with resolve (job.FromConfig when nil) and
+// sys. Nothing is removed when an upload cannot be aborted, so that the
+// clean can be run again. The console calls it directly when the
+// service is not running.
+func Clean(ctx context.Context, b *bus.Bus, dir workdir.Dir, job string, resolve job.Resolver, sys *config.Sys) error {
+	if err := abortUploads(ctx, b, job, resolve, sys); err != nil {
+		return fmt.Errorf("clean job %s: %w", job, err)
+	}
 	if err := b.PurgeJob(ctx, job); err != nil {
+		return fmt.Errorf("clean job %s: %w", job, err)
+	}
+	// Again: a task that was running may have started an upload since.
+	if err := abortUploads(ctx, b, job, resolve, sys); err != nil {
 		return fmt.Errorf("clean job %s: %w", job, err)
 	}
 	for _, kv := range []*bus.KV{b.Jobs(), b.Checkpoints()} {

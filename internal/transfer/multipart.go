@@ -21,7 +21,13 @@ import (
 func (c *Copier) multipart(ctx context.Context, obj Object, info storage.ObjectInfo) Result {
 	mpw := c.dst.(storage.MultipartWriter)
 	partSize := c.partSize(info.Size)
-	have := c.resumable(ctx, mpw, obj, partSize)
+	have, err := c.resumable(ctx, mpw, obj, partSize)
+	if err != nil {
+		// The upload may be fine: keep it for the next attempt.
+		res := failure(UploadFailed, err)
+		res.uploadID, res.partSize = obj.UploadID, obj.PartSize
+		return res
+	}
 	uploadID := obj.UploadID
 	if have == nil {
 		var recorded []byte
@@ -44,15 +50,15 @@ func (c *Copier) multipart(ctx context.Context, obj Object, info storage.ObjectI
 	}
 	u := &upload{c: c, mpw: mpw, obj: obj, info: info, id: uploadID, size: info.Size, partSize: partSize, have: have}
 	res := u.run(ctx)
-	res.uploadID, res.partSize = uploadID, partSize
 	if res.Code.OK() {
-		return res
+		return res // completed: nothing left to resume
 	}
+	res.uploadID, res.partSize = uploadID, partSize
 	if ctx.Err() == nil && !storage.IsTransient(res.Err) {
 		// Not worth resuming (and not a shutdown, after which the caller
 		// resumes): free the parts already stored.
 		_ = mpw.AbortMultipart(context.WithoutCancel(ctx), obj.Dst(), uploadID)
-		res.uploadID = ""
+		res.uploadID, res.partSize = "", 0
 	}
 	return res
 }
@@ -71,21 +77,27 @@ func (c *Copier) partSize(size int64) int64 {
 }
 
 // resumable returns the parts of obj's earlier upload, keyed by number,
-// or nil when there is nothing to resume.
-func (c *Copier) resumable(ctx context.Context, mpw storage.MultipartWriter, obj Object, partSize int64) map[int]storage.Part {
+// or nil when there is nothing to resume: no earlier upload, or one that
+// cannot be resumed (gone at the destination, or of another part size),
+// which is aborted. A transient failure to list the parts is returned,
+// so that the upload is neither resumed nor abandoned by this attempt.
+func (c *Copier) resumable(ctx context.Context, mpw storage.MultipartWriter, obj Object, partSize int64) (map[int]storage.Part, error) {
 	if obj.UploadID == "" {
-		return nil
+		return nil, nil
 	}
 	parts, err := mpw.ListParts(ctx, obj.Dst(), obj.UploadID)
+	if err != nil && (ctx.Err() != nil || storage.IsTransient(err)) {
+		return nil, fmt.Errorf("list the parts of the upload of %q: %w", obj.Dst(), err)
+	}
 	if err != nil || obj.PartSize != partSize {
 		c.abandon(ctx, obj)
-		return nil
+		return nil, nil
 	}
 	have := make(map[int]storage.Part, len(parts))
 	for _, p := range parts {
 		have[p.Number] = p
 	}
-	return have
+	return have, nil
 }
 
 // abandon aborts an upload left by an earlier attempt, ignoring errors:

@@ -72,10 +72,21 @@ type Result struct {
 	// "server-side", or "" when nothing was copied.
 	Strategy string
 
-	// uploadID and partSize of a multipart upload this attempt started,
-	// so the next attempt resumes it.
+	// uploadID and partSize of the multipart upload left pending at the
+	// destination, so the next attempt resumes it.
 	uploadID string
 	partSize int64
+}
+
+// PendingUpload returns the multipart upload this copy left unfinished
+// at the destination, to be resumed by a later copy of the object
+// (Object.UploadID and PartSize): after a transient failure or an
+// interruption. It returns "" when none is left: the upload completed,
+// or was aborted because it was not worth resuming (a permanent failure,
+// a source that changed, an upload that vanished or changed part size),
+// or none was started.
+func (r Result) PendingUpload() (uploadID string, partSize int64) {
+	return r.uploadID, r.partSize
 }
 
 // AuditLine renders the result as one audit.log line:

@@ -162,6 +162,7 @@ func (c *Copier) copy(ctx context.Context, obj Object) Result {
 	}
 	if c.opts.SkipExisting {
 		if skip, why := c.exists(ctx, obj); skip {
+			c.abandon(ctx, obj) // an upload of an earlier attempt is not needed
 			return Result{Code: Skipped, Detail: why, Size: obj.Size}
 		}
 	}
@@ -175,9 +176,7 @@ func (c *Copier) copy(ctx context.Context, obj Object) Result {
 		if err := c.backoff(ctx, attempt); err != nil {
 			return res
 		}
-		if res.uploadID != "" {
-			obj.UploadID, obj.PartSize = res.uploadID, res.partSize
-		}
+		obj.UploadID, obj.PartSize = res.uploadID, res.partSize
 	}
 }
 
@@ -229,9 +228,16 @@ func (c *Copier) exists(ctx context.Context, obj Object) (bool, string) {
 func (c *Copier) copyOnce(ctx context.Context, obj Object) Result {
 	info, err := c.statSource(ctx, obj)
 	if err != nil {
-		return sourceFailure(err)
+		res := sourceFailure(err)
+		if ctx.Err() != nil || storage.IsTransient(err) {
+			res.uploadID, res.partSize = obj.UploadID, obj.PartSize // resumed by the next attempt
+		} else {
+			c.abandon(ctx, obj) // the source changed or went: the parts are of no use
+		}
+		return res
 	}
 	if res, ok := c.serverSideCopy(ctx, obj, info); ok {
+		c.abandon(ctx, obj) // the object was copied, or will be, without it
 		return res
 	}
 	caps := c.dst.Capabilities()

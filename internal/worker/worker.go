@@ -136,6 +136,7 @@ func (w *Worker) run(ctx context.Context, msg *bus.TaskMsg) {
 		w.fail(ctx, msg, task, err)
 		return
 	}
+	copier, uploadEnded := w.trackUploads(ctx, msg, &task, eng.copier, eng.spec.Transfer.MultipartThreshold, log)
 	log.Info("task started", "objects", len(task.Objects))
 	res := protocol.TaskResult{Job: msg.Job, TaskID: msg.TaskID, Worker: w.opts.Name, Attempt: int(msg.Delivered), Started: time.Now()}
 	var mu sync.Mutex
@@ -151,7 +152,8 @@ func (w *Worker) run(ctx context.Context, msg *bus.TaskMsg) {
 	keepAlive, stop := context.WithCancel(ctx)
 	defer stop()
 	go w.keepAlive(keepAlive, msg, task, done)
-	eng.copier.RunAll(ctx, w.slots, task.Objects, func(r transfer.Result) {
+	copier.RunAll(ctx, w.slots, task.Objects, func(r transfer.Result) {
+		uploadEnded(r)
 		mu.Lock()
 		res.Objects = append(res.Objects, protocol.FromResult(r, time.Now()))
 		res.Counters.Add(r)
