@@ -16,8 +16,9 @@ import (
 )
 
 // ProgressFile is a task's machine-readable progress: one JSON line per
-// multipart upload started and per object finished, so a task interrupted
-// by a crash resumes without redoing finished objects or finished parts.
+// object finished, so a retried or redelivered task never counts or
+// copies a finished object again. (Unfinished multipart uploads are
+// recorded in JetStream, where any worker finds them: bus.Upload.)
 const ProgressFile = "progress.jsonl"
 
 type progressLine struct {
@@ -25,15 +26,6 @@ type progressLine struct {
 	// KeyBytes carries a key that is not valid UTF-8 (JSON strings cannot).
 	KeyBytes []byte        `json:"kb,omitempty"`
 	Code     transfer.Code `json:"c,omitempty"`
-	UploadID string        `json:"u,omitempty"`
-	PartSize int64         `json:"p,omitempty"`
-}
-
-// Upload records that a multipart upload of obj started.
-func (w *Writer) Upload(obj transfer.Object, uploadID string, partSize int64) error {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.progress(progressLine{Key: obj.Key, UploadID: uploadID, PartSize: partSize})
 }
 
 func (w *Writer) progress(l progressLine) error {
@@ -55,14 +47,12 @@ func (w *Writer) progress(l progressLine) error {
 type Progress struct {
 	// Finished maps keys to their result code.
 	Finished map[string]transfer.Code
-	// Uploads maps keys to their unfinished multipart upload.
-	Uploads map[string]transfer.Object
 }
 
 // ReadProgress reads dir/progress.jsonl; a missing file is no progress.
 // A torn last line (crash mid-write) is ignored.
 func ReadProgress(dir string) (Progress, error) {
-	p := Progress{Finished: map[string]transfer.Code{}, Uploads: map[string]transfer.Object{}}
+	p := Progress{Finished: map[string]transfer.Code{}}
 	f, err := os.Open(filepath.Join(dir, ProgressFile))
 	if errors.Is(err, os.ErrNotExist) {
 		return p, nil
@@ -81,28 +71,20 @@ func ReadProgress(dir string) (Progress, error) {
 		if l.KeyBytes != nil {
 			l.Key = string(l.KeyBytes)
 		}
-		switch {
-		case l.Code != "":
+		if l.Code != "" {
 			p.Finished[l.Key] = l.Code
-			delete(p.Uploads, l.Key)
-		case l.UploadID != "":
-			p.Uploads[l.Key] = transfer.Object{Key: l.Key, UploadID: l.UploadID, PartSize: l.PartSize}
 		}
 	}
 	return p, sc.Err()
 }
 
-// Resume prepares an interrupted task's objects: finished successes are
-// dropped (their count is returned) and unfinished multipart uploads are
-// attached so only missing parts are uploaded.
+// Resume returns the objects of a task still to do: finished successes
+// are dropped (their count is returned).
 func (p Progress) Resume(objs []transfer.Object) (todo []transfer.Object, done int) {
 	for _, o := range objs {
 		if code, ok := p.Finished[o.Key]; ok && code.OK() {
 			done++
 			continue
-		}
-		if u, ok := p.Uploads[o.Key]; ok {
-			o.UploadID, o.PartSize = u.UploadID, u.PartSize
 		}
 		todo = append(todo, o)
 	}
