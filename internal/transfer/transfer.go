@@ -368,6 +368,9 @@ func (c *Copier) needMD5() bool {
 	return !caps.CRC64 && (caps.MD5 || caps.ETagIsMD5)
 }
 
+// Options returns the copier's options (with defaults filled in).
+func (c *Copier) Options() Options { return c.opts }
+
 // onBytes is the progress callback of the reads of obj, nil when
 // nobody listens.
 func (c *Copier) onBytes(obj Object) func(int64) {
