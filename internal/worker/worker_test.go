@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/ossimport/ossimport/internal/config"
+	"github.com/ossimport/ossimport/internal/metrics"
 	"github.com/ossimport/ossimport/internal/protocol"
 	"github.com/ossimport/ossimport/internal/storage"
 	"github.com/ossimport/ossimport/internal/storage/memory"
@@ -58,8 +59,14 @@ func TestAbortWhenUncatchedException(t *testing.T) {
 			dst := &failingDest{Store: memory.New("dst"), bad: map[string]bool{objs[1].Key: true}}
 			r.submit("job1", src, dst)
 			r.queue("job1", "T1", objs)
-			r.start("w1", nil)
+			m := metrics.New()
+			r.start("w1", func(o *worker.Options) { o.Metrics = m })
 			res := next(t, results, "result")
+			failed, _ := metricValue(t, m, "ossimport_worker_objects_total", map[string]string{"worker": "w1", "job": "job1", "result": "UploadFailed"})
+			inFlight, _ := metricValue(t, m, "ossimport_worker_objects_in_flight", map[string]string{"worker": "w1"})
+			if want := map[bool]float64{true: 3, false: 1}[abort]; failed != want || inFlight != 0 {
+				t.Errorf("metrics: %v objects failed, %v in flight; want %v and 0", failed, inFlight, want)
+			}
 			got := map[string]protocol.ObjectResult{}
 			for _, o := range res.Objects {
 				got[o.Object.Key] = o
