@@ -24,8 +24,8 @@ import (
 	"github.com/ossimport/ossimport/internal/storage"
 	"github.com/ossimport/ossimport/internal/storage/memory"
 	"github.com/ossimport/ossimport/internal/tracker"
-	"github.com/ossimport/ossimport/internal/worker"
 	"github.com/ossimport/ossimport/internal/workdir"
+	"github.com/ossimport/ossimport/internal/worker"
 )
 
 // storeTypes numbers the store types the tests register.
