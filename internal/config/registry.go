@@ -24,11 +24,12 @@ const (
 	KindSeconds              // whole number of seconds, stored as time.Duration
 	KindList                 // comma-separated list of words
 	KindSchedule             // bandwidth timetable, see ParseSchedule
+	KindMillis               // whole number of milliseconds, stored as time.Duration
 )
 
 // String names the kind as the documentation does.
 func (k Kind) String() string {
-	return [...]string{"string", "enum", "bool", "int", "size", "seconds", "list", "schedule"}[k]
+	return [...]string{"string", "enum", "bool", "int", "size", "seconds", "list", "schedule", "milliseconds"}[k]
 }
 
 // Key describes one configuration key. The tables returned by JobKeys and
@@ -41,8 +42,9 @@ type Key struct {
 	Doc     string   // one or more sentences for templates and docs
 	Section string   // heading under which templates list the key
 	Enum    []string // allowed values of a KindEnum key
-	// Min and Max bound KindInt, KindSize and KindSeconds values (seconds
-	// for the latter) when Bounded is true.
+	// Min and Max bound KindInt, KindSize, KindSeconds and KindMillis
+	// values (in seconds and milliseconds for the last two) when Bounded
+	// is true.
 	Min, Max int64
 	Bounded  bool
 	// Secret keys are printed as "****"; PartSecret keys (access key IDs)
@@ -128,7 +130,7 @@ func decodeValue(f reflect.Value, k Key, text string) error {
 		f.SetString(text)
 	case KindBool:
 		return decodeBool(f, text)
-	case KindInt, KindSize, KindSeconds:
+	case KindInt, KindSize, KindSeconds, KindMillis:
 		return decodeNumber(f, k, text)
 	case KindList:
 		f.Set(reflect.ValueOf(splitList(text)))
@@ -174,11 +176,11 @@ func decodeNumber(f reflect.Value, k Key, text string) error {
 	if err != nil {
 		return err
 	}
-	if k.Kind == KindSeconds {
-		if n > math.MaxInt64/int64(time.Second) || n < math.MinInt64/int64(time.Second) {
+	if unit := durationUnit(k); unit != 0 {
+		if n > math.MaxInt64/int64(unit) || n < math.MinInt64/int64(unit) {
 			return fmt.Errorf("is too large")
 		}
-		n *= int64(time.Second)
+		n *= int64(unit)
 	}
 	if f.OverflowInt(n) {
 		return fmt.Errorf("is too large")
@@ -209,8 +211,8 @@ func formatValue(f reflect.Value, k Key) string {
 		return strconv.FormatInt(f.Int(), 10)
 	case KindSize:
 		return FormatSize(f.Int())
-	case KindSeconds:
-		return strconv.FormatInt(f.Int()/int64(time.Second), 10)
+	case KindSeconds, KindMillis:
+		return strconv.FormatInt(f.Int()/int64(durationUnit(k)), 10)
 	case KindList:
 		return strings.Join(f.Interface().([]string), ",")
 	case KindSchedule:
@@ -219,13 +221,25 @@ func formatValue(f reflect.Value, k Key) string {
 	return f.String()
 }
 
-// numberOf returns the numeric value of a KindInt, KindSize or KindSeconds
-// field (seconds for the latter).
+// numberOf returns the numeric value of a KindInt, KindSize, KindSeconds
+// or KindMillis field (in the key's unit for the last two).
 func numberOf(f reflect.Value, k Key) int64 {
-	if k.Kind == KindSeconds {
-		return f.Int() / int64(time.Second)
+	if unit := durationUnit(k); unit != 0 {
+		return f.Int() / int64(unit)
 	}
 	return f.Int()
+}
+
+// durationUnit is the unit a duration key is written in, or 0 for keys
+// that are not durations.
+func durationUnit(k Key) time.Duration {
+	switch k.Kind {
+	case KindSeconds:
+		return time.Second
+	case KindMillis:
+		return time.Millisecond
+	}
+	return 0
 }
 
 // masked returns value as it may be shown to the user.

@@ -53,6 +53,8 @@ type Sys struct {
 	SSHAcceptUnknownHostKeys    bool          `key:"sshAcceptUnknownHostKeys"`
 	TaskAckWait                 time.Duration `key:"taskAckWait"`
 	TaskMaxDeliver              int           `key:"taskMaxDeliver"`
+	WorkerProgressInterval      time.Duration `key:"workerProgressInterval"`
+	WorkerHeartbeatInterval     time.Duration `key:"workerHeartbeatInterval"`
 
 	file    string
 	lines   map[string]int

@@ -79,4 +79,8 @@ var sysKeys = []Key{
 		Doc: "Seconds a worker may stay silent about a task before it is handed to another worker (at least 10)."},
 	{Name: "taskMaxDeliver", Default: "5", Kind: KindInt, Min: 1, Max: 1000, Bounded: true, Extension: true, Section: secSysOps,
 		Doc: "How many times a task is handed out before it is marked failed (at least 1)."},
+	{Name: "workerProgressInterval", Default: "2000", Kind: KindMillis, Min: 100, Max: maxInt64Key, Bounded: true, Extension: true, Section: secSysOps,
+		Doc: "Milliseconds between a worker's progress reports of each running task (files and bytes done, counting the bytes already read of files still being copied), shown by stat and the dashboard (at least 100)."},
+	{Name: "workerHeartbeatInterval", Default: "5", Kind: KindSeconds, Min: 1, Max: 3600, Bounded: true, Extension: true, Section: secSysOps,
+		Doc: "Seconds between a worker's heartbeats; a worker silent for three intervals is shown lost. Every machine must use the same value (1 to 3600)."},
 }

@@ -16,7 +16,8 @@ func TestSysDefaults(t *testing.T) {
 	if s.WorkingDir != "." || s.SSHPort != 22 || s.WorkerTaskThreadNum != 60 || s.WorkerMaxThroughputKB != 0 ||
 		s.DispatcherThreadNum != 1 || s.MemoryLimit != 1024*MiB || s.NATSPort != 4222 || s.LogLevel != "info" ||
 		s.LogMaxSize != 100*MiB || s.LogMaxFiles != 5 || s.HTTPListen != "127.0.0.1:8086" ||
-		s.TaskAckWait != 300*time.Second || s.TaskMaxDeliver != 5 || s.WorkerHTTPListen != "" {
+		s.TaskAckWait != 300*time.Second || s.TaskMaxDeliver != 5 || s.WorkerHTTPListen != "" ||
+		s.WorkerProgressInterval != 2*time.Second || s.WorkerHeartbeatInterval != 5*time.Second {
 		t.Errorf("defaults: %+v", s)
 	}
 	if got := s.NATSListenAddr(false); got != "127.0.0.1" {
@@ -24,6 +25,13 @@ func TestSysDefaults(t *testing.T) {
 	}
 	if got := s.NATSListenAddr(true); got != "0.0.0.0" {
 		t.Errorf("distributed listen %q", got)
+	}
+}
+
+func TestSysIntervals(t *testing.T) {
+	s, diags := ParseSys("s", []byte("workerProgressInterval=250\nworkerHeartbeatInterval=2\n"))
+	if len(diags) != 0 || s.WorkerProgressInterval != 250*time.Millisecond || s.WorkerHeartbeatInterval != 2*time.Second {
+		t.Fatalf("progress %v heartbeat %v, diagnostics %v", s.WorkerProgressInterval, s.WorkerHeartbeatInterval, diagLines(diags))
 	}
 }
 
@@ -79,6 +87,9 @@ func TestSysRules(t *testing.T) {
 		{"workerMaxRequestRate=-3", `error: s:1: workerMaxRequestRate "-3" is out of range (use at least 0)`},
 		{"logMaxSize=10k", `error: s:1: logMaxSize "10k" is out of range (use at least 1m)`},
 		{"taskMaxDeliver=0", `error: s:1: taskMaxDeliver "0" is out of range (use 1 to 1000)`},
+		{"workerProgressInterval=50", `error: s:1: workerProgressInterval "50" is out of range (use at least 100)`},
+		{"workerProgressInterval=1s", `error: s:1: workerProgressInterval "1s" is not a whole number (write digits only, e.g. 2000)`},
+		{"workerHeartbeatInterval=0", `error: s:1: workerHeartbeatInterval "0" is out of range (use 1 to 3600)`},
 		{"javaHeapMaxSize=128m", `warning: s:1: javaHeapMaxSize "128m" is small; with many threads the service will spend most of its time collecting garbage (use 1024m or more)`},
 		{"workerMaxThroughputSchedule=8:00,1M", `error: s:1: workerMaxThroughputSchedule "8:00,1M" is invalid: bad entry "8:00,1M": time must be written HH:MM`},
 		{"srcPrefix=/x/", `warning: s:1: key "srcPrefix" belongs in the job file and is ignored here (move it there)`},

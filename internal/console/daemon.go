@@ -190,9 +190,10 @@ func tailFile(path string, offset int64, n int) string {
 }
 
 // setupOptions are the bus settings every process of an installation
-// passes to Setup (they come from sys.properties).
+// passes to Setup (they come from sys.properties). Worker entries expire
+// after three missed workerHeartbeatInterval beats.
 func setupOptions(s *config.Sys) bus.SetupOptions {
-	return bus.SetupOptions{AckWait: s.TaskAckWait, MaxDeliver: s.TaskMaxDeliver}
+	return bus.SetupOptions{AckWait: s.TaskAckWait, MaxDeliver: s.TaskMaxDeliver, HeartbeatInterval: s.WorkerHeartbeatInterval}
 }
 
 // masterSetupOptions are the service's: it alone updates the streams'

@@ -170,26 +170,10 @@ func transferOptions(j *config.Job, s *config.Sys) transfer.Options {
 
 // Limiters returns the byte and request limiters of the spec (nil when
 // uncapped). The byte limiter follows the schedule when one is set; call
-// Throttle.Run to apply it over time.
+// Throttle to apply it over time. A worker process shares one set
+// instead (NewLimits).
 func (s *Spec) Limiters() (bytes *rate.Limiter, requests *rate.Limiter) {
-	if s.BytesPerSecond > 0 || len(s.Schedule) > 0 {
-		bytes = rate.NewLimiter(rate.Inf, 1<<20)
-		setRate(bytes, s.BytesPerSecond)
-	}
-	if s.RequestsPerSecond > 0 {
-		requests = rate.NewLimiter(rate.Limit(s.RequestsPerSecond), max(1, int(s.RequestsPerSecond)))
-	}
-	return bytes, requests
-}
-
-// setRate sets l to n bytes per second, 0 meaning unlimited.
-func setRate(l *rate.Limiter, n int64) {
-	if n <= 0 {
-		l.SetLimit(rate.Inf)
-		return
-	}
-	l.SetLimit(rate.Limit(n))
-	l.SetBurst(int(min(max(n/4, 32<<10), 4<<20)))
+	return newLimiters(s.BytesPerSecond, s.Schedule, s.RequestsPerSecond)
 }
 
 // Open opens the job's source and destination.

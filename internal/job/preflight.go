@@ -9,7 +9,6 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/ossimport/ossimport/internal/storage"
-	"github.com/ossimport/ossimport/internal/transfer"
 )
 
 // Preflight checks that the source can be listed and the destination
@@ -52,21 +51,8 @@ func hint(err error, side, typ string) string {
 // Throttle keeps l at the rate the spec's schedule (or its fixed cap)
 // sets for the current time, until ctx ends. The schedule thus takes
 // effect without a restart.
-func (s *Spec) Throttle(ctx context.Context, l *rate.Limiter) {
-	for {
-		setRate(l, s.RateAt(time.Now()))
-		next := time.Now().Truncate(time.Minute).Add(time.Minute)
-		if transfer.Sleep(ctx, time.Until(next)) != nil {
-			return
-		}
-	}
-}
+func (s *Spec) Throttle(ctx context.Context, l *rate.Limiter) { throttle(ctx, l, s.RateAt) }
 
 // RateAt is the byte rate cap in force at t: the schedule's entry, else
 // the fixed workerMaxThroughput; 0 means unlimited.
-func (s *Spec) RateAt(t time.Time) int64 {
-	if r, ok := s.Schedule.RateAt(t); ok {
-		return r
-	}
-	return s.BytesPerSecond
-}
+func (s *Spec) RateAt(t time.Time) int64 { return rateAt(s.Schedule, s.BytesPerSecond, t) }

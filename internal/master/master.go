@@ -240,6 +240,10 @@ func (m *Master) onResult(msg bus.ResultMsg) error {
 	if err != nil {
 		return err
 	}
+	if res.Partial { // handed back by a stopping worker: not done yet
+		m.tlog.Info("task handed back", "job", res.Job, "task", res.TaskID, "worker", res.Worker, "recorded", c.Done())
+		return nil
+	}
 	m.tlog.Info("task done", "job", res.Job, "task", res.TaskID, "worker", res.Worker, "copied", c.Copied, "failed", c.Failed)
 	m.logFailures(res)
 	if res.Abort != "" {
@@ -348,13 +352,13 @@ func (m *Master) stopPlanning() {
 // again.
 func (m *Master) apply(res protocol.TaskResult) (record.Counters, error) {
 	var fresh []protocol.ObjectResult
-	if path, state, err := tracker.Locate(m.opts.Dir, res.Job, res.TaskID); err == nil && state != workdir.Succeed {
+	if path, state, err := tracker.Locate(m.opts.Dir, res.Job, res.TaskID); err == nil && state != workdir.Succeed && (!res.Partial || tracker.PartialApplies(state)) {
 		done, err := record.ReadProgress(path)
 		if err != nil {
 			return record.Counters{}, err
 		}
 		for _, o := range res.Objects {
-			if code, ok := done.Finished[o.Object.Key]; !ok || !code.OK() {
+			if code, ok := done.Finished[o.Object.Key]; (!ok || !code.OK()) && (!res.Partial || o.Code.OK()) {
 				fresh = append(fresh, o)
 			}
 		}

@@ -61,17 +61,32 @@ type TaskResult struct {
 	// Abort, when set, says the job cannot proceed at all (destination
 	// bucket gone, credentials refused) and why.
 	Abort string `json:"abort,omitempty"`
+	// Partial marks the objects a worker finished (successfully) before
+	// it stopped and handed the task back: the tracker records them but
+	// the task stays unfinished, and a later result of the task finishes
+	// it. Finished is when the worker stopped.
+	Partial bool `json:"partial,omitempty"`
 }
 
-// TaskProgress is a running task's progress, sent now and then.
+// TaskProgress is a running task's progress, sent every
+// workerProgressInterval while it runs.
 type TaskProgress struct {
-	Job        string `json:"job"`
-	TaskID     string `json:"task"`
-	Worker     string `json:"worker"`
-	FilesDone  int64  `json:"filesDone"`
-	FilesTotal int64  `json:"filesTotal"`
-	BytesDone  int64  `json:"bytesDone"`
-	BytesTotal int64  `json:"bytesTotal"`
+	Job    string `json:"job"`
+	TaskID string `json:"task"`
+	Worker string `json:"worker"`
+	// FilesDone counts finished objects (failed ones included).
+	FilesDone  int64 `json:"filesDone"`
+	FilesTotal int64 `json:"filesTotal"`
+	// BytesDone counts the sizes of objects finished successfully plus
+	// BytesInFlight.
+	BytesDone  int64 `json:"bytesDone"`
+	BytesTotal int64 `json:"bytesTotal"`
+	// BytesInFlight is what was read so far of the objects being copied
+	// (at most each one's size), FilesInFlight how many they are.
+	BytesInFlight int64 `json:"bytesInFlight,omitempty"`
+	FilesInFlight int64 `json:"filesInFlight,omitempty"`
+	// At is when the worker measured it.
+	At time.Time `json:"at,omitzero"`
 }
 
 // Heartbeat is a worker's liveness record.

@@ -56,11 +56,15 @@ func Dispatch(dir workdir.Dir, job, id, worker string) error {
 // Apply records a worker's result of a task and files it under
 // succeed_tasks or failed_tasks. It is idempotent: a result for a task
 // that already succeeded is ignored, so a redelivered result changes
-// nothing.
+// nothing. A partial result (res.Partial) is only recorded: the task
+// stays where it is.
 func Apply(dir workdir.Dir, res protocol.TaskResult) (record.Counters, error) {
 	from, state, err := Locate(dir, res.Job, res.TaskID)
 	if err != nil {
 		return record.Counters{}, err
+	}
+	if res.Partial {
+		return applyPartial(from, state, res)
 	}
 	if state == workdir.Succeed {
 		return record.Counters{}, nil

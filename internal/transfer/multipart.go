@@ -220,7 +220,7 @@ func (u *upload) read(ctx context.Context, buf []byte, off int64) (partSum, erro
 		return partSum{}, fmt.Errorf("open source %q at %d: %w", u.obj.Key, off, err)
 	}
 	defer rc.Close()
-	sr := newSourceReader(ctx, rc, int64(len(buf)), u.c.needMD5(), u.c.opts.Bandwidth, u.c.opts.OnBytes)
+	sr := newSourceReader(ctx, rc, int64(len(buf)), u.c.needMD5(), u.c.opts.Bandwidth, u.c.onBytes(u.obj))
 	if _, err := io.ReadFull(sr, buf); err != nil {
 		if sr.err != nil {
 			err = sr.err

@@ -28,7 +28,7 @@ func (c *Copier) put(ctx context.Context, obj Object, info storage.ObjectInfo) R
 	defer rc.Close()
 	// An MD5 read beforehand is the one the upload is checked against:
 	// the metadata must describe the bytes stored.
-	sr := newSourceReader(ctx, rc, info.Size, recorded == nil && c.needMD5(), c.opts.Bandwidth, c.opts.OnBytes)
+	sr := newSourceReader(ctx, rc, info.Size, recorded == nil && c.needMD5(), c.opts.Bandwidth, c.onBytes(obj))
 	put, err := c.dst.Put(ctx, obj.Dst(), sr, info.Size, meta)
 	if sr.err != nil {
 		if res, changed := c.changedWhileCopying(ctx, obj, info); changed {

@@ -99,6 +99,11 @@ type Options struct {
 	// OnBytes is called as bytes are copied (for progress); it must be
 	// cheap and safe for concurrent use.
 	OnBytes func(n int64)
+	// OnObjectBytes is OnBytes with the object the bytes belong to, for
+	// progress per object. A retried or resumed object reads (some of)
+	// its bytes again, so the sum for one object may exceed its size;
+	// callers clamp it. Same rules as OnBytes.
+	OnObjectBytes func(obj Object, n int64)
 }
 
 // Validate checks the options and fills in defaults.
@@ -367,6 +372,22 @@ func sourceFailure(err error) Result {
 func (c *Copier) needMD5() bool {
 	caps := c.dst.Capabilities()
 	return !caps.CRC64 && (caps.MD5 || caps.ETagIsMD5)
+}
+
+// Options returns the copier's options (with defaults filled in).
+func (c *Copier) Options() Options { return c.opts }
+
+// onBytes is the progress callback of the reads of obj, nil when
+// nobody listens.
+func (c *Copier) onBytes(obj Object) func(int64) {
+	all, per := c.opts.OnBytes, c.opts.OnObjectBytes
+	switch {
+	case per == nil:
+		return all
+	case all == nil:
+		return func(n int64) { per(obj, n) }
+	}
+	return func(n int64) { all(n); per(obj, n) }
 }
 
 // With returns a Copier sharing c's stores and buffers with options

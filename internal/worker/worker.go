@@ -1,12 +1,15 @@
 // Package worker is the worker role: it pulls tasks from the bus, copies
 // their objects with the engine's transfer (workerTaskThreadNum objects at
-// once across all its tasks), keeps each task alive while it runs, and
-// reports results. A worker stopped gracefully hands its running tasks
-// back at once; a worker that dies has them redelivered after the ack
-// deadline.
+// once across all its tasks, under one throughput cap for the process),
+// keeps each task alive while it runs, publishes its progress every
+// workerProgressInterval and a heartbeat every workerHeartbeatInterval,
+// and reports results. A worker stopped gracefully reports the objects it
+// finished and hands its running tasks back at once; a worker that dies
+// has them redelivered after the ack deadline.
 package worker
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -35,10 +38,17 @@ type Options struct {
 	// Sys holds the worker's own settings (threads, throughput).
 	Sys    *config.Sys
 	Logger *slog.Logger
-	// KeepAlive is how often a running task is reported in progress; it
-	// must be well below the queue's ack wait (taskAckWait/3 is used when
-	// zero).
+	// KeepAlive is how often a running task's ack deadline is extended;
+	// it must be well below the queue's ack wait (taskAckWait/3 is used
+	// when zero).
 	KeepAlive time.Duration
+	// ProgressInterval is how often a running task's progress is
+	// published (workerProgressInterval when zero).
+	ProgressInterval time.Duration
+	// HeartbeatInterval is how often the worker's liveness record is
+	// refreshed (workerHeartbeatInterval when zero); the bus's
+	// SetupOptions.HeartbeatInterval must be the same.
+	HeartbeatInterval time.Duration
 	// Metrics, when set, counts the worker's results, objects in flight,
 	// running tasks and copy rate (labelled with its name); nil records
 	// nothing.
@@ -65,14 +75,29 @@ func (o *Options) Validate() error {
 	if o.KeepAlive <= 0 {
 		o.KeepAlive = max(o.Sys.TaskAckWait/3, time.Second)
 	}
+	if o.ProgressInterval <= 0 {
+		o.ProgressInterval = cmp.Or(o.Sys.WorkerProgressInterval, defaultProgressInterval)
+	}
+	if o.HeartbeatInterval <= 0 {
+		o.HeartbeatInterval = cmp.Or(o.Sys.WorkerHeartbeatInterval, defaultHeartbeatInterval)
+	}
 	return nil
 }
+
+// Defaults of the intervals when the sys settings leave them zero.
+const (
+	defaultProgressInterval  = 2 * time.Second
+	defaultHeartbeatInterval = 5 * time.Second
+)
 
 // Worker runs tasks.
 type Worker struct {
 	opts  Options
 	log   *slog.Logger
 	slots transfer.Slots
+	// limits cap the bytes and requests of every job and task together
+	// (workerMaxThroughput, its schedule, workerMaxRequestRate).
+	limits *job.Limits
 
 	mu      sync.Mutex
 	engines map[string]*engine // by job name
@@ -92,7 +117,8 @@ func New(opts Options) (*Worker, error) {
 	if err := opts.Validate(); err != nil {
 		return nil, err
 	}
-	return &Worker{opts: opts, log: opts.Logger, slots: transfer.NewSlots(opts.Sys.WorkerTaskThreadNum), engines: map[string]*engine{}}, nil
+	return &Worker{opts: opts, log: opts.Logger, slots: transfer.NewSlots(opts.Sys.WorkerTaskThreadNum),
+		limits: job.NewLimits(opts.Sys), engines: map[string]*engine{}}, nil
 }
 
 // Run pulls and runs tasks until ctx ends, then hands running tasks back
@@ -101,6 +127,7 @@ func (w *Worker) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	wg.Go(func() { w.heartbeats(ctx) })
+	wg.Go(func() { w.limits.Run(ctx) })
 	tasks := make(chan struct{}, max(w.opts.Sys.WorkerTaskThreadNum, 1))
 	for {
 		select {
@@ -139,40 +166,51 @@ func (w *Worker) run(ctx context.Context, msg *bus.TaskMsg) {
 	copier, uploadEnded := w.trackUploads(ctx, msg, &task, eng.copier, eng.spec.Transfer.MultipartThreshold, log)
 	log.Info("task started", "objects", len(task.Objects))
 	res := protocol.TaskResult{Job: msg.Job, TaskID: msg.TaskID, Worker: w.opts.Name, Attempt: int(msg.Delivered), Started: time.Now()}
-	var mu sync.Mutex
 	var resultsErr []error
+	done := map[string]bool{}
 	mx := w.opts.Metrics
 	mx.WorkerInFlight(w.opts.Name, len(task.Objects))
-	done := func() (files, bytes int64) {
-		mu.Lock()
-		defer mu.Unlock()
-		c := res.Counters
-		return c.Copied + c.Skipped + c.Failed, c.CopiedBytes + c.SkippedBytes
-	}
-	keepAlive, stop := context.WithCancel(ctx)
-	defer stop()
-	go w.keepAlive(keepAlive, msg, task, done)
-	copier.RunAll(ctx, w.slots, task.Objects, func(r transfer.Result) {
+	prog := newTaskProgress(task)
+	add := func(r transfer.Result) {
 		uploadEnded(r)
-		mu.Lock()
+		prog.finish(r)
 		res.Objects = append(res.Objects, protocol.FromResult(r, time.Now()))
 		res.Counters.Add(r)
 		resultsErr = append(resultsErr, r.Err)
-		mu.Unlock()
+		done[r.Object.Key] = true
 		mx.ObserveWorker(w.opts.Name, msg.Job, r)
 		mx.WorkerInFlight(w.opts.Name, -1)
+	}
+	live, stop := context.WithCancel(ctx)
+	var bg sync.WaitGroup
+	defer bg.Wait()
+	defer stop()
+	bg.Go(func() { w.keepAlive(live, msg) })
+	bg.Go(func() { w.reportProgress(live, msg, prog) })
+	// workerAbortWhenUncatchedException=true: the first unclassified
+	// failure ends the task (abort), its other objects fail.
+	taskCtx, abort := context.WithCancelCause(ctx)
+	defer abort(nil)
+	copier = copier.With(func(o *transfer.Options) { o.OnObjectBytes = prog.read })
+	copier.RunAll(taskCtx, w.slots, task.Objects, func(r transfer.Result) {
+		add(r)
+		if eng.spec.AbortOnUnknownError && transfer.Unclassified(r) {
+			abort(aborted(r.Object.Key))
+		}
 	})
 	stop()
-	mu.Lock()
+	bg.Wait() // no progress after the result
+	if ctx.Err() == nil {
+		if cause := context.Cause(taskCtx); cause != nil {
+			for _, o := range unreported(task.Objects, done) {
+				add(transfer.Result{Object: o, Code: transfer.UploadFailed, Detail: cause.Error(), Err: cause})
+			}
+		}
+	}
 	mx.WorkerInFlight(w.opts.Name, len(res.Objects)-len(task.Objects)) // objects never started
-	mu.Unlock()
 	if ctx.Err() != nil {
 		// Stopping: hand the task back so another worker takes it now.
-		// A delayed nak is stored by the server, so it survives a restart
-		// of an embedded server; a plain one lives only in its memory.
-		if err := msg.Nak(time.Millisecond); err != nil {
-			log.Warn("cannot hand the task back; it is redelivered after the ack deadline", "err", err)
-		}
+		w.handBack(msg, res, log)
 		return
 	}
 	res.Finished = time.Now()
@@ -229,14 +267,7 @@ func (w *Worker) engine(ctx context.Context, name string) (*engine, error) {
 	}
 	topts := spec.Transfer
 	topts.OnBytes = func(n int64) { w.read.Add(n) }
-	bytes, requests := spec.Limiters()
-	if bytes != nil {
-		topts.Bandwidth = bytes
-		go spec.Throttle(context.WithoutCancel(ctx), bytes)
-	}
-	if requests != nil {
-		topts.Requests = requests
-	}
+	w.limits.Apply(&topts) // one cap for the whole worker, not one per job
 	copier, err := transfer.New(dst, src, topts)
 	if err != nil {
 		return nil, err
@@ -280,38 +311,10 @@ func (w *Worker) report(ctx context.Context, msg *bus.TaskMsg, res protocol.Task
 	}
 }
 
-// keepAlive tells the queue the task is alive and publishes its progress
-// until ctx ends.
-func (w *Worker) keepAlive(ctx context.Context, msg *bus.TaskMsg, task protocol.Task, done func() (files, bytes int64)) {
-	t := time.NewTicker(w.opts.KeepAlive)
-	defer t.Stop()
-	w.progress(msg, task, 0, 0)
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if err := msg.InProgress(); err != nil {
-				w.log.Warn("cannot extend the task's deadline", "task", msg.TaskID, "err", err)
-			}
-			files, bytes := done()
-			w.progress(msg, task, files, bytes)
-		}
-	}
-}
-
-func (w *Worker) progress(msg *bus.TaskMsg, task protocol.Task, files, bytes int64) {
-	p := protocol.TaskProgress{Job: msg.Job, TaskID: msg.TaskID, Worker: w.opts.Name,
-		FilesDone: files, FilesTotal: int64(len(task.Objects)), BytesDone: bytes, BytesTotal: task.Bytes}
-	if data, err := json.Marshal(p); err == nil {
-		_ = w.opts.Bus.PublishProgress(msg.Job, msg.TaskID, w.opts.Name, data)
-	}
-}
-
 // heartbeats keeps the worker's liveness record fresh.
 func (w *Worker) heartbeats(ctx context.Context) {
 	last, at := w.read.Load(), time.Now()
-	t := time.NewTicker(w.opts.KeepAlive)
+	t := time.NewTicker(w.opts.HeartbeatInterval)
 	defer t.Stop()
 	for {
 		now, read := time.Now(), w.read.Load()
