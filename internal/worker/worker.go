@@ -172,7 +172,6 @@ func (w *Worker) run(ctx context.Context, msg *bus.TaskMsg) {
 	mx.WorkerInFlight(w.opts.Name, len(task.Objects))
 	prog := newTaskProgress(task)
 	add := func(r transfer.Result) {
-		uploadEnded(r)
 		prog.finish(r)
 		res.Objects = append(res.Objects, protocol.FromResult(r, time.Now()))
 		res.Counters.Add(r)
@@ -193,6 +192,9 @@ func (w *Worker) run(ctx context.Context, msg *bus.TaskMsg) {
 	defer abort(nil)
 	copier = copier.With(func(o *transfer.Options) { o.OnObjectBytes = prog.read })
 	copier.RunAll(taskCtx, w.slots, task.Objects, func(r transfer.Result) {
+		// Only copies end uploads: an object failed below without being
+		// tried keeps the upload it may have on record.
+		uploadEnded(r)
 		add(r)
 		if eng.spec.AbortOnUnknownError && transfer.Unclassified(r) {
 			abort(aborted(r.Object.Key))
