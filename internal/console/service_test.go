@@ -61,6 +61,9 @@ func TestServiceLifecycle(t *testing.T) {
 	if r := h.run("", nil, ossimportBin, "service", "--sys", h.sys); r.code == 0 || !strings.Contains(r.stderr, fmt.Sprintf("in use by the import service (pid %d)", pid)) {
 		t.Fatalf("a second service on the same working directory: %s", r)
 	}
+	if r := h.run("", nil, ossimportBin, "run", h.job, "--sys", h.sys); r.code != 1 || !strings.Contains(r.stderr, fmt.Sprintf("in use by the import service (pid %d)", pid)) {
+		t.Fatalf("a run beside the service: %s", r)
+	}
 
 	h.waitState("local_test", "Succeed", 15*time.Second)
 	h.checkCopied(h.dst, files)
