@@ -253,6 +253,19 @@ func TestRunInterruptedThenResumed(t *testing.T) {
 	if pending := f.tasks(workdir.Pending); len(pending) != 0 {
 		t.Fatalf("tasks left pending: %v", pending)
 	}
+	// The objects copied before the interruption count as copied, once:
+	// one Succeed line each in the audit logs, none skipped.
+	if c := r.status.ByCode; c["Succeed"] != 60 || c["Skipped"] != 0 {
+		t.Errorf("results after the resume: %v, want 60 Succeed and nothing skipped", c)
+	}
+	lines := 0
+	for _, id := range f.tasks(workdir.Succeed) {
+		audit, _ := os.ReadFile(filepath.Join(f.dir.Task("test_job", workdir.Succeed, "", id), record.AuditFile))
+		lines += strings.Count(string(audit), " Succeed ")
+	}
+	if lines != 60 {
+		t.Errorf("audit.log files hold %d Succeed lines, want one per object (60)", lines)
+	}
 }
 
 // changingSource rewrites one object the first time it is opened, as a
