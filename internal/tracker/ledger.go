@@ -87,6 +87,7 @@ type book struct {
 	incremental bool
 	interval    time.Duration
 	dirty       bool
+	spoiled     bool // changed after Close
 	samples     []sample
 	rate        float64
 }
@@ -150,10 +151,12 @@ func (l *Ledger) load(job string) (*book, error) {
 }
 
 // book returns a job's book, or nil once the ledger is closed or when it
-// cannot be loaded (the hooks then change nothing; the next start
-// rebuilds the file, which is left without the clean mark).
+// cannot be loaded: the hooks then change nothing, and the job's file is
+// left without the clean mark so the next start rebuilds it. The caller
+// holds mu.
 func (l *Ledger) book(job string) *book {
 	if l.closed {
+		l.spoil(job)
 		return nil
 	}
 	b, err := l.load(job)
@@ -202,8 +205,12 @@ func (l *Ledger) Track(job, id string) (done func()) {
 		after := snapshot(l.dir, job, id)
 		l.mu.Lock()
 		defer l.mu.Unlock()
-		if l.closed || l.jobs[job] != b {
-			return // closed or forgotten meanwhile
+		if l.closed {
+			l.spoil(job)
+			return
+		}
+		if l.jobs[job] != b {
+			return // forgotten meanwhile
 		}
 		was := b.tally.active()
 		b.tally.count(before.state, before.counters, -1)
@@ -365,6 +372,16 @@ func (b *book) sample(now time.Time) float64 {
 		return 0
 	}
 	return float64(bytes-first.bytes) / span
+}
+
+// spoil rewrites a job's file without the clean mark: a change came
+// after Close (a planner still stopping), so the file may miss it. The
+// caller holds mu.
+func (l *Ledger) spoil(job string) {
+	if b, ok := l.jobs[job]; ok && !b.spoiled {
+		b.spoiled = true
+		_ = l.write(job, b, false)
+	}
 }
 
 // Close writes every job's counters with the clean mark; the hooks
