@@ -112,20 +112,20 @@ func (l *Ledger) Open() error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	for _, job := range Jobs(l.dir) {
-		if _, err := l.load(job); err != nil {
+		if _, _, err := l.load(job); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// load returns a job's book, loading or rebuilding it the first time.
-// The caller holds mu.
-func (l *Ledger) load(job string) (*book, error) {
+// load returns a job's book, loading or rebuilding it the first time;
+// scanned is whether it was rebuilt just now. The caller holds mu.
+func (l *Ledger) load(job string) (b *book, scanned bool, err error) {
 	if b, ok := l.jobs[job]; ok {
-		return b, nil
+		return b, false, nil
 	}
-	b := &book{running: map[string]TaskProgress{}}
+	b = &book{running: map[string]TaskProgress{}}
 	if doc, ok := ReadCounters(l.dir, job); ok && doc.Clean {
 		b.tally, b.incremental = doc.Tally, doc.Incremental
 		b.interval = time.Duration(doc.IntervalSeconds) * time.Second
@@ -135,9 +135,9 @@ func (l *Ledger) load(job string) (*book, error) {
 	} else {
 		t, running, err := Scan(l.dir, job)
 		if err != nil {
-			return nil, fmt.Errorf("rebuild the counters of job %s: %w", job, err)
+			return nil, false, fmt.Errorf("rebuild the counters of job %s: %w", job, err)
 		}
-		b.tally = t
+		b.tally, scanned = t, true
 		for _, tp := range running {
 			b.running[tp.ID] = tp
 		}
@@ -145,9 +145,9 @@ func (l *Ledger) load(job string) (*book, error) {
 	}
 	l.jobs[job] = b
 	if err := l.write(job, b, false); err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	return b, nil
+	return b, scanned, nil
 }
 
 // book returns a job's book, or nil once the ledger is closed or when it
@@ -155,15 +155,22 @@ func (l *Ledger) load(job string) (*book, error) {
 // left without the clean mark so the next start rebuilds it. The caller
 // holds mu.
 func (l *Ledger) book(job string) *book {
+	b, _ := l.bookScanned(job)
+	return b
+}
+
+// bookScanned is book, also telling whether the book was rebuilt from
+// the task folders just now.
+func (l *Ledger) bookScanned(job string) (*book, bool) {
 	if l.closed {
 		l.spoil(job)
-		return nil
+		return nil, false
 	}
-	b, err := l.load(job)
+	b, scanned, err := l.load(job)
 	if err != nil {
-		return nil
+		return nil, false
 	}
-	return b
+	return b, scanned
 }
 
 // Planned counts a task the master filed as pending; fresh is what
@@ -174,11 +181,11 @@ func (l *Ledger) Planned(t plan.Task, fresh bool) {
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	b := l.book(t.Job)
-	if b == nil {
-		return
+	b, scanned := l.bookScanned(t.Job)
+	if b == nil || scanned {
+		return // the rebuild counted the task, filed before the call
 	}
-	was := b.tally.active()
+	was := b.tally.phase()
 	b.tally.Pending++
 	b.tally.Objects += int64(len(t.Objects))
 	b.tally.Bytes += t.Bytes
@@ -212,7 +219,7 @@ func (l *Ledger) Track(job, id string) (done func()) {
 		if l.jobs[job] != b {
 			return // forgotten meanwhile
 		}
-		was := b.tally.active()
+		was := b.tally.phase()
 		b.tally.count(before.state, before.counters, -1)
 		b.tally.count(after.state, after.counters, 1)
 		if after.state != workdir.Dispatched {
@@ -220,7 +227,7 @@ func (l *Ledger) Track(job, id string) (done func()) {
 			// finished counters, or to be done again.
 			delete(b.running, id)
 		}
-		if !before.equal(after) || was != b.tally.active() {
+		if !before.equal(after) || was != b.tally.phase() {
 			l.changed(job, b, was)
 		}
 	}
@@ -283,7 +290,13 @@ func (l *Ledger) Mode(job string, incremental bool, interval time.Duration) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	b := l.book(job)
-	if b == nil || (b.incremental == incremental && b.interval == interval) {
+	if b == nil {
+		return
+	}
+	if !incremental {
+		interval = 0
+	}
+	if b.incremental == incremental && b.interval == interval {
 		return
 	}
 	b.incremental, b.interval = incremental, interval
@@ -302,11 +315,12 @@ func (l *Ledger) Forget(job string) {
 }
 
 // changed marks a book changed: written at once when the job's work
-// started or ended (was is whether tasks were pending or running before
-// the change), else by the next tick. The caller holds mu.
-func (l *Ledger) changed(job string, b *book, was bool) {
+// started or ended or its first task started running or its last one
+// stopped (was is the tally's phase before the change), else by the
+// next tick. The caller holds mu.
+func (l *Ledger) changed(job string, b *book, was phase) {
 	b.dirty = true
-	if was != b.tally.active() {
+	if was != b.tally.phase() {
 		l.flush(job, b)
 	}
 }

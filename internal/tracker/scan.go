@@ -31,6 +31,12 @@ type Tally struct {
 // active reports whether tasks are pending or running.
 func (t Tally) active() bool { return t.Pending > 0 || t.Dispatched > 0 }
 
+// phase is whether tasks are pending or running, and whether some run:
+// the changes stat must see at once.
+type phase struct{ active, running bool }
+
+func (t Tally) phase() phase { return phase{t.active(), t.Dispatched > 0} }
+
 // tasks is how many tasks the job holds.
 func (t Tally) tasks() int64 { return int64(t.Pending + t.Dispatched + t.Succeed + t.Failed) }
 
