@@ -22,9 +22,9 @@ import (
 // instead of every task. Only the master writes it.
 const CountersFile = "COUNTERS"
 
-// countersVersion is the CountersDoc layout; a file of another version
-// is rebuilt.
-const countersVersion = 1
+// CountersVersion is the CountersDoc layout; a file of another version
+// is rebuilt (and ignored by ReadStatus).
+const CountersVersion = 1
 
 // FlushEvery is how often, at most, the Ledger writes a job's counters
 // file when they changed; a change that starts or ends the job's work
@@ -58,7 +58,7 @@ type CountersDoc struct {
 func ReadCounters(dir workdir.Dir, job string) (CountersDoc, bool) {
 	var doc CountersDoc
 	data, err := os.ReadFile(filepath.Join(dir.Job(job), CountersFile))
-	if err != nil || json.Unmarshal(data, &doc) != nil || doc.Version != countersVersion {
+	if err != nil || json.Unmarshal(data, &doc) != nil || doc.Version != CountersVersion {
 		return CountersDoc{}, false
 	}
 	return doc, true
@@ -426,7 +426,7 @@ func (l *Ledger) write(job string, b *book, clean bool) error {
 	if _, err := os.Stat(l.dir.Job(job)); err != nil {
 		return nil
 	}
-	doc := CountersDoc{Version: countersVersion, Clean: clean, Written: l.now(), Tally: b.tally,
+	doc := CountersDoc{Version: CountersVersion, Clean: clean, Written: l.now(), Tally: b.tally,
 		BytesPerSecond: b.rate, Incremental: b.incremental, IntervalSeconds: int64(b.interval / time.Second)}
 	for _, tp := range b.running {
 		doc.Running = append(doc.Running, tp)
