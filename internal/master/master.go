@@ -99,9 +99,7 @@ func (m *Master) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := m.openBook(); err != nil {
-		return err
-	}
+	m.openBook()
 	defer m.closeBook()
 	var wg sync.WaitGroup
 	errc := make(chan error, 4)

@@ -3,6 +3,7 @@ package tracker
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"os"
@@ -77,6 +78,7 @@ type Ledger struct {
 
 	mu     sync.Mutex
 	jobs   map[string]*book
+	broken map[string]error // jobs that could not be rebuilt
 	closed bool
 }
 
@@ -100,23 +102,26 @@ type sample struct {
 
 // NewLedger returns a ledger of the jobs of dir.
 func NewLedger(dir workdir.Dir) *Ledger {
-	return &Ledger{dir: dir, now: time.Now, jobs: map[string]*book{}}
+	return &Ledger{dir: dir, now: time.Now, jobs: map[string]*book{}, broken: map[string]error{}}
 }
 
 // Open loads the counters of every job of the working directory:
 // from its counters file when the master stopped cleanly, otherwise
 // (missing, or left by a crash) rebuilt from the task folders. Every
 // file is then rewritten without the clean mark, so a crash from now on
-// is noticed.
+// is noticed. A job that cannot be loaded (a task file unreadable) is
+// left out, and its status read from its folders; the error names it,
+// and the other jobs are loaded.
 func (l *Ledger) Open() error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	var errs []error
 	for _, job := range Jobs(l.dir) {
 		if _, _, err := l.load(job); err != nil {
-			return err
+			errs = append(errs, err)
 		}
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // load returns a job's book, loading or rebuilding it the first time;
@@ -124,6 +129,9 @@ func (l *Ledger) Open() error {
 func (l *Ledger) load(job string) (b *book, scanned bool, err error) {
 	if b, ok := l.jobs[job]; ok {
 		return b, false, nil
+	}
+	if err := l.broken[job]; err != nil {
+		return nil, false, err // not rebuilt at every change
 	}
 	b = &book{running: map[string]TaskProgress{}}
 	if doc, ok := ReadCounters(l.dir, job); ok && doc.Clean {
@@ -135,7 +143,9 @@ func (l *Ledger) load(job string) (b *book, scanned bool, err error) {
 	} else {
 		t, running, err := Scan(l.dir, job)
 		if err != nil {
-			return nil, false, fmt.Errorf("rebuild the counters of job %s: %w", job, err)
+			l.broken[job] = fmt.Errorf("rebuild the counters of job %s: %w", job, err)
+			_ = os.Remove(filepath.Join(l.dir.Job(job), CountersFile))
+			return nil, false, l.broken[job]
 		}
 		b.tally, scanned = t, true
 		for _, tp := range running {
@@ -312,6 +322,7 @@ func (l *Ledger) Forget(job string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	delete(l.jobs, job)
+	delete(l.broken, job)
 }
 
 // changed marks a book changed: written at once when the job's work

@@ -410,3 +410,26 @@ func TestForgottenJobIsNotWrittenAgain(t *testing.T) {
 		t.Fatalf("a cleaned job's folder came back: %v", err)
 	}
 }
+
+func TestLedgerOpenSkipsAJobItCannotRebuild(t *testing.T) {
+	dir := workdir.Dir(t.TempDir())
+	if err := workdir.WriteFile(filepath.Join(dir.Task("bad", workdir.Succeed, "", "T1"), record.TaskFile), []byte("{torn")); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := FilePlanned(dir, task("T1", 2)); err != nil {
+		t.Fatal(err)
+	}
+	l := NewLedger(dir)
+	if err := l.Open(); err == nil || !strings.Contains(err.Error(), "job bad") {
+		t.Fatalf("open: %v, want an error naming job bad", err)
+	}
+	if doc, ok := ReadCounters(dir, "job"); !ok || doc.Pending != 1 {
+		t.Fatalf("the good job's counters %+v (%v)", doc, ok)
+	}
+	if _, ok := ReadCounters(dir, "bad"); ok {
+		t.Fatal("the broken job has a counters file")
+	}
+	if _, err := ReadStatus(dir, "bad"); err == nil {
+		t.Fatal("stat of the broken job: no error")
+	}
+}
