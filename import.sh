@@ -12,6 +12,8 @@
 # redrawn in place every IMPORT_WATCH_SECONDS, default 2); otherwise its state
 # is printed every IMPORT_POLL_SECONDS (default 5). Either way the last state
 # is kept in logs/job_stat.log.
+# An incremental job (isIncremental=true) never ends: its state is shown
+# until Ctrl-C (the service keeps running and rescanning).
 # Exit status: 0 imported; 1 submit or start failed, or the previous job was
 # kept; 2 failed tasks were not retried, or the job was aborted.
 set -euo pipefail
@@ -106,6 +108,7 @@ if [ -t 1 ]; then
 fi
 
 retries=0
+incremental_noted=false
 while true; do
 	if [ "$live" = true ]; then
 		# Returns once the job ended (or failed to show it); the state is
@@ -115,6 +118,16 @@ while true; do
 	console stat "$job_name" >"$logs/job_stat.log" 2>&1 || true
 	if [ "$live" = false ]; then
 		cat "$logs/job_stat.log"
+	fi
+	if grep -q "^Incremental Round:" "$logs/job_stat.log"; then
+		# Never Succeed nor Failed: it rescans the source every
+		# incrementalModeInterval until stopped.
+		if [ "$incremental_noted" = false ]; then
+			echo "The job is incremental: it never ends. Press Ctrl-C to leave it running, console.sh stop to stop it."
+			incremental_noted=true
+		fi
+		sleep "$poll"
+		continue
 	fi
 	if grep -q "JobState:Succeed" "$logs/job_stat.log"; then
 		break

@@ -41,7 +41,10 @@ worker the master knows. --json prints the jobs as JSON (with
 --watch shows it again every --interval: redrawn in place on a terminal,
 one block after the other otherwise, until Ctrl-C. --until-done (implies
 --watch) stops once every job shown is Succeed, Failed or Abort; the exit
-status is then 0 only if all of them are Succeed.`,
+status is then 0 only if all of them are Succeed. An incremental job
+(isIncremental=true) never ends: it stays Running, Is Scan Finished stays
+false, and stat shows its round, when the round's scan ended and when the
+next round starts.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			s, err := loadValidSys(sysPath)
@@ -149,6 +152,9 @@ func writeStat(w io.Writer, dir workdir.Dir, jobs []tracker.JobStatus) {
 		}
 		fmt.Fprintf(w, "Pending Task Count:%d\nDispatched Task Count:%d\nSucceed Task Count:%d\nFailed Task Count:%d\nIs Scan Finished:%v\n",
 			st.Pending, st.Dispatched, st.Succeed, st.Failed, st.ScanFinished)
+		if st.Incremental {
+			writeRounds(w, st, time.Now())
+		}
 		fmt.Fprintf(w, "Objects:%d/%d Failed:%d\nBytes:%d/%d (%s/%s)\n", st.Objects.Done, st.Objects.Total, st.FailedObjs,
 			st.Bytes.Done, st.Bytes.Total, progress.Bytes(st.Bytes.Done), progress.Bytes(st.Bytes.Total))
 		if st.Throughput > 0 {
@@ -174,6 +180,20 @@ func writeStat(w io.Writer, dir workdir.Dir, jobs []tracker.JobStatus) {
 		fmt.Fprintln(w, "----------------job stat end------------------")
 	}
 	fmt.Fprintln(w, "--------------job stats end---------------")
+}
+
+// writeRounds prints an incremental job's round, when its scan ended and
+// when the next round starts.
+func writeRounds(w io.Writer, st tracker.JobStatus, now time.Time) {
+	fmt.Fprintf(w, "Incremental Round:%d\n", st.Round)
+	if st.RoundEnded.IsZero() {
+		fmt.Fprintln(w, "Round Scan Ended:scanning")
+		return
+	}
+	fmt.Fprintf(w, "Round Scan Ended:%s\n", st.RoundEnded.Local().Format(time.DateTime))
+	if !st.NextRound.IsZero() {
+		fmt.Fprintf(w, "Next Round Starts:%s (in %s)\n", st.NextRound.Local().Format(time.DateTime), max(st.NextRound.Sub(now), 0).Round(time.Second))
+	}
 }
 
 // writeWorkers prints one line per worker the master recorded.

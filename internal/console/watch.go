@@ -66,9 +66,13 @@ func watchStat(ctx context.Context, out io.Writer, v statView, interval time.Dur
 	}
 }
 
-// allEnded reports whether every job is Succeed, Failed or Abort.
+// allEnded reports whether every job is Succeed, Failed or Abort. An
+// incremental job never ends unless aborted.
 func allEnded(jobs []tracker.JobStatus) bool {
 	for _, st := range jobs {
+		if st.Incremental && st.State != tracker.Abort {
+			return false
+		}
 		switch st.State {
 		case tracker.Succeed, tracker.Failed, tracker.Abort:
 		default:

@@ -89,6 +89,7 @@ func (m *Master) retry(ctx context.Context, job string) (Reply, error) {
 func (m *Master) requeue(ctx context.Context, job, id string) error {
 	m.fileMu.Lock()
 	defer m.fileMu.Unlock()
+	defer m.book.Track(job, id)()
 	from := m.opts.Dir.Task(job, workdir.Failed, "", id)
 	attempt := bumpRetries(from)
 	retry, err := record.Requeue(from, m.opts.Dir.Task(job, workdir.Pending, "", id))
@@ -124,9 +125,11 @@ func (m *Master) clean(ctx context.Context, job string) (Reply, error) {
 	}
 	delete(m.done, job)
 	m.mu.Unlock()
+	m.book.Forget(job)
 	if err := Clean(ctx, m.opts.Bus, m.opts.Dir, job, m.opts.Resolve, m.opts.Sys); err != nil {
 		return Reply{}, err
 	}
+	m.book.Forget(job) // and what a late report loaded meanwhile
 	return Reply{Message: "Clean job:" + job + " completed."}, nil
 }
 

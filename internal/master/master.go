@@ -89,6 +89,7 @@ type Master struct {
 	done     map[string]bool               // jobs whose scan finished in this process
 	ended    map[string]string             // the final state last logged per job
 	fileMu   sync.Mutex                    // serialises moves in the workdir view
+	book     *tracker.Ledger               // the jobs' counters (COUNTERS files)
 }
 
 // New returns a master.
@@ -97,7 +98,8 @@ func New(opts Options) (*Master, error) {
 		return nil, err
 	}
 	return &Master{opts: opts, log: opts.Logger, tlog: opts.TrackerLogger, jlog: opts.JobLogger,
-		planning: map[string]context.CancelFunc{}, done: map[string]bool{}, ended: map[string]string{}}, nil
+		planning: map[string]context.CancelFunc{}, done: map[string]bool{}, ended: map[string]string{},
+		book: tracker.NewLedger(opts.Dir)}, nil
 }
 
 // Run runs until ctx ends.
@@ -106,6 +108,8 @@ func (m *Master) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	m.openBook()
+	defer m.closeBook()
 	var wg sync.WaitGroup
 	errc := make(chan error, 8)
 	run := func(f func(context.Context) error) {
@@ -118,6 +122,7 @@ func (m *Master) Run(ctx context.Context) error {
 	run(m.watchJobs)
 	run(m.watchEnds)
 	run(m.recordWorkers)
+	run(m.book.Run)
 	run(func(ctx context.Context) error { return m.opts.Bus.Results(ctx, m.onResult) })
 	run(func(ctx context.Context) error { return m.opts.Bus.SubscribeProgress(ctx, m.onProgress) })
 	run(func(ctx context.Context) error { return m.opts.Bus.HandleControl(ctx, m.control) })
@@ -174,6 +179,7 @@ func (m *Master) maybePlan(ctx context.Context, name string) {
 		m.abort(ctx, name, err.Error())
 		return
 	}
+	m.book.Mode(name, spec.Incremental, spec.Interval)
 	pctx, cancel := context.WithCancel(ctx)
 	m.mu.Lock()
 	m.planning[name] = cancel
@@ -211,7 +217,8 @@ func (m *Master) spec(pj protocol.Job) (*job.Spec, error) {
 // pending: the queue drops the duplicate by task id.
 func (m *Master) publish(ctx context.Context, t plan.Task) error {
 	m.fileMu.Lock()
-	state, _, err := tracker.FilePlanned(m.opts.Dir, t)
+	state, fresh, err := tracker.FilePlanned(m.opts.Dir, t)
+	m.book.Planned(t, fresh && err == nil)
 	m.fileMu.Unlock()
 	if err != nil || state != workdir.Pending {
 		return err
@@ -256,12 +263,14 @@ func (m *Master) onResult(msg bus.ResultMsg) error {
 func (m *Master) onProgress(p bus.Progress) {
 	m.fileMu.Lock()
 	defer m.fileMu.Unlock()
+	defer m.book.Track(p.Job, p.TaskID)()
 	if err := tracker.Dispatch(m.opts.Dir, p.Job, p.TaskID, p.Worker); err != nil && !errors.Is(err, tracker.ErrUnknownTask) {
 		m.tlog.Warn("cannot file a running task", "job", p.Job, "task", p.TaskID, "err", err)
 		return
 	}
 	if path, state, err := tracker.Locate(m.opts.Dir, p.Job, p.TaskID); err == nil && state == workdir.Dispatched {
 		_ = workdir.WriteFile(path+"/"+tracker.ProgressFile, p.Data)
+		m.book.Progress(p.Job, p.TaskID, p.Worker, p.Data)
 	}
 }
 
@@ -351,6 +360,7 @@ func (m *Master) stopPlanning() {
 // to a still-failed task are reported again, as audit.log records them
 // again.
 func (m *Master) apply(res protocol.TaskResult) (record.Counters, error) {
+	defer m.book.Track(res.Job, res.TaskID)()
 	var fresh []protocol.ObjectResult
 	if path, state, err := tracker.Locate(m.opts.Dir, res.Job, res.TaskID); err == nil && state != workdir.Succeed && (!res.Partial || tracker.PartialApplies(state)) {
 		done, err := record.ReadProgress(path)

@@ -115,7 +115,8 @@ type Queue interface {
 
 // WatchJobs samples, every interval until ctx ends, each job of the
 // working directory: ossimport_queue_depth from q (skipped when q is
-// nil) and ossimport_scan_finished from the job's checkpoint (every <= 0
+// nil) and ossimport_scan_finished from the job's checkpoint and counters
+// file (0 for an incremental job) (every <= 0
 // means 10s). The series
 // of a job that disappeared (cleaned) are removed.
 func (m *Metrics) WatchJobs(ctx context.Context, dir workdir.Dir, q Queue, every time.Duration) {
@@ -143,7 +144,9 @@ func (m *Metrics) sampleJobs(ctx context.Context, dir workdir.Dir, q Queue) {
 	for _, job := range tracker.Jobs(dir) {
 		seen[job] = true
 		if cp, err := workdir.LoadCheckpoint(dir.Checkpoint(job)); err == nil {
-			m.ScanFinished(job, cp != nil && cp.Done && cp.Round == 0)
+			// An incremental job's scan is never over.
+			doc, _ := tracker.ReadCounters(dir, job)
+			m.ScanFinished(job, cp != nil && cp.Done && cp.Round == 0 && !doc.Incremental)
 		}
 		if q != nil {
 			if n, err := q.Pending(ctx, job); err == nil {

@@ -5,14 +5,12 @@ package tracker
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"time"
 
-	"github.com/ossimport/ossimport/internal/protocol"
+	"github.com/ossimport/ossimport/internal/plan"
 	"github.com/ossimport/ossimport/internal/record"
 	"github.com/ossimport/ossimport/internal/transfer"
 	"github.com/ossimport/ossimport/internal/workdir"
@@ -42,10 +40,22 @@ type JobStatus struct {
 	Running      []TaskProgress   `json:"runningTasks,omitempty"`
 	FailedTasks  []string         `json:"failedTaskIds,omitempty"`
 	ByCode       map[string]int64 `json:"byCode,omitempty"`
-	// Throughput is bytes per second since the first task finished, and
-	// ETA the time left at that rate; zero when unknown.
+	// Throughput is the bytes per second the master measured over the
+	// last RateWindow (finished and in-flight bytes), and ETA the time
+	// left at that rate; zero when unknown or the job is not running.
 	Throughput float64       `json:"bytesPerSecond"`
 	ETA        time.Duration `json:"eta"`
+	// Counters add up the finished objects' results (Objects and Bytes
+	// are the job's planned totals); in-flight objects are not in them.
+	Counters record.Counters `json:"counters"`
+	// Incremental jobs rescan their source every interval and never end.
+	// Round is the current round (0: the full pass), RoundEnded when its
+	// scan ended (zero while it scans) and NextRound when the next one
+	// starts.
+	Incremental bool      `json:"incremental,omitempty"`
+	Round       int       `json:"round,omitempty"`
+	RoundEnded  time.Time `json:"roundEnded,omitzero"`
+	NextRound   time.Time `json:"nextRound,omitzero"`
 }
 
 // Progress is done out of total.
@@ -91,8 +101,11 @@ func Jobs(dir workdir.Dir) []string {
 	return workdir.Subdirs(filepath.Join(string(dir), "master", "jobs"))
 }
 
-// ReadStatus computes a job's status from its folder in the working
-// directory.
+// ReadStatus returns a job's status. It reads the job's counters file
+// (the Ledger the master keeps), its checkpoint and its STATE file: a
+// constant time whatever the job's size. Only a job without a counters
+// file (the service never ran since it was submitted) is counted from
+// its task folders, reading every task.
 func ReadStatus(dir workdir.Dir, job string) (JobStatus, error) {
 	st := JobStatus{Name: job, ByCode: map[string]int64{}}
 	if _, err := os.Stat(dir.Job(job)); err != nil {
@@ -102,68 +115,82 @@ func ReadStatus(dir workdir.Dir, job string) (JobStatus, error) {
 	if err != nil {
 		return st, err
 	}
-	st.ScanFinished = cp != nil && cp.Done && cp.Round == 0
-	first := time.Time{}
-	// Tasks move pending -> dispatched -> succeed or failed while the
-	// service runs: the folders are listed in that order, and a task seen
-	// twice counts in its later state, so a task moving during the reads
-	// is never missed (a job is never Succeed with tasks unseen).
-	type ref struct{ state, worker string }
-	refs := map[string]ref{}
-	var ids []string
-	see := func(id string, r ref) {
-		if _, ok := refs[id]; !ok {
-			ids = append(ids, id)
-		}
-		refs[id] = r
-	}
-	for _, id := range workdir.Subdirs(filepath.Join(dir.Job(job), workdir.Pending)) {
-		see(id, ref{state: workdir.Pending})
-	}
-	for _, worker := range workdir.Subdirs(filepath.Join(dir.Job(job), workdir.Dispatched)) {
-		for _, id := range workdir.Subdirs(filepath.Join(dir.Job(job), workdir.Dispatched, worker)) {
-			see(id, ref{state: workdir.Dispatched, worker: worker})
-		}
-	}
-	for _, state := range []string{workdir.Succeed, workdir.Failed} {
-		for _, id := range workdir.Subdirs(filepath.Join(dir.Job(job), state)) {
-			see(id, ref{state: state})
-		}
-	}
-	add := func(id string, r ref) error {
-		tdir := dir.Task(job, r.state, r.worker, id)
-		if r.state == workdir.Dispatched {
-			return st.addRunning(tdir, r.worker, id)
-		}
-		return st.addTask(tdir, r.state, &first)
-	}
-	for _, id := range ids {
-		err := add(id, refs[id])
-		if errors.Is(err, fs.ErrNotExist) {
-			// Moved since it was listed: count it where it is now.
-			if path, state, lerr := Locate(dir, job, id); lerr == nil {
-				r := ref{state: state}
-				if state == workdir.Dispatched {
-					r.worker = filepath.Base(filepath.Dir(path))
-				}
-				err = add(id, r)
-			}
-		}
-		if errors.Is(err, fs.ErrNotExist) {
-			// A folder without its TASK file: the service died while
-			// writing it; planning writes it again.
-			continue
-		}
+	doc, kept := ReadCounters(dir, job)
+	if !kept {
+		t, running, err := Scan(dir, job)
 		if err != nil {
 			return st, err
 		}
+		doc = CountersDoc{Tally: t, Running: running}
 	}
+	st.fill(doc)
+	if st.Failed > 0 {
+		st.FailedTasks = failedTasks(dir, job)
+	}
+	st.ScanFinished = cp != nil && cp.Done && cp.Round == 0 && !doc.Incremental
 	st.State = st.derive()
+	if kept && st.ScanFinished && doc.tasks() < cp.Stats.Tasks {
+		// The scan's last tasks are filed but not yet in the counters
+		// file (written at most every FlushEvery): not over yet.
+		st.State = Running
+	}
+	if doc.Incremental {
+		st.incremental(cp, time.Duration(doc.IntervalSeconds)*time.Second)
+	}
 	if s, ok := readState(dir, job); ok && s.State == Abort {
 		st.State, st.Reason = Abort, s.Reason
 	}
-	st.rate(first)
+	if kept && !doc.Clean {
+		st.rate(doc.BytesPerSecond)
+	}
 	return st, nil
+}
+
+// fill sets the counts, totals and running tasks from a counters
+// document; the failed tasks are listed from failed_tasks.
+func (st *JobStatus) fill(doc CountersDoc) {
+	t := doc.Tally
+	st.Pending, st.Dispatched, st.Succeed, st.Failed = t.Pending, t.Dispatched, t.Succeed, t.Failed
+	st.Objects = Progress{Done: t.Finished.Done(), Total: t.Objects}
+	st.Bytes = Progress{Done: t.Finished.CopiedBytes + t.Finished.SkippedBytes, Total: t.Bytes}
+	st.FailedObjs = t.Finished.Failed
+	st.Counters = t.Finished
+	st.Counters.Objects, st.Counters.Bytes = t.Objects, t.Bytes
+	st.Counters.ByCode = nil
+	for code, n := range t.Finished.ByCode {
+		if st.Counters.ByCode == nil {
+			st.Counters.ByCode = map[transfer.Code]int64{}
+		}
+		st.Counters.ByCode[code] = n
+		st.ByCode[string(code)] = n
+	}
+	for _, tp := range doc.Running {
+		st.Objects.Done += tp.Files.Done
+		st.Bytes.Done += tp.Bytes.Done
+		st.Running = append(st.Running, tp)
+	}
+}
+
+// failedTasks lists the ids of a job's failed tasks.
+func failedTasks(dir workdir.Dir, job string) []string {
+	return workdir.Subdirs(filepath.Join(dir.Job(job), workdir.Failed))
+}
+
+// incremental sets the round fields of an incremental job: RoundEnded is
+// when the scan of the current round ended (zero while it scans), and
+// NextRound that plus the interval.
+func (st *JobStatus) incremental(cp *plan.Checkpoint, interval time.Duration) {
+	st.Incremental = true
+	if cp == nil {
+		return
+	}
+	st.Round = cp.Round
+	if cp.Done && cp.Finished > 0 {
+		st.RoundEnded = time.UnixMilli(cp.Finished)
+		if interval > 0 {
+			st.NextRound = st.RoundEnded.Add(interval)
+		}
+	}
 }
 
 func readState(dir workdir.Dir, job string) (jobState, bool) {
@@ -175,10 +202,11 @@ func readState(dir workdir.Dir, job string) (jobState, bool) {
 	return s, true
 }
 
-// derive is the state that follows from the tasks.
+// derive is the state that follows from the tasks. An incremental job
+// never ends by itself.
 func (st *JobStatus) derive() string {
 	switch {
-	case !st.ScanFinished || st.Pending > 0 || st.Dispatched > 0:
+	case st.Incremental || !st.ScanFinished || st.Pending > 0 || st.Dispatched > 0:
 		return Running
 	case st.Failed > 0:
 		return Failed
@@ -186,96 +214,14 @@ func (st *JobStatus) derive() string {
 	return Succeed
 }
 
-// addTask counts a finished or pending task.
-func (st *JobStatus) addTask(tdir, state string, first *time.Time) error {
-	t, err := record.ReadTask(tdir)
-	if err != nil {
-		return err
-	}
-	st.Objects.Total += int64(len(t.Objects))
-	st.Bytes.Total += t.Bytes
-	switch state {
-	case workdir.Pending:
-		st.Pending++
-		return nil
-	case workdir.Succeed:
-		st.Succeed++
-	case workdir.Failed:
-		st.Failed++
-		st.FailedTasks = append(st.FailedTasks, t.ID)
-	}
-	var c record.Counters
-	if data, err := os.ReadFile(filepath.Join(tdir, record.DoneFile)); err == nil && len(data) > 0 {
-		_ = json.Unmarshal(data, &c)
-	} else {
-		c = countProgress(tdir, t.Objects)
-	}
-	st.Objects.Done += c.Done()
-	st.Bytes.Done += c.CopiedBytes + c.SkippedBytes
-	st.FailedObjs += c.Failed
-	for code, n := range c.ByCode {
-		st.ByCode[string(code)] += n
-	}
-	if info, err := os.Stat(filepath.Join(tdir, record.StatusFile)); err == nil && (first.IsZero() || info.ModTime().Before(*first)) {
-		*first = info.ModTime()
-	}
-	return nil
-}
-
-// countProgress rebuilds a failed task's counters from its progress.
-func countProgress(tdir string, objs []transfer.Object) record.Counters {
-	var c record.Counters
-	p, _ := record.ReadProgress(tdir)
-	for _, o := range objs {
-		if code, ok := p.Finished[o.Key]; ok {
-			c.Add(transfer.Result{Object: o, Code: code, Size: max(o.Size, 0)})
-		}
-	}
-	return c
-}
-
-// addRunning counts a dispatched task and its progress so far.
-func (st *JobStatus) addRunning(tdir, worker, id string) error {
-	t, err := record.ReadTask(tdir)
-	if err != nil {
-		return err
-	}
-	st.Dispatched++
-	tp := TaskProgress{ID: id, Worker: worker, Files: Progress{Total: int64(len(t.Objects))}, Bytes: Progress{Total: t.Bytes}}
-	var reported protocol.TaskProgress
-	if data, err := os.ReadFile(filepath.Join(tdir, ProgressFile)); err == nil && json.Unmarshal(data, &reported) == nil {
-		tp.Files.Done, tp.Bytes.Done = reported.FilesDone, reported.BytesDone
-	} else {
-		p, _ := record.ReadProgress(tdir)
-		for _, o := range t.Objects {
-			if code, ok := p.Finished[o.Key]; ok {
-				tp.Files.Done++
-				if code.OK() {
-					tp.Bytes.Done += max(o.Size, 0)
-				}
-			}
-		}
-	}
-	st.Objects.Total += tp.Files.Total
-	st.Bytes.Total += tp.Bytes.Total
-	st.Objects.Done += tp.Files.Done
-	st.Bytes.Done += tp.Bytes.Done
-	st.Running = append(st.Running, tp)
-	return nil
-}
-
-// rate estimates throughput and ETA from the bytes done since the first
-// task finished.
-func (st *JobStatus) rate(first time.Time) {
-	if first.IsZero() || st.State != Running {
+// rate sets the throughput the master measured over its sliding window
+// and the ETA at that rate, for a running job.
+func (st *JobStatus) rate(bytesPerSecond float64) {
+	if st.State != Running || bytesPerSecond <= 0 {
 		return
 	}
-	elapsed := time.Since(first).Seconds()
-	if elapsed < 1 || st.Bytes.Done == 0 {
-		return
-	}
-	st.Throughput = float64(st.Bytes.Done) / elapsed
+	st.Throughput = bytesPerSecond
 	if left := st.Bytes.Total - st.Bytes.Done; left > 0 {
-		st.ETA = time.Duration(float64(left) / st.Throughput * float64(time.Second)).Round(time.Second)
+		st.ETA = time.Duration(float64(left) / bytesPerSecond * float64(time.Second)).Round(time.Second)
 	}
 }

@@ -290,6 +290,12 @@
     c.failedObjects.textContent = 'failed objects: ' + fmtCount(j.failedObjects);
     c.failedObjects.classList.toggle('bad', j.failedObjects > 0);
     c.scan.textContent = j.scanFinished ? 'scan finished' : 'scanning';
+    if (j.incremental) {
+      // An incremental job never ends: its round, when the round's scan
+      // ended and when the next one starts.
+      c.scan.textContent = 'incremental round ' + (j.round || 0) + ': ' +
+        (j.roundEnded ? 'scan ended ' + fmtTime(j.roundEnded) + (j.nextRound ? ', next round ' + fmtTime(j.nextRound) : '') : 'scanning');
+    }
 
     const running = j.runningTasks || [];
     c.runningSummary.textContent = 'Running tasks (' + running.length + ')';
