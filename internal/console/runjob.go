@@ -121,31 +121,29 @@ type runSummary struct {
 	elapsed        time.Duration
 }
 
-// write prints the summary.
+// write prints the summary: the job's totals, and the copy rate of what
+// this run copied.
 func (s runSummary) write(w io.Writer) {
-	st := s.status
-	copied := st.ByCode[string(transfer.Succeed)]
-	audited := st.ByCode[string(transfer.AuditOK)]
-	skipped := st.ByCode[string(transfer.Skipped)]
+	st, c := s.status, s.status.Counters
 	fmt.Fprintf(w, "Job %s: %d objects (%s) planned in %d tasks\n", st.Name, st.Objects.Total, progress.Bytes(st.Bytes.Total), st.Pending+st.Dispatched+st.Succeed+st.Failed)
-	fmt.Fprintf(w, "  copied and verified: %d\n", copied)
-	if audited > 0 {
-		fmt.Fprintf(w, "  verified (audit):    %d\n", audited)
+	fmt.Fprintf(w, "  copied and verified: %d (%s)\n", c.Copied, progress.Bytes(c.CopiedBytes))
+	if v := c.Verified - c.Copied; v > 0 {
+		fmt.Fprintf(w, "  verified (audit):    %d\n", v)
 	}
-	fmt.Fprintf(w, "  skipped:             %d\n", skipped)
-	fmt.Fprintf(w, "  failed:              %d\n", st.FailedObjs)
+	fmt.Fprintf(w, "  skipped:             %d (%s)\n", c.Skipped, progress.Bytes(c.SkippedBytes))
+	fmt.Fprintf(w, "  failed:              %d\n", c.Failed)
 	for _, code := range transfer.Codes {
-		if n := st.ByCode[string(code)]; n > 0 && !code.OK() {
+		if n := c.ByCode[code]; n > 0 && !code.OK() {
 			fmt.Fprintf(w, "    %-16s %d\n", code, n)
 		}
 	}
 	fmt.Fprintf(w, "  tasks: %d succeeded, %d failed, %d not finished\n", st.Succeed, st.Failed, st.Pending+st.Dispatched)
-	moved := st.Bytes.Done - s.before.Bytes.Done
+	copied := c.CopiedBytes - s.before.Counters.CopiedBytes
 	rate := 0.0
-	if secs := s.elapsed.Seconds(); secs > 0 && moved > 0 {
-		rate = float64(moved) / secs
+	if secs := s.elapsed.Seconds(); secs > 0 && copied > 0 {
+		rate = float64(copied) / secs
 	}
-	fmt.Fprintf(w, "  elapsed %s, %s/s\n", s.elapsed.Round(time.Millisecond), progress.Bytes(int64(rate)))
+	fmt.Fprintf(w, "  elapsed %s, copied %s at %s/s\n", s.elapsed.Round(time.Millisecond), progress.Bytes(copied), progress.Bytes(int64(rate)))
 }
 
 // jobSnapshot is a job's status as a progress snapshot.

@@ -52,6 +52,10 @@ next round starts.`,
 				return err
 			}
 			v.dir, v.names, v.stderr = workdir.Dir(s.WorkingDir), args, cmd.ErrOrStderr()
+			// A worker recorded alive whose last heartbeat is older than
+			// three missed beats and the master's refresh is lost: its
+			// master was killed before it could say so.
+			v.stale = 3*s.WorkerHeartbeatInterval + 5*time.Second
 			if watch || untilDone {
 				if interval <= 0 {
 					return &ExitError{Code: 1, Err: fmt.Errorf("--interval must be positive, not %s", interval)}
@@ -82,6 +86,9 @@ type statView struct {
 	asJSON, withWorkers bool
 	// stderr receives warnings.
 	stderr io.Writer
+	// stale, when set, is the heartbeat age past which a worker recorded
+	// alive is shown lost.
+	stale time.Duration
 }
 
 // read reads the jobs' status and the workers the master recorded.
@@ -102,6 +109,11 @@ func (v statView) read() ([]tracker.JobStatus, []tracker.WorkerStatus, error) {
 	if err != nil && v.stderr != nil {
 		// The jobs are worth showing without the workers.
 		fmt.Fprintf(v.stderr, "warning: %v\n", err)
+	}
+	for i, w := range workers {
+		if v.stale > 0 && w.Alive && time.Since(w.LastHeartbeat) > v.stale {
+			workers[i].Alive, workers[i].Running, workers[i].BytesPerSecond = false, 0, 0
+		}
 	}
 	return all, workers, nil
 }
@@ -200,8 +212,11 @@ func writeRounds(w io.Writer, st tracker.JobStatus, now time.Time) {
 func writeWorkers(w io.Writer, workers []tracker.WorkerStatus, now time.Time) {
 	for _, wk := range workers {
 		state := "lost"
-		if wk.Alive {
+		switch {
+		case wk.Alive:
 			state = "alive"
+		case wk.Stopped:
+			state = "stopped"
 		}
 		last := "never"
 		if !wk.LastHeartbeat.IsZero() {

@@ -163,6 +163,8 @@ func TestStatShowsWorkers(t *testing.T) {
 	beat := time.Now().Add(-3 * time.Second).Truncate(time.Second)
 	if err := tracker.WriteWorkers(dir, []tracker.WorkerStatus{
 		{Name: "10.0.0.2", Alive: false, LastHeartbeat: beat.Add(-time.Hour)},
+		{Name: "10.0.0.3", Alive: true, LastHeartbeat: beat.Add(-time.Hour), Running: 4}, // its master was killed
+		{Name: "10.0.0.4", Alive: false, Stopped: true, LastHeartbeat: beat.Add(-time.Hour)},
 		{Name: "localhost", Alive: true, LastHeartbeat: beat, Running: 2, BytesPerSecond: 3 << 20},
 	}); err != nil {
 		t.Fatal(err)
@@ -175,6 +177,8 @@ func TestStatShowsWorkers(t *testing.T) {
 	workers := strings.Split(strings.TrimSuffix(out[end+len("--------------job stats end---------------\n"):], "\n"), "\n")
 	want := []string{
 		"Worker:10.0.0.2 State:lost LastHeartbeat:" + beat.Add(-time.Hour).Local().Format(time.DateTime) + " (1h0m",
+		"Worker:10.0.0.3 State:lost LastHeartbeat:" + beat.Add(-time.Hour).Local().Format(time.DateTime) + " (1h0m",
+		"Worker:10.0.0.4 State:stopped LastHeartbeat:" + beat.Add(-time.Hour).Local().Format(time.DateTime) + " (1h0m",
 		"Worker:localhost State:alive LastHeartbeat:" + beat.Local().Format(time.DateTime) + " (",
 	}
 	if len(workers) != len(want) {
@@ -185,7 +189,8 @@ func TestStatShowsWorkers(t *testing.T) {
 			t.Errorf("worker line %q, want prefix %q", workers[i], w)
 		}
 	}
-	if !strings.HasSuffix(workers[0], " ago) RunningTasks:0 Throughput:0 B/s") || !strings.HasSuffix(workers[1], " ago) RunningTasks:2 Throughput:3.0 MiB/s") {
+	if !strings.HasSuffix(workers[0], " ago) RunningTasks:0 Throughput:0 B/s") || !strings.HasSuffix(workers[1], " ago) RunningTasks:0 Throughput:0 B/s") ||
+		!strings.HasSuffix(workers[3], " ago) RunningTasks:2 Throughput:3.0 MiB/s") {
 		t.Errorf("worker lines %q", workers)
 	}
 
@@ -199,7 +204,7 @@ func TestStatShowsWorkers(t *testing.T) {
 		Workers []tracker.WorkerStatus `json:"workers"`
 	}
 	if err := json.Unmarshal([]byte(statOutput(t, sys, "--json", "--with-workers")), &doc); err != nil ||
-		len(doc.Jobs) != 1 || doc.Jobs[0].State != tracker.Succeed || len(doc.Workers) != 2 || doc.Workers[1].Running != 2 {
+		len(doc.Jobs) != 1 || doc.Jobs[0].State != tracker.Succeed || len(doc.Workers) != 4 || doc.Workers[3].Running != 2 || doc.Workers[1].Alive {
 		t.Fatalf("stat --json --with-workers: %+v (%v)", doc, err)
 	}
 }

@@ -53,9 +53,26 @@ func (m *Master) recordWorkers(ctx context.Context) error {
 		}
 		select {
 		case <-ctx.Done():
+			m.workersStopped()
 			return nil
 		case <-t.C:
 		}
+	}
+}
+
+// workersStopped records, as the master stops, that it sees no worker
+// alive any more: stat then never shows a worker of a stopped service
+// or a finished `run` as alive.
+func (m *Master) workersStopped() {
+	ws, err := tracker.ReadWorkers(m.opts.Dir)
+	if err != nil || len(ws) == 0 {
+		return
+	}
+	for i := range ws {
+		ws[i].Alive, ws[i].Running, ws[i].BytesPerSecond, ws[i].Stopped = false, 0, 0, ws[i].Alive
+	}
+	if err := tracker.WriteWorkers(m.opts.Dir, ws); err != nil {
+		m.log.Warn("cannot record workers", "err", err)
 	}
 }
 

@@ -26,6 +26,9 @@ type WorkerStatus struct {
 	Version        string    `json:"version,omitempty"`
 	// Since is when the master first saw the worker.
 	Since time.Time `json:"since"`
+	// Stopped says the master recording the list stopped gracefully
+	// (the service stopped, or `run` ended): not alive, but not lost.
+	Stopped bool `json:"stopped,omitempty"`
 }
 
 // WorkersFile is where the master keeps the worker list.
@@ -70,7 +73,7 @@ func WriteWorkers(dir workdir.Dir, ws []WorkerStatus) error {
 func MergeHeartbeats(prev []WorkerStatus, beats []protocol.Heartbeat, now time.Time, forget time.Duration) []WorkerStatus {
 	byName := map[string]WorkerStatus{}
 	for _, w := range prev {
-		w.Alive, w.Running, w.BytesPerSecond = false, 0, 0
+		w.Alive, w.Running, w.BytesPerSecond, w.Stopped = false, 0, 0, false
 		byName[w.Name] = w
 	}
 	for _, hb := range beats {
