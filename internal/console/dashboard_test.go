@@ -164,7 +164,7 @@ func TestDashboardEndToEnd(t *testing.T) {
 	}
 	metricsText, err := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if err != nil || resp.StatusCode != http.StatusOK || !strings.Contains(string(metricsText), "ossimport_objects_in_flight") {
+	if err != nil || resp.StatusCode != http.StatusOK || !strings.Contains(string(metricsText), "ossimport_worker_up") {
 		t.Fatalf("/metrics: %d %v %.300s", resp.StatusCode, err, metricsText)
 	}
 	b.do(chromedp.Navigate(base + "?refresh=300"))

@@ -4,7 +4,6 @@
 //	ossimport_objects_total{job,result}          objects finished, by result code
 //	ossimport_bytes_total{job,kind}              bytes: copied (sizes of copied objects),
 //	                                             written (sent to the destination), skipped
-//	ossimport_objects_in_flight                  objects of running tasks not finished yet
 //	ossimport_tasks{job,state}                   tasks by state (pending, running, succeed, failed)
 //	ossimport_scan_objects_listed_total{job}     objects the scan listed
 //	ossimport_worker_up{worker}                  1 while a worker heartbeats, else 0
@@ -28,6 +27,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/ossimport/ossimport/internal/transfer"
@@ -48,13 +48,12 @@ type TaskCount struct {
 
 // Metrics holds the collectors and their registry.
 type Metrics struct {
-	reg      *prometheus.Registry
-	objects  *prometheus.CounterVec
-	bytes    *prometheus.CounterVec
-	inFlight prometheus.Gauge
-	listed   *prometheus.CounterVec
-	up       *prometheus.GaugeVec
-	rate     *prometheus.GaugeVec
+	reg     *prometheus.Registry
+	objects *prometheus.CounterVec
+	bytes   *prometheus.CounterVec
+	listed  *prometheus.CounterVec
+	up      *prometheus.GaugeVec
+	rate    *prometheus.GaugeVec
 
 	mu         sync.Mutex
 	lastListed map[string]int64
@@ -73,9 +72,6 @@ func New() *Metrics {
 		bytes: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "ossimport_bytes_total", Help: "Bytes by job and kind: copied (sizes of copied objects), written (sent to the destination), skipped (sizes of skipped objects).",
 		}, []string{"job", "kind"}),
-		inFlight: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "ossimport_objects_in_flight", Help: "Objects of running tasks not finished yet.",
-		}),
 		listed: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "ossimport_scan_objects_listed_total", Help: "Objects listed by the source scan, by job.",
 		}, []string{"job"}),
@@ -89,8 +85,8 @@ func New() *Metrics {
 		tasks: &taskCollector{desc: prometheus.NewDesc("ossimport_tasks",
 			"Tasks by job and state (pending, running, succeed, failed).", []string{"job", "state"}, nil)},
 	}
-	m.reg.MustRegister(m.objects, m.bytes, m.inFlight, m.listed, m.up, m.rate, m.tasks,
-		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
+	m.reg.MustRegister(m.objects, m.bytes, m.listed, m.up, m.rate, m.tasks,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.x = newExtra(m.reg)
 	return m
 }
@@ -113,14 +109,6 @@ func (m *Metrics) Observe(job string, r transfer.Result) {
 	if r.Bytes > 0 {
 		m.bytes.WithLabelValues(job, KindWritten).Add(float64(r.Bytes))
 	}
-}
-
-// InFlight adds delta to the objects in flight.
-func (m *Metrics) InFlight(delta int) {
-	if m == nil {
-		return
-	}
-	m.inFlight.Add(float64(delta))
 }
 
 // ScanListed records a job's scan progress: total is the objects listed

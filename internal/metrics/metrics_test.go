@@ -45,11 +45,6 @@ func TestObserveMovesCounters(t *testing.T) {
 	if got := testutil.ToFloat64(m.listed.WithLabelValues("j1")); got != 30 {
 		t.Errorf("listed = %v, want 30", got)
 	}
-	m.InFlight(5)
-	m.InFlight(-2)
-	if got := testutil.ToFloat64(m.inFlight); got != 3 {
-		t.Errorf("in flight = %v", got)
-	}
 	m.Worker("w1", true, 1024)
 	if testutil.ToFloat64(m.up.WithLabelValues("w1")) != 1 || testutil.ToFloat64(m.rate.WithLabelValues("w1")) != 1024 {
 		t.Error("worker gauges")
@@ -62,7 +57,6 @@ func TestObserveMovesCounters(t *testing.T) {
 func TestNilMetrics(t *testing.T) {
 	var m *Metrics
 	m.Observe("j", transfer.Result{Code: transfer.Succeed})
-	m.InFlight(1)
 	m.ScanListed("j", 1)
 	m.Worker("w", true, 1)
 	m.Tasks(nil)
@@ -102,7 +96,6 @@ func TestHandlerServesTextFormat(t *testing.T) {
 		`ossimport_tasks{job="my_job",state="running"} 1`,
 		`ossimport_tasks{job="my_job",state="succeed"} 0`,
 		`ossimport_tasks{job="my_job",state="failed"} 1`,
-		"# TYPE ossimport_objects_in_flight gauge",
 		"go_goroutines",
 	} {
 		if !strings.Contains(string(body), want) {
