@@ -3,7 +3,7 @@
 #   make demo    sets up and runs a real migration (local files -> a local S3 server)
 #   make build   builds bin/ossimport
 #   make test    installs the test servers (once) and runs the whole test suite
-#   make lint    gofmt and go vet
+#   make lint    gofmt, go vet and staticcheck (pinned, fetched through the Go module proxy)
 #   make dist    builds the distribution tarballs (distributed and standalone) into dist/
 #   make fuzz    fuzzes the configuration parser for FUZZTIME (default 60s) per target
 
@@ -13,6 +13,7 @@ COMMIT   ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 LDFLAGS  := -s -w -X github.com/ossimport/ossimport/internal/version.Version=$(VERSION) \
             -X github.com/ossimport/ossimport/internal/version.Commit=$(COMMIT)
 FUZZTIME ?= 60s
+STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 TESTFLAGS ?=
 
 .PHONY: build test test-short testenv lint fuzz clean demo dist
@@ -45,6 +46,7 @@ lint:
 	@unformatted=$$(find . -name '*.go' -not -path './.git/*' -print0 | xargs -0 gofmt -l); \
 	if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
+	$(GO) run $(STATICCHECK) ./...
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParseJob$$' -fuzztime $(FUZZTIME) ./internal/config
