@@ -142,7 +142,7 @@ func TestClusterWorkerKilled(t *testing.T) {
 	slow.kill9(t)
 	t.Logf("killed the slow worker holding %v", held)
 
-	st := h.waitState(failJob, "Succeed", 28*time.Second)
+	st := h.waitState(failJob, "Succeed", 90*time.Second) // a deadline, not a pace: 1500 objects at 200 requests per second take 15 s on a quiet machine
 	if want := "Objects:" + strconv.Itoa(len(files)) + "/" + strconv.Itoa(len(files)) + " Failed:0\n"; !strings.Contains(st, want) {
 		t.Fatalf("stat of the finished job, want %q:\n%s", want, st)
 	}
@@ -221,7 +221,7 @@ func TestClusterServiceKilledMidScan(t *testing.T) {
 	t.Logf("killed the service mid-scan with %d tasks", len(before))
 
 	h.mustConsole("Start import service completed.\n", "start")
-	st := h.waitState(failJob, "Succeed", 28*time.Second)
+	st := h.waitState(failJob, "Succeed", 90*time.Second) // a deadline, not a pace: 1500 objects at 200 requests per second take 15 s on a quiet machine
 	h.mustConsole("Stop import service completed.\n", "stop")
 	h.checkKeysOnce(failJob, files)
 	if want := "Objects:" + strconv.Itoa(len(files)) + "/" + strconv.Itoa(len(files)) + " Failed:0\n"; !strings.Contains(st, want) {
