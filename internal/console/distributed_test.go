@@ -233,7 +233,7 @@ func TestDistributedLifecycle(t *testing.T) {
 // remaining hosts with every object verified, and the cut host rejoins
 // when its link comes back.
 func TestDistributedHostLoss(t *testing.T) {
-	c := newTestCluster(t, 3, "workerMaxThroughput(KB/s)=48\n", "")
+	c := newTestCluster(t, 3, "workerMaxThroughput(KB/s)=16\n", "") // about a minute: the added host joins, under load too, before the end
 	h := c.h
 	files := h.writeFiles(h.src, 300, 9000, 0)
 	// Start with the master and two hosts.
