@@ -44,9 +44,6 @@ func (d Dir) Logs() string { return filepath.Join(string(d), "logs") }
 // Job is a job's folder.
 func (d Dir) Job(job string) string { return filepath.Join(string(d), "master", "jobs", job) }
 
-// JobQueue is the file marking a job as not fully planned.
-func (d Dir) JobQueue(job string) string { return filepath.Join(string(d), "master", "jobqueue", job) }
-
 // Task is a task's folder in a state; dispatched tasks sit under their
 // worker's name.
 func (d Dir) Task(job, state, worker, task string) string {
@@ -54,11 +51,6 @@ func (d Dir) Task(job, state, worker, task string) string {
 		return filepath.Join(d.Job(job), Dispatched, worker, task)
 	}
 	return filepath.Join(d.Job(job), state, task)
-}
-
-// WorkerTask is a running task's folder on a worker.
-func (d Dir) WorkerTask(job, task string) string {
-	return filepath.Join(string(d), "worker", "jobs", job, "tasks", task)
 }
 
 // Checkpoint is the path of a job's scan checkpoint: ossimport keeps
