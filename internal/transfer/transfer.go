@@ -298,7 +298,9 @@ func (c *Copier) serverSideCopy(ctx context.Context, obj Object, info storage.Ob
 	if err := c.waitRequest(ctx); err != nil {
 		return failure(UploadFailed, err), true
 	}
-	put, err := ssc.CopyFrom(ctx, obj.Dst(), c.src, obj.Key, info)
+	// The copy is written like a streamed one: class, encryption,
+	// metadata and the source-mtime marker skip-existing reads back.
+	put, err := ssc.CopyFrom(ctx, obj.Dst(), c.src, obj.Key, info, c.metadata(obj, info, nil))
 	if errors.Is(err, storage.ErrNotSupported) {
 		return Result{}, false
 	}
