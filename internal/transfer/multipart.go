@@ -267,13 +267,14 @@ func (u *upload) complete(ctx context.Context) Result {
 		return failure(UploadFailed, fmt.Errorf("complete multipart upload of %q: %w", u.obj.Dst(), err))
 	}
 	sums := storage.Checksums{CRC64: u.combinedCRC(), HasCRC64: true}
-	if err := u.checkMultipartETag(put.ETag); err != nil {
+	checked, err := u.checkMultipartETag(put.ETag)
+	if err != nil {
 		return failure(CheckFailed, fmt.Errorf("verify %q: %w", u.obj.Dst(), err))
 	}
 	if res, changed := u.c.changedWhileCopying(ctx, u.obj, u.info); changed {
 		return res
 	}
-	res := u.c.verify(ctx, u.obj, u.size, sums, put, "multipart")
+	res := u.c.verify(ctx, u.obj, u.size, sums, put, "multipart", checked)
 	res.Bytes = u.written
 	return res
 }
@@ -287,21 +288,25 @@ func (u *upload) combinedCRC() uint64 {
 	return crc
 }
 
-// checkMultipartETag checks an S3-style "<md5 of part md5s>-<parts>" ETag.
-func (u *upload) checkMultipartETag(etag string) error {
+// checkMultipartETag checks an S3-style "<md5 of part md5s>-<parts>"
+// ETag; it returns CheckETag when it was compared, "" when it could not be.
+func (u *upload) checkMultipartETag(etag string) (string, error) {
 	etag = strings.Trim(etag, `"`)
 	want := fmt.Sprintf("-%d", len(u.parts))
 	if !u.c.dst.Capabilities().ETagIsMD5 || u.c.dst.Capabilities().CRC64 || !strings.HasSuffix(etag, want) {
-		return nil
+		return "", nil
 	}
 	all := md5.New()
 	for _, s := range u.sums {
+		if s.md5 == nil {
+			return "", nil // a part resumed without reading its MD5
+		}
 		all.Write(s.md5)
 	}
 	if got := strings.TrimSuffix(etag, want); !strings.EqualFold(got, hex.EncodeToString(all.Sum(nil))) {
-		return fmt.Errorf("%w: multipart ETag %s does not match the parts read from the source", storage.ErrChecksumMismatch, etag)
+		return "", fmt.Errorf("%w: multipart ETag %s does not match the parts read from the source", storage.ErrChecksumMismatch, etag)
 	}
-	return nil
+	return CheckETag, nil
 }
 
 // contentType guesses a Content-Type from the key's extension.

@@ -307,8 +307,21 @@ func (c *Copier) serverSideCopy(ctx context.Context, obj Object, info storage.Ob
 	if err != nil {
 		return failure(UploadFailed, fmt.Errorf("server-side copy: %w", err)), true
 	}
-	res := c.verify(ctx, obj, info.Size, info.Checksums, put, "server-side")
+	res := c.verify(ctx, obj, info.Size, c.copySums(info), put, "server-side", "")
 	return res, true
+}
+
+// copySums are the source's checksums a server-side copy is checked
+// against: those the source reported, with a single-part MD5 ETag taken
+// as the content MD5 when both stores' ETags are content MD5s.
+func (c *Copier) copySums(info storage.ObjectInfo) storage.Checksums {
+	sums := info.Checksums
+	if sums.MD5 == nil && c.src.Capabilities().ETagIsMD5 && c.dst.Capabilities().ETagIsMD5 {
+		if sum, err := hex.DecodeString(info.ETag); err == nil && len(sum) == 16 {
+			sums.MD5 = sum
+		}
+	}
+	return sums
 }
 
 func (c *Copier) waitRequest(ctx context.Context) error {
