@@ -221,6 +221,11 @@ type Capabilities struct {
 	// from Metadata.User[ModTimeMetaKey] (local destinations); other stores
 	// keep that key as user metadata, which the engine reads back.
 	PreservesModTime bool
+	// DirMarkers is set when the store keeps keys ending in "/" as
+	// objects of their own (object stores: directory markers); file
+	// systems and URL lists have none, so a zero-byte "/" key from them,
+	// or to them, is not copied.
+	DirMarkers bool
 	// InPlaceUpdates is set when an object can change while it is being
 	// read (files on a local disk or NAS): the engine then checks the size
 	// and modification time again after copying it.

@@ -77,6 +77,11 @@ type Options struct {
 	ServerSideEncryption string
 	// NoServerSideCopy disables server-side copy even where possible.
 	NoServerSideCopy bool
+	// DirMarkers says what happens to zero-byte keys ending in "/"
+	// (directory markers); the default, DirMarkersAuto, copies them
+	// between object stores and reports them Skipped otherwise. A "/" key
+	// holding data is always copied like any other object.
+	DirMarkers DirMarkerPolicy
 	// Audit, when set (jobType=audit), makes RunAll verify objects in
 	// this mode instead of copying them; objects modified after
 	// AuditModifiedBefore (lastModify), when set, are skipped.
@@ -115,6 +120,8 @@ func (o *Options) Validate() error {
 		return errors.New("transfer options: PartSize must be positive")
 	case o.PartConcurrency < 0 || o.Attempts < 0:
 		return errors.New("transfer options: PartConcurrency and Attempts must not be negative")
+	case o.DirMarkers != DirMarkersAuto && o.DirMarkers != DirMarkersCopy && o.DirMarkers != DirMarkersSkip:
+		return fmt.Errorf("transfer options: DirMarkers %q is not one of copy, skip or empty (auto)", o.DirMarkers)
 	}
 	if o.PartConcurrency == 0 {
 		o.PartConcurrency = 1
@@ -161,6 +168,11 @@ func (c *Copier) Copy(ctx context.Context, obj Object) Result {
 func (c *Copier) copy(ctx context.Context, obj Object) Result {
 	if obj.IsSymlink && !c.opts.AllowSymlinks {
 		return Result{Code: Skipped, Size: obj.Size, Detail: "symbolic link not copied (set isAllowSymbolicLink=true to copy links to files)"}
+	}
+	if IsDirKey(obj.Key) {
+		if res, done := c.dirMarker(ctx, obj); done {
+			return res
+		}
 	}
 	if err := storage.CheckOSSKey(obj.Dst()); err != nil {
 		return failure(InvalidName, err)
@@ -213,6 +225,11 @@ func (c *Copier) exists(ctx context.Context, obj Object) (bool, string) {
 	info, err := c.dst.Stat(ctx, obj.Dst())
 	if err != nil || obj.Size < 0 || info.Size != obj.Size {
 		return false, ""
+	}
+	if IsDirKey(obj.Key) && info.Size == 0 {
+		// A marker has no content to differ, and stores often keep no
+		// metadata on it (versitygw's posix backend makes it a folder).
+		return true, "directory marker exists at the destination"
 	}
 	if obj.ModTime.IsZero() {
 		return false, ""
@@ -293,6 +310,11 @@ func (e *sizeMismatchError) Error() string {
 func (c *Copier) serverSideCopy(ctx context.Context, obj Object, info storage.ObjectInfo) (Result, bool) {
 	ssc, ok := c.dst.(storage.ServerSideCopier)
 	if !ok || c.opts.NoServerSideCopy || !c.dst.Capabilities().ServerSideCopy || c.opts.RecordMD5 {
+		return Result{}, false
+	}
+	if info.Size == 0 && IsDirKey(obj.Key) {
+		// A marker is one empty PUT either way, and some stores refuse to
+		// copy onto a "/" key (versitygw: DirectoryObjectContainsData).
 		return Result{}, false
 	}
 	if err := c.waitRequest(ctx); err != nil {

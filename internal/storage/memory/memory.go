@@ -86,6 +86,7 @@ func (s *Store) String() string { return "memory:" + s.name }
 func (s *Store) Capabilities() storage.Capabilities {
 	return storage.Capabilities{
 		CanList: true, CanWrite: true, RangedRead: true, Multipart: true, ServerSideCopy: true,
+		DirMarkers:  true,
 		MinPartSize: 1, MaxPartSize: 5 << 30, MaxParts: 10000,
 		CRC64: true, MD5: true, ETagIsMD5: true, PreservesModTime: true,
 	}
