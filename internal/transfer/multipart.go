@@ -50,6 +50,13 @@ func (c *Copier) multipart(ctx context.Context, obj Object, info storage.ObjectI
 	}
 	u := &upload{c: c, mpw: mpw, obj: obj, info: info, id: uploadID, size: info.Size, partSize: partSize, have: have}
 	res := u.run(ctx)
+	if !res.Code.OK() && ctx.Err() == nil && u.rangeRefused(res.Err) {
+		// The source ignores ranged reads (an HTTP server answering 200
+		// with the whole body): read it once, in order, into the same
+		// upload; the parts stored so far are kept.
+		u.have, u.sequential = u.stored(), true
+		res = u.run(ctx)
+	}
 	if res.Code.OK() {
 		return res // completed: nothing left to resume
 	}
@@ -119,10 +126,22 @@ type upload struct {
 	partSize int64
 	have     map[int]storage.Part // parts stored by an earlier attempt
 
+	// sequential reads the source in one stream from its start, part
+	// after part, instead of one ranged read per part.
+	sequential bool
+
 	mu      sync.Mutex
 	parts   []storage.Part
 	sums    []partSum
 	written int64
+}
+
+// partJob is one part to upload: read from its range by the worker, or
+// (buf set) already read from the sequential stream.
+type partJob struct {
+	i   int
+	buf *[]byte
+	sum partSum
 }
 
 // partSum is what we computed for one part.
@@ -139,19 +158,25 @@ func (u *upload) run(parent context.Context) Result {
 	u.sums = make([]partSum, n)
 	ctx, cancel := context.WithCancelCause(parent)
 	defer cancel(nil)
-	next := make(chan int)
+	next := make(chan partJob)
 	var wg sync.WaitGroup
 	for range min(u.c.opts.PartConcurrency, n) {
 		wg.Go(func() {
-			for i := range next {
-				if err := u.part(ctx, i); err != nil {
+			for j := range next {
+				if err := u.part(ctx, j); err != nil {
 					cancel(err)
 				}
 			}
 		})
 	}
-	for i := 0; i < n && ctx.Err() == nil; i++ {
-		next <- i
+	if u.sequential {
+		if err := u.stream(ctx, next); err != nil {
+			cancel(err)
+		}
+	} else {
+		for i := 0; i < n && ctx.Err() == nil; i++ {
+			next <- partJob{i: i}
+		}
 	}
 	close(next)
 	wg.Wait()
@@ -181,17 +206,23 @@ func (u *upload) classify(ctx context.Context, err error) Result {
 	return readFailure(err)
 }
 
-// part reads part i from the source and uploads it unless an earlier
-// attempt stored the same bytes.
-func (u *upload) part(ctx context.Context, i int) error {
+// part reads part j.i from the source (unless the sequential stream
+// did) and uploads it unless an earlier attempt stored the same bytes.
+func (u *upload) part(ctx context.Context, j partJob) error {
+	i := j.i
 	off := int64(i) * u.partSize
 	size := min(u.partSize, u.size-off)
-	bufp := u.c.bufs.get(u.partSize)
+	bufp, sum := j.buf, j.sum
+	if bufp == nil {
+		bufp = u.c.bufs.get(u.partSize)
+	}
 	defer u.c.bufs.put(u.partSize, bufp)
 	buf := (*bufp)[:size]
-	sum, err := u.read(ctx, buf, off)
-	if err != nil {
-		return &partError{err: err}
+	if j.buf == nil {
+		var err error
+		if sum, err = u.read(ctx, buf, off); err != nil {
+			return &partError{err: err}
+		}
 	}
 	if old, ok := u.have[i+1]; ok && samePart(old, size, sum) {
 		u.record(i, old, sum, 0)
