@@ -43,20 +43,26 @@ func (c *Copier) dirMarker(ctx context.Context, obj Object) (Result, bool) {
 	if size != 0 {
 		return Result{}, false
 	}
-	why := ""
-	switch c.opts.DirMarkers {
-	case DirMarkersSkip:
-		why = "the job skips directory markers"
-	case DirMarkersAuto:
-		switch {
-		case !c.src.Capabilities().DirMarkers:
-			why = fmt.Sprintf("%s has no directory-marker objects", c.src)
-		case !c.dst.Capabilities().DirMarkers:
-			why = fmt.Sprintf("%s keeps no directory-marker objects", c.dst)
-		}
-	}
+	why := c.markerSkipReason()
 	if why == "" {
 		return Result{}, false
 	}
 	return Result{Code: Skipped, Size: 0, Detail: "directory marker (zero-byte key ending in /) not copied: " + why}, true
+}
+
+// markerSkipReason says why zero-byte directory markers are not copied,
+// "" when they are.
+func (c *Copier) markerSkipReason() string {
+	switch c.opts.DirMarkers {
+	case DirMarkersSkip:
+		return "the job skips directory markers"
+	case DirMarkersAuto:
+		switch {
+		case !c.src.Capabilities().DirMarkers:
+			return fmt.Sprintf("%s has no directory-marker objects", c.src)
+		case !c.dst.Capabilities().DirMarkers:
+			return fmt.Sprintf("%s keeps no directory-marker objects", c.dst)
+		}
+	}
+	return ""
 }

@@ -81,3 +81,29 @@ func TestDirMarkerPolicyValidated(t *testing.T) {
 		t.Fatal("an unknown DirMarkers policy was accepted")
 	}
 }
+
+// TestSkippedMarkersAreNotChanged: an incremental rescan does not plan
+// again a marker the job does not copy, and plans a copied marker only
+// when the destination lacks it.
+func TestSkippedMarkersAreNotChanged(t *testing.T) {
+	src := memory.New("s")
+	seed(t, src, "m/", nil, time.Unix(5, 0))
+	info, err := src.Stat(t.Context(), "m/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if newCopier(t, plainDest{memory.New("d")}, src, testOptions()).Changed(t.Context(), info, "m/") {
+		t.Error("a marker the job skips is seen as changed")
+	}
+	dst := memory.New("d")
+	c := newCopier(t, dst, src, testOptions())
+	if !c.Changed(t.Context(), info, "m/") {
+		t.Error("a marker missing at the destination is not seen as changed")
+	}
+	if res := c.Copy(t.Context(), Object{Key: "m/", Size: 0, ModTime: info.ModTime}); res.Code != Succeed {
+		t.Fatal(res.Detail)
+	}
+	if c.Changed(t.Context(), info, "m/") {
+		t.Error("a copied marker is seen as changed")
+	}
+}

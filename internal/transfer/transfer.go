@@ -437,8 +437,12 @@ func (c *Copier) With(edit func(*Options)) *Copier {
 
 // Changed reports whether the destination lacks info's object at dstKey
 // or holds a different version (size or recorded source mtime), as
-// incremental rescans need.
+// incremental rescans need. Directory markers the job does not copy are
+// never changed.
 func (c *Copier) Changed(ctx context.Context, info storage.ObjectInfo, dstKey string) bool {
+	if IsDirKey(info.Key) && info.Size == 0 && c.markerSkipReason() != "" {
+		return false // reported Skipped by the full pass; nothing to copy
+	}
 	skip, _ := c.exists(ctx, Object{Key: info.Key, DstKey: dstKey, Size: info.Size, ModTime: info.ModTime})
 	return !skip
 }
