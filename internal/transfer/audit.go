@@ -36,6 +36,11 @@ func (c *Copier) Audit(ctx context.Context, obj Object, mode AuditMode) Result {
 }
 
 func (c *Copier) audit(ctx context.Context, obj Object, mode AuditMode) Result {
+	if IsDirKey(obj.Key) {
+		if res, done := c.dirMarker(ctx, obj); done {
+			return res // a marker the job does not copy is not looked for
+		}
+	}
 	src, err := c.src.Stat(ctx, obj.Key)
 	if err != nil {
 		return sourceFailure(fmt.Errorf("stat source %q: %w", obj.Key, err))

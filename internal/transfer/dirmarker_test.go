@@ -107,3 +107,14 @@ func TestSkippedMarkersAreNotChanged(t *testing.T) {
 		t.Error("a copied marker is seen as changed")
 	}
 }
+
+// TestAuditOfSkippedMarker: jobType=audit reports a marker the job does
+// not copy as Skipped, not as missing at the destination.
+func TestAuditOfSkippedMarker(t *testing.T) {
+	src := memory.New("s")
+	obj := seed(t, src, "m/", nil, time.Unix(5, 0))
+	res := newCopier(t, plainDest{memory.New("d")}, src, testOptions()).Audit(t.Context(), obj, AuditGeneral)
+	if res.Code != Skipped || !strings.Contains(res.Detail, "directory marker") {
+		t.Fatalf("audit of a skipped marker = %s %q, want Skipped", res.Code, res.Detail)
+	}
+}
