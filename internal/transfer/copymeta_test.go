@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/ossimport/ossimport/internal/storage"
+	"github.com/ossimport/ossimport/internal/storage/oss"
+	"github.com/ossimport/ossimport/internal/storage/oss/osstest"
 	"github.com/ossimport/ossimport/internal/storage/s3"
 	"github.com/ossimport/ossimport/internal/testenv"
 )
@@ -107,4 +109,56 @@ func (r *headerRecorder) copyHeaders() http.Header {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.last
+}
+
+// TestServerSideCopyCarriesMetadataOSS is the same on the OSS test
+// server, which keeps storage classes and encryption and checks each
+// request's signature: an OSS→OSS copy lands in IA, encrypted, with the
+// marker, and a rerun skips it.
+func TestServerSideCopyCarriesMetadataOSS(t *testing.T) {
+	srv := osstest.New(t, osstest.Options{})
+	srv.CreateBucket("src")
+	srv.CreateBucket("dst")
+	open := func(bucket string) *oss.Store {
+		st, err := oss.New(t.Context(), storage.Spec{Type: "oss", Endpoint: srv.URL, Region: srv.Region, Bucket: bucket,
+			AccessKey: srv.AccessKey, SecretKey: srv.SecretKey})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st
+	}
+	src, dst := open("src"), open("dst")
+	ctx := t.Context()
+	data := randomBytes(4000, 9)
+	if _, err := src.Put(ctx, "a.txt", bytes.NewReader(data), int64(len(data)), storage.Metadata{ContentType: "text/x-src", User: map[string]string{"owner": "ops"}}); err != nil {
+		t.Fatal(err)
+	}
+	info, err := src.Stat(ctx, "a.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := testOptions()
+	opts.NoServerSideCopy, opts.SkipExisting = false, true
+	opts.StorageClass, opts.ServerSideEncryption = "IA", "AES256"
+	c, err := New(dst, src, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	obj := Object{Key: "a.txt", Size: info.Size, ModTime: info.ModTime}
+	if res := c.Copy(ctx, obj); res.Code != Succeed || res.Strategy != "server-side" || res.Check != CheckCRC64 {
+		t.Fatalf("copy = %s via %q check %q (%s)", res.Code, res.Strategy, res.Check, res.Detail)
+	}
+	_, h, _ := srv.Object("dst", "a.txt")
+	for name, want := range map[string]string{"X-Oss-Storage-Class": "IA", "X-Oss-Server-Side-Encryption": "AES256", "Content-Type": "text/x-src",
+		"X-Oss-Meta-Owner": "ops", "X-Oss-Meta-" + storage.ModTimeMetaKey: strconv.FormatInt(info.ModTime.Unix(), 10)} {
+		if got := h.Get(name); got != want {
+			t.Errorf("copy's %s = %q, want %q", name, got, want)
+		}
+	}
+	if res := c.Copy(ctx, obj); res.Code != Skipped {
+		t.Fatalf("rerun = %s %q, want Skipped", res.Code, res.Detail)
+	}
+	if c.Changed(ctx, info, "a.txt") {
+		t.Error("incremental rescan sees the copy as changed")
+	}
 }
