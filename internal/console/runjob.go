@@ -127,6 +127,9 @@ func (s runSummary) write(w io.Writer) {
 	st, c := s.status, s.status.Counters
 	fmt.Fprintf(w, "Job %s: %d objects (%s) planned in %d tasks\n", st.Name, st.Objects.Total, progress.Bytes(st.Bytes.Total), st.Pending+st.Dispatched+st.Succeed+st.Failed)
 	fmt.Fprintf(w, "  copied and verified: %d (%s)\n", c.Copied, progress.Bytes(c.CopiedBytes))
+	if c.SizeOnly > 0 {
+		fmt.Fprintf(w, "  verified by size only (no checksum at the destination): %d\n", c.SizeOnly)
+	}
 	if v := c.Verified - c.Copied; v > 0 {
 		fmt.Fprintf(w, "  verified (audit):    %d\n", v)
 	}

@@ -7,10 +7,14 @@ import (
 	"github.com/ossimport/ossimport/internal/storage"
 )
 
-// keep applies the job's filters to a listed object: directory markers
-// never make it into a task.
+// keep applies the job's filters to a listed object. Keys ending in "/"
+// (directory markers, and "/" keys holding data) are planned like any
+// object, so each ends in a report: the worker copies them or reports
+// them Skipped with the reason (transfer.Options.DirMarkers). The one
+// exception is the marker of the listed prefix itself when it maps to
+// the destination's root (destPrefix empty): there is nothing to copy.
 func (o *Options) keep(ctx context.Context, info storage.ObjectInfo) bool {
-	if info.IsDir {
+	if info.IsDir && info.Key == o.Prefix && o.DstPrefix == "" && info.Size <= 0 {
 		return false
 	}
 	if !o.Since.IsZero() && !info.ModTime.After(o.Since) {

@@ -250,8 +250,8 @@ func TestDestinationKeysAndFilters(t *testing.T) {
 	if want := []string{"src/a.jpg->backup/a.jpg"}; !slices.Equal(got, want) {
 		t.Fatalf("planned %q, want %q", got, want)
 	}
-	if want := []string{"a.jpg", "b.txt", "tmp/c.jpg"}; !slices.Equal(seen, want) {
-		t.Errorf("Keep saw %q, want relative keys %q (directory markers and old objects never reach it)", seen, want)
+	if want := []string{"a.jpg", "b.txt", "dir/", "tmp/c.jpg"}; !slices.Equal(seen, want) {
+		t.Errorf("Keep saw %q, want relative keys %q (old objects never reach it; directory markers do, as objects)", seen, want)
 	}
 	if cp.Stats.Listed != 5 || cp.Stats.Filtered != 4 {
 		t.Errorf("stats %+v, want 5 listed and 4 filtered", cp.Stats)
@@ -314,5 +314,41 @@ func TestChangedSeesDestinationKeys(t *testing.T) {
 	}
 	if got := c.keys(t); !slices.Equal(got, []string{"src/new"}) {
 		t.Errorf("planned %q, want only src/new", got)
+	}
+}
+
+// TestDirectoryKeysArePlanned: keys ending in "/" (zero-byte markers and
+// "/" keys holding data) go into tasks like other objects, so the worker
+// copies or reports each; only the marker of srcPrefix itself, which maps
+// to the destination's root when destPrefix is empty, is left out.
+func TestDirectoryKeysArePlanned(t *testing.T) {
+	st := memory.New(t.Name())
+	for key, size := range map[string]int{"src/": 0, "src/a/": 0, "src/a/f": 3, "src/x/": 21} {
+		if _, err := st.Put(t.Context(), key, bytes.NewReader(make([]byte, size)), int64(size), storage.Metadata{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tc := range []struct {
+		dstPrefix string
+		want      []string
+	}{
+		{"", []string{"src/a/->a/", "src/a/f->a/f", "src/x/->x/"}},
+		{"backup/", []string{"src/->backup/", "src/a/->backup/a/", "src/a/f->backup/a/f", "src/x/->backup/x/"}},
+	} {
+		c := &collector{}
+		opts := Options{Job: "job", Prefix: "src/", DstPrefix: tc.dstPrefix, MaxObjects: 100, MaxBytes: 1 << 30, ScanThreads: 2, MaxScanDepth: 2}
+		if _, err := run(t, st, opts, c, nil); err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, id := range c.order {
+			for _, o := range c.tasks[id].Objects {
+				got = append(got, o.Key+"->"+o.Dst())
+			}
+		}
+		slices.Sort(got)
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("destPrefix %q: planned %q, want %q", tc.dstPrefix, got, tc.want)
+		}
 	}
 }

@@ -6,6 +6,7 @@
 //	<task>/DONE        written when the task finished: the counters as JSON
 //	                   when it succeeded, empty when it failed
 //	<task>/audit.log   one line per object: <yyyy-MM-dd HH:mm:ss> <Result> <key> Detail:<message>
+//	                   followed, for verified objects, by " Check:<crc64|md5|etag|size-only>"
 //	<task>/error.list  the keys of the failed objects, one per line
 //
 // Result codes are the closed set of transfer.Code. Keys containing a line
@@ -57,6 +58,10 @@ type Counters struct {
 	CopiedBytes  int64 `json:"copiedBytes"`
 	SkippedBytes int64 `json:"skippedBytes"`
 	WrittenBytes int64 `json:"writtenBytes"`
+	// SizeOnly counts the copied or audited objects verified by their
+	// size alone: the destination reported no checksum to compare
+	// (transfer.CheckSizeOnly).
+	SizeOnly int64 `json:"sizeOnly,omitempty"`
 	// ByCode counts results per code.
 	ByCode map[transfer.Code]int64 `json:"byCode,omitempty"`
 }
@@ -87,6 +92,9 @@ func (c *Counters) Add(r transfer.Result) {
 		c.Failed++
 	}
 	c.WrittenBytes += r.Bytes
+	if r.Code.OK() && r.Check == transfer.CheckSizeOnly {
+		c.SizeOnly++
+	}
 }
 
 // Merge adds other into c.
@@ -100,6 +108,7 @@ func (c *Counters) Merge(other Counters) {
 	c.CopiedBytes += other.CopiedBytes
 	c.SkippedBytes += other.SkippedBytes
 	c.WrittenBytes += other.WrittenBytes
+	c.SizeOnly += other.SizeOnly
 	for code, n := range other.ByCode {
 		if c.ByCode == nil {
 			c.ByCode = map[transfer.Code]int64{}

@@ -204,3 +204,44 @@ func TestSuspendKeepsWhatWasRecorded(t *testing.T) {
 		}
 	}
 }
+
+// TestSizeOnlyCountedAndCheckLogged: objects verified by size alone are
+// counted (and merged), and every verified object's audit.log line ends
+// with the check it passed.
+func TestSizeOnlyCountedAndCheckLogged(t *testing.T) {
+	dir := t.TempDir()
+	w, err := Create(dir, plan.Task{ID: "t", Objects: []transfer.Object{{Key: "a"}, {Key: "b"}, {Key: "c"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range []transfer.Result{
+		{Object: transfer.Object{Key: "a"}, Code: transfer.Succeed, Check: transfer.CheckCRC64},
+		{Object: transfer.Object{Key: "b"}, Code: transfer.Succeed, Check: transfer.CheckSizeOnly},
+		{Object: transfer.Object{Key: "c"}, Code: transfer.AuditOK, Check: transfer.CheckSizeOnly},
+	} {
+		if err := w.Add(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c, err := w.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.SizeOnly != 2 {
+		t.Errorf("SizeOnly = %d, want 2", c.SizeOnly)
+	}
+	var sum Counters
+	sum.Merge(c)
+	sum.Merge(c)
+	if sum.SizeOnly != 4 {
+		t.Errorf("merged SizeOnly = %d, want 4", sum.SizeOnly)
+	}
+	data, err := os.ReadFile(filepath.Join(dir, AuditFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(data)), "\n")
+	if len(lines) != 3 || !strings.HasSuffix(lines[0], " a Detail: Check:crc64") || !strings.HasSuffix(lines[1], " Check:size-only") {
+		t.Errorf("audit.log:\n%s", data)
+	}
+}

@@ -4,8 +4,11 @@
 //
 //	failed.csv    failed.jsonl    key, destination key, code, message, size, time
 //	skipped.csv   skipped.jsonl   key, reason, time
-//	copied.csv    copied.jsonl    key, destination key, size, crc64, md5, time
-//	verified.csv  verified.jsonl  key, destination key, size, time (jobType=audit: AuditOK)
+//	copied.csv    copied.jsonl    key, destination key, size, crc64, md5, time, check
+//	verified.csv  verified.jsonl  key, destination key, size, time, check (jobType=audit: AuditOK)
+//
+// check names what verification compared: crc64, md5, etag or size-only
+// (see transfer.CheckCRC64 and the others).
 //
 // Rows are streamed to the files as results arrive (nothing is held in
 // memory) and the files are appended to, so a resumed or retried run adds
@@ -59,8 +62,8 @@ var Names = []string{Failed, Skipped, Copied, Verified}
 var headers = map[string][]string{
 	Failed:   {"key", "dst_key", "code", "message", "size", "time"},
 	Skipped:  {"key", "reason", "time"},
-	Copied:   {"key", "dst_key", "size", "crc64", "md5", "time"},
-	Verified: {"key", "dst_key", "size", "time"},
+	Copied:   {"key", "dst_key", "size", "crc64", "md5", "time", "check"},
+	Verified: {"key", "dst_key", "size", "time", "check"},
 }
 
 // JobDir returns the reports folder of a job in a working directory.
@@ -93,6 +96,7 @@ type Row struct {
 	CRC64    string `json:"crc64,omitempty"`
 	MD5      string `json:"md5,omitempty"`
 	Time     string `json:"time"`
+	Check    string `json:"check,omitempty"`
 }
 
 // SourceKey returns the row's key, decoded from "kb" when it was not
@@ -272,9 +276,11 @@ func rows(name string, r transfer.Result, at time.Time) ([]string, Row) {
 		if len(r.Checksums.MD5) > 0 {
 			row.MD5 = hex.EncodeToString(r.Checksums.MD5)
 		}
-		return []string{EncodeKey(key), EncodeKey(dst), sz, row.CRC64, row.MD5, when}, row
+		row.Check = r.Check
+		return []string{EncodeKey(key), EncodeKey(dst), sz, row.CRC64, row.MD5, when, r.Check}, row
 	}
-	return []string{EncodeKey(key), EncodeKey(dst), sz, when}, row
+	row.Check = r.Check
+	return []string{EncodeKey(key), EncodeKey(dst), sz, when, r.Check}, row
 }
 
 var lineBreaks = strings.NewReplacer("\n", `\n`, "\r", `\r`)

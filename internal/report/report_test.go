@@ -108,7 +108,7 @@ func TestCopiedChecksumsAndAppend(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		r := transfer.Result{Object: transfer.Object{Key: fmt.Sprintf(`"q%d,"`, i)}, Code: transfer.Succeed, Size: 42, Checksums: sums}
+		r := transfer.Result{Object: transfer.Object{Key: fmt.Sprintf(`"q%d,"`, i)}, Code: transfer.Succeed, Size: 42, Checksums: sums, Check: transfer.CheckCRC64}
 		if err := w.AddAt(r, at); err != nil {
 			t.Fatal(err)
 		}
@@ -120,7 +120,7 @@ func TestCopiedChecksumsAndAppend(t *testing.T) {
 	if len(recs) != 3 {
 		t.Fatalf("copied.csv: %q", recs)
 	}
-	want := []string{`"\"q1,\""`, `"\"q1,\""`, "42", "18446744073709551615", "deadbeef", "2026-11-24T18:51:03Z"}
+	want := []string{`"\"q1,\""`, `"\"q1,\""`, "42", "18446744073709551615", "deadbeef", "2026-11-24T18:51:03Z", "crc64"}
 	if fmt.Sprint(recs[2]) != fmt.Sprint(want) {
 		t.Errorf("record %q, want %q", recs[2], want)
 	}
@@ -128,7 +128,7 @@ func TestCopiedChecksumsAndAppend(t *testing.T) {
 		t.Errorf("decoded %q %v", k, err)
 	}
 	rows := readJSONL(t, filepath.Join(dir, "copied.jsonl"))
-	if len(rows) != 2 || rows[1].CRC64 != "18446744073709551615" || rows[1].MD5 != "deadbeef" || rows[1].Key != `"q1,"` {
+	if len(rows) != 2 || rows[1].CRC64 != "18446744073709551615" || rows[1].MD5 != "deadbeef" || rows[1].Key != `"q1,"` || rows[1].Check != "crc64" {
 		t.Errorf("rows %+v", rows)
 	}
 }
@@ -244,5 +244,26 @@ func TestConcurrentAdd(t *testing.T) {
 	}
 	if total != 8*200 {
 		t.Errorf("%d rows, want %d", total, 8*200)
+	}
+}
+
+// TestVerifiedRowNamesTheCheck: verified.csv ends with the check an
+// audit passed.
+func TestVerifiedRowNamesTheCheck(t *testing.T) {
+	dir := t.TempDir()
+	w, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := transfer.Result{Object: transfer.Object{Key: "a"}, Code: transfer.AuditOK, Size: 1, Check: transfer.CheckSizeOnly}
+	if err := w.AddAt(r, time.Unix(0, 0)); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	recs := readCSV(t, filepath.Join(dir, "verified.csv"))
+	if len(recs) != 2 || recs[0][4] != "check" || recs[1][4] != "size-only" {
+		t.Errorf("verified.csv %q", recs)
 	}
 }

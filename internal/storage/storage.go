@@ -118,8 +118,13 @@ type ServerSideCopier interface {
 	// CopyFrom copies srcKey of src to dstKey of this store. It returns an
 	// error wrapping ErrNotSupported when src is not a store this one can
 	// copy from (another kind, endpoint or account); the caller then copies
-	// the bytes itself. Metadata is carried over from the source object.
-	CopyFrom(ctx context.Context, dstKey string, src Store, srcKey string, info ObjectInfo) (PutResult, error)
+	// the bytes itself. info is the source object as the caller saw it
+	// (its size picks one copy request or a copy in parts). The copy is
+	// written with meta in place of the source's metadata, as Put would
+	// write it: content headers, user metadata (with ModTimeMetaKey, which
+	// skip-existing reads back), StorageClass and ServerSideEncryption
+	// (S3 MetadataDirective REPLACE, OSS x-oss-metadata-directive REPLACE).
+	CopyFrom(ctx context.Context, dstKey string, src Store, srcKey string, info ObjectInfo, meta Metadata) (PutResult, error)
 }
 
 // Source is a store objects are migrated from.
@@ -216,6 +221,11 @@ type Capabilities struct {
 	// from Metadata.User[ModTimeMetaKey] (local destinations); other stores
 	// keep that key as user metadata, which the engine reads back.
 	PreservesModTime bool
+	// DirMarkers is set when the store keeps keys ending in "/" as
+	// objects of their own (object stores: directory markers); file
+	// systems and URL lists have none, so a zero-byte "/" key from them,
+	// or to them, is not copied.
+	DirMarkers bool
 	// InPlaceUpdates is set when an object can change while it is being
 	// read (files on a local disk or NAS): the engine then checks the size
 	// and modification time again after copying it.

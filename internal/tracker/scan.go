@@ -70,6 +70,7 @@ func addCounters(sum *record.Counters, c record.Counters, sign int64) {
 	sum.CopiedBytes += sign * c.CopiedBytes
 	sum.SkippedBytes += sign * c.SkippedBytes
 	sum.WrittenBytes += sign * c.WrittenBytes
+	sum.SizeOnly += sign * c.SizeOnly
 	for code, n := range c.ByCode {
 		if sum.ByCode == nil {
 			sum.ByCode = map[transfer.Code]int64{}

@@ -2,9 +2,11 @@ package transfer
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/ossimport/ossimport/internal/storage"
 )
@@ -16,8 +18,9 @@ type AuditMode string
 const (
 	// AuditSimple compares sizes.
 	AuditSimple AuditMode = "simple"
-	// AuditGeneral also compares the source mtime recorded at upload and
-	// the Content-Type.
+	// AuditGeneral also compares the source mtime recorded at upload, the
+	// Content-Type and the checksums both stores report without a read
+	// (CRC-64s, or single-part MD5 ETags).
 	AuditGeneral AuditMode = "general"
 	// AuditDetailed also compares the content's CRC-64, using the
 	// destination's reported CRC when it has one and reading it otherwise.
@@ -33,6 +36,11 @@ func (c *Copier) Audit(ctx context.Context, obj Object, mode AuditMode) Result {
 }
 
 func (c *Copier) audit(ctx context.Context, obj Object, mode AuditMode) Result {
+	if IsDirKey(obj.Key) {
+		if res, done := c.dirMarker(ctx, obj); done {
+			return res // a marker the job does not copy is not looked for
+		}
+	}
 	src, err := c.src.Stat(ctx, obj.Key)
 	if err != nil {
 		return sourceFailure(fmt.Errorf("stat source %q: %w", obj.Key, err))
@@ -52,15 +60,47 @@ func (c *Copier) audit(ctx context.Context, obj Object, mode AuditMode) Result {
 			return failure(AuditFailed, errors.New(why))
 		}
 	}
-	detail := fmt.Sprintf("size=%d", src.Size)
+	detail, check := fmt.Sprintf("size=%d", src.Size), CheckSizeOnly
 	if mode == AuditDetailed {
 		sums, err := c.compareContent(ctx, obj, src, dst)
 		if err != nil {
 			return failure(AuditFailed, err)
 		}
 		detail += fmt.Sprintf(" crc64=%d", sums.CRC64)
+		check = CheckCRC64
+	} else if mode == AuditGeneral {
+		// The checksum headers both stores report are compared for free.
+		var err error
+		if check, err = c.compareReported(src, dst); err != nil {
+			return failure(AuditFailed, err)
+		}
 	}
-	return Result{Code: AuditOK, Size: src.Size, Detail: detail + " mode=" + string(mode)}
+	return Result{Code: AuditOK, Size: src.Size, Check: check, Detail: detail + " mode=" + string(mode)}
+}
+
+// compareReported compares the checksums both stores report without
+// reading either object: CRC-64s, else content-MD5 ETags of single-part
+// objects. It names the check, CheckSizeOnly when there was none.
+func (c *Copier) compareReported(src, dst storage.ObjectInfo) (string, error) {
+	if src.Checksums.HasCRC64 && dst.Checksums.HasCRC64 {
+		if src.Checksums.CRC64 != dst.Checksums.CRC64 {
+			return "", fmt.Errorf("%w: source CRC64 %d, destination %d", storage.ErrChecksumMismatch, src.Checksums.CRC64, dst.Checksums.CRC64)
+		}
+		return CheckCRC64, nil
+	}
+	if c.src.Capabilities().ETagIsMD5 && c.dst.Capabilities().ETagIsMD5 && isMD5(src.ETag) && isMD5(dst.ETag) {
+		if !strings.EqualFold(src.ETag, dst.ETag) {
+			return "", fmt.Errorf("%w: source ETag %s, destination %s", storage.ErrChecksumMismatch, src.ETag, dst.ETag)
+		}
+		return CheckETag, nil
+	}
+	return CheckSizeOnly, nil
+}
+
+// isMD5 reports whether an ETag is a content MD5 (32 hex digits).
+func isMD5(etag string) bool {
+	sum, err := hex.DecodeString(etag)
+	return err == nil && len(sum) == 16
 }
 
 // generalMismatch compares what auditMode=general checks besides size.

@@ -50,6 +50,13 @@ func (c *Copier) multipart(ctx context.Context, obj Object, info storage.ObjectI
 	}
 	u := &upload{c: c, mpw: mpw, obj: obj, info: info, id: uploadID, size: info.Size, partSize: partSize, have: have}
 	res := u.run(ctx)
+	if !res.Code.OK() && ctx.Err() == nil && u.rangeRefused(res.Err) {
+		// The source ignores ranged reads (an HTTP server answering 200
+		// with the whole body): read it once, in order, into the same
+		// upload; the parts stored so far are kept.
+		u.have, u.sequential = u.stored(), true
+		res = u.run(ctx)
+	}
 	if res.Code.OK() {
 		return res // completed: nothing left to resume
 	}
@@ -119,10 +126,22 @@ type upload struct {
 	partSize int64
 	have     map[int]storage.Part // parts stored by an earlier attempt
 
+	// sequential reads the source in one stream from its start, part
+	// after part, instead of one ranged read per part.
+	sequential bool
+
 	mu      sync.Mutex
 	parts   []storage.Part
 	sums    []partSum
 	written int64
+}
+
+// partJob is one part to upload: read from its range by the worker, or
+// (buf set) already read from the sequential stream.
+type partJob struct {
+	i   int
+	buf *[]byte
+	sum partSum
 }
 
 // partSum is what we computed for one part.
@@ -139,19 +158,25 @@ func (u *upload) run(parent context.Context) Result {
 	u.sums = make([]partSum, n)
 	ctx, cancel := context.WithCancelCause(parent)
 	defer cancel(nil)
-	next := make(chan int)
+	next := make(chan partJob)
 	var wg sync.WaitGroup
 	for range min(u.c.opts.PartConcurrency, n) {
 		wg.Go(func() {
-			for i := range next {
-				if err := u.part(ctx, i); err != nil {
+			for j := range next {
+				if err := u.part(ctx, j); err != nil {
 					cancel(err)
 				}
 			}
 		})
 	}
-	for i := 0; i < n && ctx.Err() == nil; i++ {
-		next <- i
+	if u.sequential {
+		if err := u.stream(ctx, next); err != nil {
+			cancel(err)
+		}
+	} else {
+		for i := 0; i < n && ctx.Err() == nil; i++ {
+			next <- partJob{i: i}
+		}
 	}
 	close(next)
 	wg.Wait()
@@ -181,17 +206,23 @@ func (u *upload) classify(ctx context.Context, err error) Result {
 	return readFailure(err)
 }
 
-// part reads part i from the source and uploads it unless an earlier
-// attempt stored the same bytes.
-func (u *upload) part(ctx context.Context, i int) error {
+// part reads part j.i from the source (unless the sequential stream
+// did) and uploads it unless an earlier attempt stored the same bytes.
+func (u *upload) part(ctx context.Context, j partJob) error {
+	i := j.i
 	off := int64(i) * u.partSize
 	size := min(u.partSize, u.size-off)
-	bufp := u.c.bufs.get(u.partSize)
+	bufp, sum := j.buf, j.sum
+	if bufp == nil {
+		bufp = u.c.bufs.get(u.partSize)
+	}
 	defer u.c.bufs.put(u.partSize, bufp)
 	buf := (*bufp)[:size]
-	sum, err := u.read(ctx, buf, off)
-	if err != nil {
-		return &partError{err: err}
+	if j.buf == nil {
+		var err error
+		if sum, err = u.read(ctx, buf, off); err != nil {
+			return &partError{err: err}
+		}
 	}
 	if old, ok := u.have[i+1]; ok && samePart(old, size, sum) {
 		u.record(i, old, sum, 0)
@@ -267,13 +298,14 @@ func (u *upload) complete(ctx context.Context) Result {
 		return failure(UploadFailed, fmt.Errorf("complete multipart upload of %q: %w", u.obj.Dst(), err))
 	}
 	sums := storage.Checksums{CRC64: u.combinedCRC(), HasCRC64: true}
-	if err := u.checkMultipartETag(put.ETag); err != nil {
+	checked, err := u.checkMultipartETag(put.ETag)
+	if err != nil {
 		return failure(CheckFailed, fmt.Errorf("verify %q: %w", u.obj.Dst(), err))
 	}
 	if res, changed := u.c.changedWhileCopying(ctx, u.obj, u.info); changed {
 		return res
 	}
-	res := u.c.verify(ctx, u.obj, u.size, sums, put, "multipart")
+	res := u.c.verify(ctx, u.obj, u.size, sums, put, "multipart", checked)
 	res.Bytes = u.written
 	return res
 }
@@ -287,21 +319,25 @@ func (u *upload) combinedCRC() uint64 {
 	return crc
 }
 
-// checkMultipartETag checks an S3-style "<md5 of part md5s>-<parts>" ETag.
-func (u *upload) checkMultipartETag(etag string) error {
+// checkMultipartETag checks an S3-style "<md5 of part md5s>-<parts>"
+// ETag; it returns CheckETag when it was compared, "" when it could not be.
+func (u *upload) checkMultipartETag(etag string) (string, error) {
 	etag = strings.Trim(etag, `"`)
 	want := fmt.Sprintf("-%d", len(u.parts))
 	if !u.c.dst.Capabilities().ETagIsMD5 || u.c.dst.Capabilities().CRC64 || !strings.HasSuffix(etag, want) {
-		return nil
+		return "", nil
 	}
 	all := md5.New()
 	for _, s := range u.sums {
+		if s.md5 == nil {
+			return "", nil // a part resumed without reading its MD5
+		}
 		all.Write(s.md5)
 	}
 	if got := strings.TrimSuffix(etag, want); !strings.EqualFold(got, hex.EncodeToString(all.Sum(nil))) {
-		return fmt.Errorf("%w: multipart ETag %s does not match the parts read from the source", storage.ErrChecksumMismatch, etag)
+		return "", fmt.Errorf("%w: multipart ETag %s does not match the parts read from the source", storage.ErrChecksumMismatch, etag)
 	}
-	return nil
+	return CheckETag, nil
 }
 
 // contentType guesses a Content-Type from the key's extension.

@@ -46,7 +46,7 @@ func (c *Copier) put(ctx context.Context, obj Object, info storage.ObjectInfo) R
 	if res, changed := c.changedWhileCopying(ctx, obj, info); changed {
 		return res
 	}
-	res := c.verify(ctx, obj, info.Size, sums, put, "put")
+	res := c.verify(ctx, obj, info.Size, sums, put, "put", "")
 	res.Bytes = info.Size
 	return res
 }

@@ -71,6 +71,10 @@ type Result struct {
 	// Strategy says how the object was copied: "put", "multipart",
 	// "server-side", or "" when nothing was copied.
 	Strategy string
+	// Check names what verification compared for a Succeed or AuditOK
+	// result: CheckCRC64, CheckMD5, CheckETag or CheckSizeOnly; "" for
+	// other codes.
+	Check string
 
 	// uploadID and partSize of the multipart upload left pending at the
 	// destination, so the next attempt resumes it.
@@ -89,9 +93,14 @@ func (r Result) PendingUpload() (uploadID string, partSize int64) {
 	return r.uploadID, r.partSize
 }
 
-// AuditLine renders the result as one audit.log line:
+// AuditLine renders the result as one audit.log line, ossimport's with
+// the check a verified object passed appended:
 //
-//	2026-11-24 18:51:03 Succeed dir/file.txt Detail:size=42 crc64=...
+//	2026-11-24 18:51:03 Succeed dir/file.txt Detail:size=42 crc64=... Check:crc64
 func (r Result) AuditLine(at time.Time) string {
-	return fmt.Sprintf("%s %s %s Detail:%s", at.Format("2006-01-02 15:04:05"), r.Code, r.Object.Key, r.Detail)
+	line := fmt.Sprintf("%s %s %s Detail:%s", at.Format("2006-01-02 15:04:05"), r.Code, r.Object.Key, r.Detail)
+	if r.Check != "" {
+		line += " Check:" + r.Check
+	}
+	return line
 }

@@ -77,6 +77,11 @@ type Options struct {
 	ServerSideEncryption string
 	// NoServerSideCopy disables server-side copy even where possible.
 	NoServerSideCopy bool
+	// DirMarkers says what happens to zero-byte keys ending in "/"
+	// (directory markers); the default, DirMarkersAuto, copies them
+	// between object stores and reports them Skipped otherwise. A "/" key
+	// holding data is always copied like any other object.
+	DirMarkers DirMarkerPolicy
 	// Audit, when set (jobType=audit), makes RunAll verify objects in
 	// this mode instead of copying them; objects modified after
 	// AuditModifiedBefore (lastModify), when set, are skipped.
@@ -115,6 +120,8 @@ func (o *Options) Validate() error {
 		return errors.New("transfer options: PartSize must be positive")
 	case o.PartConcurrency < 0 || o.Attempts < 0:
 		return errors.New("transfer options: PartConcurrency and Attempts must not be negative")
+	case o.DirMarkers != DirMarkersAuto && o.DirMarkers != DirMarkersCopy && o.DirMarkers != DirMarkersSkip:
+		return fmt.Errorf("transfer options: DirMarkers %q is not one of copy, skip or empty (auto)", o.DirMarkers)
 	}
 	if o.PartConcurrency == 0 {
 		o.PartConcurrency = 1
@@ -161,6 +168,11 @@ func (c *Copier) Copy(ctx context.Context, obj Object) Result {
 func (c *Copier) copy(ctx context.Context, obj Object) Result {
 	if obj.IsSymlink && !c.opts.AllowSymlinks {
 		return Result{Code: Skipped, Size: obj.Size, Detail: "symbolic link not copied (set isAllowSymbolicLink=true to copy links to files)"}
+	}
+	if IsDirKey(obj.Key) {
+		if res, done := c.dirMarker(ctx, obj); done {
+			return res
+		}
 	}
 	if err := storage.CheckOSSKey(obj.Dst()); err != nil {
 		return failure(InvalidName, err)
@@ -213,6 +225,11 @@ func (c *Copier) exists(ctx context.Context, obj Object) (bool, string) {
 	info, err := c.dst.Stat(ctx, obj.Dst())
 	if err != nil || obj.Size < 0 || info.Size != obj.Size {
 		return false, ""
+	}
+	if IsDirKey(obj.Key) && info.Size == 0 {
+		// A marker has no content to differ, and stores often keep no
+		// metadata on it (versitygw's posix backend makes it a folder).
+		return true, "directory marker exists at the destination"
 	}
 	if obj.ModTime.IsZero() {
 		return false, ""
@@ -295,18 +312,38 @@ func (c *Copier) serverSideCopy(ctx context.Context, obj Object, info storage.Ob
 	if !ok || c.opts.NoServerSideCopy || !c.dst.Capabilities().ServerSideCopy || c.opts.RecordMD5 {
 		return Result{}, false
 	}
+	if info.Size == 0 && IsDirKey(obj.Key) {
+		// A marker is one empty PUT either way, and some stores refuse to
+		// copy onto a "/" key (versitygw: DirectoryObjectContainsData).
+		return Result{}, false
+	}
 	if err := c.waitRequest(ctx); err != nil {
 		return failure(UploadFailed, err), true
 	}
-	put, err := ssc.CopyFrom(ctx, obj.Dst(), c.src, obj.Key, info)
+	// The copy is written like a streamed one: class, encryption,
+	// metadata and the source-mtime marker skip-existing reads back.
+	put, err := ssc.CopyFrom(ctx, obj.Dst(), c.src, obj.Key, info, c.metadata(obj, info, nil))
 	if errors.Is(err, storage.ErrNotSupported) {
 		return Result{}, false
 	}
 	if err != nil {
 		return failure(UploadFailed, fmt.Errorf("server-side copy: %w", err)), true
 	}
-	res := c.verify(ctx, obj, info.Size, info.Checksums, put, "server-side")
+	res := c.verify(ctx, obj, info.Size, c.copySums(info), put, "server-side", "")
 	return res, true
+}
+
+// copySums are the source's checksums a server-side copy is checked
+// against: those the source reported, with a single-part MD5 ETag taken
+// as the content MD5 when both stores' ETags are content MD5s.
+func (c *Copier) copySums(info storage.ObjectInfo) storage.Checksums {
+	sums := info.Checksums
+	if sums.MD5 == nil && c.src.Capabilities().ETagIsMD5 && c.dst.Capabilities().ETagIsMD5 {
+		if sum, err := hex.DecodeString(info.ETag); err == nil && len(sum) == 16 {
+			sums.MD5 = sum
+		}
+	}
+	return sums
 }
 
 func (c *Copier) waitRequest(ctx context.Context) error {
@@ -400,8 +437,12 @@ func (c *Copier) With(edit func(*Options)) *Copier {
 
 // Changed reports whether the destination lacks info's object at dstKey
 // or holds a different version (size or recorded source mtime), as
-// incremental rescans need.
+// incremental rescans need. Directory markers the job does not copy are
+// never changed.
 func (c *Copier) Changed(ctx context.Context, info storage.ObjectInfo, dstKey string) bool {
+	if IsDirKey(info.Key) && info.Size == 0 && c.markerSkipReason() != "" {
+		return false // reported Skipped by the full pass; nothing to copy
+	}
 	skip, _ := c.exists(ctx, Object{Key: info.Key, DstKey: dstKey, Size: info.Size, ModTime: info.ModTime})
 	return !skip
 }

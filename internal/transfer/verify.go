@@ -10,12 +10,34 @@ import (
 	"github.com/ossimport/ossimport/internal/storage"
 )
 
+// The checks a verified object passed, strongest first, as
+// Result.Check names them.
+const (
+	// CheckCRC64: the destination's CRC-64/ECMA (reported, or read back
+	// and hashed) equals the source's.
+	CheckCRC64 = "crc64"
+	// CheckMD5: the content MD5 the destination reported equals the
+	// source's.
+	CheckMD5 = "md5"
+	// CheckETag: the destination's ETag, a content MD5 (or an S3
+	// multipart ETag made of the parts' MD5s), matches the source's bytes.
+	CheckETag = "etag"
+	// CheckSizeOnly: nothing but the size could be compared.
+	CheckSizeOnly = "size-only"
+)
+
 // verify compares what was copied with what the destination reports and,
-// when VerifyAfterCopy is set, with the destination's size read back.
-func (c *Copier) verify(ctx context.Context, obj Object, size int64, sums storage.Checksums, put storage.PutResult, strategy string) Result {
-	if err := checkSums(sums, put, c.dst.Capabilities()); err != nil {
+// when VerifyAfterCopy is set, with the destination read back: its size,
+// its CRC-64 when it reports one and, when nothing better than the size
+// was compared, its content hashed again. checked names a check the
+// caller already passed ("" for none). The result names the strongest
+// check passed.
+func (c *Copier) verify(ctx context.Context, obj Object, size int64, sums storage.Checksums, put storage.PutResult, strategy, checked string) Result {
+	check, err := checkSums(sums, put, c.dst.Capabilities())
+	if err != nil {
 		return failure(CheckFailed, fmt.Errorf("verify %q: %w", obj.Dst(), err))
 	}
+	check = stronger(check, checked)
 	if c.opts.VerifyAfterCopy {
 		info, err := c.dst.Stat(ctx, obj.Dst())
 		if err != nil {
@@ -24,26 +46,75 @@ func (c *Copier) verify(ctx context.Context, obj Object, size int64, sums storag
 		if info.Size != size {
 			return failure(CheckFailed, fmt.Errorf("verify %q: destination has %d bytes, source %d", obj.Dst(), info.Size, size))
 		}
-		if sums.HasCRC64 && info.Checksums.HasCRC64 && info.Checksums.CRC64 != sums.CRC64 {
-			return failure(CheckFailed, fmt.Errorf("verify %q: %w: destination CRC64 %d, source %d", obj.Dst(), storage.ErrChecksumMismatch, info.Checksums.CRC64, sums.CRC64))
+		if sums.HasCRC64 && info.Checksums.HasCRC64 {
+			if info.Checksums.CRC64 != sums.CRC64 {
+				return failure(CheckFailed, fmt.Errorf("verify %q: %w: destination CRC64 %d, source %d", obj.Dst(), storage.ErrChecksumMismatch, info.Checksums.CRC64, sums.CRC64))
+			}
+			check = CheckCRC64
+		}
+		if check == "" && sums.HasCRC64 {
+			// Nothing better than the size: read the copy back and hash it.
+			crc, err := c.crcOf(ctx, c.dst, obj.Dst(), size)
+			if err != nil {
+				return failure(CheckFailed, fmt.Errorf("verify %q: read it back: %w", obj.Dst(), err))
+			}
+			if crc != sums.CRC64 {
+				return failure(CheckFailed, fmt.Errorf("verify %q: %w: destination read back has CRC64 %d, source %d", obj.Dst(), storage.ErrChecksumMismatch, crc, sums.CRC64))
+			}
+			check = CheckCRC64
 		}
 	}
-	return Result{Code: Succeed, Size: size, Checksums: sums, Strategy: strategy, Detail: detail(size, sums, put)}
+	if check == "" {
+		check = CheckSizeOnly
+	}
+	return Result{Code: Succeed, Size: size, Checksums: sums, Strategy: strategy, Check: check, Detail: detail(size, sums, put)}
 }
 
-// checkSums compares locally computed checksums with the store's report.
-func checkSums(sums storage.Checksums, put storage.PutResult, caps storage.Capabilities) error {
-	if sums.HasCRC64 && put.Checksums.HasCRC64 && sums.CRC64 != put.Checksums.CRC64 {
-		return fmt.Errorf("%w: destination CRC64 %d, source %d", storage.ErrChecksumMismatch, put.Checksums.CRC64, sums.CRC64)
+// stronger returns the stronger of two checks ("" is the weakest).
+func stronger(a, b string) string {
+	rank := func(c string) int {
+		switch c {
+		case CheckCRC64:
+			return 4
+		case CheckMD5:
+			return 3
+		case CheckETag:
+			return 2
+		case CheckSizeOnly:
+			return 1
+		}
+		return 0
 	}
-	if sums.MD5 != nil && put.Checksums.MD5 != nil && !bytes.Equal(sums.MD5, put.Checksums.MD5) {
-		return fmt.Errorf("%w: destination MD5 %x, source %x", storage.ErrChecksumMismatch, put.Checksums.MD5, sums.MD5)
+	if rank(b) > rank(a) {
+		return b
 	}
+	return a
+}
+
+// checkSums compares locally computed checksums with the store's report
+// and names the strongest that was compared ("" for none).
+func checkSums(sums storage.Checksums, put storage.PutResult, caps storage.Capabilities) (string, error) {
+	check := ""
 	etag := strings.Trim(put.ETag, `"`)
-	if sums.MD5 != nil && caps.ETagIsMD5 && len(etag) == 32 && !strings.EqualFold(etag, hex.EncodeToString(sums.MD5)) {
-		return fmt.Errorf("%w: destination ETag %s, source MD5 %x", storage.ErrChecksumMismatch, etag, sums.MD5)
+	if sums.MD5 != nil && caps.ETagIsMD5 && len(etag) == 32 {
+		if !strings.EqualFold(etag, hex.EncodeToString(sums.MD5)) {
+			return "", fmt.Errorf("%w: destination ETag %s, source MD5 %x", storage.ErrChecksumMismatch, etag, sums.MD5)
+		}
+		check = CheckETag
 	}
-	return nil
+	if sums.MD5 != nil && put.Checksums.MD5 != nil {
+		if !bytes.Equal(sums.MD5, put.Checksums.MD5) {
+			return "", fmt.Errorf("%w: destination MD5 %x, source %x", storage.ErrChecksumMismatch, put.Checksums.MD5, sums.MD5)
+		}
+		check = CheckMD5
+	}
+	if sums.HasCRC64 && put.Checksums.HasCRC64 {
+		if sums.CRC64 != put.Checksums.CRC64 {
+			return "", fmt.Errorf("%w: destination CRC64 %d, source %d", storage.ErrChecksumMismatch, put.Checksums.CRC64, sums.CRC64)
+		}
+		check = CheckCRC64
+	}
+	return check, nil
 }
 
 func detail(size int64, sums storage.Checksums, put storage.PutResult) string {

@@ -137,6 +137,7 @@ func (s *Store) Capabilities() storage.Capabilities {
 	return storage.Capabilities{
 		CanList:    true,
 		RangedRead: true,
+		DirMarkers: true,
 		// Blobs uploaded in one request have a Content-MD5; blobs
 		// uploaded in blocks have one only if the uploader set it, so MD5
 		// is not promised for every object.

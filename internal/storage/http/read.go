@@ -151,7 +151,9 @@ func (b *checkedBody) Close() error { return b.body.Close() }
 // A server that ignores Range and answers 200 with the whole file is
 // still read correctly from offset 0 (the body is cut at length); from a
 // later offset Open fails with ErrNotSupported rather than download and
-// throw away the bytes before it, so the caller can copy the file whole.
+// throw away the bytes before it, so the caller can copy the file whole
+// (the engine then reads it in one stream from offset 0 and feeds the
+// multipart upload from it).
 // Whenever the size is known (Content-Length, Content-Range) a body that
 // ends early fails with a transient error wrapping io.ErrUnexpectedEOF.
 func (s *Store) Open(ctx context.Context, key string, offset, length int64) (io.ReadCloser, error) {

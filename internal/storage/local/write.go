@@ -85,9 +85,10 @@ func (s *Store) pruneDirs(dir string) {
 }
 
 // CopyFrom implements storage.ServerSideCopier for a source that is also a
-// local store (any root): the file is copied and keeps its mtime. Any
-// other source yields storage.ErrNotSupported.
-func (s *Store) CopyFrom(ctx context.Context, dstKey string, src storage.Store, srcKey string, _ storage.ObjectInfo) (storage.PutResult, error) {
+// local store (any root): the file is copied and keeps its mtime; files
+// have no other metadata, so meta is not used. Any other source yields
+// storage.ErrNotSupported.
+func (s *Store) CopyFrom(ctx context.Context, dstKey string, src storage.Store, srcKey string, _ storage.ObjectInfo, _ storage.Metadata) (storage.PutResult, error) {
 	from, ok := src.(*Store)
 	if !ok {
 		return storage.PutResult{}, fmt.Errorf("copy %q to %q: %w: %s is not a local store", srcKey, dstKey, storage.ErrNotSupported, src)

@@ -114,7 +114,7 @@ func TestPutChecksumsAndModTime(t *testing.T) {
 	}
 	// A copy between local stores keeps the source mtime.
 	dst := newStore(t, t.TempDir(), Options{})
-	res, err = dst.CopyFrom(t.Context(), "copy", st, "a/b/c.txt", info)
+	res, err = dst.CopyFrom(t.Context(), "copy", st, "a/b/c.txt", info, info.Meta)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,7 +149,7 @@ func TestInvalidKeys(t *testing.T) {
 		_, ops["open"] = st.Open(ctx, key, 0, -1)
 		ops["delete"] = st.Delete(ctx, key)
 		_, ops["create multipart"] = st.CreateMultipart(ctx, key, storage.Metadata{})
-		_, ops["copy"] = st.CopyFrom(ctx, key, st, "x", storage.ObjectInfo{})
+		_, ops["copy"] = st.CopyFrom(ctx, key, st, "x", storage.ObjectInfo{}, storage.Metadata{})
 		for op, err := range ops {
 			if !errors.Is(err, storage.ErrInvalidKey) {
 				t.Errorf("%s %q: err %v, want ErrInvalidKey", op, key, err)

@@ -86,6 +86,7 @@ func (s *Store) String() string { return "memory:" + s.name }
 func (s *Store) Capabilities() storage.Capabilities {
 	return storage.Capabilities{
 		CanList: true, CanWrite: true, RangedRead: true, Multipart: true, ServerSideCopy: true,
+		DirMarkers:  true,
 		MinPartSize: 1, MaxPartSize: 5 << 30, MaxParts: 10000,
 		CRC64: true, MD5: true, ETagIsMD5: true, PreservesModTime: true,
 	}
@@ -218,8 +219,9 @@ func (s *Store) Delete(_ context.Context, key string) error {
 	return nil
 }
 
-// CopyFrom implements storage.ServerSideCopier for memory sources.
-func (s *Store) CopyFrom(ctx context.Context, dstKey string, src storage.Store, srcKey string, _ storage.ObjectInfo) (storage.PutResult, error) {
+// CopyFrom implements storage.ServerSideCopier for memory sources; the
+// copy is stored with meta.
+func (s *Store) CopyFrom(ctx context.Context, dstKey string, src storage.Store, srcKey string, _ storage.ObjectInfo, meta storage.Metadata) (storage.PutResult, error) {
 	from, ok := src.(*Store)
 	if !ok {
 		return storage.PutResult{}, fmt.Errorf("copy %q from %s: %w", dstKey, src, storage.ErrNotSupported)
@@ -230,5 +232,5 @@ func (s *Store) CopyFrom(ctx context.Context, dstKey string, src storage.Store, 
 	if !ok {
 		return storage.PutResult{}, fmt.Errorf("copy %q: source %q: %w", dstKey, srcKey, storage.ErrNotExist)
 	}
-	return s.store(dstKey, o.data, o.info.Meta), nil
+	return s.store(dstKey, o.data, meta), nil
 }

@@ -8,5 +8,5 @@ import (
 )
 
 func TestConformance(t *testing.T) {
-	storagetest.Run(t, func(t *testing.T) storage.Store { return New(t.Name()) }, storagetest.Options{PartSize: 64 << 10})
+	storagetest.Run(t, func(t *testing.T) storage.Store { return New(t.Name()) }, storagetest.Options{PartSize: 64 << 10, CopyStorageClass: "IA", CopyEncryption: "AES256"})
 }

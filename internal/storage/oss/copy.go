@@ -15,9 +15,11 @@ import (
 // reached through the same endpoint (or its -internal twin) with the same
 // access key; other stores yield ErrNotSupported. Objects up to the copy
 // threshold (1 GiB, the CopyObject limit) are copied in one request,
-// larger ones part by part with UploadPartCopy. The source's metadata is
-// carried over; when info has the source's CRC-64, the copy's must match.
-func (s *Store) CopyFrom(ctx context.Context, dstKey string, src storage.Store, srcKey string, info storage.ObjectInfo) (storage.PutResult, error) {
+// larger ones part by part with UploadPartCopy. The copy is written with
+// meta (x-oss-metadata-directive: REPLACE): content headers, user
+// metadata, storage class and encryption, as Put writes them. When info
+// has the source's CRC-64, the copy's must match.
+func (s *Store) CopyFrom(ctx context.Context, dstKey string, src storage.Store, srcKey string, info storage.ObjectInfo, meta storage.Metadata) (storage.PutResult, error) {
 	what := fmt.Sprintf("copy %q to %q", srcKey, dstKey)
 	from, ok := src.(*Store)
 	if !ok || from.region != s.region || from.endpoint != s.endpoint || from.account != s.account {
@@ -29,9 +31,9 @@ func (s *Store) CopyFrom(ctx context.Context, dstKey string, src storage.Store, 
 	var res storage.PutResult
 	var err error
 	if info.Size <= s.opts.copyThreshold || info.Size == 0 {
-		res, err = s.copyObject(ctx, what, from.bucket, srcKey, dstKey)
+		res, err = s.copyObject(ctx, what, from.bucket, srcKey, dstKey, meta)
 	} else {
-		res, err = s.copyParts(ctx, what, from.bucket, srcKey, dstKey)
+		res, err = s.copyParts(ctx, what, from.bucket, srcKey, dstKey, meta)
 	}
 	if err != nil {
 		return res, err
@@ -43,12 +45,22 @@ func (s *Store) CopyFrom(ctx context.Context, dstKey string, src storage.Store, 
 }
 
 // copyObject copies with one CopyObject request.
-func (s *Store) copyObject(ctx context.Context, what, srcBucket, srcKey, dstKey string) (storage.PutResult, error) {
+func (s *Store) copyObject(ctx context.Context, what, srcBucket, srcKey, dstKey string, meta storage.Metadata) (storage.PutResult, error) {
 	res, err := s.client.CopyObject(ctx, &oss.CopyObjectRequest{
-		Bucket:       oss.Ptr(s.bucket),
-		Key:          oss.Ptr(dstKey),
-		SourceBucket: oss.Ptr(srcBucket),
-		SourceKey:    oss.Ptr(srcKey),
+		Bucket:               oss.Ptr(s.bucket),
+		Key:                  oss.Ptr(dstKey),
+		SourceBucket:         oss.Ptr(srcBucket),
+		SourceKey:            oss.Ptr(srcKey),
+		MetadataDirective:    oss.Ptr("REPLACE"),
+		ContentType:          ptr(meta.ContentType),
+		CacheControl:         ptr(meta.CacheControl),
+		ContentDisposition:   ptr(meta.ContentDisposition),
+		ContentEncoding:      ptr(meta.ContentEncoding),
+		Expires:              ptr(meta.Expires),
+		Metadata:             meta.User,
+		StorageClass:         storageClass(meta.StorageClass),
+		ServerSideEncryption: ptr(meta.ServerSideEncryption),
+		RequestCommon:        extraHeaders(meta),
 	})
 	if err != nil {
 		return storage.PutResult{}, s.wrap(what, err)
@@ -64,7 +76,7 @@ func (s *Store) copyObject(ctx context.Context, what, srcBucket, srcKey, dstKey 
 // the source, a few at a time. Every part is copied only if the source
 // still has the ETag it had at the start; on failure the upload is
 // aborted.
-func (s *Store) copyParts(ctx context.Context, what, srcBucket, srcKey, dstKey string) (storage.PutResult, error) {
+func (s *Store) copyParts(ctx context.Context, what, srcBucket, srcKey, dstKey string, meta storage.Metadata) (storage.PutResult, error) {
 	head, err := s.client.HeadObject(ctx, &oss.HeadObjectRequest{Bucket: oss.Ptr(srcBucket), Key: oss.Ptr(srcKey)})
 	if err != nil {
 		return storage.PutResult{}, s.wrap(what, err)
@@ -73,7 +85,7 @@ func (s *Store) copyParts(ctx context.Context, what, srcBucket, srcKey, dstKey s
 		return storage.PutResult{}, fmt.Errorf("%s in %s: %w: restore it first (RestoreObject, or ossutil restore)",
 			what, s, storage.ErrNeedsRestore)
 	}
-	id, err := s.CreateMultipart(ctx, dstKey, metadata(head.Headers, head.Metadata))
+	id, err := s.CreateMultipart(ctx, dstKey, meta)
 	if err != nil {
 		return storage.PutResult{}, err
 	}

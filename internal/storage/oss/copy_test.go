@@ -38,7 +38,7 @@ func TestCopyFrom(t *testing.T) {
 	small := payload(150_000)
 	mustPut(t, src, "small", small, meta)
 	info, _ := src.Stat(ctx, "small")
-	res, err := dst.CopyFrom(ctx, "small-copy", src, "small", info)
+	res, err := dst.CopyFrom(ctx, "small-copy", src, "small", info, info.Meta)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +50,7 @@ func TestCopyFrom(t *testing.T) {
 	big := payload(350_000)
 	mustPut(t, src, "big", big, meta)
 	info, _ = src.Stat(ctx, "big")
-	res, err = dst.CopyFrom(ctx, "big-copy", src, "big", info)
+	res, err = dst.CopyFrom(ctx, "big-copy", src, "big", info, info.Meta)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,7 +75,7 @@ func TestCopyFromFailures(t *testing.T) {
 	info, _ := src.Stat(ctx, "big")
 
 	srv.Inject(osstest.Fault{Op: "UploadPartCopy", Status: 500, Times: -1})
-	_, err := dst.CopyFrom(ctx, "big-copy", src, "big", info)
+	_, err := dst.CopyFrom(ctx, "big-copy", src, "big", info, info.Meta)
 	if !storage.IsTransient(err) {
 		t.Fatalf("copy with failing parts: %v", err)
 	}
@@ -88,17 +88,17 @@ func TestCopyFromFailures(t *testing.T) {
 	small := payload(1000)
 	mustPut(t, src, "small", small, storage.Metadata{})
 	info, _ = src.Stat(ctx, "small")
-	_, err = dst.CopyFrom(ctx, "small-copy", src, "small", info)
+	_, err = dst.CopyFrom(ctx, "small-copy", src, "small", info, info.Meta)
 	wantErr(t, "copy with a wrong CRC", err, storage.ErrChecksumMismatch, true)
 
-	_, err = dst.CopyFrom(ctx, "x", src, "missing", storage.ObjectInfo{Size: 10})
+	_, err = dst.CopyFrom(ctx, "x", src, "missing", storage.ObjectInfo{Size: 10}, storage.Metadata{})
 	wantErr(t, "copy of a missing object", err, storage.ErrNotExist, false)
-	_, err = dst.CopyFrom(ctx, "x", src, "missing", storage.ObjectInfo{Size: 1 << 20})
+	_, err = dst.CopyFrom(ctx, "x", src, "missing", storage.ObjectInfo{Size: 1 << 20}, storage.Metadata{})
 	wantErr(t, "multipart copy of a missing object", err, storage.ErrNotExist, false)
 
 	mustPut(t, src, "cold", big, storage.Metadata{StorageClass: "Archive"})
 	for _, size := range []int64{1, 1 << 20} {
-		_, err = dst.CopyFrom(ctx, "x", src, "cold", storage.ObjectInfo{Size: size})
+		_, err = dst.CopyFrom(ctx, "x", src, "cold", storage.ObjectInfo{Size: size}, storage.Metadata{})
 		wantErr(t, "copy of an archived object", err, storage.ErrNeedsRestore, false)
 	}
 }
@@ -114,7 +114,7 @@ func TestCopyFromElsewhere(t *testing.T) {
 	spec.AccessKey = "another-account"
 	otherAccount, _ := oss.New(t.Context(), spec)
 	for _, src := range []storage.Store{open(t, other, "there"), otherAccount, foreignStore{}} {
-		_, err := dst.CopyFrom(t.Context(), "k", src, "k", storage.ObjectInfo{Size: 1})
+		_, err := dst.CopyFrom(t.Context(), "k", src, "k", storage.ObjectInfo{Size: 1}, storage.Metadata{})
 		if !errors.Is(err, storage.ErrNotSupported) {
 			t.Errorf("copy from %s: %v", src, err)
 		}

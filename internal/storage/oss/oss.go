@@ -227,6 +227,7 @@ func (s *Store) Capabilities() storage.Capabilities {
 		RangedRead:     true,
 		Multipart:      true,
 		ServerSideCopy: true,
+		DirMarkers:     true,
 		MinPartSize:    minPartSize,
 		MaxPartSize:    maxPartSize,
 		MaxParts:       maxParts,

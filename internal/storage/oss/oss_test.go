@@ -13,7 +13,7 @@ import (
 
 func TestConformance(t *testing.T) {
 	srv := osstest.New(t, osstest.Options{})
-	storagetest.Run(t, func(t *testing.T) storage.Store { return openFresh(t, srv) }, storagetest.Options{})
+	storagetest.Run(t, func(t *testing.T) storage.Store { return openFresh(t, srv) }, storagetest.Options{CopyStorageClass: "IA", CopyEncryption: "AES256"})
 }
 
 func TestConformanceSignatureV1(t *testing.T) {

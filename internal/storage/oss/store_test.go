@@ -163,7 +163,7 @@ func TestInvalidKeyNoRequest(t *testing.T) {
 		_, err = st.UploadPart(ctx, key, "id", 1, strings.NewReader("x"), 1)
 		wantErr(t, "upload part "+key, err, storage.ErrInvalidKey, false)
 		wantErr(t, "delete "+key, st.Delete(ctx, key), storage.ErrInvalidKey, false)
-		_, err = st.CopyFrom(ctx, key, other, "src", storage.ObjectInfo{Size: 1})
+		_, err = st.CopyFrom(ctx, key, other, "src", storage.ObjectInfo{Size: 1}, storage.Metadata{})
 		wantErr(t, "copy to "+key, err, storage.ErrInvalidKey, false)
 	}
 	if n := srv.Count(""); n != 0 {

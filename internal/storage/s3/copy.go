@@ -25,19 +25,19 @@ const abortTimeout = 30 * time.Second
 // through us. src must be a *Store on the same endpoint, region and
 // credentials (any bucket); otherwise the error wraps ErrNotSupported.
 // Objects up to Config.CopyThreshold (5 GiB) take one CopyObject request,
-// larger ones a multipart upload of UploadPartCopy parts. Content headers
-// and user metadata are carried over; the storage class and encryption
-// are the destination bucket's defaults.
-func (s *Store) CopyFrom(ctx context.Context, dstKey string, src storage.Store, srcKey string, info storage.ObjectInfo) (storage.PutResult, error) {
+// larger ones a multipart upload of UploadPartCopy parts. The copy is
+// written with meta (MetadataDirective REPLACE): content headers, user
+// metadata, storage class and encryption, as Put writes them.
+func (s *Store) CopyFrom(ctx context.Context, dstKey string, src storage.Store, srcKey string, info storage.ObjectInfo, meta storage.Metadata) (storage.PutResult, error) {
 	from, ok := src.(*Store)
 	if !ok || from.service != s.service {
 		return storage.PutResult{}, fmt.Errorf("copy %s %q to %s %q: %w: the stores are on different services or accounts",
 			src, srcKey, s, dstKey, storage.ErrNotSupported)
 	}
 	if info.Size > s.copyThreshold() {
-		return s.copyParts(ctx, dstKey, from, srcKey)
+		return s.copyParts(ctx, dstKey, from, srcKey, meta)
 	}
-	return s.copyObject(ctx, dstKey, from, srcKey)
+	return s.copyObject(ctx, dstKey, from, srcKey, meta)
 }
 
 // copyThreshold is the largest object one CopyObject request copies.
@@ -49,13 +49,26 @@ func (s *Store) copyThreshold() int64 {
 }
 
 // copyObject copies with one CopyObject request.
-func (s *Store) copyObject(ctx context.Context, dstKey string, from *Store, srcKey string) (storage.PutResult, error) {
-	out, err := s.client.CopyObject(ctx, &awss3.CopyObjectInput{
-		Bucket:            aws.String(s.cfg.Bucket),
-		Key:               aws.String(s.key(dstKey)),
-		CopySource:        aws.String(copySource(from.cfg.Bucket, from.key(srcKey))),
-		MetadataDirective: types.MetadataDirectiveCopy,
-	})
+func (s *Store) copyObject(ctx context.Context, dstKey string, from *Store, srcKey string, meta storage.Metadata) (storage.PutResult, error) {
+	in := &awss3.CopyObjectInput{
+		Bucket:               aws.String(s.cfg.Bucket),
+		Key:                  aws.String(s.key(dstKey)),
+		CopySource:           aws.String(copySource(from.cfg.Bucket, from.key(srcKey))),
+		MetadataDirective:    types.MetadataDirectiveReplace,
+		ContentType:          optional(meta.ContentType),
+		CacheControl:         optional(meta.CacheControl),
+		ContentDisposition:   optional(meta.ContentDisposition),
+		ContentEncoding:      optional(meta.ContentEncoding),
+		ContentLanguage:      optional(meta.ContentLanguage),
+		Metadata:             meta.User,
+		StorageClass:         types.StorageClass(meta.StorageClass),
+		ServerSideEncryption: types.ServerSideEncryption(meta.ServerSideEncryption),
+	}
+	var optFns []func(*awss3.Options)
+	if meta.Expires != "" {
+		optFns = append(optFns, withHeader("Expires", meta.Expires))
+	}
+	out, err := s.client.CopyObject(ctx, in, optFns...)
 	if err != nil {
 		return storage.PutResult{}, s.wrapErr("copy "+strconv.Quote(srcKey)+" to", dstKey, err)
 	}
@@ -68,16 +81,14 @@ func (s *Store) copyObject(ctx context.Context, dstKey string, from *Store, srcK
 
 // copyParts copies a large object with UploadPartCopy, aborting the upload
 // if any part fails.
-func (s *Store) copyParts(ctx context.Context, dstKey string, from *Store, srcKey string) (storage.PutResult, error) {
+func (s *Store) copyParts(ctx context.Context, dstKey string, from *Store, srcKey string, meta storage.Metadata) (storage.PutResult, error) {
 	info, err := from.Stat(ctx, srcKey)
 	if err != nil {
 		return storage.PutResult{}, err
 	}
 	if info.Size <= s.copyThreshold() {
-		return s.copyObject(ctx, dstKey, from, srcKey) // it shrank since it was listed
+		return s.copyObject(ctx, dstKey, from, srcKey, meta) // it shrank since it was listed
 	}
-	meta := info.Meta
-	meta.StorageClass, meta.ServerSideEncryption = "", ""
 	uploadID, err := s.CreateMultipart(ctx, dstKey, meta)
 	if err != nil {
 		return storage.PutResult{}, err

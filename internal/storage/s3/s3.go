@@ -312,6 +312,7 @@ func (s *Store) Capabilities() storage.Capabilities {
 		RangedRead:     true,
 		Multipart:      true,
 		ServerSideCopy: true,
+		DirMarkers:     true,
 		MinPartSize:    MinPartSize,
 		MaxPartSize:    MaxPartSize,
 		MaxParts:       MaxParts,

@@ -234,7 +234,7 @@ func TestCopyFrom(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		res, err := dst.CopyFrom(ctx, "copied/"+key, src, key, info)
+		res, err := dst.CopyFrom(ctx, "copied/"+key, src, key, info, info.Meta)
 		if err != nil {
 			t.Fatalf("copy %d bytes: %v", size, err)
 		}
@@ -253,7 +253,7 @@ func TestCopyFrom(t *testing.T) {
 
 	other := srcCfg
 	other.AccessKey = "someone-else"
-	if _, err := dst.CopyFrom(ctx, "x", newStore(t, other), "k", storage.ObjectInfo{}); !errors.Is(err, storage.ErrNotSupported) {
+	if _, err := dst.CopyFrom(ctx, "x", newStore(t, other), "k", storage.ObjectInfo{}, storage.Metadata{}); !errors.Is(err, storage.ErrNotSupported) {
 		t.Errorf("copy from another account: %v, want ErrNotSupported", err)
 	}
 }

@@ -157,16 +157,31 @@ func testServerSideCopy(t *testing.T, e *env) {
 	}
 	e.put(t, "copy/src", data, meta)
 	info := e.stat(t, "copy/src")
-	if _, err := c.CopyFrom(e.ctx, "copy/dst", e.st, "copy/src", info); err != nil {
+	// The copy is written with the caller's metadata, not the source's:
+	// what a streamed copy would write, with the source-mtime marker.
+	want := storage.Metadata{
+		ContentType:          "text/x-replaced",
+		User:                 map[string]string{"copied": "replaced", storage.ModTimeMetaKey: "1700000000"},
+		StorageClass:         e.opts.CopyStorageClass,
+		ServerSideEncryption: e.opts.CopyEncryption,
+	}
+	if _, err := c.CopyFrom(e.ctx, "copy/dst", e.st, "copy/src", info, want); err != nil {
 		t.Fatalf("copy within the store: %v", err)
 	}
 	mustEqualBytes(t, "copied object", e.read(t, "copy/dst"), data)
+	got := e.stat(t, "copy/dst")
 	if !e.opts.NoMetadata {
-		if got := e.stat(t, "copy/dst").Meta; got.ContentType != "text/x-copy" || got.User["copied"] != "yes" {
-			t.Errorf("copied metadata = %+v, want source metadata", got)
+		if got.Meta.ContentType != want.ContentType || got.Meta.User["copied"] != "replaced" || got.Meta.User[storage.ModTimeMetaKey] != "1700000000" {
+			t.Errorf("copied metadata = %+v, want %+v", got.Meta, want)
 		}
 	}
-	if _, err := c.CopyFrom(e.ctx, "copy/x", foreignStore{}, "k", info); !errors.Is(err, storage.ErrNotSupported) {
+	if cls := e.opts.CopyStorageClass; cls != "" && !strings.EqualFold(got.StorageClass, cls) {
+		t.Errorf("copy's storage class = %q, want %q", got.StorageClass, cls)
+	}
+	if sse := e.opts.CopyEncryption; sse != "" && got.Meta.ServerSideEncryption != "" && got.Meta.ServerSideEncryption != sse {
+		t.Errorf("copy's encryption = %q, want %q", got.Meta.ServerSideEncryption, sse)
+	}
+	if _, err := c.CopyFrom(e.ctx, "copy/x", foreignStore{}, "k", info, want); !errors.Is(err, storage.ErrNotSupported) {
 		t.Errorf("copy from a foreign store: err %v, want ErrNotSupported", err)
 	}
 }

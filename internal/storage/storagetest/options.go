@@ -49,4 +49,10 @@ type Options struct {
 	// PartSize is the part size used in multipart sub-tests; 0 means
 	// Capabilities.MinPartSize (or 5 MiB when that is 0).
 	PartSize int64
+	// CopyStorageClass and CopyEncryption, when set, are requested on a
+	// server-side copy, and the copy must report them back (the class in
+	// ObjectInfo.StorageClass, the encryption in Meta when Stat reports
+	// it): values the store accepts other than its default.
+	CopyStorageClass string
+	CopyEncryption   string
 }

@@ -32,6 +32,7 @@ func Run(t *testing.T, open func(t *testing.T) storage.Store, opts Options) {
 		{"ListPrefix", testListPrefix},
 		{"ListDelimiter", testListDelimiter},
 		{"DirMarker", testDirMarker},
+		{"DirKeys", testDirKeys},
 		{"SpecialKeys", testSpecialKeys},
 		{"UnicodeKeys", testUnicodeKeys},
 		{"LongKey", testLongKey},
