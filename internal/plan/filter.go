@@ -8,16 +8,33 @@ import (
 )
 
 // keep applies the job's filters to a listed object: directory markers
-// never make it into a task.
+// never make it into a task. An object dropped is reported to Excluded.
 func (o *Options) keep(ctx context.Context, info storage.ObjectInfo) bool {
 	if info.IsDir {
 		return false
 	}
+	reason := o.drop(ctx, info)
+	if reason != "" && o.Excluded != nil {
+		o.Excluded(info, reason)
+	}
+	return reason == ""
+}
+
+// drop returns why the filters drop an object, or "" to keep it.
+func (o *Options) drop(ctx context.Context, info storage.ObjectInfo) string {
 	if !o.Since.IsZero() && !info.ModTime.After(o.Since) {
-		return false
+		return "importSince"
 	}
-	if o.Keep != nil && !o.Keep(strings.TrimPrefix(info.Key, o.Prefix), info) {
-		return false
+	if rel := strings.TrimPrefix(info.Key, o.Prefix); o.Keep != nil && !o.Keep(rel, info) {
+		if o.KeepReason != nil {
+			if why := o.KeepReason(rel, info); why != "" {
+				return why
+			}
+		}
+		return "filter"
 	}
-	return o.Changed == nil || o.Changed(ctx, info, o.dstKey(info.Key))
+	if o.Changed != nil && !o.Changed(ctx, info, o.dstKey(info.Key)) {
+		return "unchanged"
+	}
+	return ""
 }
