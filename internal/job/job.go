@@ -190,7 +190,8 @@ func Open(ctx context.Context, s *Spec) (storage.Source, storage.Destination, er
 	}
 	dst, err := storage.OpenDestination(ctx, s.Dest)
 	if err != nil {
-		return nil, nil, fmt.Errorf("open destination: %w", err)
+		h, _ := destTypeHint(s.Dest)
+		return nil, nil, fmt.Errorf("open destination: %w%s", err, h)
 	}
 	return src, dst, nil
 }
