@@ -58,6 +58,8 @@ func retryJobs(ctx context.Context, dir workdir.Dir, job string, requeue func(ct
 	switch {
 	case n > 0:
 		msg = append(msg, "Retry has been submitted.")
+	case failedTasks == 0 && len(jobs) == 0:
+		msg = append(msg, "None failed tasks.")
 	case failedTasks == 0:
 		msg = append(msg, "None failed tasks for job:"+strings.Join(jobs, ",")+".")
 	default:
