@@ -3,9 +3,10 @@
 #
 #   bash console.sh submit [job_cfg_file]   submit a job (default conf/job.cfg,
 #                                           or conf/local_job.cfg when only that exists)
+#   bash console.sh submit --dry-run [file] report what the job would copy, skip and exclude
 #   bash console.sh start                   start the import service in the background
 #   bash console.sh stat [job_name]         show the state of the jobs
-#   bash console.sh retry [job_name]        retry the failed tasks
+#   bash console.sh retry [job_name]        retry the failed tasks (now, or at the next start)
 #   bash console.sh clean job_name          delete a job so its name can be submitted again
 #   bash console.sh stop                    stop the import service
 #   bash console.sh version                 print the version

@@ -144,7 +144,13 @@ while true; do
 		if ! ask "Retry the failed tasks"; then
 			exit 2
 		fi
-		console retry "$job_name"
+		retried=$(console retry "$job_name")
+		echo "$retried"
+		if grep -q "^No failed task can be retried" <<<"$retried"; then
+			# Only names that can never be copied failed: retrying changes nothing.
+			echo "Error: the failed objects must be renamed at the source (see above)." >&2
+			exit 2
+		fi
 		retries=$((retries + 1))
 	fi
 	sleep "$poll"

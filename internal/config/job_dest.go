@@ -50,6 +50,7 @@ func (j *Job) checkCloudDest(c *checker) {
 		c.errorf("destDomain", "destDomain is required for destType=oss (set the region endpoint, e.g. http://oss-cn-hangzhou.aliyuncs.com)")
 	} else if j.DestDomain != "" {
 		j.checkEndpointKey(c, "destDomain", j.DestBucket, true)
+		j.checkOSSEndpoint(c)
 	}
 	ak, sk := j.DestAccessKey != "", j.DestSecretKey != ""
 	switch {

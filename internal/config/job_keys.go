@@ -4,6 +4,7 @@ import "math"
 
 // Template sections of the job file.
 const (
+	secTypes   = "Source and destination types"
 	secJob     = "Job"
 	secSource  = "Source"
 	secDest    = "Destination"
@@ -23,6 +24,11 @@ var (
 )
 
 var jobKeys = []Key{
+	{Name: "srcType", Default: "local", Kind: KindEnum, Enum: SourceTypes, Section: secTypes,
+		Doc: "Where the data comes from: local, oss, qiniu, bos, ks3, s3, youpai, http, cos or azure (lower case). baidu is read as bos."},
+	{Name: "destType", Default: "oss", Kind: KindEnum, Enum: DestTypes, Extension: true, Section: secTypes,
+		Doc: "Kind of destination: oss, s3 (any S3-compatible service) or local (a directory; destBucket is then its absolute path). An extension: Alibaba's ossimport always writes to OSS. Set s3 for any endpoint that is not OSS (not *.aliyuncs.com); check warns when destDomain does not look like OSS."},
+
 	{Name: "jobName", Default: "local_test", Section: secJob,
 		Doc: "Name that identifies the job; 4 to 128 letters, digits, '_' or '-'. A name can be submitted again only after the old job is cleaned. Standalone scripts expect local_test."},
 	{Name: "jobType", Default: "import", Kind: KindEnum, Enum: []string{"import", "audit"}, Section: secJob,
@@ -36,8 +42,6 @@ var jobKeys = []Key{
 	{Name: "lastModify", Default: "0", Kind: KindInt, Min: 0, Max: maxInt64Key, Bounded: true, Section: secJob,
 		Doc: "Unix time in seconds: files modified after it are left out of verification; 0 verifies everything."},
 
-	{Name: "srcType", Default: "local", Kind: KindEnum, Enum: SourceTypes, Section: secSource,
-		Doc: "Where the data comes from: local, oss, qiniu, bos, ks3, s3, youpai, http, cos or azure (lower case). baidu is read as bos."},
 	{Name: "srcAccessKey", Kind: KindString, PartSecret: true, Section: secSource,
 		Doc: "Access key ID of the source account. UPYUN: operator name; Azure: storage account name. Not used by local and http."},
 	{Name: "srcSecretKey", Kind: KindString, Secret: true, Section: secSource,
@@ -118,8 +122,6 @@ var jobKeys = []Key{
 	{Name: "expressTunnelAuthToken", Kind: KindString, Secret: true, Section: secExpress,
 		Doc: "Tunnel authentication token (never used)."},
 
-	{Name: "destType", Default: "oss", Kind: KindEnum, Enum: DestTypes, Extension: true, Section: secExtDest,
-		Doc: "Kind of destination: oss, s3 (any S3-compatible service) or local (a directory; destBucket is then its absolute path)."},
 	{Name: "destRegion", Kind: KindString, Extension: true, Dests: cloudDests, Section: secExtDest,
 		Doc: "Region used to sign destination requests; empty means us-east-1 for s3 and the endpoint's region for oss."},
 	{Name: "srcRegion", Kind: KindString, Extension: true, Sources: regionSrcs, Section: secExtDest,

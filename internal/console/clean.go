@@ -45,6 +45,10 @@ func runClean(ctx context.Context, stdout io.Writer, sysPath, name string) error
 	defer se.close()
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
+	dir := workdir.Dir(s.WorkingDir)
+	if err := se.requireJob(ctx, s, dir, name); err != nil {
+		return &ExitError{Code: 1, Err: err}
+	}
 	msg := "Clean job:" + name + " completed."
 	if se.pid > 0 {
 		r, err := se.request(ctx, master.VerbClean, []byte(name))
@@ -56,7 +60,7 @@ func runClean(ctx context.Context, stdout io.Writer, sysPath, name string) error
 		if err := se.store(ctx, s); err != nil {
 			return &ExitError{Code: 1, Err: err}
 		}
-		if err := master.Clean(ctx, se.bus, workdir.Dir(s.WorkingDir), name, job.FromConfig, s); err != nil {
+		if err := master.Clean(ctx, se.bus, dir, name, job.FromConfig, s); err != nil {
 			return &ExitError{Code: 1, Err: err}
 		}
 	}

@@ -216,7 +216,8 @@ func TestDashboardEndToEnd(t *testing.T) {
 		t.Fatalf("failed task %s on the page: audit %q, error list %q", taskID, audit, errs)
 	}
 
-	// With the token, Retry requeues the task.
+	// With the token, Retry answers; a task failed only by a name that can
+	// never be copied is not requeued: the reply says to rename it.
 	token, err := os.ReadFile(tokenFile(h.workdir()))
 	if err != nil {
 		t.Fatal(err)
@@ -227,20 +228,13 @@ func TestDashboardEndToEnd(t *testing.T) {
 		t.Fatal("the token is in the page's URL")
 	}
 	b.do(chromedp.Click(chromedp.CSS(`article.job[data-job="` + failJob + `"] button.retry`)))
-	b.waitJS(h, 30*time.Second, "the retry reply", `document.getElementById('message').textContent.includes('Retry has been submitted.')`)
+	b.waitJS(h, 30*time.Second, "the retry reply", `document.getElementById('message').textContent.includes('Rename them at the source')`)
 	t.Logf("reply shown: %q", pageMust[string](b, `document.getElementById('message').textContent`))
-	h.waitFor(10*time.Second, "the task requeued on disk", func() bool {
-		path, _, err := tracker.Locate(h.workdir(), failJob, taskID)
-		if err != nil {
-			return false
-		}
-		data, _ := os.ReadFile(filepath.Join(path, "RETRIES"))
-		return strings.TrimSpace(string(data)) == "1"
-	})
-	// The retried task fails again (its name is still invalid); the page
-	// lists it with its retry.
-	b.waitJS(h, 90*time.Second, "the job finished and the retried task listed",
-		card+`.dataset.state === 'Failed' && `+task+` !== null && `+task+`.querySelector('summary').textContent.includes('retried 1×')`)
+	if _, state, err := tracker.Locate(h.workdir(), failJob, taskID); err != nil || state != workdir.Failed {
+		t.Fatalf("the task failed only by its name was requeued: %s %v", state, err)
+	}
+	b.waitJS(h, 90*time.Second, "the job finished and the failed task listed",
+		card+`.dataset.state === 'Failed' && `+task+` !== null`)
 	b.waitJS(h, 30*time.Second, "two throughput samples", `Number(document.getElementById('chart').dataset.samples) >= 2`)
 	if rows := pageMust[int](b, `document.querySelectorAll('#workers tr[data-worker="localhost"].alive').length`); rows != 1 {
 		t.Fatalf("the worker localhost is not shown alive (%d rows)", rows)
@@ -248,15 +242,15 @@ func TestDashboardEndToEnd(t *testing.T) {
 	if st := h.mustConsole("", "stat", failJob).stdout; !strings.Contains(st, "JobState:Failed\n") {
 		t.Fatalf("stat after the retry:\n%s", st)
 	}
-	if _, err := os.Stat(filepath.Join(h.workdir().Task(failJob, workdir.Failed, "", taskID), "RETRIES")); err != nil {
-		t.Fatalf("the retried task is not back in failed_tasks: %v", err)
+	if _, err := os.Stat(filepath.Join(h.workdir().Task(failJob, workdir.Failed, "", taskID), "RETRIES")); err == nil {
+		t.Fatal("the task failed only by its name was retried")
 	}
 	d.verify(t, files)
 
 	// The screenshot shows the failed task expanded (the page may have
-	// kept it open through the retry).
+	// closed it meanwhile).
 	pageMust[bool](b, `(() => { const t = `+task+`; if (!t.open) { t.querySelector('summary').click(); } return true; })()`)
-	b.waitJS(h, 10*time.Second, "the retried task expanded", task+`.open && `+task+`.querySelector('pre.audit').textContent.includes('InvalidName')`)
+	b.waitJS(h, 10*time.Second, "the failed task expanded", task+`.open && `+task+`.querySelector('pre.audit').textContent.includes('InvalidName')`)
 	shot, err := chromedp.Run(b.ctx, chromedp.FullScreenshot(100))
 	if err != nil {
 		t.Fatal(err)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/ossimport/ossimport/internal/config"
 	"github.com/ossimport/ossimport/internal/master"
+	"github.com/ossimport/ossimport/internal/workdir"
 )
 
 func newRetryCommand(sysPath *string) *cobra.Command {
@@ -18,7 +19,12 @@ func newRetryCommand(sysPath *string) *cobra.Command {
 		Aliases: []string{"Retry"},
 		Short:   "retry all failed tasks",
 		Long: `retry queues the failed tasks of one job, or of every job, again; only the
-objects that failed are copied again. It needs the running service.`,
+objects that failed are copied again. It works whether or not the service
+is running: a stopped service runs them when it is started. Objects whose
+names can never be copied (InvalidName: not UTF-8, a line break, a leading
+'/') are not retried: retry says so and where they are listed; rename
+them at the source and copy them with a new job. A job that was never
+submitted is an error (exit status 1).`,
 		Args: usageArgs(cobra.MaximumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var name string
@@ -38,14 +44,25 @@ func runRetry(ctx context.Context, stdout io.Writer, sysPath, name string) error
 	if err != nil {
 		return err
 	}
-	se, err := openSession(ctx, s, true)
+	se, err := openSession(ctx, s, false)
 	if err != nil {
 		return &ExitError{Code: 1, Err: err}
 	}
 	defer se.close()
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
-	r, err := se.request(ctx, master.VerbRetry, []byte(name))
+	dir := workdir.Dir(s.WorkingDir)
+	if name != "" {
+		if err := se.requireJob(ctx, s, dir, name); err != nil {
+			return &ExitError{Code: 1, Err: err}
+		}
+	}
+	var r master.Reply
+	if se.pid > 0 {
+		r, err = se.request(ctx, master.VerbRetry, []byte(name))
+	} else if err = se.store(ctx, s); err == nil {
+		r, err = master.Retry(ctx, se.bus, dir, name)
+	}
 	if err != nil {
 		return &ExitError{Code: 1, Err: err}
 	}

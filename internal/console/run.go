@@ -40,7 +40,14 @@ interruption or a failure: finished tasks are kept, interrupted ones resume
 (large files at the part where they stopped) and failed objects are retried.
 Progress shows as live bars on a terminal and as one line every --progress
 otherwise. The exit status is 0 when every object was copied, verified or
-skipped.`,
+skipped.
+
+--dry-run copies nothing: it lists the source and reports what would be
+copied, skipped (isSkipExistFile asks the destination for each object;
+symbolic links; importSince), fail (InvalidName) and be excluded by each
+filter, with counts and bytes, and writes one line per object to
+<workingDir>/dryrun/<job>-<time>.csv. Nothing is written at the
+destination or in the job's folder.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var jobArg string
@@ -53,7 +60,7 @@ skipped.`,
 		},
 	}
 	cmd.Flags().StringVar(&sysPath, "sys", "", "sys.properties (default conf/sys.properties when present)")
-	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "plan and report what would be copied; copy nothing")
+	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "report what would be copied, skipped and excluded (list in <workingDir>/dryrun/); copy nothing")
 	cmd.Flags().DurationVar(&every, "progress", 2*time.Second, "how often to print a progress line when not on a terminal (0 disables progress)")
 	cmd.Flags().StringVar(&metricsListen, "metrics-listen", "", "serve Prometheus /metrics on this host:port while the job runs (default: none)")
 	return cmd

@@ -16,10 +16,8 @@ import (
 	"github.com/ossimport/ossimport/internal/config"
 	"github.com/ossimport/ossimport/internal/job"
 	"github.com/ossimport/ossimport/internal/metrics"
-	"github.com/ossimport/ossimport/internal/plan"
 	"github.com/ossimport/ossimport/internal/progress"
 	"github.com/ossimport/ossimport/internal/protocol"
-	"github.com/ossimport/ossimport/internal/storage"
 	"github.com/ossimport/ossimport/internal/tracker"
 	"github.com/ossimport/ossimport/internal/transfer"
 	"github.com/ossimport/ossimport/internal/workdir"
@@ -85,33 +83,6 @@ func (se *service) putJob(ctx context.Context, pj protocol.Job, create bool) err
 		return fmt.Errorf("submit job %s: %w", pj.Name, err)
 	}
 	return workdir.WriteFile(filepath.Join(se.dir.Job(pj.Name), submittedJobFile), config.MaskJobFile(pj.Config))
-}
-
-// dryRun plans the job and reports what it would copy, writing nothing
-// at the destination or in the working directory.
-func dryRun(ctx context.Context, stdout, stderr io.Writer, spec *job.Spec, src storage.Source, dst storage.Destination, dir workdir.Dir) error {
-	fmt.Fprintf(stderr, "job %s (dry run): %s -> %s\n", spec.Name, src.String(), dst.String())
-	var tasks int
-	var objects, size int64
-	emit := func(_ context.Context, t plan.Task) error {
-		tasks++
-		objects += int64(len(t.Objects))
-		size += t.Bytes
-		return nil
-	}
-	p, err := plan.New(src, spec.Plan, emit, func(context.Context, *plan.Checkpoint) error { return nil })
-	if err != nil {
-		return &ExitError{Code: 2, Err: err}
-	}
-	started := time.Now()
-	cp, err := p.Run(ctx, nil)
-	if err != nil {
-		return &ExitError{Code: 1, Err: fmt.Errorf("plan job %s: %w", spec.Name, err)}
-	}
-	fmt.Fprintf(stdout, "Job %s (dry run): %d objects (%s) planned in %d tasks, %d listed; nothing copied\n",
-		spec.Name, objects, progress.Bytes(size), tasks, cp.Stats.Listed)
-	fmt.Fprintf(stdout, "  elapsed %s; the job's records would be under %s\n", time.Since(started).Round(time.Millisecond), dir.Job(spec.Name))
-	return nil
 }
 
 // runSummary is what run prints when it ends: the job's status, with

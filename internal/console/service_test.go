@@ -97,49 +97,6 @@ func TestServiceLifecycle(t *testing.T) {
 	}
 }
 
-// TestFailedTasksRetry: an object whose name OSS refuses fails its task;
-// retry requeues it (it fails again); a job without failures has nothing
-// to retry; retry needs the service.
-func TestFailedTasksRetry(t *testing.T) {
-	h := newTestHome(t, "", "")
-	h.writeFiles(h.src, 20, 10, 0)
-	h.write(filepath.Join(h.src, "bad\nname.txt"), "a line break in a name\n")
-	h.mustConsole("", "submit", h.job)
-	h.mustConsole("Start import service completed.\n", "start")
-
-	out := h.waitState("local_test", "Failed", 15*time.Second)
-	if !strings.Contains(out, "Failed Task Count:1\n") || !strings.Contains(out, "FailedTask:") {
-		t.Fatalf("stat of the failed job:\n%s", out)
-	}
-	failed := h.taskDirs("local_test", workdir.Failed)
-	audit, _ := os.ReadFile(filepath.Join(h.workdir().Task("local_test", workdir.Failed, "", failed[0]), "audit.log"))
-	if !bytes.Contains(audit, []byte("InvalidName")) {
-		t.Fatalf("audit.log of the failed task:\n%s", audit)
-	}
-
-	h.mustConsole("Retry has been submitted.\n", "retry", "local_test")
-	h.waitState("local_test", "Failed", 15*time.Second)
-	retries, _ := os.ReadFile(filepath.Join(h.workdir().Task("local_test", workdir.Failed, "", failed[0]), "RETRIES"))
-	if strings.TrimSpace(string(retries)) != "1" {
-		t.Fatalf("the failed task was not retried once: RETRIES=%q", retries)
-	}
-
-	goodSrc, goodDst := t.TempDir(), t.TempDir()
-	good := h.writeFiles(goodSrc, 10, 10, 0)
-	goodJob := filepath.Join(h.dir, "conf", "good_job.cfg")
-	h.writeJob(goodJob, "good_job", goodSrc, goodDst, "")
-	h.mustConsole("submit job:"+goodJob+"\n", "submit", goodJob)
-	h.waitState("good_job", "Succeed", 15*time.Second)
-	h.checkCopied(goodDst, good)
-	h.mustConsole("None failed tasks for job:good_job.\n", "Retry", "good_job")
-
-	h.mustConsole("Stop import service completed.\n", "stop")
-	r := h.console("retry", "local_test")
-	if r.code != 1 || !strings.Contains(r.stderr, "the service is not running: start it first with `console.sh start`") {
-		t.Fatalf("retry without the service: %s", r)
-	}
-}
-
 // TestStopStartResumes: a service stopped in the middle of a job hands
 // its tasks back; started again, it finishes the job without running the
 // finished tasks again.
@@ -258,8 +215,8 @@ func TestWorkerCommand(t *testing.T) {
 }
 
 // TestKilledService: a service that died without cleaning up (SIGKILL)
-// leaves its pid file; the console sees it is not running, and start
-// replaces it.
+// leaves its pid file; the console sees it is not running (retry does its
+// work itself instead of asking the dead service), and start replaces it.
 func TestKilledService(t *testing.T) {
 	h := newTestHome(t, "", "")
 	h.mustConsole("Start import service completed.\n", "start")
@@ -268,10 +225,7 @@ func TestKilledService(t *testing.T) {
 	if readPid(h.workdir()) != pid {
 		t.Fatal("a killed service should leave its pid file behind")
 	}
-	r := h.console("retry")
-	if r.code != 1 || !strings.Contains(r.stderr, "the service is not running") {
-		t.Fatalf("retry after the crash: %s", r)
-	}
+	h.mustConsole("None failed tasks.\n", "retry")
 	h.mustConsole("Start import service completed.\n", "start")
 	if got := h.servicePid(); got == 0 || got == pid {
 		t.Fatalf("pid after the restart: %d (killed %d)", got, pid)

@@ -35,7 +35,9 @@ ossimport's lines (JobName:, JobState:, the task counts, Is Scan Finished,
 one "<task>:<bytesDone>/<bytesTotal> <filesDone>/<filesTotal>" line per
 running task) and adds object and byte totals, throughput, ETA, each failed
 task with the causes of its first failed objects, and one Worker: line per
-worker the master knows. --json prints the jobs as JSON (with
+worker the master knows. "stat detail" (the original tool's spelling) is
+"stat", and "stat detail <job>" is "stat <job>", unless a job is named
+detail. --json prints the jobs as JSON (with
 --with-workers, an object holding the jobs and the workers).
 
 --watch shows it again every --interval: redrawn in place on a terminal,
@@ -45,11 +47,15 @@ status is then 0 only if all of them are Succeed. An incremental job
 (isIncremental=true) never ends: it stays Running, Is Scan Finished stays
 false, and stat shows its round, when the round's scan ended and when the
 next round starts.`,
-		Args: cobra.MaximumNArgs(1),
+		Args: cobra.MaximumNArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			s, err := loadValidSys(sysPath)
 			if err != nil {
 				return err
+			}
+			if args, err = statArgs(workdir.Dir(s.WorkingDir), args); err != nil {
+				printUsage(cmd.OutOrStdout())
+				return &ExitError{Code: 1, Err: err}
 			}
 			v.dir, v.names, v.stderr = workdir.Dir(s.WorkingDir), args, cmd.ErrOrStderr()
 			// A worker recorded alive whose last heartbeat is older than
@@ -76,6 +82,19 @@ next round starts.`,
 	cmd.Flags().BoolVar(&untilDone, "until-done", false, "watch until every job shown is Succeed, Failed or Abort; exit status 0 only if all Succeed")
 	cmd.Flags().DurationVar(&interval, "interval", 2*time.Second, "how often --watch shows the state")
 	return cmd
+}
+
+// statArgs drops the original tool's "detail" argument (its JAR's
+// console ran "stat detail"), unless a job is named detail, and refuses
+// more than one job name.
+func statArgs(dir workdir.Dir, args []string) ([]string, error) {
+	if len(args) > 0 && args[0] == "detail" && (len(args) == 2 || !fileExists(dir.Job("detail"))) {
+		args = args[1:]
+	}
+	if len(args) > 1 {
+		return nil, fmt.Errorf("stat takes at most one job name, not %q", args)
+	}
+	return args, nil
 }
 
 // statView is what one stat shows.
@@ -242,7 +261,6 @@ func failedCauses(tdir string, n int) ([]string, int) {
 	if len(keys) > n {
 		keys = keys[:n]
 	}
-	escape := strings.NewReplacer("\n", `\n`, "\r", `\r`)
 	latest := make([]string, len(keys))
 	var failed []string
 	for _, line := range readTail(filepath.Join(tdir, record.AuditFile), auditTail) {
@@ -252,7 +270,7 @@ func failedCauses(tdir string, n int) ([]string, int) {
 		}
 		failed = append(failed, entry)
 		for i, k := range keys {
-			if strings.HasPrefix(entry[strings.IndexByte(entry, ' ')+1:], escape.Replace(k)+" Detail:") {
+			if strings.HasPrefix(entry[strings.IndexByte(entry, ' ')+1:], record.AuditKey(k)+" Detail:") {
 				latest[i] = entry
 			}
 		}
@@ -260,7 +278,7 @@ func failedCauses(tdir string, n int) ([]string, int) {
 	var out []string
 	for i, k := range keys {
 		if latest[i] == "" {
-			latest[i] = "failed " + escape.Replace(k) + " (no cause recorded)"
+			latest[i] = "failed " + record.AuditKey(k) + " (no cause recorded)"
 		}
 		out = append(out, logging.MaskText(latest[i]))
 	}

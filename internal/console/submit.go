@@ -25,7 +25,8 @@ import (
 const submittedJobFile = "job.cfg"
 
 func newSubmitCommand(sysPath *string) *cobra.Command {
-	return &cobra.Command{
+	var dry bool
+	cmd := &cobra.Command{
 		Use:     "submit [job_cfg_file]",
 		Aliases: []string{"Submit"},
 		Short:   "submit job",
@@ -34,19 +35,28 @@ conf/local_job.cfg when only that exists), checks that the source can be
 listed and the destination reached, and records the job for the service.
 It works whether or not the service is running; a stopped service starts
 the job when it is started. A job of the same name must be cleaned first.
-Problems are printed on lines containing "Error:".`,
+Problems are printed on lines containing "Error:".
+
+--dry-run submits nothing: it lists the source as the job would and
+reports what would be copied, skipped (isSkipExistFile asks the
+destination for each object; symbolic links; importSince), fail
+(InvalidName) and be excluded by each filter, with counts and bytes, and
+writes one line per object to <workingDir>/dryrun/<job>-<time>.csv.
+Nothing is written at the destination or in the job's folder.`,
 		Args: usageArgs(cobra.MaximumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			path := defaultJobFile()
 			if len(args) == 1 {
 				path = args[0]
 			}
-			return runSubmit(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), path, *sysPath)
+			return runSubmit(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), path, *sysPath, dry)
 		},
 	}
+	cmd.Flags().BoolVar(&dry, "dry-run", false, "report what the job would copy, skip and exclude; submit nothing")
+	return cmd
 }
 
-func runSubmit(ctx context.Context, stdout, stderr io.Writer, path, sysPath string) error {
+func runSubmit(ctx context.Context, stdout, stderr io.Writer, path, sysPath string, dry bool) error {
 	fail := func(code int, format string, a ...any) error {
 		fmt.Fprintf(stderr, "Error: "+format+"\n", a...)
 		return &ExitError{Code: code}
@@ -75,7 +85,7 @@ func runSubmit(ctx context.Context, stdout, stderr io.Writer, path, sysPath stri
 		return fail(2, "%v", err)
 	}
 	dir := workdir.Dir(s.WorkingDir)
-	if fileExists(dir.Job(spec.Name)) {
+	if !dry && fileExists(dir.Job(spec.Name)) {
 		return fail(1, "job %s already exists, please clean it first", spec.Name)
 	}
 	src, dst, err := job.Open(ctx, spec)
@@ -84,6 +94,9 @@ func runSubmit(ctx context.Context, stdout, stderr io.Writer, path, sysPath stri
 	}
 	if err := job.Preflight(ctx, spec, src, dst); err != nil {
 		return fail(2, "%v", err)
+	}
+	if dry {
+		return dryRun(ctx, stdout, stderr, spec, src, dst, dir)
 	}
 
 	se, err := openSession(ctx, s, false)

@@ -135,6 +135,12 @@ func planOptions(j *config.Job) (plan.Options, error) {
 			}
 			return filter.Match(rel, info.Size)
 		},
+		KeepReason: func(rel string, info storage.ObjectInfo) string {
+			if info.Size < 0 {
+				return filter.Reason(rel, j.MinFileSize)
+			}
+			return filter.Reason(rel, info.Size)
+		},
 	}
 	if j.ImportSince > 0 {
 		o.Since = time.Unix(j.ImportSince, 0)
@@ -184,7 +190,8 @@ func Open(ctx context.Context, s *Spec) (storage.Source, storage.Destination, er
 	}
 	dst, err := storage.OpenDestination(ctx, s.Dest)
 	if err != nil {
-		return nil, nil, fmt.Errorf("open destination: %w", err)
+		h, _ := destTypeHint(s.Dest)
+		return nil, nil, fmt.Errorf("open destination: %w%s", err, h)
 	}
 	return src, dst, nil
 }

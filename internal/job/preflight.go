@@ -22,7 +22,11 @@ func Preflight(ctx context.Context, s *Spec, src storage.Source, dst storage.Des
 	}
 	probe := s.Plan.DstPrefix + ".ossimport-preflight-" + fmt.Sprint(time.Now().UnixNano())
 	if _, err := dst.Stat(ctx, probe); err != nil && !errors.Is(err, storage.ErrNotExist) {
-		return fmt.Errorf("%w: cannot reach the destination %s: %w%s", errPreflight, dst, err, hint(err, "dest", s.Dest.Type))
+		h, ok := destTypeHint(s.Dest)
+		if !ok {
+			h = hint(err, "dest", s.Dest.Type)
+		}
+		return fmt.Errorf("%w: cannot reach the destination %s: %w%s", errPreflight, dst, err, h)
 	}
 	return nil
 }

@@ -13,8 +13,6 @@ import (
 	"github.com/ossimport/ossimport/internal/bus"
 	"github.com/ossimport/ossimport/internal/config"
 	"github.com/ossimport/ossimport/internal/job"
-	"github.com/ossimport/ossimport/internal/record"
-	"github.com/ossimport/ossimport/internal/tracker"
 	"github.com/ossimport/ossimport/internal/workdir"
 )
 
@@ -31,6 +29,9 @@ type Reply struct {
 	Message string `json:"message"`
 	// Count is what the verb acted on (tasks requeued, say).
 	Count int `json:"count"`
+	// Permanent counts the failed objects retry left out: their names can
+	// never be copied (record.Permanent).
+	Permanent int `json:"permanent,omitempty"`
 }
 
 // control answers the console.
@@ -58,28 +59,10 @@ func (m *Master) control(verb string, data []byte) ([]byte, error) {
 	return json.Marshal(r)
 }
 
-// retry requeues the failed tasks of one job, or of every job.
+// retry requeues the failed tasks of one job, or of every job (Retry
+// does it without a running master).
 func (m *Master) retry(ctx context.Context, job string) (Reply, error) {
-	jobs := tracker.Jobs(m.opts.Dir)
-	if job != "" {
-		jobs = []string{job}
-	}
-	n := 0
-	for _, j := range jobs {
-		for _, id := range workdir.Subdirs(filepath.Join(m.opts.Dir.Job(j), workdir.Failed)) {
-			if err := m.requeue(ctx, j, id); err != nil {
-				return Reply{}, err
-			}
-			n++
-		}
-		if n > 0 {
-			_ = os.Remove(filepath.Join(m.opts.Dir.Job(j), tracker.StateFile))
-		}
-	}
-	if n == 0 {
-		return Reply{Message: "None failed tasks for job:" + strings.Join(jobs, ",") + "."}, nil
-	}
-	return Reply{Message: "Retry has been submitted.", Count: n}, nil
+	return retryJobs(ctx, m.opts.Dir, job, m.requeue)
 }
 
 // requeue queues a failed task again with only its failed objects;
@@ -90,17 +73,7 @@ func (m *Master) requeue(ctx context.Context, job, id string) error {
 	m.fileMu.Lock()
 	defer m.fileMu.Unlock()
 	defer m.book.Track(job, id)()
-	from := m.opts.Dir.Task(job, workdir.Failed, "", id)
-	attempt := bumpRetries(from)
-	retry, err := record.Requeue(from, m.opts.Dir.Task(job, workdir.Pending, "", id))
-	if err != nil {
-		return err
-	}
-	data, err := json.Marshal(retry)
-	if err != nil {
-		return err
-	}
-	return m.opts.Bus.RetryTask(ctx, job, id, attempt, data)
+	return requeueTask(ctx, m.opts.Bus, m.opts.Dir, job, id)
 }
 
 // bumpRetries counts the retries of a task in its folder.

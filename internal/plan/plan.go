@@ -64,6 +64,14 @@ type Options struct {
 	Changed func(ctx context.Context, info storage.ObjectInfo, dstKey string) bool
 	// PageSize is the listing page size (default 1000).
 	PageSize int
+	// Excluded, when set, is called for every listed object the filters
+	// drop (not directory markers), with the reason: "importSince",
+	// "unchanged" (Changed), or KeepReason's answer for Keep ("filter"
+	// when KeepReason is not set). Scan threads call it concurrently.
+	// Dry runs report with it.
+	Excluded func(info storage.ObjectInfo, reason string)
+	// KeepReason, when set, names the filter Keep drops an object by.
+	KeepReason func(rel string, info storage.ObjectInfo) string
 }
 
 // Validate checks the options and fills in defaults.

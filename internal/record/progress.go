@@ -79,10 +79,14 @@ func ReadProgress(dir string) (Progress, error) {
 }
 
 // Resume returns the objects of a task still to do: finished successes
-// are dropped (their count is returned).
+// (their count is returned) and permanent failures are dropped.
 func (p Progress) Resume(objs []transfer.Object) (todo []transfer.Object, done int) {
 	for _, o := range objs {
-		if code, ok := p.Finished[o.Key]; ok && code.OK() {
+		code, ok := p.Finished[o.Key]
+		if ok && Permanent(code) {
+			continue
+		}
+		if ok && code.OK() {
 			done++
 			continue
 		}
@@ -91,14 +95,21 @@ func (p Progress) Resume(objs []transfer.Object) (todo []transfer.Object, done i
 	return todo, done
 }
 
-// Carry counts the objects an interrupted run finished into this run's
-// counters, so the task's totals cover all its objects.
+// Carry counts the objects an interrupted run finished, and those that
+// failed permanently (a retry leaves them out), into this run's counters,
+// so the task's totals cover all its objects.
 func (w *Writer) Carry(p Progress, objs []transfer.Object) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	for _, o := range objs {
-		if code, ok := p.Finished[o.Key]; ok && code.OK() {
-			w.counters.Add(transfer.Result{Object: o, Code: code, Size: max(o.Size, 0)})
+		code, ok := p.Finished[o.Key]
+		if !ok || !code.OK() && !Permanent(code) {
+			continue
+		}
+		w.counters.Add(transfer.Result{Object: o, Code: code, Size: max(o.Size, 0)})
+		if !code.OK() {
+			// Still failed: listed again in the error.list open truncated.
+			_, _ = w.errW.WriteString(EncodeKey(o.Key) + "\n")
 		}
 	}
 }
@@ -129,7 +140,7 @@ func Resume(dir string) (*Writer, plan.Task, Progress, error) {
 // (size and mtime unknown), STATUS and DONE go, and the progress stays,
 // so the objects that succeeded are never copied again and the final
 // counters cover them all. It returns the task with only the objects a
-// retry must copy.
+// retry must copy: not those that failed permanently (Permanent).
 func Requeue(from, to string) (plan.Task, error) {
 	t, err := ReadTask(from)
 	if err != nil {

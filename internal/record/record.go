@@ -10,7 +10,9 @@
 //	<task>/error.list  the keys of the failed objects, one per line
 //
 // Result codes are the closed set of transfer.Code. Keys containing a line
-// break are written quoted (Go syntax) in error.list.
+// break are written quoted (Go syntax) in error.list; in audit.log line
+// breaks are written \n and \r, and keys that are not valid UTF-8 are
+// written Go-quoted (AuditKey), so both files stay text.
 package record
 
 import (
@@ -194,7 +196,7 @@ func (w *Writer) Add(r transfer.Result) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.counters.Add(r)
-	if _, err := w.auditW.WriteString(lineBreaks.Replace(r.AuditLine(w.now())) + "\n"); err != nil {
+	if _, err := w.auditW.WriteString(auditLine(r, w.now().Format(time.DateTime)) + "\n"); err != nil {
 		return fmt.Errorf("write audit log: %w", err)
 	}
 	if !r.Code.OK() {

@@ -21,7 +21,7 @@ func CheckOSSKey(key string) error {
 		return fmt.Errorf("%w: %q is %d bytes, longer than %d (shorten the path or destPrefix)",
 			ErrInvalidKey, shorten(key), len(key), MaxKeyLength)
 	case !utf8.ValidString(key):
-		return fmt.Errorf("%w: %q is not valid UTF-8 (rename it, or set LANG to the file system's encoding)",
+		return fmt.Errorf("%w: %q is not valid UTF-8, which object names must be (rename the file to a UTF-8 name, e.g. convmv -f GBK -t UTF-8 --notest -r <dir>, then copy it with a new job)",
 			ErrInvalidKey, shorten(key))
 	case key[0] == '/' || key[0] == '\\':
 		return fmt.Errorf("%w: %q starts with %q (check that srcPrefix ends with \"/\" and destPrefix does not start with \"/\" or \"\\\")",

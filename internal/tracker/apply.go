@@ -74,10 +74,11 @@ func Apply(dir workdir.Dir, res protocol.TaskResult) (record.Counters, error) {
 		return record.Counters{}, err
 	}
 	for _, o := range res.Objects {
-		// An object an earlier result already recorded as done (the same
-		// result applied again after a crash, or a late result of an
-		// earlier delivery) is counted once: Resume carried it.
-		if code, ok := done.Finished[o.Object.Key]; ok && code.OK() {
+		// An object an earlier result already recorded as done or as
+		// failed for good (the same result applied again after a crash,
+		// or a late result of an earlier delivery) is counted once:
+		// Resume carried it.
+		if code, ok := done.Finished[o.Object.Key]; ok && (code.OK() || record.Permanent(code)) {
 			continue
 		}
 		if err := w.Add(o.Result()); err != nil {

@@ -1,0 +1,134 @@
+package master
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/ossimport/ossimport/internal/bus"
+	"github.com/ossimport/ossimport/internal/record"
+	"github.com/ossimport/ossimport/internal/tracker"
+	"github.com/ossimport/ossimport/internal/workdir"
+)
+
+// retryJobs requeues, with requeue, the failed tasks of one job (or of
+// every job when job is empty) that have objects a retry can copy; a
+// task whose only failures are permanent (record.Permanent: names the
+// destination refuses) stays failed. The reply says what was queued and
+// which objects need renaming.
+func retryJobs(ctx context.Context, dir workdir.Dir, job string, requeue func(ctx context.Context, job, id string) error) (Reply, error) {
+	jobs := tracker.Jobs(dir)
+	if job != "" {
+		jobs = []string{job}
+	}
+	n, permanent, failedTasks := 0, 0, 0
+	var lists []string
+	for _, j := range jobs {
+		queued := 0
+		for _, id := range workdir.Subdirs(filepath.Join(dir.Job(j), workdir.Failed)) {
+			failedTasks++
+			tdir := dir.Task(j, workdir.Failed, "", id)
+			retryable, perm, err := record.Failures(tdir)
+			if err != nil {
+				return Reply{}, fmt.Errorf("retry job %s: %w", j, err)
+			}
+			if len(perm) > 0 {
+				permanent += len(perm)
+				lists = append(lists, filepath.Join(tdir, record.ErrorFile))
+			}
+			if retryable == 0 && len(perm) > 0 {
+				continue
+			}
+			if err := requeue(ctx, j, id); err != nil {
+				return Reply{}, err
+			}
+			queued++
+		}
+		if queued > 0 {
+			_ = os.Remove(filepath.Join(dir.Job(j), tracker.StateFile))
+		}
+		n += queued
+	}
+	var msg []string
+	switch {
+	case n > 0:
+		msg = append(msg, "Retry has been submitted.")
+	case failedTasks == 0 && len(jobs) == 0:
+		msg = append(msg, "None failed tasks.")
+	case failedTasks == 0:
+		msg = append(msg, "None failed tasks for job:"+strings.Join(jobs, ",")+".")
+	default:
+		msg = append(msg, "No failed task can be retried for job:"+strings.Join(jobs, ",")+".")
+	}
+	if permanent > 0 {
+		msg = append(msg, fmt.Sprintf("%d objects are not retried: their names can never be copied (InvalidName: not UTF-8, a line break, a leading '/' or too long). "+
+			"Rename them at the source (for names in a legacy encoding: convmv -f GBK -t UTF-8 --notest -r <dir>), then copy them with a new job. "+
+			"They are listed in %s", permanent, strings.Join(lists, ", ")))
+	}
+	return Reply{Message: strings.Join(msg, "\n"), Count: n, Permanent: permanent}, nil
+}
+
+// Retry is the retry verb without a running master: it requeues the
+// failed tasks of one job, or of every job, on b exactly as the master
+// does (only their failed objects, the folders moved back to
+// pending_tasks), so the service runs them when it is started. The
+// caller holds the working directory's lock, so no master files tasks
+// meanwhile. Each job's counters file is rebuilt from the task folders
+// and left without its clean mark: stat reads the requeued tasks as
+// pending, and the next master rebuilds the counters again.
+func Retry(ctx context.Context, b *bus.Bus, dir workdir.Dir, job string) (Reply, error) {
+	touched := map[string]bool{}
+	r, err := retryJobs(ctx, dir, job, func(ctx context.Context, job, id string) error {
+		touched[job] = true
+		return requeueTask(ctx, b, dir, job, id)
+	})
+	for j := range touched {
+		err = errors.Join(err, rebuildCounters(dir, j))
+	}
+	if err == nil && r.Count > 0 {
+		r.Message += "\nThe service is not running: the tasks run when it is started (console.sh start)."
+	}
+	return r, err
+}
+
+// requeueTask moves a failed task back to pending_tasks with only its
+// failed objects to copy and publishes it on b.
+func requeueTask(ctx context.Context, b *bus.Bus, dir workdir.Dir, job, id string) error {
+	from := dir.Task(job, workdir.Failed, "", id)
+	attempt := bumpRetries(from)
+	retry, err := record.Requeue(from, dir.Task(job, workdir.Pending, "", id))
+	if err != nil {
+		return err
+	}
+	data, err := json.Marshal(retry)
+	if err != nil {
+		return err
+	}
+	return b.RetryTask(ctx, job, id, attempt, data)
+}
+
+// rebuildCounters rewrites a job's counters file from its task folders,
+// without the clean mark (only a master stopping gracefully sets it).
+func rebuildCounters(dir workdir.Dir, job string) error {
+	old, _ := tracker.ReadCounters(dir, job)
+	t, running, err := tracker.Scan(dir, job)
+	if err != nil {
+		_ = os.Remove(filepath.Join(dir.Job(job), tracker.CountersFile))
+		return fmt.Errorf("rebuild the counters of job %s: %w", job, err)
+	}
+	doc := tracker.CountersDoc{Version: tracker.CountersVersion, Written: time.Now(), Tally: t, Running: running,
+		Incremental: old.Incremental, IntervalSeconds: old.IntervalSeconds}
+	data, err := json.Marshal(doc)
+	if err != nil {
+		return err
+	}
+	if err := workdir.WriteFile(filepath.Join(dir.Job(job), tracker.CountersFile), data); err != nil {
+		return fmt.Errorf("write the counters of job %s: %w", job, err)
+	}
+	return nil
+}
