@@ -22,7 +22,11 @@ func AuditKey(key string) string {
 // auditLine renders one audit.log line: the key as AuditKey renders it,
 // line breaks and bytes that are not UTF-8 in the detail escaped.
 func auditLine(r transfer.Result, at string) string {
-	return at + " " + string(r.Code) + " " + AuditKey(r.Object.Key) + " Detail:" + escapeText(r.Detail)
+	line := at + " " + string(r.Code) + " " + AuditKey(r.Object.Key) + " Detail:" + escapeText(r.Detail)
+	if r.Check != "" {
+		line += " Check:" + r.Check
+	}
+	return line
 }
 
 // escapeText keeps s on one line of valid UTF-8: line breaks become \n

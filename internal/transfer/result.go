@@ -1,7 +1,6 @@
 package transfer
 
 import (
-	"fmt"
 	"time"
 
 	"github.com/ossimport/ossimport/internal/storage"
@@ -91,16 +90,4 @@ type Result struct {
 // or none was started.
 func (r Result) PendingUpload() (uploadID string, partSize int64) {
 	return r.uploadID, r.partSize
-}
-
-// AuditLine renders the result as one audit.log line, ossimport's with
-// the check a verified object passed appended:
-//
-//	2026-11-24 18:51:03 Succeed dir/file.txt Detail:size=42 crc64=... Check:crc64
-func (r Result) AuditLine(at time.Time) string {
-	line := fmt.Sprintf("%s %s %s Detail:%s", at.Format("2006-01-02 15:04:05"), r.Code, r.Object.Key, r.Detail)
-	if r.Check != "" {
-		line += " Check:" + r.Check
-	}
-	return line
 }
