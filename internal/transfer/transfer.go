@@ -361,6 +361,9 @@ func sourceFailure(err error) Result {
 		return failure(SourceNotFound, err)
 	case errors.Is(err, storage.ErrNeedsRestore):
 		return failure(NeedsRestore, err)
+	case errors.Is(err, storage.ErrNotRegular):
+		// A FIFO, socket or device at a local source: reported, not copied.
+		return Result{Code: Skipped, Detail: err.Error() + " (special files are not copied)"}
 	}
 	return failure(DownloadFailed, err)
 }
