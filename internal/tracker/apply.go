@@ -81,9 +81,12 @@ func Apply(dir workdir.Dir, res protocol.TaskResult) (record.Counters, error) {
 			continue
 		}
 		if err := w.Add(o.Result()); err != nil {
+			_ = w.Suspend() // commits what was added; the rest is added again
 			return record.Counters{}, err
 		}
 	}
+	// Close commits the records to disk (record.Writer.Commit) before
+	// the caller acknowledges the result.
 	c, err := w.Close()
 	if err != nil {
 		return c, err

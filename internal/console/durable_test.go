@@ -1,0 +1,204 @@
+package console
+
+import (
+	"bytes"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/ossimport/ossimport/internal/testenv"
+	"github.com/ossimport/ossimport/internal/tracker"
+)
+
+// outageProxy forwards TCP connections to a server, and while it is down
+// drops every connection: those open are cut and new ones are accepted
+// and reset at once, as a destination in an outage would. It counts the
+// connections it refused, so a test can pace on the clients' retries.
+type outageProxy struct {
+	ln      net.Listener
+	target  string
+	down    atomic.Bool
+	refused atomic.Int64
+	mu      sync.Mutex
+	conns   map[net.Conn]bool
+	wg      sync.WaitGroup
+}
+
+func newOutageProxy(t *testing.T, target string) *outageProxy {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &outageProxy{ln: ln, target: target, conns: map[net.Conn]bool{}}
+	p.wg.Go(p.serve)
+	t.Cleanup(func() {
+		ln.Close()
+		p.cut()
+		p.wg.Wait()
+	})
+	return p
+}
+
+// Endpoint is the proxy's http:// address.
+func (p *outageProxy) Endpoint() string { return "http://" + p.ln.Addr().String() }
+
+func (p *outageProxy) serve() {
+	for {
+		c, err := p.ln.Accept()
+		if err != nil {
+			return
+		}
+		if p.down.Load() {
+			p.refused.Add(1)
+			reset(c)
+			continue
+		}
+		p.wg.Go(func() { p.forward(c) })
+	}
+}
+
+func (p *outageProxy) forward(c net.Conn) {
+	up, err := net.Dial("tcp", p.target)
+	if err != nil {
+		reset(c)
+		return
+	}
+	if !p.track(c, up) {
+		return
+	}
+	var wg sync.WaitGroup
+	wg.Go(func() { _, _ = io.Copy(up, c); up.(*net.TCPConn).CloseWrite() })
+	_, _ = io.Copy(c, up)
+	c.(*net.TCPConn).CloseWrite()
+	wg.Wait()
+	p.mu.Lock()
+	delete(p.conns, c)
+	delete(p.conns, up)
+	p.mu.Unlock()
+	c.Close()
+	up.Close()
+}
+
+// track registers a forwarded pair, unless the proxy went down meanwhile.
+func (p *outageProxy) track(c, up net.Conn) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.down.Load() {
+		reset(c)
+		up.Close()
+		return false
+	}
+	p.conns[c], p.conns[up] = true, true
+	return true
+}
+
+// setDown starts (true) or ends an outage; starting one cuts every open
+// connection.
+func (p *outageProxy) setDown(down bool) {
+	p.mu.Lock()
+	p.down.Store(down)
+	p.mu.Unlock()
+	if down {
+		p.cut()
+	}
+}
+
+func (p *outageProxy) cut() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for c := range p.conns {
+		reset(c)
+	}
+}
+
+// reset closes c with a TCP reset.
+func reset(c net.Conn) {
+	if tc, ok := c.(*net.TCPConn); ok {
+		_ = tc.SetLinger(0)
+	}
+	_ = c.Close()
+}
+
+// TestRunSurvivesDestinationOutage: a destination that drops every
+// connection for 20 seconds in the middle of a job (a proxy in front of
+// versitygw) fails no object: the workers retry within their budget
+// (workerRetryBudget=60) and the job ends with every object byte for
+// byte, no failed task and no unfinished upload.
+func TestRunSurvivesDestinationOutage(t *testing.T) {
+	h, d := newS3Home(t, "workerRetryBudget=60\nworkerMaxThroughput(KB/s)=256\nlogLevel=debug\n", "taskObjectCountLimit=20\n")
+	proxy := newOutageProxy(t, strings.TrimPrefix(d.srv.Endpoint, "http://"))
+	job := readFile(t, h.job)
+	h.write(h.job, strings.Replace(job, "destDomain="+d.srv.Endpoint, "destDomain="+proxy.Endpoint(), 1))
+	files := h.writeFiles(h.src, 240, 16<<10, 3<<20)
+
+	cmd := exec.Command(ossimportBin, "run", h.job, "--sys", h.sys, "--progress", "0")
+	cmd.Dir = h.dir
+	cmd.Env = childEnv("OSS_IMPORT_HOME=" + h.dir)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	t.Cleanup(func() { _ = cmd.Process.Kill(); <-exited })
+	done := func() int64 {
+		st, _ := tracker.ReadStatus(h.workdir(), failJob)
+		return st.Objects.Done
+	}
+	testenv.Wait(t, time.Minute, "the run to finish some objects", func() bool { return done() >= 20 }, h.logs)
+	proxy.setDown(true)
+	down := time.Now()
+	before := done()
+	// The outage lasts 20 s and at least 20 refused connections (the
+	// workers kept retrying through it) — far longer than the 2–4 s the
+	// old retries lasted.
+	testenv.Wait(t, time.Minute, "an outage of 20 s and 20 refused connections", func() bool {
+		return time.Since(down) >= 20*time.Second && proxy.refused.Load() >= 20
+	}, h.logs)
+	during := done() - before
+	proxy.setDown(false)
+	if during > 4*20 { // tasks finishing objects already read may file a few
+		t.Logf("%d objects were filed during the outage", during)
+	}
+	select {
+	case err := <-exited:
+		if err != nil {
+			t.Fatalf("run after the outage: %v\n%s\n%s", err, out.String(), h.logs())
+		}
+	case <-time.After(2 * time.Minute):
+		t.Fatalf("the run did not end after the outage\n%s", h.logs())
+	}
+	if done() >= int64(len(files)) && proxy.refused.Load() == 0 {
+		t.Fatal("no connection was refused: the outage missed the job")
+	}
+	st, err := tracker.ReadStatus(h.workdir(), failJob)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.State != tracker.Succeed || st.Counters.Failed != 0 || st.Objects.Done != int64(len(files)) {
+		t.Fatalf("after the outage: state %s, %d failed, %d of %d done\n%s", st.State, st.Counters.Failed, st.Objects.Done, len(files), out.String())
+	}
+	d.verify(t, files)
+	d.noUploadsLeft(t)
+	if log := readLog(t, h, "worker.log"); !strings.Contains(log, "temporary error, retrying") {
+		t.Error("worker.log has no retry at debug level")
+	}
+	t.Logf("outage: %s, %d connections refused, %d objects", time.Since(down).Round(time.Second), proxy.refused.Load(), len(files))
+}
+
+func readFile(t *testing.T, path string) string {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(data)
+}
