@@ -2,18 +2,24 @@ package console
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
+	"github.com/ossimport/ossimport/internal/record"
 	"github.com/ossimport/ossimport/internal/testenv"
 	"github.com/ossimport/ossimport/internal/tracker"
+	"github.com/ossimport/ossimport/internal/transfer"
+	"github.com/ossimport/ossimport/internal/workdir"
 )
 
 // outageProxy forwards TCP connections to a server, and while it is down
@@ -146,9 +152,17 @@ func TestRunSurvivesDestinationOutage(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	t.Cleanup(func() { _ = cmd.Process.Kill(); <-exited })
+	exited := make(chan struct{})
+	var exitErr error
+	go func() { exitErr = cmd.Wait(); close(exited) }()
+	t.Cleanup(func() {
+		select {
+		case <-exited:
+		default:
+			_ = cmd.Process.Kill()
+			<-exited
+		}
+	})
 	done := func() int64 {
 		st, _ := tracker.ReadStatus(h.workdir(), failJob)
 		return st.Objects.Done
@@ -169,9 +183,9 @@ func TestRunSurvivesDestinationOutage(t *testing.T) {
 		t.Logf("%d objects were filed during the outage", during)
 	}
 	select {
-	case err := <-exited:
-		if err != nil {
-			t.Fatalf("run after the outage: %v\n%s\n%s", err, out.String(), h.logs())
+	case <-exited:
+		if exitErr != nil {
+			t.Fatalf("run after the outage: %v\n%s\n%s", exitErr, out.String(), h.logs())
 		}
 	case <-time.After(2 * time.Minute):
 		t.Fatalf("the run did not end after the outage\n%s", h.logs())
@@ -201,4 +215,90 @@ func readFile(t *testing.T, path string) string {
 		t.Fatal(err)
 	}
 	return string(data)
+}
+
+// TestRunKilledTenTimesKeepsEveryRecord: `ossimport run` of a few
+// thousand small files, killed with SIGKILL ten times at different points
+// of the job (paced on the job's counters) and then run to completion,
+// leaves every object with exactly one line in the audit logs of the
+// finished tasks, and every destination file equal to its source.
+func TestRunKilledTenTimesKeepsEveryRecord(t *testing.T) {
+	const n, kills = 2000, 10
+	h := newTestHome(t, "taskAckWait=300\nworkerMaxThroughput(KB/s)=400\n", "taskObjectCountLimit=40\n")
+	files := h.writeFiles(h.src, n, 200, 0)
+	done := func() int64 {
+		st, _ := tracker.ReadStatus(h.workdir(), "local_test")
+		return st.Objects.Done
+	}
+	killed := 0
+	for i := 1; i <= kills; i++ {
+		cmd := exec.Command(ossimportBin, "run", h.job, "--sys", h.sys, "--progress", "0")
+		cmd.Dir = h.dir
+		cmd.Env = childEnv("OSS_IMPORT_HOME=" + h.dir)
+		var out bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &out
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		exited := make(chan error, 1)
+		go func() { exited <- cmd.Wait() }()
+		// Kill i at about i/(kills+1) of the job, a little later each
+		// time so that the kills land at different stages of a task.
+		target := int64(n) * int64(i) / (kills + 1)
+		finished := false
+		testenv.Wait(t, 2*time.Minute, fmt.Sprintf("run %d to reach %d objects", i, target), func() bool {
+			select {
+			case err := <-exited:
+				exited <- err
+				finished = true
+				return true
+			default:
+			}
+			return done() >= target
+		}, h.logs)
+		if finished {
+			t.Logf("run %d ended before its kill: %v", i, <-exited)
+			break
+		}
+		if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+			t.Fatal(err)
+		}
+		<-exited
+		killed++
+	}
+	r := h.run("", nil, ossimportBin, "run", h.job, "--sys", h.sys, "--progress", "0")
+	if r.code != 0 {
+		t.Fatalf("run after %d kills: %s\n%s", killed, r, h.logs())
+	}
+	if killed < kills {
+		t.Fatalf("only %d of %d kills landed before the job ended; slow it down", killed, kills)
+	}
+	h.checkCopied(h.dst, files)
+	lines := map[string]int{}
+	for _, state := range []string{workdir.Succeed, workdir.Failed} {
+		for _, id := range h.taskDirs("local_test", state) {
+			data := readFile(t, filepath.Join(h.workdir().Task("local_test", state, "", id), record.AuditFile))
+			for line := range strings.Lines(data) {
+				f := strings.Fields(line)
+				if len(f) < 4 || f[2] != string(transfer.Succeed) {
+					t.Errorf("task %s: unexpected audit line %q", id, line)
+					continue
+				}
+				lines[f[3]]++
+			}
+		}
+	}
+	bad := 0
+	for rel := range files {
+		if lines[rel] != 1 {
+			bad++
+			if bad <= 10 {
+				t.Errorf("%s has %d audit lines, want 1", rel, lines[rel])
+			}
+		}
+	}
+	if len(lines) != len(files) || bad > 0 {
+		t.Fatalf("%d keys in the audit logs for %d files; %d keys without exactly one line", len(lines), len(files), bad)
+	}
+	t.Logf("%d kills, %d objects, each with one audit line", killed, n)
 }

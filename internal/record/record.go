@@ -112,13 +112,13 @@ func (c *Counters) Merge(other Counters) {
 // Writer records one task's results as they come. It is safe for
 // concurrent use.
 type Writer struct {
-	dir      string
-	mu       sync.Mutex
-	audit    *os.File
-	auditW   *bufio.Writer
-	errF     *os.File
-	errW     *bufio.Writer
-	progF    *os.File
+	dir    string
+	mu     sync.Mutex
+	audit  *os.File
+	auditW *bufio.Writer
+	errF   *os.File
+	errW   *bufio.Writer
+	progF  *os.File
 	// auditEnd is audit.log's size once the lines written so far are
 	// flushed; pending holds the progress lines not yet committed (see
 	// Commit).
