@@ -224,7 +224,7 @@ func readFile(t *testing.T, path string) string {
 // finished tasks, and every destination file equal to its source.
 func TestRunKilledTenTimesKeepsEveryRecord(t *testing.T) {
 	const n, kills = 2000, 10
-	h := newTestHome(t, "taskAckWait=300\nworkerMaxThroughput(KB/s)=400\n", "taskObjectCountLimit=40\n")
+	h := newTestHome(t, "workerMaxThroughput(KB/s)=400\n", "")
 	files := h.writeFiles(h.src, n, 200, 0)
 	done := func() int64 {
 		st, _ := tracker.ReadStatus(h.workdir(), "local_test")

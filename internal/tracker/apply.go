@@ -124,5 +124,8 @@ func FilePlanned(dir workdir.Dir, t plan.Task) (state string, fresh bool, err er
 			return state, false, nil
 		}
 	}
+	if err := notePlanned(dir, t); err != nil {
+		return "", false, err
+	}
 	return workdir.Pending, true, record.WriteTask(dir.Task(t.Job, workdir.Pending, "", t.ID), t)
 }

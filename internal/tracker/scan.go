@@ -26,6 +26,10 @@ type Tally struct {
 	// Finished adds up the counters of the succeed and failed tasks
 	// (their Objects and Bytes left zero).
 	Finished record.Counters `json:"finished"`
+	// Damaged lists the task folders whose TASK file cannot be read
+	// (Scan finds them; the master restores them at start, see Repair):
+	// their objects are unknown, so the job cannot be Succeed.
+	Damaged []string `json:"damaged,omitempty"`
 }
 
 // active reports whether tasks are pending or running.
@@ -144,13 +148,13 @@ func Scan(dir workdir.Dir, job string) (Tally, []TaskProgress, error) {
 				err = add(id, r)
 			}
 		}
-		if errors.Is(err, fs.ErrNotExist) {
-			// A folder without its TASK file: the service died while
-			// writing it; planning writes it again.
-			continue
-		}
 		if err != nil {
-			return t, running, err
+			// A folder without its TASK file (the service died while
+			// writing it; planning or Repair writes it again) or with
+			// one that cannot be read: reported by path, never dropped
+			// silently.
+			r := refs[id]
+			t.Damaged = append(t.Damaged, dir.Task(job, r.state, r.worker, id))
 		}
 	}
 	return t, running, nil
