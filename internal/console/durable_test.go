@@ -302,3 +302,73 @@ func TestRunKilledTenTimesKeepsEveryRecord(t *testing.T) {
 	}
 	t.Logf("%d kills, %d objects, each with one audit line", killed, n)
 }
+
+// TestRunRestoresDamagedTasks: `ossimport run` killed mid-job, then one
+// finished task's TASK file is corrupted, another finished task's folder
+// deleted and an unfinished task's TASK file corrupted: the next run
+// restores them from the plan log (logging each by path), copies every
+// object and ends Succeed with every object counted in exactly one task.
+func TestRunRestoresDamagedTasks(t *testing.T) {
+	const n = 400
+	h := newTestHome(t, "workerMaxThroughput(KB/s)=200\n", "")
+	files := h.writeFiles(h.src, n, 300, 0)
+	cmd := exec.Command(ossimportBin, "run", h.job, "--sys", h.sys, "--progress", "0")
+	cmd.Dir = h.dir
+	cmd.Env = childEnv("OSS_IMPORT_HOME=" + h.dir)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	unfinished := func() []string {
+		var dirs []string
+		for _, id := range h.taskDirs("local_test", workdir.Pending) {
+			dirs = append(dirs, h.workdir().Task("local_test", workdir.Pending, "", id))
+		}
+		for _, w := range workdir.Subdirs(filepath.Join(h.workdir().Job("local_test"), workdir.Dispatched)) {
+			for _, id := range workdir.Subdirs(filepath.Join(h.workdir().Job("local_test"), workdir.Dispatched, w)) {
+				dirs = append(dirs, h.workdir().Task("local_test", workdir.Dispatched, w, id))
+			}
+		}
+		return dirs
+	}
+	testenv.Wait(t, 2*time.Minute, "two finished tasks and an unfinished one", func() bool {
+		return len(h.taskDirs("local_test", workdir.Succeed)) >= 2 && len(unfinished()) >= 1
+	}, h.logs)
+	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_ = cmd.Wait()
+	succeeded := h.taskDirs("local_test", workdir.Succeed)
+	corrupt := []string{
+		filepath.Join(h.workdir().Task("local_test", workdir.Succeed, "", succeeded[0]), record.TaskFile),
+		filepath.Join(unfinished()[0], record.TaskFile),
+	}
+	for _, f := range corrupt {
+		h.write(f, `{"id":"torn","objects":[{"k":"d0/f0`)
+	}
+	deleted := h.workdir().Task("local_test", workdir.Succeed, "", succeeded[1])
+	if err := os.RemoveAll(deleted); err != nil {
+		t.Fatal(err)
+	}
+
+	r := h.run("", nil, ossimportBin, "run", h.job, "--sys", h.sys, "--progress", "0")
+	if r.code != 0 {
+		t.Fatalf("run after the damage: %s\n%s", r, h.logs())
+	}
+	h.checkCopied(h.dst, files)
+	h.checkKeysOnce("local_test", files)
+	st, err := tracker.ReadStatus(h.workdir(), "local_test")
+	if err != nil || st.State != tracker.Succeed || st.Objects.Done != n || st.Objects.Total != n {
+		t.Fatalf("status after the repair: %s %d/%d %q (%v)", st.State, st.Objects.Done, st.Objects.Total, st.Reason, err)
+	}
+	master := readLog(t, h, "master.log")
+	for _, f := range corrupt {
+		if !strings.Contains(master, f) {
+			t.Errorf("master.log does not name the damaged %s", f)
+		}
+	}
+	if !strings.Contains(master, succeeded[1]) || !strings.Contains(master, "task folder missing") {
+		t.Errorf("master.log does not report the deleted task %s", succeeded[1])
+	}
+}

@@ -17,7 +17,7 @@ func (m *Master) repairTasks(ctx context.Context) {
 	for _, name := range tracker.Jobs(m.opts.Dir) {
 		damages, requeue, err := tracker.Repair(m.opts.Dir, name)
 		for _, d := range damages {
-			m.tlog.Warn("damaged task found", "job", name, "task", d.Task, "path", d.Path, "detail", d.String())
+			m.log.Warn("damaged task found", "job", name, "task", d.Task, "path", d.Path, "detail", d.String())
 			m.jlog.Warn("damaged task found", "job", name, "task", d.Task, "path", d.Path, "detail", d.String())
 		}
 		if err != nil {
