@@ -275,6 +275,7 @@ func TestRunKilledTenTimesKeepsEveryRecord(t *testing.T) {
 	}
 	h.checkCopied(h.dst, files)
 	lines := map[string]int{}
+	where := map[string][]string{}
 	for _, state := range []string{workdir.Succeed, workdir.Failed} {
 		for _, id := range h.taskDirs("local_test", state) {
 			data := readFile(t, filepath.Join(h.workdir().Task("local_test", state, "", id), record.AuditFile))
@@ -285,6 +286,7 @@ func TestRunKilledTenTimesKeepsEveryRecord(t *testing.T) {
 					continue
 				}
 				lines[f[3]]++
+				where[f[3]] = append(where[f[3]], id+" "+f[0]+" "+f[1])
 			}
 		}
 	}
@@ -293,7 +295,7 @@ func TestRunKilledTenTimesKeepsEveryRecord(t *testing.T) {
 		if lines[rel] != 1 {
 			bad++
 			if bad <= 10 {
-				t.Errorf("%s has %d audit lines, want 1", rel, lines[rel])
+				t.Errorf("%s has %d audit lines, want 1: %v", rel, lines[rel], where[rel])
 			}
 		}
 	}

@@ -52,11 +52,12 @@ func (w *Writer) commit() error {
 }
 
 // dropUncommitted cuts audit.log back to the end of the last object the
-// progress holds, dropping lines of a batch whose progress was never
-// committed (their objects are recorded again). Records without the
-// offsets (older versions) are left as they are.
+// progress holds (to nothing when it holds none), dropping lines of a
+// batch whose progress was never committed (their objects are recorded
+// again). Records without the offsets (older versions, which wrote the
+// progress first) are left as they are.
 func dropUncommitted(dir string, p Progress) error {
-	if p.AuditEnd <= 0 {
+	if p.AuditEnd <= 0 && len(p.Finished) > 0 {
 		return nil
 	}
 	path := filepath.Join(dir, AuditFile)

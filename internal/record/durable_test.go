@@ -80,6 +80,25 @@ func TestResumeDropsUncommittedLines(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// Killed before the first commit, with audit lines on disk (the
+	// buffer filled up): they are dropped on resume.
+	add(w, objs[0])
+	if err := w.auditW.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Suspend(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(filepath.Join(dir, ProgressFile), 0); err != nil {
+		t.Fatal(err)
+	}
+	w, _, _, err = Resume(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := auditCounts(t, dir); len(n) != 0 {
+		t.Fatalf("audit lines without progress kept: %v", n)
+	}
 	add(w, objs[0])
 	if err := w.Commit(); err != nil {
 		t.Fatal(err)
