@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 
 	"github.com/ossimport/ossimport/internal/plan"
 	"github.com/ossimport/ossimport/internal/record"
@@ -164,7 +165,7 @@ func problem(err error) string {
 func damagedFolders(dir workdir.Dir, job string) []Damage {
 	var out []Damage
 	check := func(path, id string) {
-		if _, err := record.ReadTask(path); err != nil {
+		if _, err := record.ReadTask(path); err != nil && !halfFiled(stateOf(dir, job, path), err) {
 			out = append(out, Damage{Task: id, Path: path, Problem: problem(err)})
 		}
 	}
@@ -179,4 +180,13 @@ func damagedFolders(dir workdir.Dir, job string) []Damage {
 		}
 	}
 	return out
+}
+
+// stateOf is the state folder of a task folder path of job.
+func stateOf(dir workdir.Dir, job, path string) string {
+	rel, err := filepath.Rel(dir.Job(job), path)
+	if err != nil {
+		return ""
+	}
+	return strings.SplitN(filepath.ToSlash(rel), "/", 2)[0]
 }

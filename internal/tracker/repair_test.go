@@ -58,8 +58,10 @@ func TestRepairRestoresDamagedTasks(t *testing.T) {
 	if err := workdir.WriteFile(filepath.Join(dir.Job("job"), CountersFile), []byte("{}")); err != nil {
 		t.Fatal(err)
 	}
-	if tl, _, err := Scan(dir, "job"); err != nil || len(tl.Damaged) != 3 {
-		t.Fatalf("scan before the repair: damaged %v (%v), want T1, T3 and T9", tl.Damaged, err)
+	// A pending folder without its TASK is one the service died while
+	// filing: not damage (planning writes it again), but restored too.
+	if tl, _, err := Scan(dir, "job"); err != nil || len(tl.Damaged) != 2 {
+		t.Fatalf("scan before the repair: damaged %v (%v), want T1 and T9", tl.Damaged, err)
 	}
 
 	damages, requeue, err := Repair(dir, "job")

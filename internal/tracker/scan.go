@@ -149,11 +149,13 @@ func Scan(dir workdir.Dir, job string) (Tally, []TaskProgress, error) {
 			}
 		}
 		if err != nil {
-			// A folder without its TASK file (the service died while
-			// writing it; planning or Repair writes it again) or with
-			// one that cannot be read: reported by path, never dropped
-			// silently.
 			r := refs[id]
+			if halfFiled(r.state, err) {
+				continue
+			}
+			// A TASK file that cannot be read, or one missing from a
+			// task past pending: reported by path, never dropped
+			// silently (Repair restores it at the master's start).
 			t.Damaged = append(t.Damaged, dir.Task(job, r.state, r.worker, id))
 		}
 	}
@@ -217,4 +219,12 @@ func reportedProgress(tp TaskProgress, r protocol.TaskProgress) TaskProgress {
 		tp.Bytes.Total = r.BytesTotal
 	}
 	return tp
+}
+
+// halfFiled reports whether a task folder whose TASK could not be read
+// (err) is one the service died while filing: a pending folder without
+// its TASK file. Planning writes it again (the checkpoint did not cover
+// it), or Repair restores it from the plan log.
+func halfFiled(state string, err error) bool {
+	return state == workdir.Pending && errors.Is(err, fs.ErrNotExist)
 }
