@@ -49,7 +49,9 @@ func normalizeText(data []byte) string {
 // library would reject (a missing key, a malformed \uXXXX escape) are
 // reported and blanked out so that the rest of the file is still read.
 func parseProperties(name string, data []byte) (*propFile, Diagnostics) {
-	text := normalizeText(data)
+	buf := []byte(normalizeText(data))
+	diags := checkUTF8(name, buf)
+	text := string(buf)
 	entries := scanLogical(text)
 	pf := &propFile{
 		name:   name,
@@ -57,8 +59,6 @@ func parseProperties(name string, data []byte) (*propFile, Diagnostics) {
 		lines:  map[string]int{},
 		nlines: strings.Count(text, "\n"),
 	}
-	var diags Diagnostics
-	buf := []byte(text)
 	for _, e := range entries {
 		if e.errMsg != "" {
 			diags = append(diags, Diagnostic{File: name, Line: e.line, Key: e.key, Msg: e.errMsg})

@@ -53,6 +53,7 @@ type Sys struct {
 	SSHAcceptUnknownHostKeys    bool          `key:"sshAcceptUnknownHostKeys"`
 	TaskAckWait                 time.Duration `key:"taskAckWait"`
 	TaskMaxDeliver              int           `key:"taskMaxDeliver"`
+	WorkerRetryBudget           time.Duration `key:"workerRetryBudget"`
 	WorkerProgressInterval      time.Duration `key:"workerProgressInterval"`
 	WorkerHeartbeatInterval     time.Duration `key:"workerHeartbeatInterval"`
 

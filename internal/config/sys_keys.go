@@ -77,6 +77,8 @@ var sysKeys = []Key{
 		Doc: "host:port of each worker's /metrics; empty turns it off."},
 	{Name: "taskAckWait", Default: "300", Kind: KindSeconds, Min: 10, Max: maxInt64Key, Bounded: true, Extension: true, Section: secSysOps,
 		Doc: "Seconds a worker may stay silent about a task before it is handed to another worker (at least 10)."},
+	{Name: "workerRetryBudget", Default: "120", Kind: KindSeconds, Min: 1, Max: maxInt64Key, Bounded: true, Extension: true, Section: secSysOps,
+		Doc: "Seconds a worker keeps retrying a file after a temporary error (timeouts, refused connections, 5xx, throttling), counted from its first one, waiting longer each time (exponential backoff with jitter, at most 30 s between tries), so that an outage of the source or destination shorter than this fails no file (at least 1). Keep it well below taskAckWait × taskMaxDeliver."},
 	{Name: "taskMaxDeliver", Default: "5", Kind: KindInt, Min: 1, Max: 1000, Bounded: true, Extension: true, Section: secSysOps,
 		Doc: "How many times a task is handed out before it is marked failed (at least 1)."},
 	{Name: "workerProgressInterval", Default: "2000", Kind: KindMillis, Min: 100, Max: maxInt64Key, Bounded: true, Extension: true, Section: secSysOps,

@@ -64,7 +64,9 @@ func ParseWorkers(name string, data []byte) (*Workers, Diagnostics) {
 	w := &Workers{File: name}
 	var diags Diagnostics
 	seen := map[string]int{}
-	text := normalizeText(data)
+	buf := []byte(normalizeText(data))
+	diags = append(diags, checkUTF8(name, buf)...)
+	text := string(buf)
 	for i, line := range strings.Split(strings.TrimSuffix(text, "\n"), "\n") {
 		n := i + 1
 		if c := strings.IndexByte(line, '#'); c >= 0 {

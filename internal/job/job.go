@@ -161,6 +161,7 @@ func transferOptions(j *config.Job, s *config.Sys) transfer.Options {
 		VerifyAfterCopy:    j.AuditAfterImport,
 		RecordMD5:          s.WorkerRecordMD5,
 		StorageClass:       j.DestStorageClass,
+		RetryBudget:        s.WorkerRetryBudget,
 	}
 	if j.ServerSideEncryption {
 		o.ServerSideEncryption = "AES256"

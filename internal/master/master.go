@@ -108,6 +108,7 @@ func (m *Master) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	m.repairTasks(ctx)
 	m.openBook()
 	defer m.closeBook()
 	var wg sync.WaitGroup

@@ -26,8 +26,13 @@ type progressLine struct {
 	// KeyBytes carries a key that is not valid UTF-8 (JSON strings cannot).
 	KeyBytes []byte        `json:"kb,omitempty"`
 	Code     transfer.Code `json:"c,omitempty"`
+	// AuditEnd is audit.log's size with this object's line: what a
+	// resumed writer truncates it to (see Commit). 0 in records of
+	// versions that did not write it.
+	AuditEnd int64 `json:"a,omitempty"`
 }
 
+// progress adds a line to the progress committed next (see Commit).
 func (w *Writer) progress(l progressLine) error {
 	if !utf8.ValidString(l.Key) {
 		l.KeyBytes, l.Key = []byte(l.Key), ""
@@ -36,17 +41,17 @@ func (w *Writer) progress(l progressLine) error {
 	if err != nil {
 		return err
 	}
-	if _, err := w.progW.Write(append(data, '\n')); err != nil {
-		return fmt.Errorf("write task progress: %w", err)
-	}
-	// Flushed at once: this file is what survives a crash.
-	return w.progW.Flush()
+	w.pending = append(append(w.pending, data...), '\n')
+	return nil
 }
 
 // Progress is what an interrupted task had done.
 type Progress struct {
 	// Finished maps keys to their result code.
 	Finished map[string]transfer.Code
+	// AuditEnd is the size of audit.log with the lines of the objects
+	// in Finished (the last progress line's), 0 when unknown.
+	AuditEnd int64
 }
 
 // ReadProgress reads dir/progress.jsonl; a missing file is no progress.
@@ -73,6 +78,7 @@ func ReadProgress(dir string) (Progress, error) {
 		}
 		if l.Code != "" {
 			p.Finished[l.Key] = l.Code
+			p.AuditEnd = l.AuditEnd
 		}
 	}
 	return p, sc.Err()
@@ -124,6 +130,9 @@ func Resume(dir string) (*Writer, plan.Task, Progress, error) {
 	}
 	p, err := ReadProgress(dir)
 	if err != nil {
+		return nil, t, p, err
+	}
+	if err := dropUncommitted(dir, p); err != nil {
 		return nil, t, p, err
 	}
 	w, err := open(dir, t)

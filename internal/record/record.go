@@ -20,6 +20,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -122,14 +123,18 @@ func (c *Counters) Merge(other Counters) {
 // Writer records one task's results as they come. It is safe for
 // concurrent use.
 type Writer struct {
-	dir      string
-	mu       sync.Mutex
-	audit    *os.File
-	auditW   *bufio.Writer
-	errF     *os.File
-	errW     *bufio.Writer
-	progF    *os.File
-	progW    *bufio.Writer
+	dir    string
+	mu     sync.Mutex
+	audit  *os.File
+	auditW *bufio.Writer
+	errF   *os.File
+	errW   *bufio.Writer
+	progF  *os.File
+	// auditEnd is audit.log's size once the lines written so far are
+	// flushed; pending holds the progress lines not yet committed (see
+	// Commit).
+	auditEnd int64
+	pending  []byte
 	counters Counters
 	now      func() time.Time
 }
@@ -160,8 +165,15 @@ func open(dir string, t plan.Task) (*Writer, error) {
 		errF.Close()
 		return nil, fmt.Errorf("open task progress: %w", err)
 	}
+	end, err := audit.Seek(0, io.SeekEnd)
+	if err != nil {
+		audit.Close()
+		errF.Close()
+		progF.Close()
+		return nil, fmt.Errorf("open audit log: %w", err)
+	}
 	w := &Writer{dir: dir, audit: audit, auditW: bufio.NewWriter(audit), errF: errF, errW: bufio.NewWriter(errF),
-		progF: progF, progW: bufio.NewWriter(progF), now: time.Now}
+		progF: progF, auditEnd: end, now: time.Now}
 	w.counters.Objects = int64(len(t.Objects))
 	for _, o := range t.Objects {
 		w.counters.Bytes += max(o.Size, 0)
@@ -196,7 +208,9 @@ func (w *Writer) Add(r transfer.Result) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.counters.Add(r)
-	if _, err := w.auditW.WriteString(auditLine(r, w.now().Format(time.DateTime)) + "\n"); err != nil {
+	n, err := w.auditW.WriteString(auditLine(r, w.now().Format(time.DateTime)) + "\n")
+	w.auditEnd += int64(n)
+	if err != nil {
 		return fmt.Errorf("write audit log: %w", err)
 	}
 	if !r.Code.OK() {
@@ -204,7 +218,7 @@ func (w *Writer) Add(r transfer.Result) error {
 			return fmt.Errorf("write error list: %w", err)
 		}
 	}
-	return w.progress(progressLine{Key: r.Object.Key, Code: r.Code})
+	return w.progress(progressLine{Key: r.Object.Key, Code: r.Code, AuditEnd: w.auditEnd})
 }
 
 // lineBreaks keeps an audit.log record on one line.
@@ -240,7 +254,7 @@ func (w *Writer) Suspend() error {
 }
 
 func (w *Writer) closeFiles() error {
-	err := errors.Join(w.auditW.Flush(), w.errW.Flush(), w.audit.Sync(), w.audit.Close(), w.errF.Close(), w.progF.Close())
+	err := errors.Join(w.commit(), w.audit.Close(), w.errF.Close(), w.progF.Close())
 	if err != nil {
 		return fmt.Errorf("close task records in %s: %w", w.dir, err)
 	}

@@ -93,6 +93,9 @@ func TestProgressResume(t *testing.T) {
 	}
 	_ = w.Add(transfer.Result{Object: objs[0], Code: transfer.Succeed, Size: 1})
 	_ = w.Add(transfer.Result{Object: objs[1], Code: transfer.UploadFailed})
+	if err := w.Commit(); err != nil {
+		t.Fatal(err)
+	}
 	// Crash: no Close. A torn line at the end must be ignored.
 	f, _ := os.OpenFile(filepath.Join(dir, ProgressFile), os.O_APPEND|os.O_WRONLY, 0)
 	f.WriteString(`{"k":"c","c":"Succ`)
@@ -164,6 +167,9 @@ func TestResumeLeavesTaskFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	if err := w.Add(transfer.Result{Object: transfer.Object{Key: "a"}, Code: transfer.Succeed, Size: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Commit(); err != nil {
 		t.Fatal(err)
 	}
 	before, err := os.Stat(filepath.Join(dir, TaskFile))

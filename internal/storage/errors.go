@@ -33,6 +33,10 @@ var (
 	// ErrChecksumMismatch means data was corrupted in transit: a checksum
 	// the store reported differs from the one computed locally.
 	ErrChecksumMismatch = errors.New("checksum mismatch")
+	// ErrNotRegular means the key names a special file (a named pipe, a
+	// socket, a device) of a local store: listed, so that it is reported,
+	// but never read.
+	ErrNotRegular = errors.New("not a regular file")
 )
 
 // transientError marks an error as worth retrying.

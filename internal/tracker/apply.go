@@ -82,9 +82,12 @@ func Apply(dir workdir.Dir, res protocol.TaskResult) (record.Counters, error) {
 			continue
 		}
 		if err := w.Add(o.Result()); err != nil {
+			_ = w.Suspend() // commits what was added; the rest is added again
 			return record.Counters{}, err
 		}
 	}
+	// Close commits the records to disk (record.Writer.Commit) before
+	// the caller acknowledges the result.
 	c, err := w.Close()
 	if err != nil {
 		return c, err
@@ -121,6 +124,9 @@ func FilePlanned(dir workdir.Dir, t plan.Task) (state string, fresh bool, err er
 		if _, statErr := os.Stat(filepath.Join(path, record.TaskFile)); statErr == nil {
 			return state, false, nil
 		}
+	}
+	if err := notePlanned(dir, t); err != nil {
+		return "", false, err
 	}
 	return workdir.Pending, true, record.WriteTask(dir.Task(t.Job, workdir.Pending, "", t.ID), t)
 }

@@ -411,25 +411,33 @@ func TestForgottenJobIsNotWrittenAgain(t *testing.T) {
 	}
 }
 
-func TestLedgerOpenSkipsAJobItCannotRebuild(t *testing.T) {
+// TestLedgerReportsADamagedTask: a job with an unreadable TASK file is
+// loaded with the folder listed as damaged, its status names the folder
+// and is not Succeed, and the other jobs load as usual.
+func TestLedgerReportsADamagedTask(t *testing.T) {
 	dir := workdir.Dir(t.TempDir())
-	if err := workdir.WriteFile(filepath.Join(dir.Task("bad", workdir.Succeed, "", "T1"), record.TaskFile), []byte("{torn")); err != nil {
+	bad := dir.Task("bad", workdir.Succeed, "", "T1")
+	if err := workdir.WriteFile(filepath.Join(bad, record.TaskFile), []byte("{torn")); err != nil {
+		t.Fatal(err)
+	}
+	if err := workdir.SaveCheckpoint(dir.Checkpoint("bad"), &plan.Checkpoint{Job: "bad", Done: true, Stats: plan.Stats{Tasks: 1}}); err != nil {
 		t.Fatal(err)
 	}
 	if _, _, err := FilePlanned(dir, task("T1", 2)); err != nil {
 		t.Fatal(err)
 	}
 	l := NewLedger(dir)
-	if err := l.Open(); err == nil || !strings.Contains(err.Error(), "job bad") {
-		t.Fatalf("open: %v, want an error naming job bad", err)
+	if err := l.Open(); err != nil {
+		t.Fatalf("open: %v", err)
 	}
 	if doc, ok := ReadCounters(dir, "job"); !ok || doc.Pending != 1 {
 		t.Fatalf("the good job's counters %+v (%v)", doc, ok)
 	}
-	if _, ok := ReadCounters(dir, "bad"); ok {
-		t.Fatal("the broken job has a counters file")
+	if doc, ok := ReadCounters(dir, "bad"); !ok || len(doc.Damaged) != 1 || doc.Damaged[0] != bad {
+		t.Fatalf("the damaged job's counters %+v (%v)", doc, ok)
 	}
-	if _, err := ReadStatus(dir, "bad"); err == nil {
-		t.Fatal("stat of the broken job: no error")
+	st, err := ReadStatus(dir, "bad")
+	if err != nil || st.State == Succeed || !strings.Contains(st.Reason, bad) {
+		t.Fatalf("stat of the damaged job: %s %q (%v)", st.State, st.Reason, err)
 	}
 }

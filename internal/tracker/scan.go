@@ -26,6 +26,10 @@ type Tally struct {
 	// Finished adds up the counters of the succeed and failed tasks
 	// (their Objects and Bytes left zero).
 	Finished record.Counters `json:"finished"`
+	// Damaged lists the task folders whose TASK file cannot be read
+	// (Scan finds them; the master restores them at start, see Repair):
+	// their objects are unknown, so the job cannot be Succeed.
+	Damaged []string `json:"damaged,omitempty"`
 }
 
 // active reports whether tasks are pending or running.
@@ -145,13 +149,15 @@ func Scan(dir workdir.Dir, job string) (Tally, []TaskProgress, error) {
 				err = add(id, r)
 			}
 		}
-		if errors.Is(err, fs.ErrNotExist) {
-			// A folder without its TASK file: the service died while
-			// writing it; planning writes it again.
-			continue
-		}
 		if err != nil {
-			return t, running, err
+			r := refs[id]
+			if halfFiled(r.state, err) {
+				continue
+			}
+			// A TASK file that cannot be read, or one missing from a
+			// task past pending: reported by path, never dropped
+			// silently (Repair restores it at the master's start).
+			t.Damaged = append(t.Damaged, dir.Task(job, r.state, r.worker, id))
 		}
 	}
 	return t, running, nil
@@ -214,4 +220,12 @@ func reportedProgress(tp TaskProgress, r protocol.TaskProgress) TaskProgress {
 		tp.Bytes.Total = r.BytesTotal
 	}
 	return tp
+}
+
+// halfFiled reports whether a task folder whose TASK could not be read
+// (err) is one the service died while filing: a pending folder without
+// its TASK file. Planning writes it again (the checkpoint did not cover
+// it), or Repair restores it from the plan log.
+func halfFiled(state string, err error) bool {
+	return state == workdir.Pending && errors.Is(err, fs.ErrNotExist)
 }

@@ -134,6 +134,7 @@ func ReadStatus(dir workdir.Dir, job string) (JobStatus, error) {
 		// file (written at most every FlushEvery): not over yet.
 		st.State = Running
 	}
+	st.damaged(doc.Tally, cp, kept)
 	if doc.Incremental {
 		st.incremental(cp, time.Duration(doc.IntervalSeconds)*time.Second)
 	}

@@ -31,6 +31,8 @@ func writeTask(t *testing.T, dir string, id string, sizes []int64, codes []trans
 		if _, err := w.Close(); err != nil {
 			t.Fatal(err)
 		}
+	} else if err := w.Commit(); err != nil { // an unfinished task's progress, as a partial result leaves it
+		t.Fatal(err)
 	}
 }
 

@@ -11,7 +11,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"strconv"
 	"time"
 
@@ -87,12 +86,22 @@ type Options struct {
 	// AuditModifiedBefore (lastModify), when set, are skipped.
 	Audit               AuditMode
 	AuditModifiedBefore time.Time
-	// Attempts is how many times a transient failure is tried in all
-	// (default 4); RetryBase is the first backoff (default 500ms), doubled
-	// each time up to RetryMax (default 30s), with jitter.
-	Attempts  int
-	RetryBase time.Duration
-	RetryMax  time.Duration
+	// RetryBudget is how long an object's transient failures
+	// (storage.IsTransient) are retried, counted from its first one
+	// (workerRetryBudget; default DefaultRetryBudget), so that an outage
+	// of the destination or source shorter than it fails nothing. Waits
+	// grow exponentially from RetryBase (default 500ms) up to RetryMax
+	// (default 30s), each a random part of that (full jitter). Attempts,
+	// when set, also caps how many times an object is tried in all; by
+	// default only the budget bounds them. A cancelled context ends the
+	// wait at once.
+	RetryBudget time.Duration
+	Attempts    int
+	RetryBase   time.Duration
+	RetryMax    time.Duration
+	// OnRetry, when set, is told of each retry before its wait: the
+	// attempt that failed, its error and the wait (for debug logs).
+	OnRetry func(obj Object, attempt int, err error, wait time.Duration)
 	// Bandwidth throttles bytes read from the source; Requests throttles
 	// requests. Either may be nil.
 	Bandwidth Limiter
@@ -118,16 +127,16 @@ func (o *Options) Validate() error {
 		return errors.New("transfer options: MultipartThreshold must be positive")
 	case o.PartSize <= 0:
 		return errors.New("transfer options: PartSize must be positive")
-	case o.PartConcurrency < 0 || o.Attempts < 0:
-		return errors.New("transfer options: PartConcurrency and Attempts must not be negative")
+	case o.PartConcurrency < 0 || o.Attempts < 0 || o.RetryBudget < 0:
+		return errors.New("transfer options: PartConcurrency, Attempts and RetryBudget must not be negative")
 	case o.DirMarkers != DirMarkersAuto && o.DirMarkers != DirMarkersCopy && o.DirMarkers != DirMarkersSkip:
 		return fmt.Errorf("transfer options: DirMarkers %q is not one of copy, skip or empty (auto)", o.DirMarkers)
 	}
 	if o.PartConcurrency == 0 {
 		o.PartConcurrency = 1
 	}
-	if o.Attempts == 0 {
-		o.Attempts = 4
+	if o.RetryBudget == 0 {
+		o.RetryBudget = DefaultRetryBudget
 	}
 	if o.RetryBase == 0 {
 		o.RetryBase = 500 * time.Millisecond
@@ -184,27 +193,15 @@ func (c *Copier) copy(ctx context.Context, obj Object) Result {
 		}
 	}
 	var res Result
+	retry := c.retrier()
 	for attempt := 1; ; attempt++ {
 		res = c.copyOnce(ctx, obj)
 		res.Attempts = attempt
-		if res.Code.OK() || !storage.IsTransient(res.Err) || attempt >= c.opts.Attempts {
-			return res
-		}
-		if err := c.backoff(ctx, attempt); err != nil {
+		if res.Code.OK() || !storage.IsTransient(res.Err) || !c.retryWait(ctx, retry, obj, attempt, res) {
 			return res
 		}
 		obj.UploadID, obj.PartSize = res.uploadID, res.partSize
 	}
-}
-
-// backoff sleeps before attempt+1: exponential, the second half of
-// each delay random (equal jitter).
-func (c *Copier) backoff(ctx context.Context, attempt int) error {
-	d := c.opts.RetryBase << (attempt - 1)
-	if d > c.opts.RetryMax || d <= 0 {
-		d = c.opts.RetryMax
-	}
-	return Sleep(ctx, d/2+rand.N(d/2+1))
 }
 
 // Sleep waits for d, or until ctx ends and then returns ctx.Err().
@@ -398,6 +395,9 @@ func sourceFailure(err error) Result {
 		return failure(SourceNotFound, err)
 	case errors.Is(err, storage.ErrNeedsRestore):
 		return failure(NeedsRestore, err)
+	case errors.Is(err, storage.ErrNotRegular):
+		// A FIFO, socket or device at a local source: reported, not copied.
+		return Result{Code: Skipped, Detail: err.Error() + " (special files are not copied)"}
 	}
 	return failure(DownloadFailed, err)
 }

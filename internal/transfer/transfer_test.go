@@ -31,7 +31,7 @@ func randomBytes(n int, seed uint64) []byte {
 }
 
 func testOptions() Options {
-	return Options{MultipartThreshold: 1 << 20, PartSize: 256 << 10, PartConcurrency: 3, VerifyAfterCopy: true, RetryBase: time.Millisecond, NoServerSideCopy: true}
+	return Options{MultipartThreshold: 1 << 20, PartSize: 256 << 10, PartConcurrency: 3, VerifyAfterCopy: true, RetryBase: time.Millisecond, RetryMax: 5 * time.Millisecond, RetryBudget: time.Second, NoServerSideCopy: true}
 }
 
 // seed puts data at key in st with an mtime.
@@ -274,9 +274,11 @@ func TestTransientErrorsAreRetried(t *testing.T) {
 		t.Fatal("retried copy differs from the source")
 	}
 	dst.failures.Store(100)
-	res = newCopier(t, dst, src, testOptions()).Copy(t.Context(), obj)
+	opts := testOptions()
+	opts.Attempts = 4
+	res = newCopier(t, dst, src, opts).Copy(t.Context(), obj)
 	if res.Code != UploadFailed || res.Attempts != 4 {
-		t.Fatalf("got %s after %d attempts, want UploadFailed after 4", res.Code, res.Attempts)
+		t.Fatalf("got %s after %d attempts, want UploadFailed after 4 (the Attempts cap)", res.Code, res.Attempts)
 	}
 }
 

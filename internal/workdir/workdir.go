@@ -4,6 +4,7 @@
 //	master/jobqueue/<job>                   jobs submitted and not fully planned
 //	master/jobs/<job>/job.cfg               the job configuration as submitted
 //	master/jobs/<job>/checkpoints/0/<hex>.cpt  the scan checkpoint
+//	master/jobs/<job>/PLANNED               every planned task, one JSON line each (tracker.Repair)
 //	master/jobs/<job>/pending_tasks/<task>/ planned, not yet running
 //	master/jobs/<job>/dispatched/<worker>/<task>/  running on a worker
 //	master/jobs/<job>/succeed_tasks/<task>/ finished, every object copied or skipped

@@ -190,7 +190,7 @@ func (w *Worker) run(ctx context.Context, msg *bus.TaskMsg) {
 	// failure ends the task (abort), its other objects fail.
 	taskCtx, abort := context.WithCancelCause(ctx)
 	defer abort(nil)
-	copier = copier.With(func(o *transfer.Options) { o.OnObjectBytes = prog.read })
+	copier = copier.With(func(o *transfer.Options) { o.OnObjectBytes, o.OnRetry = prog.read, logRetry(log) })
 	copier.RunAll(taskCtx, w.slots, task.Objects, func(r transfer.Result) {
 		// Only copies end uploads: an object failed below without being
 		// tried keeps the upload it may have on record.

@@ -198,6 +198,11 @@ func (w *walker) visit(ctx context.Context, key string) (item, bool, error) {
 	if !isDirName(key) {
 		info, err := w.s.objectInfo(key)
 		switch {
+		case errors.Is(err, storage.ErrNotRegular):
+			// A special file (or a link to one): listed, never read, so
+			// that the copy reports it as skipped instead of dropping it.
+			info.Size = 0
+			return item{obj: info}, true, nil
 		case errors.Is(err, storage.ErrNotExist):
 			return item{}, false, nil // gone, or a link to a directory
 		case err != nil:
@@ -226,7 +231,7 @@ func (s *Store) readFrame(ctx context.Context, dir, namePrefix string) (*frame, 
 		case !strings.HasPrefix(name, namePrefix):
 		case typ.IsDir():
 			names = append(names, name+"/")
-		case typ.IsRegular() || typ&fs.ModeSymlink != 0:
+		default: // files, links, and special files (listed to be reported)
 			names = append(names, name)
 		}
 		return true
@@ -303,13 +308,13 @@ func (s *Store) hasListable(ctx context.Context, dir string) (bool, error) {
 	var subdirs []string
 	err := s.readDir(ctx, dir, func(name string, typ fs.FileMode) bool {
 		switch {
-		case typ.IsRegular():
-			found = true
 		case typ.IsDir():
 			subdirs = append(subdirs, dir+name+"/")
 		case typ&fs.ModeSymlink != 0:
 			_, err := s.objectInfo(dir + name)
-			found = err == nil
+			found = err == nil || errors.Is(err, storage.ErrNotRegular)
+		default: // a file, or a special file (listed to be reported)
+			found = true
 		}
 		return !found
 	})

@@ -39,7 +39,7 @@ func (s *Store) objectInfo(key string) (storage.ObjectInfo, error) {
 	case li.Mode().IsRegular():
 		return info, nil
 	case li.Mode()&fs.ModeSymlink == 0:
-		return storage.ObjectInfo{}, notObject("stat", key, li.Mode())
+		return info, notObject("stat", key, li.Mode())
 	}
 	info.IsSymlink = true
 	ti, err := os.Stat(path)
@@ -50,18 +50,21 @@ func (s *Store) objectInfo(key string) (storage.ObjectInfo, error) {
 		return info, nil
 	}
 	if !ti.Mode().IsRegular() {
-		return storage.ObjectInfo{}, notObject("stat", key, ti.Mode())
+		return info, notObject("stat", key, ti.Mode())
 	}
 	info.Size, info.ModTime = ti.Size(), ti.ModTime()
 	return info, nil
 }
 
-// notObject is the error for a key naming something other than a file.
+// notObject is the error for a key naming something other than a file:
+// storage.ErrNotExist for a directory (reached through a link), else
+// storage.ErrNotRegular naming the kind of special file.
 func notObject(op, key string, mode fs.FileMode) error {
+	if mode.IsDir() {
+		return fmt.Errorf("%s %q: %w: it is a directory, not a regular file", op, key, storage.ErrNotExist)
+	}
 	kind := "special file"
 	switch {
-	case mode.IsDir():
-		kind = "directory"
 	case mode&fs.ModeNamedPipe != 0:
 		kind = "named pipe"
 	case mode&fs.ModeSocket != 0:
@@ -69,7 +72,7 @@ func notObject(op, key string, mode fs.FileMode) error {
 	case mode&fs.ModeDevice != 0:
 		kind = "device"
 	}
-	return fmt.Errorf("%s %q: %w: it is a %s, not a regular file", op, key, storage.ErrNotExist, kind)
+	return fmt.Errorf("%s %q: %w: %s", op, key, storage.ErrNotRegular, kind)
 }
 
 // Open implements storage.Reader. It reads length bytes from offset
