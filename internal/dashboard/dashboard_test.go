@@ -106,6 +106,11 @@ func writeTask(t *testing.T, dir workdir.Dir, job, state, worker, id string, key
 		if _, err := w.Close(); err != nil {
 			t.Fatal(err)
 		}
+		return
+	}
+	// A running task: what it recorded so far is on disk.
+	if err := w.Suspend(); err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -128,8 +128,14 @@ func Clean(ctx context.Context, b *bus.Bus, dir workdir.Dir, job string, resolve
 			return fmt.Errorf("clean job %s: %w", job, err)
 		}
 	}
-	if err := os.RemoveAll(dir.Job(job)); err != nil {
-		return fmt.Errorf("clean job %s: %w", job, err)
+	// A result or progress report of the job filed while the folder is
+	// removed can add a file behind RemoveAll: its queue and results are
+	// gone by now, so a few more passes see the folder empty.
+	var err error
+	for range 5 {
+		if err = os.RemoveAll(dir.Job(job)); err == nil {
+			return nil
+		}
 	}
-	return nil
+	return fmt.Errorf("clean job %s: %w", job, err)
 }
