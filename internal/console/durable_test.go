@@ -1,12 +1,10 @@
 package console
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -144,14 +142,7 @@ func TestRunSurvivesDestinationOutage(t *testing.T) {
 	h.write(h.job, strings.Replace(job, "destDomain="+d.srv.Endpoint, "destDomain="+proxy.Endpoint(), 1))
 	files := h.writeFiles(h.src, 240, 16<<10, 3<<20)
 
-	cmd := exec.Command(ossimportBin, "run", h.job, "--sys", h.sys, "--progress", "0")
-	cmd.Dir = h.dir
-	cmd.Env = childEnv("OSS_IMPORT_HOME=" + h.dir)
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	cmd, out := h.startRun()
 	exited := make(chan struct{})
 	var exitErr error
 	go func() { exitErr = cmd.Wait(); close(exited) }()
@@ -232,14 +223,7 @@ func TestRunKilledTenTimesKeepsEveryRecord(t *testing.T) {
 	}
 	killed := 0
 	for i := 1; i <= kills; i++ {
-		cmd := exec.Command(ossimportBin, "run", h.job, "--sys", h.sys, "--progress", "0")
-		cmd.Dir = h.dir
-		cmd.Env = childEnv("OSS_IMPORT_HOME=" + h.dir)
-		var out bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &out, &out
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
+		cmd, _ := h.startRun()
 		exited := make(chan error, 1)
 		go func() { exited <- cmd.Wait() }()
 		// Kill i at about i/(kills+1) of the job, a little later each
@@ -314,14 +298,7 @@ func TestRunRestoresDamagedTasks(t *testing.T) {
 	const n = 400
 	h := newTestHome(t, "workerMaxThroughput(KB/s)=200\n", "")
 	files := h.writeFiles(h.src, n, 300, 0)
-	cmd := exec.Command(ossimportBin, "run", h.job, "--sys", h.sys, "--progress", "0")
-	cmd.Dir = h.dir
-	cmd.Env = childEnv("OSS_IMPORT_HOME=" + h.dir)
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	cmd, _ := h.startRun()
 	unfinished := func() []string {
 		var dirs []string
 		for _, id := range h.taskDirs("local_test", workdir.Pending) {

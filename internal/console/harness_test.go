@@ -272,3 +272,18 @@ func (h *testHome) cleanup() {
 func (h *testHome) taskDirs(job, state string) []string {
 	return workdir.Subdirs(filepath.Join(h.workdir().Job(job), state))
 }
+
+// startRun starts `ossimport run` of the home's job in the background,
+// its output kept in the returned buffer, for tests that kill it.
+func (h *testHome) startRun() (*exec.Cmd, *syncBuffer) {
+	h.t.Helper()
+	cmd := exec.Command(ossimportBin, "run", h.job, "--sys", h.sys, "--progress", "0")
+	cmd.Dir = h.dir
+	cmd.Env = childEnv("OSS_IMPORT_HOME=" + h.dir)
+	out := &syncBuffer{}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		h.t.Fatal(err)
+	}
+	return cmd, out
+}

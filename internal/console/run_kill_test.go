@@ -1,9 +1,7 @@
 package console
 
 import (
-	"bytes"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -22,14 +20,7 @@ import (
 func TestRunKilledThenRunAgain(t *testing.T) {
 	h, d := newS3Home(t, "taskAckWait=300\nworkerMaxThroughput(KB/s)=2048\n", "taskObjectCountLimit=4\n")
 	files := h.writeFiles(h.src, 24, 64<<10, 6<<20)
-	cmd := exec.Command(ossimportBin, "run", h.job, "--sys", h.sys, "--progress", "0")
-	cmd.Dir = h.dir
-	cmd.Env = childEnv("OSS_IMPORT_HOME=" + h.dir)
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	cmd, _ := h.startRun()
 	done := func() int64 {
 		st, _ := tracker.ReadStatus(h.workdir(), failJob)
 		return st.Objects.Done

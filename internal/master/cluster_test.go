@@ -105,17 +105,13 @@ func (c *cluster) submit(name string, extra string) {
 // waitState polls stat until the job reaches state.
 func (c *cluster) waitState(job, state string) tracker.JobStatus {
 	c.t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		st, err := tracker.ReadStatus(c.dir, job)
-		if err == nil && st.State == state {
-			return st
-		}
-		if time.Now().After(deadline) {
-			c.t.Fatalf("job %s did not reach %s: %+v (%v)", job, state, st, err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	var st tracker.JobStatus
+	testenv.Wait(c.t, 30*time.Second, "job "+job+" to reach "+state, func() bool {
+		var err error
+		st, err = tracker.ReadStatus(c.dir, job)
+		return err == nil && st.State == state
+	}, func() string { return fmt.Sprintf("last status %+v", st) })
+	return st
 }
 
 func (c *cluster) writeFiles(n int) map[string][]byte {

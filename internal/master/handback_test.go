@@ -23,6 +23,7 @@ import (
 	"github.com/ossimport/ossimport/internal/report"
 	"github.com/ossimport/ossimport/internal/storage"
 	"github.com/ossimport/ossimport/internal/storage/memory"
+	"github.com/ossimport/ossimport/internal/testenv"
 	"github.com/ossimport/ossimport/internal/tracker"
 	"github.com/ossimport/ossimport/internal/workdir"
 	"github.com/ossimport/ossimport/internal/worker"
@@ -104,15 +105,10 @@ func TestStoppedWorkerReportsWhatItFinished(t *testing.T) {
 	stop := startWorker("10.0.0.1")
 	c.submit("handback_job", "")
 	// The first worker copies all but the held object (one task of 5).
-	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+	testenv.Wait(t, 30*time.Second, "the first worker to copy 4 objects", func() bool {
 		page, _ := dst.List(t.Context(), storage.ListOptions{Limit: 100})
-		if len(page.Objects) == 4 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the first worker copied %d objects", len(page.Objects))
-		}
-	}
+		return len(page.Objects) == 4
+	})
 	stop()
 	close(src.release)
 	startWorker("10.0.0.2")

@@ -2,6 +2,7 @@ package master_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/ossimport/ossimport/internal/plan"
 	"github.com/ossimport/ossimport/internal/protocol"
+	"github.com/ossimport/ossimport/internal/testenv"
 	"github.com/ossimport/ossimport/internal/tracker"
 	"github.com/ossimport/ossimport/internal/transfer"
 )
@@ -16,17 +18,13 @@ import (
 // waitStatus polls stat until ok accepts the job's status.
 func (c *cluster) waitStatus(job, what string, ok func(tracker.JobStatus) bool) tracker.JobStatus {
 	c.t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		st, err := tracker.ReadStatus(c.dir, job)
-		if err == nil && ok(st) {
-			return st
-		}
-		if time.Now().After(deadline) {
-			c.t.Fatalf("job %s: %s never came: %+v (%v)", job, what, st, err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	var st tracker.JobStatus
+	testenv.Wait(c.t, 30*time.Second, "job "+job+": "+what, func() bool {
+		var err error
+		st, err = tracker.ReadStatus(c.dir, job)
+		return err == nil && ok(st)
+	}, func() string { return fmt.Sprintf("last status %+v", st) })
+	return st
 }
 
 // TestStatShowsBytesMovingWithinATask: a worker (played by the test)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"math/rand/v2"
 	"os"
@@ -19,6 +20,7 @@ import (
 	"github.com/ossimport/ossimport/internal/job"
 	"github.com/ossimport/ossimport/internal/master"
 	"github.com/ossimport/ossimport/internal/storage"
+	"github.com/ossimport/ossimport/internal/testenv"
 	"github.com/ossimport/ossimport/internal/tracker"
 	"github.com/ossimport/ossimport/internal/worker"
 )
@@ -200,17 +202,13 @@ func (u *uploadCluster) waitFor(ch <-chan struct{}, what string) {
 // tens of MiB under the race detector on a loaded machine.
 func (u *uploadCluster) waitJob(job, state string) tracker.JobStatus {
 	u.t.Helper()
-	deadline := time.Now().Add(3 * time.Minute)
-	for {
-		st, err := tracker.ReadStatus(u.dir, job)
-		if err == nil && st.State == state {
-			return st
-		}
-		if time.Now().After(deadline) {
-			u.t.Fatalf("job %s did not reach %s: %+v (%v)", job, state, st, err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	var st tracker.JobStatus
+	testenv.Wait(u.t, 3*time.Minute, "job "+job+" to reach "+state, func() bool {
+		var err error
+		st, err = tracker.ReadStatus(u.dir, job)
+		return err == nil && st.State == state
+	}, func() string { return fmt.Sprintf("last status %+v", st) })
+	return st
 }
 
 // records returns the job's upload records.

@@ -11,6 +11,7 @@ import (
 	"github.com/ossimport/ossimport/internal/protocol"
 	"github.com/ossimport/ossimport/internal/storage"
 	"github.com/ossimport/ossimport/internal/storage/memory"
+	"github.com/ossimport/ossimport/internal/testenv"
 	"github.com/ossimport/ossimport/internal/transfer"
 	"github.com/ossimport/ossimport/internal/worker"
 )
@@ -159,13 +160,10 @@ func TestHeartbeatsWhileBusy(t *testing.T) {
 	r.queue("job1", "T1", []transfer.Object{obj})
 	r.start("10.0.0.7", nil)
 	next(t, src.reached, "read at the gate")
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		if _, err := r.bus.Workers().Get(r.ctx, "10.0.0.7"); err == nil {
-			break
-		} else if time.Now().After(deadline) {
-			t.Fatalf("no heartbeat: %v", err)
-		}
-	}
+	testenv.Wait(t, 10*time.Second, "a heartbeat", func() bool {
+		_, err := r.bus.Workers().Get(r.ctx, "10.0.0.7")
+		return err == nil
+	})
 	ttl := 3 * r.sys.WorkerHeartbeatInterval
 	var hb protocol.Heartbeat
 	for end := time.Now().Add(3 * ttl); time.Now().Before(end); time.Sleep(50 * time.Millisecond) {
