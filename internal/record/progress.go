@@ -1,7 +1,6 @@
 package record
 
 import (
-	"bufio"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -58,21 +57,7 @@ type Progress struct {
 // A torn last line (crash mid-write) is ignored.
 func ReadProgress(dir string) (Progress, error) {
 	p := Progress{Finished: map[string]transfer.Code{}}
-	f, err := os.Open(filepath.Join(dir, ProgressFile))
-	if errors.Is(err, os.ErrNotExist) {
-		return p, nil
-	}
-	if err != nil {
-		return p, fmt.Errorf("read task progress: %w", err)
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		var l progressLine
-		if json.Unmarshal(sc.Bytes(), &l) != nil {
-			continue
-		}
+	err := workdir.EachJSONLine(filepath.Join(dir, ProgressFile), 1<<20, func(l progressLine) {
 		if l.KeyBytes != nil {
 			l.Key = string(l.KeyBytes)
 		}
@@ -80,8 +65,11 @@ func ReadProgress(dir string) (Progress, error) {
 			p.Finished[l.Key] = l.Code
 			p.AuditEnd = l.AuditEnd
 		}
+	})
+	if err != nil {
+		return p, fmt.Errorf("read task progress: %w", err)
 	}
-	return p, sc.Err()
+	return p, nil
 }
 
 // Resume returns the objects of a task still to do: finished successes

@@ -1,7 +1,6 @@
 package tracker
 
 import (
-	"bufio"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -47,23 +46,12 @@ func notePlanned(dir workdir.Dir, t plan.Task) error {
 // while it was appended: its task is planned again) is skipped.
 func readPlanned(dir workdir.Dir, job string) (map[string]plan.Task, error) {
 	tasks := map[string]plan.Task{}
-	f, err := os.Open(filepath.Join(dir.Job(job), PlannedFile))
-	if errors.Is(err, os.ErrNotExist) {
-		return tasks, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("plan log: %w", err)
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 64<<10), 256<<20)
-	for sc.Scan() {
-		var t plan.Task
-		if json.Unmarshal(sc.Bytes(), &t) == nil && t.ID != "" {
+	err := workdir.EachJSONLine(filepath.Join(dir.Job(job), PlannedFile), 256<<20, func(t plan.Task) {
+		if t.ID != "" {
 			tasks[t.ID] = t
 		}
-	}
-	if err := sc.Err(); err != nil {
+	})
+	if err != nil {
 		return nil, fmt.Errorf("plan log of job %s: %w", job, err)
 	}
 	return tasks, nil

@@ -16,6 +16,7 @@
 package workdir
 
 import (
+	"bufio"
 	"crypto/md5"
 	"encoding/hex"
 	"encoding/json"
@@ -135,4 +136,28 @@ func Subdirs(dir string) []string {
 	}
 	sort.Strings(names)
 	return names
+}
+
+// EachJSONLine decodes each line of the JSON-lines file at path into a T
+// and hands it to fn. A missing file has no lines; a line that does not
+// decode (torn by a crash while it was appended) is skipped. maxLine
+// bounds a line's length.
+func EachJSONLine[T any](path string, maxLine int, fn func(T)) error {
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, min(64<<10, maxLine)), maxLine)
+	for sc.Scan() {
+		var v T
+		if json.Unmarshal(sc.Bytes(), &v) == nil {
+			fn(v)
+		}
+	}
+	return sc.Err()
 }

@@ -87,3 +87,20 @@ func TestSubdirsSortedFoldersOnly(t *testing.T) {
 		t.Errorf("Subdirs of a missing folder = %q", got)
 	}
 }
+
+// EachJSONLine hands over every whole line and skips a torn one; a
+// missing file has none.
+func TestEachJSONLine(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "log.jsonl")
+	if err := os.WriteFile(path, []byte("{\"n\":1}\n{\"n\":2}\n{\"n\":"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var got []int
+	if err := EachJSONLine(path, 1<<10, func(v struct{ N int }) { got = append(got, v.N) }); err != nil || len(got) != 2 || got[0] != 1 || got[1] != 2 {
+		t.Fatalf("lines %v, %v; want 1 and 2 without the torn one", got, err)
+	}
+	calls := 0
+	if err := EachJSONLine(path+".missing", 1<<10, func(struct{}) { calls++ }); err != nil || calls != 0 {
+		t.Fatalf("missing file: %d lines, %v", calls, err)
+	}
+}
