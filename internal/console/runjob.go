@@ -37,7 +37,7 @@ func (se *service) submitRun(ctx context.Context, spec *job.Spec, path string, r
 	data, err := se.mb.Jobs().Get(ctx, spec.Name)
 	switch {
 	case errors.Is(err, bus.ErrNotFound):
-		if err := se.putJob(ctx, pj, true); err != nil {
+		if err := se.warnJobFile(putJob(ctx, se.mb, se.dir, pj, true)); err != nil {
 			return err
 		}
 	case err != nil:
@@ -49,7 +49,7 @@ func (se *service) submitRun(ctx context.Context, spec *job.Spec, path string, r
 		}
 		if !bytes.Equal(old.Config, raw) || old.State == tracker.Abort {
 			pj.Submitted = old.Submitted
-			if err := se.putJob(ctx, pj, false); err != nil {
+			if err := se.warnJobFile(putJob(ctx, se.mb, se.dir, pj, false)); err != nil {
 				return err
 			}
 		}
@@ -67,23 +67,48 @@ func (se *service) submitRun(ctx context.Context, spec *job.Spec, path string, r
 	return nil
 }
 
-// putJob stores the job (created only if new when create is set) and
-// writes its masked job file into the job's folder, where stat finds it.
-func (se *service) putJob(ctx context.Context, pj protocol.Job, create bool) error {
+// warnJobFile logs a jobFileError as a warning and returns other errors.
+func (se *service) warnJobFile(err error) error {
+	var jf *jobFileError
+	if errors.As(err, &jf) {
+		se.logs.jobs.Warn(jf.Error())
+		return nil
+	}
+	return err
+}
+
+// putJob stores the job for the master (created only if new when create
+// is set) and writes its masked job file into the job's folder, so stat
+// shows the job from then on. submit and run both file jobs this way.
+func putJob(ctx context.Context, b *bus.Bus, dir workdir.Dir, pj protocol.Job, create bool) error {
 	data, err := json.Marshal(pj)
 	if err != nil {
 		return err
 	}
 	if create {
-		err = se.mb.CreateJob(ctx, pj.Name, data)
+		err = b.CreateJob(ctx, pj.Name, data)
 	} else {
-		err = se.mb.Jobs().Put(ctx, pj.Name, data)
+		err = b.Jobs().Put(ctx, pj.Name, data)
 	}
 	if err != nil {
 		return fmt.Errorf("submit job %s: %w", pj.Name, err)
 	}
-	return workdir.WriteFile(filepath.Join(se.dir.Job(pj.Name), submittedJobFile), config.MaskJobFile(pj.Config))
+	if err := workdir.WriteFile(filepath.Join(dir.Job(pj.Name), submittedJobFile), config.MaskJobFile(pj.Config)); err != nil {
+		return &jobFileError{err: err}
+	}
+	return nil
 }
+
+// jobFileError is a job stored for the master whose job file could not
+// be written into its folder: the job runs, stat shows it from its
+// records; callers warn.
+type jobFileError struct{ err error }
+
+func (e *jobFileError) Error() string {
+	return fmt.Sprintf("the job was submitted, but its job file could not be kept in the working directory: %v", e.err)
+}
+
+func (e *jobFileError) Unwrap() error { return e.err }
 
 // runSummary is what run prints when it ends: the job's status, with
 // the rate of what this run copied.

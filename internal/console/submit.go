@@ -2,7 +2,6 @@ package console
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -111,21 +110,15 @@ func runSubmit(ctx context.Context, stdout, stderr io.Writer, path, sysPath stri
 	if err != nil {
 		abs = path
 	}
-	data, err := json.Marshal(protocol.Job{Name: spec.Name, Config: raw, File: abs, Submitted: time.Now()})
-	if err != nil {
-		return fail(1, "%v", err)
-	}
-	err = se.bus.CreateJob(ctx, spec.Name, data)
-	if errors.Is(err, bus.ErrJobExists) {
+	err = putJob(ctx, se.bus, dir, protocol.Job{Name: spec.Name, Config: raw, File: abs, Submitted: time.Now()}, true)
+	var jobFile *jobFileError
+	switch {
+	case errors.Is(err, bus.ErrJobExists):
 		return fail(1, "job %s already exists, please clean it first", spec.Name)
-	}
-	if err != nil {
-		return fail(1, "%v", err)
-	}
-	// The job's folder exists from now on, so stat shows the job while it
-	// is waiting to be planned.
-	if err := workdir.WriteFile(filepath.Join(dir.Job(spec.Name), submittedJobFile), config.MaskJobFile(raw)); err != nil {
+	case errors.As(err, &jobFile):
 		fmt.Fprintf(stderr, "warning: %v\n", err)
+	case err != nil:
+		return fail(1, "%v", err)
 	}
 	fmt.Fprintf(stdout, "submit job:%s\n", path)
 	return nil
