@@ -173,7 +173,7 @@ func runJob(ctx context.Context, stdout, stderr io.Writer, f runFlags) error {
 // ctx ends (false).
 func waitJobEnd(ctx context.Context, dir workdir.Dir, name string) bool {
 	for {
-		if st, err := tracker.ReadStatus(dir, name); err == nil && jobEnded(st) {
+		if st, err := tracker.ReadStatus(dir, name); err == nil && st.Ended() {
 			return true
 		}
 		if transfer.Sleep(ctx, jobEndPoll) != nil {
@@ -184,11 +184,6 @@ func waitJobEnd(ctx context.Context, dir workdir.Dir, name string) bool {
 
 // jobEndPoll is how often run looks whether its job ended.
 const jobEndPoll = 200 * time.Millisecond
-
-// jobEnded reports whether a job reached a final state.
-func jobEnded(st tracker.JobStatus) bool {
-	return st.State == tracker.Succeed || st.State == tracker.Failed || st.State == tracker.Abort
-}
 
 // loadConfig reads and validates the job and sys files, printing
 // warnings; errors end the command with status 2.

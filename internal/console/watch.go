@@ -70,12 +70,7 @@ func watchStat(ctx context.Context, out io.Writer, v statView, interval time.Dur
 // incremental job never ends unless aborted.
 func allEnded(jobs []tracker.JobStatus) bool {
 	for _, st := range jobs {
-		if st.Incremental && st.State != tracker.Abort {
-			return false
-		}
-		switch st.State {
-		case tracker.Succeed, tracker.Failed, tracker.Abort:
-		default:
+		if !st.Ended() {
 			return false
 		}
 	}

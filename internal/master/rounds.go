@@ -144,7 +144,7 @@ func (m *Master) watchEnds(ctx context.Context) error {
 // only records it.
 func (m *Master) logEnd(st tracker.JobStatus, quiet bool) {
 	final := ""
-	if st.State == tracker.Succeed || st.State == tracker.Failed || st.State == tracker.Abort {
+	if st.Ended() {
 		final = st.State
 	}
 	m.mu.Lock()

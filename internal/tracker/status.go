@@ -203,6 +203,18 @@ func readState(dir workdir.Dir, job string) (jobState, bool) {
 	return s, true
 }
 
+// Ended reports whether the job reached a final state: Succeed, Failed
+// or Abort. An incremental job ends only by an abort.
+func (st JobStatus) Ended() bool {
+	switch {
+	case st.State == Abort:
+		return true
+	case st.Incremental:
+		return false
+	}
+	return st.State == Succeed || st.State == Failed
+}
+
 // derive is the state that follows from the tasks. An incremental job
 // never ends by itself.
 func (st *JobStatus) derive() string {

@@ -95,3 +95,21 @@ func TestScanNotFinished(t *testing.T) {
 		t.Fatalf("status %+v (%v): a job whose scan has not finished is Running", st, err)
 	}
 }
+
+func TestJobStatusEnded(t *testing.T) {
+	for _, tc := range []struct {
+		st   JobStatus
+		want bool
+	}{
+		{JobStatus{State: Running}, false},
+		{JobStatus{State: Succeed}, true},
+		{JobStatus{State: Failed}, true},
+		{JobStatus{State: Abort}, true},
+		{JobStatus{State: Running, Incremental: true}, false},
+		{JobStatus{State: Abort, Incremental: true}, true},
+	} {
+		if got := tc.st.Ended(); got != tc.want {
+			t.Errorf("%s incremental=%v: Ended() = %v, want %v", tc.st.State, tc.st.Incremental, got, tc.want)
+		}
+	}
+}
