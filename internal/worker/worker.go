@@ -9,6 +9,7 @@
 package worker
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"encoding/json"
@@ -110,6 +111,9 @@ type Worker struct {
 type engine struct {
 	spec   *job.Spec
 	copier *transfer.Copier
+	// job is the submitted job the engine was built from: a job cleaned
+	// and submitted again under the same name gets a new engine.
+	job protocol.Job
 }
 
 // New returns a worker.
@@ -244,13 +248,12 @@ func (w *Worker) prepare(ctx context.Context, msg *bus.TaskMsg) (protocol.Task, 
 	return task, eng, nil
 }
 
-// engine opens (once) the stores of a job from its submitted config.
+// engine opens the stores of a job from its submitted config, once per
+// submission: the job is read for every task, so a job cleaned and
+// submitted again under its name is not run with the old stores.
 func (w *Worker) engine(ctx context.Context, name string) (*engine, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if eng, ok := w.engines[name]; ok {
-		return eng, nil
-	}
 	data, err := w.opts.Bus.Jobs().Get(ctx, name)
 	if err != nil {
 		return nil, fmt.Errorf("job %s: %w", name, err)
@@ -258,6 +261,9 @@ func (w *Worker) engine(ctx context.Context, name string) (*engine, error) {
 	var pj protocol.Job
 	if err := json.Unmarshal(data, &pj); err != nil {
 		return nil, fmt.Errorf("job %s: %w", name, err)
+	}
+	if eng, ok := w.engines[name]; ok && eng.job.Submitted.Equal(pj.Submitted) && bytes.Equal(eng.job.Config, pj.Config) {
+		return eng, nil
 	}
 	spec, err := w.opts.Resolve(pj.File, pj.Config, w.opts.Sys)
 	if err != nil {
@@ -274,7 +280,7 @@ func (w *Worker) engine(ctx context.Context, name string) (*engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	eng := &engine{spec: spec, copier: copier}
+	eng := &engine{spec: spec, copier: copier, job: pj}
 	w.engines[name] = eng
 	return eng, nil
 }

@@ -179,3 +179,32 @@ func TestHeartbeatsWhileBusy(t *testing.T) {
 		t.Fatalf("last heartbeat %+v, want 1 running task", hb)
 	}
 }
+
+// TestJobSubmittedAgainGetsNewStores: a job cleaned and submitted again
+// under its name while the worker runs is copied with its new stores,
+// not with the ones the worker opened for the first submission.
+func TestJobSubmittedAgainGetsNewStores(t *testing.T) {
+	r := newRig(t, nil)
+	src := memory.New("src")
+	objs := objects(t, src, "k", 1, 100)
+	first, second := memory.New("first"), memory.New("second")
+	results := r.results()
+	r.start("10.0.0.9", nil)
+
+	r.submit("again_job", src, first)
+	r.queue("again_job", "T1", objs)
+	if res := <-results; res.Counters.Copied != 1 {
+		t.Fatalf("first submission: %+v", res.Counters)
+	}
+	if err := r.bus.Jobs().Delete(r.ctx, "again_job"); err != nil {
+		t.Fatal(err)
+	}
+	r.submit("again_job", src, second)
+	r.queue("again_job", "T2", objs)
+	if res := <-results; res.Counters.Copied != 1 {
+		t.Fatalf("second submission: %+v", res.Counters)
+	}
+	if _, err := second.Stat(t.Context(), objs[0].Key); err != nil {
+		t.Fatalf("the job submitted again did not copy to its new destination: %v", err)
+	}
+}
