@@ -92,12 +92,22 @@ func (m *Master) clean(ctx context.Context, job string) (Reply, error) {
 	if job == "" {
 		return Reply{}, fmt.Errorf("clean needs a job name")
 	}
+	// The job is not planned while it is cleaned: a planning started
+	// between here and the removal of its spec would plan the old job
+	// again, and its end would hide a new submission under the name.
 	m.mu.Lock()
-	if cancel, ok := m.planning[job]; ok {
-		cancel()
+	m.cleaning[job] = true
+	if p, ok := m.planning[job]; ok {
+		p.cancel()
+		delete(m.planning, job)
 	}
-	delete(m.done, job)
 	m.mu.Unlock()
+	defer func() {
+		m.mu.Lock()
+		delete(m.cleaning, job)
+		delete(m.done, job)
+		m.mu.Unlock()
+	}()
 	m.book.Forget(job)
 	if err := Clean(ctx, m.opts.Bus, m.opts.Dir, job, m.opts.Resolve, m.opts.Sys); err != nil {
 		return Reply{}, err

@@ -85,11 +85,12 @@ type Master struct {
 	jlog *slog.Logger // the job-level lines (import.log)
 
 	mu       sync.Mutex
-	planning map[string]context.CancelFunc // jobs being planned
-	done     map[string]bool               // jobs whose scan finished in this process
-	ended    map[string]string             // the final state last logged per job
-	fileMu   sync.Mutex                    // serialises moves in the workdir view
-	book     *tracker.Ledger               // the jobs' counters (COUNTERS files)
+	planning map[string]*planner // jobs being planned
+	done     map[string]bool     // jobs whose scan finished in this process
+	cleaning map[string]bool     // jobs being cleaned: not planned meanwhile
+	ended    map[string]string   // the final state last logged per job
+	fileMu   sync.Mutex          // serialises moves in the workdir view
+	book     *tracker.Ledger     // the jobs' counters (COUNTERS files)
 }
 
 // New returns a master.
@@ -98,7 +99,7 @@ func New(opts Options) (*Master, error) {
 		return nil, err
 	}
 	return &Master{opts: opts, log: opts.Logger, tlog: opts.TrackerLogger, jlog: opts.JobLogger,
-		planning: map[string]context.CancelFunc{}, done: map[string]bool{}, ended: map[string]string{},
+		planning: map[string]*planner{}, done: map[string]bool{}, cleaning: map[string]bool{}, ended: map[string]string{},
 		book: tracker.NewLedger(opts.Dir)}, nil
 }
 
@@ -162,9 +163,9 @@ func (m *Master) watchJobs(ctx context.Context) error {
 func (m *Master) maybePlan(ctx context.Context, name string) {
 	m.mu.Lock()
 	_, busy := m.planning[name]
-	finished := m.done[name]
+	skip := busy || m.done[name] || m.cleaning[name]
 	m.mu.Unlock()
-	if busy || finished {
+	if skip {
 		return
 	}
 	pj, err := m.job(ctx, name)
@@ -182,15 +183,23 @@ func (m *Master) maybePlan(ctx context.Context, name string) {
 	}
 	m.book.Mode(name, spec.Incremental, spec.Interval)
 	pctx, cancel := context.WithCancel(ctx)
+	p := &planner{cancel: cancel}
 	m.mu.Lock()
-	m.planning[name] = cancel
+	if _, busy := m.planning[name]; busy || m.cleaning[name] {
+		m.mu.Unlock()
+		cancel()
+		return
+	}
+	m.planning[name] = p
 	m.mu.Unlock()
 	go func() {
 		defer cancel()
 		err := m.plan(pctx, spec)
 		m.mu.Lock()
-		delete(m.planning, name)
-		m.done[name] = err == nil && pctx.Err() == nil
+		if m.planning[name] == p { // not cleaned and submitted again meanwhile
+			delete(m.planning, name)
+			m.done[name] = err == nil && pctx.Err() == nil
+		}
 		m.mu.Unlock()
 		if err != nil && pctx.Err() == nil {
 			m.log.Error("planning failed", "job", name, "err", err)
@@ -198,6 +207,10 @@ func (m *Master) maybePlan(ctx context.Context, name string) {
 		}
 	}()
 }
+
+// planner is one running planning of a job; a planning that ends after
+// its job was cleaned (and maybe submitted again) leaves the state alone.
+type planner struct{ cancel context.CancelFunc }
 
 func (m *Master) job(ctx context.Context, name string) (protocol.Job, error) {
 	var pj protocol.Job
@@ -322,8 +335,8 @@ func (m *Master) abort(ctx context.Context, name, reason string) {
 	m.log.Error("job aborted", "job", name, "reason", reason)
 	m.jlog.Error("job aborted", "job", name, "reason", reason)
 	m.mu.Lock()
-	if cancel, ok := m.planning[name]; ok {
-		cancel()
+	if p, ok := m.planning[name]; ok {
+		p.cancel()
 	}
 	m.done[name] = true
 	m.mu.Unlock()
@@ -344,8 +357,8 @@ func (m *Master) abort(ctx context.Context, name, reason string) {
 func (m *Master) stopPlanning() {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	for _, cancel := range m.planning {
-		cancel()
+	for _, p := range m.planning {
+		p.cancel()
 	}
 }
 

@@ -37,6 +37,8 @@ type countingDest struct {
 	creates  atomic.Int32
 	mu       sync.Mutex
 	gate     func(ctx context.Context, call int32) error
+	// abortGate, when set, runs before every AbortMultipart.
+	abortGate func(ctx context.Context) error
 }
 
 func (d *countingDest) setGate(g func(ctx context.Context, call int32) error) {
@@ -84,6 +86,14 @@ func (d *countingDest) CompleteMultipart(ctx context.Context, key, id string, pa
 }
 
 func (d *countingDest) AbortMultipart(ctx context.Context, key, id string) error {
+	d.mu.Lock()
+	gate := d.abortGate
+	d.mu.Unlock()
+	if gate != nil {
+		if err := gate(ctx); err != nil {
+			return err
+		}
+	}
 	return d.mpw.AbortMultipart(ctx, key, id)
 }
 
@@ -128,6 +138,7 @@ func newUploadCluster(t *testing.T, size int) *uploadCluster {
 		})
 	})
 	c := newCluster(t)
+	c.sys.WorkerRetryBudget = time.Second // a 503 gate fails its object at once
 	inner, err := storage.OpenDestination(t.Context(), storage.Spec{Type: "local", Bucket: c.dest})
 	if err != nil {
 		t.Fatal(err)
@@ -362,6 +373,59 @@ func TestFailedTaskKeepsItsUploadForRetry(t *testing.T) {
 		t.Fatalf("the retry stored %d parts and started %d uploads; want the 4 missing parts of the same upload", n, c)
 	}
 	u.checkDone("retry_job")
+}
+
+// TestCleanOfARunningServiceThenSubmitAgain: while the running master
+// cleans a finished job (held in the abort of its upload), its job poll
+// goes on — another job submitted meanwhile is planned and copied — but
+// the job being cleaned is not planned again; submitted again under its
+// name after the clean, it is planned and copied anew.
+func TestCleanOfARunningServiceThenSubmitAgain(t *testing.T) {
+	const part = 1 << 20
+	u := newUploadCluster(t, 8*part)
+	u.dst.setGate(func(_ context.Context, call int32) error {
+		if call > 4 {
+			return storage.Transient(errors.New("503 service unavailable"))
+		}
+		return nil
+	})
+	u.startMaster()
+	u.startWorker("10.0.0.1")
+	u.submitLarge("again_job", part)
+	u.waitJob("again_job", tracker.Failed) // its upload is kept for a retry
+	u.dst.reset()
+
+	entered, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	u.dst.mu.Lock()
+	u.dst.abortGate = func(ctx context.Context) error {
+		once.Do(func() { close(entered) })
+		select {
+		case <-release:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	u.dst.mu.Unlock()
+	cleaned := make(chan error, 1)
+	go func() {
+		_, err := u.connect("console").Request(u.ctx, master.VerbClean, []byte("again_job"))
+		cleaned <- err
+	}()
+	u.waitFor(entered, "the clean to abort the job's upload")
+	u.submit("other_job", "")
+	u.waitJob("other_job", tracker.Succeed)
+	close(release)
+	if err := <-cleaned; err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(u.dir.Job("again_job")); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("the cleaned job's folder is back (planned again during the clean?): %v", err)
+	}
+	u.submitLarge("again_job", part)
+	u.waitJob("again_job", tracker.Succeed)
+	u.checkDone("again_job")
 }
 
 // TestCleanAbortsUnfinishedUploads: cleaning a job aborts the uploads
