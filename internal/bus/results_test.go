@@ -12,80 +12,89 @@ import (
 	"time"
 )
 
-// runResults runs b.Results with handle until the test ends.
-func runResults(t *testing.T, b *Bus, handle func(ResultMsg) error) {
+// follow runs b.Follow from seq with handle until the test ends.
+func follow(t *testing.T, b *Bus, from uint64, handle func(JournalEntry) error) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error, 1)
-	go func() { done <- b.Results(ctx, handle) }()
+	go func() { done <- b.Follow(ctx, from, handle) }()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {
-			t.Errorf("Results: %v", err)
+			t.Errorf("Follow: %v", err)
 		}
 	})
 }
 
-func TestResultHandlerErrorRedelivers(t *testing.T) {
+// TestFollowRetriesAFailedEntryInOrder: an entry whose handler fails is
+// handled again before any entry after it; large payloads arrive whole.
+func TestFollowRetriesAFailedEntryInOrder(t *testing.T) {
 	_, b := newBus(t, SetupOptions{})
 	big := make([]byte, 3<<20)
 	rand.Read(big)
 	must(t, b.PublishResult(tctx(t), "rjob", "T1", []byte("r1")))
 	must(t, b.PublishResult(tctx(t), "rjob", "T2", big))
-	must(t, b.PublishResult(tctx(t), "rjob", "END", nil))
+	must(t, b.Append(tctx(t), "rjob", KindAbort, "", "", []byte("stop")))
 
 	var mu sync.Mutex
-	calls := map[string][]uint64{}
+	var order []string
 	end := make(chan struct{})
-	runResults(t, b, func(r ResultMsg) error {
+	fails := 1
+	follow(t, b, 0, func(e JournalEntry) error {
 		mu.Lock()
 		defer mu.Unlock()
-		calls[r.TaskID] = append(calls[r.TaskID], r.Delivered)
+		order = append(order, e.TaskID+e.Kind)
 		switch {
-		case r.TaskID == "T1" && r.Delivered == 1:
+		case e.TaskID == "T1" && fails > 0:
+			fails--
 			return errors.New("disk full")
-		case r.TaskID == "T2" && !bytes.Equal(r.Data, big):
+		case e.TaskID == "T2" && !bytes.Equal(e.Data, big):
 			t.Errorf("large result differs")
-		case r.TaskID == "END" && len(calls["T1"]) == 2:
+		case e.Kind == KindAbort && string(e.Data) == "stop":
 			close(end)
-		case r.TaskID == "END":
-			return errors.New("wait for T1's redelivery first")
 		}
 		return nil
 	})
 	select {
 	case <-end:
 	case <-tctx(t).Done():
-		t.Fatal("results not all handled")
+		t.Fatal("entries not all handled")
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	if got := fmt.Sprint(calls["T1"], calls["T2"]); got != "[1 2] [1]" {
-		t.Errorf("deliveries T1, T2 = %s, want [1 2] [1]", got)
+	if got := fmt.Sprint(order); got != "[T1 T1 T2 abort]" {
+		t.Errorf("handled %s, want [T1 T1 T2 abort]", got)
 	}
 }
 
-func TestResultsAckedAreNotRedelivered(t *testing.T) {
+// TestFollowFromASequence: a follower resumes after the last entry it
+// handled; entries appended twice with one message ID are stored once.
+func TestFollowFromASequence(t *testing.T) {
 	_, b := newBus(t, SetupOptions{})
 	for i := range 5 {
 		must(t, b.PublishResult(tctx(t), "ajob", fmt.Sprint("T", i), nil))
 	}
-	got := make(chan string, 100)
+	must(t, b.Append(tctx(t), "ajob", KindPlanned, "P", "P", []byte("task")))
+	must(t, b.Append(tctx(t), "ajob", KindPlanned, "P", "P", []byte("task")))
+	end, err := b.JournalEnd(tctx(t))
+	if err != nil || end != 6 {
+		t.Fatalf("journal end %d, %v; want 6 (the duplicate dropped)", end, err)
+	}
+	got := make(chan JournalEntry, 100)
 	ctx, cancel := context.WithCancel(tctx(t))
-	handle := func(r ResultMsg) error { got <- r.TaskID; return nil }
 	done := make(chan error, 1)
-	go func() { done <- b.Results(ctx, handle) }()
-	for range 5 {
-		<-got
+	go func() { done <- b.Follow(ctx, 0, func(e JournalEntry) error { got <- e; return nil }) }()
+	var last uint64
+	for range 6 {
+		last = (<-got).Seq
 	}
 	cancel()
 	must(t, <-done)
 
-	// A second run (the tracker restarted) sees only new results.
 	must(t, b.PublishResult(tctx(t), "ajob", "NEW", nil))
-	runResults(t, b, handle)
-	if id := <-got; id != "NEW" {
-		t.Fatalf("restarted tracker got %s, want NEW", id)
+	follow(t, b, last+1, func(e JournalEntry) error { got <- e; return nil })
+	if e := <-got; e.TaskID != "NEW" || e.Seq != last+1 {
+		t.Fatalf("resumed follower got %s at %d, want NEW at %d", e.TaskID, e.Seq, last+1)
 	}
 }
 
@@ -112,8 +121,8 @@ func TestStatePersistsAcrossRestart(t *testing.T) {
 	if m := next(t, b, "w"); string(mustData(t, m)) != "task" {
 		t.Fatalf("task after restart: %s", m.TaskID)
 	}
-	got := make(chan ResultMsg, 1)
-	runResults(t, b, func(r ResultMsg) error { got <- r; return nil })
+	got := make(chan JournalEntry, 1)
+	follow(t, b, 0, func(r JournalEntry) error { got <- r; return nil })
 	if r := <-got; r.TaskID != "R0" || string(r.Data) != "result" {
 		t.Fatalf("result after restart %s %q", r.TaskID, r.Data)
 	}
@@ -142,8 +151,8 @@ func TestReconnectAfterServerRestart(t *testing.T) {
 	ln.Close()
 	srv := startServer(t, opts)
 	b := connect(t, srv, SetupOptions{})
-	got := make(chan ResultMsg, 10)
-	runResults(t, b, func(r ResultMsg) error { got <- r; return nil })
+	got := make(chan JournalEntry, 10)
+	follow(t, b, 0, func(r JournalEntry) error { got <- r; return nil })
 	must(t, b.PublishResult(tctx(t), "cjob", "BEFORE", nil))
 	if r := <-got; r.TaskID != "BEFORE" {
 		t.Fatalf("got %s", r.TaskID)

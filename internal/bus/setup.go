@@ -2,6 +2,7 @@ package bus
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"regexp"
 	"time"
@@ -74,6 +75,9 @@ type SetupOptions struct {
 	// create what is missing and use what exists, so that many clients
 	// starting at once do not update the same streams concurrently.
 	Update bool
+	// LeaseTTL is how long the master lease lives without a renewal
+	// (DefaultLeaseTTL).
+	LeaseTTL time.Duration
 	// RedeliveryPoll is how often an idle NextTask looks again for tasks
 	// that became available without a publish (ack timeouts, delayed
 	// naks) and for new jobs.
@@ -91,6 +95,7 @@ func (o *SetupOptions) fill() {
 	def(&o.Duplicates, DefaultDuplicates)
 	def(&o.Retention, DefaultRetention)
 	def(&o.RedeliveryPoll, DefaultRedeliveryPoll)
+	def(&o.LeaseTTL, DefaultLeaseTTL)
 	if o.MaxDeliver <= 0 {
 		o.MaxDeliver = DefaultMaxDeliver
 	}
@@ -108,7 +113,7 @@ type state struct {
 	tasks, results, dead   jetstream.Stream
 	data                   jetstream.ObjectStore
 	jobs, checkpoints, wkr jetstream.KeyValue
-	uploads                jetstream.KeyValue
+	uploads, leader        jetstream.KeyValue
 }
 
 // Setup creates or updates every stream, bucket and consumer the bus
@@ -144,6 +149,13 @@ func (b *Bus) Setup(ctx context.Context, opts SetupOptions) error {
 	if err := b.setupKV(ctx, st); err != nil {
 		return err
 	}
+	if opts.Update {
+		// Results were once read by a durable consumer; journals are
+		// followed by ordered consumers now.
+		if err := st.results.DeleteConsumer(ctx, trackerName); err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) {
+			return fmt.Errorf("bus: remove the old results consumer: %w", err)
+		}
+	}
 	b.mu.Lock()
 	b.st = st
 	b.mu.Unlock()
@@ -162,6 +174,8 @@ func (b *Bus) setupKV(ctx context.Context, st *state) error {
 			TTL: ttl, LimitMarkerTTL: max(ttl, time.Second)}}, // the server's minimum
 		{&st.uploads, jetstream.KeyValueConfig{Bucket: UploadsBucket, Description: "ossimport unfinished multipart uploads: job.task.hash(key) -> upload",
 			LimitMarkerTTL: uploadMarkerTTL}}, // lets removals leave markers that expire
+		{&st.leader, jetstream.KeyValueConfig{Bucket: LeaderBucket, Description: "ossimport master lease: master -> holder",
+			TTL: st.opts.LeaseTTL}},
 	}
 	for _, kv := range buckets {
 		kv.cfg.History = 1
@@ -209,12 +223,12 @@ func taskStreamConfig(o SetupOptions) jetstream.StreamConfig {
 func resultStreamConfig(o SetupOptions) jetstream.StreamConfig {
 	return jetstream.StreamConfig{
 		Name:        ResultStream,
-		Description: "ossimport task results, one subject per job",
+		Description: "ossimport job journals (tasks planned, results, retries, aborts), one subject per job; kept until the job is cleaned",
 		Subjects:    []string{resultPrefix + ">"},
 		Retention:   jetstream.LimitsPolicy,
 		Storage:     jetstream.FileStorage,
 		Replicas:    o.Replicas,
-		MaxAge:      o.Retention,
+		Duplicates:  o.Duplicates,
 	}
 }
 

@@ -1,0 +1,169 @@
+package bus
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Kinds of journal entries (header Ossimport-Kind). A worker's task
+// result has no kind.
+const (
+	KindResult  = ""
+	KindPlanned = "planned" // a task the planner filed; data: the task
+	KindRequeue = "requeue" // a failed task queued again; data: the attempt
+	KindAbort   = "abort"   // the job was aborted; data: the reason
+)
+
+// hdrKind names a journal entry's kind.
+const hdrKind = "Ossimport-Kind"
+
+// JournalEntry is one entry of a job's journal: the OSSIMPORT_RESULTS
+// stream holds, per job and in one order, every event that changes the
+// job's state — the tasks planned, the workers' results, the retries and
+// an abort — so any service can rebuild the job's working-directory view
+// from it (see [Bus.Follow]).
+type JournalEntry struct {
+	// Seq is the entry's stream sequence: a follower resumes after it.
+	Seq    uint64
+	Kind   string
+	Job    string
+	TaskID string
+	Data   []byte
+	Time   time.Time
+}
+
+// Append adds an entry of kind to a job's journal. A non-empty msgID
+// deduplicates it within the Duplicates window, so an entry appended
+// again after a crash is stored once.
+func (b *Bus) Append(ctx context.Context, job, kind, taskID, msgID string, data []byte) error {
+	st, err := b.state()
+	if err != nil {
+		return err
+	}
+	if err := checkJob(job); err != nil {
+		return err
+	}
+	msg := nats.NewMsg(resultSubject(job))
+	msg.Header.Set(hdrJob, job)
+	msg.Header.Set(hdrTask, taskID)
+	if kind != KindResult {
+		msg.Header.Set(hdrKind, kind)
+	}
+	if msgID != "" {
+		msg.Header.Set(jetstream.MsgIDHeader, kind+"/"+job+"/"+msgID)
+	}
+	obj, err := b.pack(ctx, st, msg, objectName("result", job, taskID), data)
+	if err != nil {
+		return err
+	}
+	if _, err := b.js.PublishMsg(ctx, msg); err != nil {
+		err = fmt.Errorf("bus: append %s entry of task %s to the journal of job %s: %w", kindName(kind), taskID, job, err)
+		return errors.Join(err, b.dropObject(st, obj))
+	}
+	return nil
+}
+
+func kindName(kind string) string {
+	if kind == KindResult {
+		return "result"
+	}
+	return kind
+}
+
+// Follow delivers every journal entry whose sequence is at least from
+// (all of them for 0), of every job, in stream order, to handle until ctx
+// ends; it then returns nil. An entry whose handle fails is handled
+// again after a growing delay (250ms doubling to 30s) and never skipped,
+// so the follower's view is the journal applied in order. Entries of a
+// cleaned job whose payload went with it are skipped.
+func (b *Bus) Follow(ctx context.Context, from uint64, handle func(JournalEntry) error) error {
+	st, err := b.state()
+	if err != nil {
+		return err
+	}
+	cfg := jetstream.OrderedConsumerConfig{DeliverPolicy: jetstream.DeliverAllPolicy}
+	if from > 0 {
+		cfg.DeliverPolicy, cfg.OptStartSeq = jetstream.DeliverByStartSequencePolicy, from
+	}
+	cons, err := st.results.OrderedConsumer(ctx, cfg)
+	if err != nil {
+		return fmt.Errorf("bus: follow the journal: %w", err)
+	}
+	it, err := cons.Messages(jetstream.PullMaxMessages(64))
+	if err != nil {
+		return fmt.Errorf("bus: follow the journal: %w", err)
+	}
+	defer it.Stop()
+	for {
+		m, err := it.Next(jetstream.NextContext(ctx))
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return fmt.Errorf("bus: follow the journal: %w", err)
+		}
+		for try := uint64(1); ; try++ {
+			e, err := b.entry(ctx, st, m)
+			if errors.Is(err, ErrNotFound) {
+				break
+			}
+			if err == nil {
+				if err = handle(e); err == nil {
+					break
+				}
+			}
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-time.After(retryDelay(try)):
+			}
+		}
+	}
+}
+
+// entry decodes a journal message.
+func (b *Bus) entry(ctx context.Context, st *state, m jetstream.Msg) (JournalEntry, error) {
+	h := m.Headers()
+	e := JournalEntry{Kind: h.Get(hdrKind), Job: h.Get(hdrJob), TaskID: h.Get(hdrTask)}
+	if md, err := m.Metadata(); err == nil {
+		e.Seq, e.Time = md.Sequence.Stream, md.Timestamp
+	}
+	var err error
+	e.Data, err = b.unpack(ctx, st, h, m.Data())
+	return e, err
+}
+
+// JournalID identifies the journal stream: its creation time. A follower
+// that finds another ID than the one it followed knows the stream was
+// created again (a lost NATS store) and its sequences start over.
+func (b *Bus) JournalID(ctx context.Context) (string, error) {
+	st, err := b.state()
+	if err != nil {
+		return "", err
+	}
+	info, err := st.results.Info(ctx)
+	if err != nil {
+		return "", fmt.Errorf("bus: journal info: %w", err)
+	}
+	return strconv.FormatInt(info.Created.UnixNano(), 10), nil
+}
+
+// JournalEnd is the sequence of the journal's last entry (0 when empty):
+// a follower that has handled it is up to date.
+func (b *Bus) JournalEnd(ctx context.Context) (uint64, error) {
+	st, err := b.state()
+	if err != nil {
+		return 0, err
+	}
+	info, err := st.results.Info(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("bus: journal info: %w", err)
+	}
+	return info.State.LastSeq, nil
+}
