@@ -60,4 +60,3 @@ func TestLeaseOneLeaderAndTakeover(t *testing.T) {
 		t.Fatalf("lease after both stopped: %+v %v %v, want none", l, ok, err)
 	}
 }
-
