@@ -18,6 +18,7 @@ const (
 	KindPlanned = "planned" // a task the planner filed; data: the task
 	KindRequeue = "requeue" // a failed task queued again; data: the attempt
 	KindAbort   = "abort"   // the job was aborted; data: the reason
+	KindClean   = "clean"   // the job was cleaned: its earlier entries are gone
 )
 
 // hdrKind names a journal entry's kind.
@@ -36,6 +37,9 @@ type JournalEntry struct {
 	TaskID string
 	Data   []byte
 	Time   time.Time
+	// Gone is set when the entry's payload went with its cleaned job:
+	// there is nothing to file, only the position to note.
+	Gone bool
 }
 
 // Append adds an entry of kind to a job's journal. A non-empty msgID
@@ -80,8 +84,8 @@ func kindName(kind string) string {
 // (all of them for 0), of every job, in stream order, to handle until ctx
 // ends; it then returns nil. An entry whose handle fails is handled
 // again after a growing delay (250ms doubling to 30s) and never skipped,
-// so the follower's view is the journal applied in order. Entries of a
-// cleaned job whose payload went with it are skipped.
+// so the follower's view is the journal applied in order. An entry of a
+// cleaned job whose payload went with it comes with Gone set.
 func (b *Bus) Follow(ctx context.Context, from uint64, handle func(JournalEntry) error) error {
 	st, err := b.state()
 	if err != nil {
@@ -111,7 +115,7 @@ func (b *Bus) Follow(ctx context.Context, from uint64, handle func(JournalEntry)
 		for try := uint64(1); ; try++ {
 			e, err := b.entry(ctx, st, m)
 			if errors.Is(err, ErrNotFound) {
-				break
+				e.Gone, e.Data, err = true, nil, nil
 			}
 			if err == nil {
 				if err = handle(e); err == nil {

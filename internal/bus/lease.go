@@ -52,13 +52,26 @@ func (b *Bus) CurrentLeader(ctx context.Context) (l Leader, ok bool, err error) 
 	return l, true, nil
 }
 
-// Lead campaigns for the master lease as name until ctx ends. While this
-// process holds it, lead runs with a context that ends when the lease is
-// lost (a renewal refused, or none confirmed for most of a TTL: another
-// process may hold it by then); Lead then campaigns again. On return it
-// releases a lease it holds, so a standby takes over at once. observe,
-// when set, is told the holder after each look at the lease.
-func (b *Bus) Lead(ctx context.Context, name string, lead func(context.Context) error, observe func(Leader, bool)) error {
+// LeadOptions say who campaigns for the master lease.
+type LeadOptions struct {
+	// Name identifies this process in the lease.
+	Name string
+	// Predecessor, when set, is the name of a process known to be dead
+	// (this service's predecessor on its working directory, killed): a
+	// lease it still holds is taken over at once instead of after the
+	// TTL.
+	Predecessor string
+	// Observe, when set, is told the holder after each look at the lease
+	// (ok false: nobody holds it).
+	Observe func(l Leader, ok bool)
+}
+
+// Lead campaigns for the master lease until ctx ends. While this process
+// holds it, lead runs with a context that ends when the lease is lost (a
+// renewal refused, or none confirmed for most of a TTL: another process
+// may hold it by then); Lead then campaigns again. On return it releases
+// a lease it holds, so a standby takes over at once.
+func (b *Bus) Lead(ctx context.Context, o LeadOptions, lead func(context.Context) error) error {
 	st, err := b.state()
 	if err != nil {
 		return err
@@ -66,9 +79,13 @@ func (b *Bus) Lead(ctx context.Context, name string, lead func(context.Context) 
 	ttl := st.opts.LeaseTTL
 	tick := time.NewTicker(max(ttl/5, 50*time.Millisecond))
 	defer tick.Stop()
+	observe := o.Observe
 	for {
-		me := Leader{Name: name, Since: time.Now(), Renewed: time.Now()}
+		me := Leader{Name: o.Name, Since: time.Now(), Renewed: time.Now()}
 		rev, err := st.leader.Create(ctx, leaderKey, mustJSON(me))
+		if err != nil && o.Predecessor != "" {
+			rev, err = b.takeFrom(ctx, st, o.Predecessor, me)
+		}
 		if err == nil {
 			if observe != nil {
 				observe(me, true)
@@ -86,6 +103,19 @@ func (b *Bus) Lead(ctx context.Context, name string, lead func(context.Context) 
 		case <-tick.C:
 		}
 	}
+}
+
+// takeFrom takes the lease over from a dead predecessor that holds it.
+func (b *Bus) takeFrom(ctx context.Context, st *state, predecessor string, me Leader) (uint64, error) {
+	e, err := st.leader.Get(ctx, leaderKey)
+	if err != nil {
+		return 0, err
+	}
+	var l Leader
+	if err := json.Unmarshal(e.Value(), &l); err != nil || l.Name != predecessor {
+		return 0, jetstream.ErrKeyExists
+	}
+	return st.leader.Update(ctx, leaderKey, mustJSON(me), e.Revision())
 }
 
 // holdLease runs lead while renewing the lease at revision rev, and

@@ -23,7 +23,7 @@ func TestLeaseOneLeaderAndTakeover(t *testing.T) {
 		ctx, cancel := context.WithCancel(tctx(t))
 		done := make(chan error, 1)
 		go func() {
-			done <- b.Lead(ctx, name, func(lctx context.Context) error {
+			done <- b.Lead(ctx, LeadOptions{Name: name}, func(lctx context.Context) error {
 				if n := leading.Add(1); n != 1 {
 					t.Errorf("%d leaders at once", n)
 				}
@@ -31,7 +31,7 @@ func TestLeaseOneLeaderAndTakeover(t *testing.T) {
 				<-lctx.Done()
 				leading.Add(-1)
 				return nil
-			}, nil)
+			})
 		}()
 		return func() { cancel(); must(t, <-done) }
 	}

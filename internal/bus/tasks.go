@@ -130,13 +130,9 @@ func (b *Bus) Pending(ctx context.Context, job string) (uint64, error) {
 	return info.State.Subjects[taskSubject(job)], nil
 }
 
-// PurgeJob removes a job's queued tasks, its consumer, its unconsumed
-// results and their payload objects (the clean command). Job and
-// checkpoint keys are left to the caller (Jobs().Delete,
-// Checkpoints().Delete). The deduplication window still remembers the
-// purged task IDs: a resubmitted job must get new ones (the planner
-// stamps them with the scan's start time).
-func (b *Bus) PurgeJob(ctx context.Context, job string) error {
+// PurgeQueue removes a job's queued tasks, its task consumer and the
+// tasks' payload objects (an aborted job), keeping its journal.
+func (b *Bus) PurgeQueue(ctx context.Context, job string) error {
 	st, err := b.state()
 	if err != nil {
 		return err
@@ -152,14 +148,31 @@ func (b *Bus) PurgeJob(ctx context.Context, job string) error {
 	if err := st.tasks.Purge(ctx, jetstream.WithPurgeSubject(taskSubject(job))); err != nil {
 		return fmt.Errorf("bus: purge tasks of job %s: %w", job, err)
 	}
-	if err := st.results.Purge(ctx, jetstream.WithPurgeSubject(resultSubject(job))); err != nil {
-		return fmt.Errorf("bus: purge results of job %s: %w", job, err)
-	}
-	return b.purgeObjects(ctx, st, job)
+	return b.purgeObjects(ctx, st, "task/"+job+"/")
 }
 
-// purgeObjects deletes the job's payload objects.
-func (b *Bus) purgeObjects(ctx context.Context, st *state, job string) error {
+// PurgeJob removes a job's queued tasks, its consumer, its journal and
+// their payload objects (the clean command). Job and checkpoint keys are
+// left to the caller (Jobs().Delete, Checkpoints().Delete). The
+// deduplication windows still remember the purged task IDs: a
+// resubmitted job must get new ones (the planner stamps them with the
+// scan's start time).
+func (b *Bus) PurgeJob(ctx context.Context, job string) error {
+	if err := b.PurgeQueue(ctx, job); err != nil {
+		return err
+	}
+	st, err := b.state()
+	if err != nil {
+		return err
+	}
+	if err := st.results.Purge(ctx, jetstream.WithPurgeSubject(resultSubject(job))); err != nil {
+		return fmt.Errorf("bus: purge the journal of job %s: %w", job, err)
+	}
+	return b.purgeObjects(ctx, st, "result/"+job+"/")
+}
+
+// purgeObjects deletes the payload objects whose names start with prefix.
+func (b *Bus) purgeObjects(ctx context.Context, st *state, prefix string) error {
 	infos, err := st.data.List(ctx)
 	if errors.Is(err, jetstream.ErrNoObjectsFound) {
 		return nil
@@ -168,7 +181,7 @@ func (b *Bus) purgeObjects(ctx context.Context, st *state, job string) error {
 		return fmt.Errorf("bus: list payload objects: %w", err)
 	}
 	for _, info := range infos {
-		if !strings.HasPrefix(info.Name, "task/"+job+"/") && !strings.HasPrefix(info.Name, "result/"+job+"/") {
+		if !strings.HasPrefix(info.Name, prefix) {
 			continue
 		}
 		if err := st.data.Delete(ctx, info.Name); err != nil && !errors.Is(err, jetstream.ErrObjectNotFound) {

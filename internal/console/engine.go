@@ -110,7 +110,8 @@ func openService(ctx context.Context, opts serviceOptions) (_ *service, err erro
 	se.closers = append(se.closers, lock.release)
 	// A pid file left behind is a predecessor that was killed (a
 	// graceful stop removes it).
-	crashed := readPid(se.dir) > 0
+	prevPid := readPid(se.dir)
+	crashed := prevPid > 0
 	if err := writePid(se.dir, os.Getpid()); err != nil {
 		return nil, &ExitError{Code: 2, Err: err}
 	}
@@ -161,10 +162,14 @@ func openService(ctx context.Context, opts serviceOptions) (_ *service, err erro
 	if se.mb, err = connect("ossimport-master"); err != nil {
 		return nil, fail(1, err)
 	}
-	se.master, err = master.New(master.Options{
+	mo := master.Options{
 		Dir: se.dir, Bus: se.mb, Sys: s, Logger: se.logs.master, TrackerLogger: se.logs.tracker, JobLogger: se.logs.jobs,
-		Stop: se.stop, Metrics: opts.metrics, Resolve: opts.resolve,
-	})
+		Stop: se.stop, Metrics: opts.metrics, Resolve: opts.resolve, Name: leaseName(os.Getpid()),
+	}
+	if crashed {
+		mo.Predecessor = leaseName(prevPid)
+	}
+	se.master, err = master.New(mo)
 	if err != nil {
 		return nil, fail(2, err)
 	}
@@ -189,6 +194,16 @@ func openService(ctx context.Context, opts serviceOptions) (_ *service, err erro
 		}
 	}
 	return se, nil
+}
+
+// leaseName names the service of process pid on this host in the master
+// lease (stat shows it).
+func leaseName(pid int) string {
+	host, err := os.Hostname()
+	if err != nil || host == "" {
+		host = "localhost"
+	}
+	return fmt.Sprintf("%s (pid %d)", host, pid)
 }
 
 // stop ends run (the console's stop verb); before run it does nothing.

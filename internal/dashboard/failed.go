@@ -7,10 +7,10 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 
 	"github.com/ossimport/ossimport/internal/record"
+	"github.com/ossimport/ossimport/internal/tracker"
 	"github.com/ossimport/ossimport/internal/transfer"
 	"github.com/ossimport/ossimport/internal/workdir"
 )
@@ -84,9 +84,7 @@ func readFailedTask(tdir, id string, lines int) (FailedTask, error) {
 	} else {
 		ft.Objects = len(t.Objects)
 	}
-	if data, err := os.ReadFile(filepath.Join(tdir, "RETRIES")); err == nil {
-		ft.Retries, _ = strconv.Atoi(strings.TrimSpace(string(data)))
-	}
+	ft.Retries = tracker.Retries(tdir)
 	err := scanLines(filepath.Join(tdir, record.ErrorFile), func(line string) {
 		if len(ft.Errors) < lines {
 			ft.Errors = append(ft.Errors, clip(line, maxLineBytes))

@@ -60,7 +60,7 @@ func (c *cluster) connect(name string) *bus.Bus {
 		c.t.Fatal(err)
 	}
 	if err := b.Setup(c.ctx, bus.SetupOptions{AckWait: c.sys.TaskAckWait, MaxDeliver: c.sys.TaskMaxDeliver,
-		HeartbeatInterval: time.Second, RedeliveryPoll: 200 * time.Millisecond, Update: name == "master"}); err != nil {
+		HeartbeatInterval: time.Second, RedeliveryPoll: 200 * time.Millisecond, LeaseTTL: 2 * time.Second, Update: name == "master"}); err != nil {
 		c.t.Fatal(err)
 	}
 	c.t.Cleanup(b.Close)

@@ -5,9 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"path/filepath"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/ossimport/ossimport/internal/bus"
@@ -76,16 +73,6 @@ func (m *Master) requeue(ctx context.Context, job, id string) error {
 	return requeueTask(ctx, m.opts.Bus, m.opts.Dir, job, id)
 }
 
-// bumpRetries counts the retries of a task in its folder.
-func bumpRetries(dir string) int {
-	path := filepath.Join(dir, "RETRIES")
-	data, _ := os.ReadFile(path)
-	n, _ := strconv.Atoi(strings.TrimSpace(string(data)))
-	n++
-	_ = workdir.WriteFile(path, []byte(strconv.Itoa(n)+"\n"))
-	return n
-}
-
 // clean removes a job: its planning stops, its queued tasks and state go,
 // and its workdir folder is deleted, so the name can be submitted again.
 func (m *Master) clean(ctx context.Context, job string) (Reply, error) {
@@ -137,6 +124,10 @@ func Clean(ctx context.Context, b *bus.Bus, dir workdir.Dir, job string, resolve
 		if err := kv.Delete(ctx, job); err != nil {
 			return fmt.Errorf("clean job %s: %w", job, err)
 		}
+	}
+	// The other services' views remove the job when they file this.
+	if err := b.Append(ctx, job, bus.KindClean, "", "", nil); err != nil {
+		return fmt.Errorf("clean job %s: %w", job, err)
 	}
 	// A result or progress report of the job filed while the folder is
 	// removed can add a file behind RemoveAll: its queue and results are

@@ -11,7 +11,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ossimport/ossimport/internal/bus"
@@ -49,6 +51,13 @@ type Options struct {
 	// Resolve builds a submitted job's spec (job.FromConfig when nil;
 	// tests give their own stores this way).
 	Resolve job.Resolver
+	// Name identifies this service in the master lease (stat shows it);
+	// "master" when empty.
+	Name string
+	// Predecessor is the lease name of this service's predecessor on the
+	// working directory when it is known to have been killed: its lease
+	// is taken over at once.
+	Predecessor string
 }
 
 // Validate checks the options and fills in defaults.
@@ -74,6 +83,9 @@ func (o *Options) Validate() error {
 	if o.Resolve == nil {
 		o.Resolve = job.FromConfig
 	}
+	if o.Name == "" {
+		o.Name = "master"
+	}
 	return nil
 }
 
@@ -91,6 +103,11 @@ type Master struct {
 	ended    map[string]string   // the final state last logged per job
 	fileMu   sync.Mutex          // serialises moves in the workdir view
 	book     *tracker.Ledger     // the jobs' counters (COUNTERS files)
+
+	leading    atomic.Bool   // this service holds the master lease
+	filed      atomic.Uint64 // the last journal entry filed in the view
+	markMu     sync.Mutex    // serialises writes of the journal marker
+	lastLeader time.Time     // the lease's last renewal seen (under mu)
 }
 
 // New returns a master.
@@ -103,12 +120,10 @@ func New(opts Options) (*Master, error) {
 		book: tracker.NewLedger(opts.Dir)}, nil
 }
 
-// Run runs until ctx ends.
+// Run runs until ctx ends: it files the journal into the view and
+// campaigns for the master lease, doing the active master's work while
+// it holds it.
 func (m *Master) Run(ctx context.Context) error {
-	dead, err := m.opts.Bus.DeadTasks(ctx)
-	if err != nil {
-		return err
-	}
 	m.repairTasks(ctx)
 	m.openBook()
 	defer m.closeBook()
@@ -121,14 +136,14 @@ func (m *Master) Run(ctx context.Context) error {
 			}
 		})
 	}
+	run(m.follow)
+	run(m.mirrorCheckpoints)
 	run(m.watchJobs)
 	run(m.watchEnds)
 	run(m.recordWorkers)
 	run(m.book.Run)
-	run(func(ctx context.Context) error { return m.opts.Bus.Results(ctx, m.onResult) })
 	run(func(ctx context.Context) error { return m.opts.Bus.SubscribeProgress(ctx, m.onProgress) })
-	run(func(ctx context.Context) error { return m.opts.Bus.HandleControl(ctx, m.control) })
-	wg.Go(func() { m.onDead(ctx, dead) })
+	run(m.campaign)
 	var first error
 	select {
 	case <-ctx.Done():
@@ -139,7 +154,8 @@ func (m *Master) Run(ctx context.Context) error {
 	return first
 }
 
-// watchJobs starts planning submitted jobs whose scan is not finished.
+// watchJobs notes the submitted jobs' modes and, on the active master,
+// starts planning the jobs whose scan is not finished.
 func (m *Master) watchJobs(ctx context.Context) error {
 	t := time.NewTicker(m.opts.Poll)
 	defer t.Stop()
@@ -182,6 +198,9 @@ func (m *Master) maybePlan(ctx context.Context, name string) {
 		return
 	}
 	m.book.Mode(name, spec.Incremental, spec.Interval)
+	if !m.isLeader() {
+		return
+	}
 	pctx, cancel := context.WithCancel(ctx)
 	p := &planner{cancel: cancel}
 	m.mu.Lock()
@@ -226,30 +245,36 @@ func (m *Master) spec(pj protocol.Job) (*job.Spec, error) {
 	return m.opts.Resolve(pj.File, pj.Config, m.opts.Sys)
 }
 
-// publish files a planned task as pending and queues it. A task known in
-// any state (planned again after a crash) is queued again only if still
-// pending: the queue drops the duplicate by task id.
+// publish adds a planned task to the job's journal, which files it as
+// pending in every view, then queues it. A task the view knows in another
+// state than pending (planned again after a crash or a takeover) is not
+// queued again; the journal and the queue drop a duplicate by task id.
 func (m *Master) publish(ctx context.Context, t plan.Task) error {
 	m.fileMu.Lock()
-	state, fresh, err := tracker.FilePlanned(m.opts.Dir, t)
-	m.book.Planned(t, fresh && err == nil)
+	_, state, err := tracker.Locate(m.opts.Dir, t.Job, t.ID)
 	m.fileMu.Unlock()
-	if err != nil || state != workdir.Pending {
-		return err
+	known := err == nil
+	if known && state != workdir.Pending {
+		return nil
 	}
 	data, err := json.Marshal(t)
 	if err != nil {
 		return err
 	}
+	if !known {
+		if err := m.opts.Bus.Append(ctx, t.Job, bus.KindPlanned, t.ID, t.ID, data); err != nil {
+			return err
+		}
+	}
 	return m.opts.Bus.PublishTask(ctx, t.Job, t.ID, data)
 }
 
-// onResult files a worker's result. Results of unknown tasks (cleaned
-// jobs) are dropped.
-func (m *Master) onResult(msg bus.ResultMsg) error {
+// onResult files a result from the journal. Results of unknown tasks
+// (cleaned jobs) are dropped.
+func (m *Master) onResult(e bus.JournalEntry) error {
 	var res protocol.TaskResult
-	if err := json.Unmarshal(msg.Data, &res); err != nil {
-		m.tlog.Error("dropping an undecodable result", "job", msg.Job, "task", msg.TaskID, "err", err)
+	if err := json.Unmarshal(e.Data, &res); err != nil {
+		m.tlog.Error("dropping an undecodable result", "job", e.Job, "task", e.TaskID, "err", err)
 		return nil
 	}
 	m.fileMu.Lock()
@@ -266,9 +291,13 @@ func (m *Master) onResult(msg bus.ResultMsg) error {
 		return nil
 	}
 	m.tlog.Info("task done", "job", res.Job, "task", res.TaskID, "worker", res.Worker, "copied", c.Copied, "failed", c.Failed)
-	m.logFailures(res)
+	if m.isLeader() {
+		m.logFailures(res)
+	}
 	if res.Abort != "" {
-		m.abort(context.Background(), res.Job, res.Abort)
+		// Every view files the abort the result asks for.
+		m.logAbort(res.Job, res.Abort)
+		return m.fileAbort(res.Job, res.Abort)
 	}
 	return nil
 }
@@ -299,7 +328,10 @@ func (m *Master) onDead(ctx context.Context, dead <-chan bus.DeadTask) {
 			if !ok {
 				return
 			}
-			m.failTask(d)
+			if err := m.failTask(ctx, d); err != nil {
+				m.log.Warn("cannot fail a dead task; it is reported again", "job", d.Job, "task", d.TaskID, "err", err)
+				continue
+			}
 			// Acking drops the stuck task from the queue and the event.
 			if err := d.Ack(); err != nil {
 				m.log.Warn("cannot ack a dead task; it is reported again", "job", d.Job, "task", d.TaskID, "err", err)
@@ -308,45 +340,57 @@ func (m *Master) onDead(ctx context.Context, dead <-chan bus.DeadTask) {
 	}
 }
 
-func (m *Master) failTask(d bus.DeadTask) {
+func (m *Master) failTask(ctx context.Context, d bus.DeadTask) error {
 	m.fileMu.Lock()
-	defer m.fileMu.Unlock()
 	path, _, err := tracker.Locate(m.opts.Dir, d.Job, d.TaskID)
-	if err != nil {
-		return
+	var t plan.Task
+	if err == nil {
+		t, err = record.ReadTask(path)
 	}
-	t, err := record.ReadTask(path)
+	m.fileMu.Unlock()
 	if err != nil {
-		return
+		return nil // a task of a cleaned job, or one the view lost: nothing to fail
 	}
 	reason := fmt.Sprintf("task failed on %d deliveries: its workers died or kept failing (taskMaxDeliver=%d); see logs/worker.log on the workers, then retry", d.Deliveries, m.opts.Sys.TaskMaxDeliver)
 	res := protocol.TaskResult{Job: d.Job, TaskID: d.TaskID, Worker: "tracker", Finished: time.Now()}
 	for _, o := range t.Objects {
 		res.Objects = append(res.Objects, protocol.ObjectResult{Object: o, Code: transfer.UploadFailed, Detail: reason, At: res.Finished})
 	}
-	if _, err := m.apply(res); err != nil {
-		m.tlog.Error("cannot fail a dead task", "job", d.Job, "task", d.TaskID, "err", err)
+	if err := m.appendResult(ctx, res, "dead-"+d.TaskID+"-"+strconv.FormatUint(d.Seq, 10)); err != nil {
+		return err
 	}
 	m.tlog.Warn("task failed after its last delivery", "job", d.Job, "task", d.TaskID, "deliveries", d.Deliveries)
+	return nil
 }
 
-// abort stops a job that cannot proceed and records why, for stat.
+// abort stops a job that cannot proceed: the abort goes to the job's
+// journal, which every view files (fileAbort).
 func (m *Master) abort(ctx context.Context, name, reason string) {
+	m.logAbort(name, reason)
+	if err := m.opts.Bus.Append(ctx, name, bus.KindAbort, "", "", []byte(reason)); err != nil {
+		m.log.Error("cannot record the abort in the journal", "job", name, "err", err)
+		// Filed here at least, so that this view stops the job.
+		if err := m.fileAbort(name, reason); err != nil {
+			m.log.Error("cannot record the abort", "job", name, "err", err)
+		}
+	}
+}
+
+func (m *Master) logAbort(name, reason string) {
+	if !m.isLeader() {
+		return
+	}
 	m.log.Error("job aborted", "job", name, "reason", reason)
 	m.jlog.Error("job aborted", "job", name, "reason", reason)
-	m.mu.Lock()
-	if p, ok := m.planning[name]; ok {
-		p.cancel()
-	}
-	m.done[name] = true
-	m.mu.Unlock()
-	if err := tracker.SetState(m.opts.Dir, name, tracker.Abort, reason); err != nil {
-		m.log.Error("cannot record the abort", "job", name, "err", err)
-	}
-	if err := m.opts.Bus.PurgeJob(ctx, name); err != nil {
+}
+
+// stopAborted is the active master's part of an abort: the job's queued
+// tasks go, and its spec records the state.
+func (m *Master) stopAborted(ctx context.Context, name, reason string) {
+	if err := m.opts.Bus.PurgeQueue(ctx, name); err != nil {
 		m.log.Warn("cannot drop the aborted job's queued tasks", "job", name, "err", err)
 	}
-	if pj, err := m.job(ctx, name); err == nil {
+	if pj, err := m.job(ctx, name); err == nil && pj.State != tracker.Abort {
 		pj.State, pj.Reason = tracker.Abort, reason
 		if data, err := json.Marshal(pj); err == nil {
 			_ = m.opts.Bus.Jobs().Put(ctx, name, data)

@@ -7,10 +7,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/ossimport/ossimport/internal/bus"
+	"github.com/ossimport/ossimport/internal/plan"
 	"github.com/ossimport/ossimport/internal/record"
 	"github.com/ossimport/ossimport/internal/tracker"
 	"github.com/ossimport/ossimport/internal/workdir"
@@ -49,7 +51,7 @@ func retryJobs(ctx context.Context, dir workdir.Dir, job string, requeue func(ct
 			}
 			queued++
 		}
-		if queued > 0 {
+		if queued > 0 { // the job runs again: its final state goes
 			_ = os.Remove(filepath.Join(dir.Job(j), tracker.StateFile))
 		}
 		n += queued
@@ -96,20 +98,51 @@ func Retry(ctx context.Context, b *bus.Bus, dir workdir.Dir, job string) (Reply,
 	return r, err
 }
 
-// requeueTask moves a failed task back to pending_tasks with only its
-// failed objects to copy and publishes it on b.
+// requeueTask queues a failed task again with only its failed objects:
+// the retry goes to the job's journal (every view files it), this view
+// files it at once, and the task is published on b.
 func requeueTask(ctx context.Context, b *bus.Bus, dir workdir.Dir, job, id string) error {
-	from := dir.Task(job, workdir.Failed, "", id)
-	attempt := bumpRetries(from)
-	retry, err := record.Requeue(from, dir.Task(job, workdir.Pending, "", id))
-	if err != nil {
+	attempt := tracker.Retries(dir.Task(job, workdir.Failed, "", id)) + 1
+	n := strconv.Itoa(attempt)
+	if err := b.Append(ctx, job, bus.KindRequeue, id, id+"-"+n, []byte(n)); err != nil {
 		return err
+	}
+	retry, err := applyRequeue(dir, job, id, attempt)
+	if err != nil || retry.ID == "" {
+		return err // retry.ID empty: the task runs already
 	}
 	data, err := json.Marshal(retry)
 	if err != nil {
 		return err
 	}
 	return b.RetryTask(ctx, job, id, attempt, data)
+}
+
+// applyRequeue files a failed task's retry attempt in the view: the task
+// moves back to pending_tasks, keeping its progress, and the job's
+// explicit state goes. It returns the task as the retry runs it. An
+// attempt the view already filed, or a task no longer failed, is left as
+// it is: the task comes back as still pending, or empty when it runs or
+// ended meanwhile.
+func applyRequeue(dir workdir.Dir, job, id string, attempt int) (plan.Task, error) {
+	path, state, err := tracker.Locate(dir, job, id)
+	if err != nil {
+		return plan.Task{}, err
+	}
+	if state != workdir.Failed || tracker.Retries(path) >= attempt {
+		t, _, err := tracker.QueuedTask(dir, job, id)
+		if errors.Is(err, tracker.ErrUnknownTask) {
+			err = nil
+		}
+		return t, err
+	}
+	if err := tracker.SetRetries(path, attempt); err != nil {
+		return plan.Task{}, err
+	}
+	if err := os.Remove(filepath.Join(dir.Job(job), tracker.StateFile)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return plan.Task{}, err
+	}
+	return record.Requeue(path, dir.Task(job, workdir.Pending, "", id))
 }
 
 // rebuildCounters rewrites a job's counters file from its task folders,

@@ -11,7 +11,6 @@ import (
 	"github.com/ossimport/ossimport/internal/storage"
 	"github.com/ossimport/ossimport/internal/tracker"
 	"github.com/ossimport/ossimport/internal/transfer"
-	"github.com/ossimport/ossimport/internal/workdir"
 )
 
 // plan scans a job's source into the task queue, resuming its
@@ -24,8 +23,7 @@ func (m *Master) plan(ctx context.Context, spec *job.Spec) error {
 	if err != nil {
 		return fmt.Errorf("open source: %w", err)
 	}
-	path := m.opts.Dir.Checkpoint(spec.Name)
-	cp, err := workdir.LoadCheckpoint(path)
+	cp, err := m.loadCheckpoint(ctx, spec.Name)
 	if err != nil {
 		return err
 	}
@@ -58,7 +56,7 @@ func (m *Master) plan(ctx context.Context, spec *job.Spec) error {
 			}
 			m.jlog.Info("incremental round started", "job", spec.Name, "round", opts.Round)
 		}
-		if cp, err = m.scan(ctx, spec, src, opts, cp, path); err != nil {
+		if cp, err = m.scan(ctx, spec, src, opts, cp); err != nil {
 			return err
 		}
 	}
@@ -80,11 +78,11 @@ func (m *Master) changed(ctx context.Context, spec *job.Spec) (func(context.Cont
 }
 
 // scan runs one scan round to its end and returns its final checkpoint.
-func (m *Master) scan(ctx context.Context, spec *job.Spec, src storage.Source, opts plan.Options, cp *plan.Checkpoint, path string) (*plan.Checkpoint, error) {
+func (m *Master) scan(ctx context.Context, spec *job.Spec, src storage.Source, opts plan.Options, cp *plan.Checkpoint) (*plan.Checkpoint, error) {
 	emit := func(ctx context.Context, t plan.Task) error { return m.publish(ctx, t) }
-	save := func(_ context.Context, cp *plan.Checkpoint) error {
+	save := func(ctx context.Context, cp *plan.Checkpoint) error {
 		m.opts.Metrics.ScanListed(spec.Name, cp.Stats.Listed)
-		return workdir.SaveCheckpoint(path, cp)
+		return m.saveCheckpoint(ctx, spec.Name, cp)
 	}
 	p, err := plan.New(src, opts, emit, save)
 	if err != nil {
