@@ -175,6 +175,16 @@ func TestClusterServiceKilledMidCopy(t *testing.T) {
 	if out := h.mustConsole("", "stat", failJob).stdout; strings.Contains(out, "JobState:Succeed") {
 		t.Fatalf("stat of the killed job:\n%s", out)
 	}
+	// Once the record of the master lease is stale, stat says that no
+	// master runs the job.
+	var out string
+	h.waitFor(60*time.Second, "stat to say that no master runs", func() bool {
+		out = h.mustConsole("", "stat", failJob).stdout
+		return strings.Contains(out, "JobState:Running (no master since ")
+	})
+	if strings.Contains(out, "Master:") {
+		t.Fatalf("stat names a master after the kill:\n%s", out)
+	}
 
 	h.mustConsole("Start import service completed.\n", "start")
 	h.waitState(failJob, "Succeed", 28*time.Second)

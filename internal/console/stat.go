@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ossimport/ossimport/internal/logging"
+	"github.com/ossimport/ossimport/internal/master"
 	"github.com/ossimport/ossimport/internal/progress"
 	"github.com/ossimport/ossimport/internal/record"
 	"github.com/ossimport/ossimport/internal/tracker"
@@ -108,10 +109,12 @@ type statView struct {
 	// stale, when set, is the heartbeat age past which a worker recorded
 	// alive is shown lost.
 	stale time.Duration
+	// master is the active master, when one runs (see noteMaster).
+	master *master.LeaderView
 }
 
 // read reads the jobs' status and the workers the master recorded.
-func (v statView) read() ([]tracker.JobStatus, []tracker.WorkerStatus, error) {
+func (v *statView) read() ([]tracker.JobStatus, []tracker.WorkerStatus, error) {
 	names := v.names
 	if len(names) == 0 {
 		names = tracker.Jobs(v.dir)
@@ -124,6 +127,7 @@ func (v statView) read() ([]tracker.JobStatus, []tracker.WorkerStatus, error) {
 		}
 		all = append(all, st)
 	}
+	v.noteMaster(all, time.Now())
 	workers, err := tracker.ReadWorkers(v.dir)
 	if err != nil && v.stderr != nil {
 		// The jobs are worth showing without the workers.
@@ -144,7 +148,7 @@ type statJSON struct {
 }
 
 // render prints jobs and workers as text or JSON.
-func (v statView) render(w io.Writer, jobs []tracker.JobStatus, workers []tracker.WorkerStatus, now time.Time) error {
+func (v *statView) render(w io.Writer, jobs []tracker.JobStatus, workers []tracker.WorkerStatus, now time.Time) error {
 	if v.asJSON {
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
@@ -161,6 +165,9 @@ func (v statView) render(w io.Writer, jobs []tracker.JobStatus, workers []tracke
 		return enc.Encode(jobs)
 	}
 	writeStat(w, v.dir, jobs)
+	if v.master != nil {
+		fmt.Fprintf(w, "Master:%s Since:%s\n", v.master.Name, v.master.Since.Local().Format(time.DateTime))
+	}
 	writeWorkers(w, workers, now)
 	return nil
 }
@@ -177,7 +184,11 @@ func writeStat(w io.Writer, dir workdir.Dir, jobs []tracker.JobStatus) {
 	fmt.Fprintln(w, "--------------job stats begin---------------")
 	for _, st := range jobs {
 		fmt.Fprintln(w, "----------------job stat begin------------------")
-		fmt.Fprintf(w, "JobName:%s\nJobState:%s\n", st.Name, st.State)
+		state := st.State
+		if !st.NoMasterSince.IsZero() {
+			state += " (no master since " + st.NoMasterSince.Local().Format(time.DateTime) + ")"
+		}
+		fmt.Fprintf(w, "JobName:%s\nJobState:%s\n", st.Name, state)
 		if st.Reason != "" {
 			fmt.Fprintf(w, "Reason:%s\n", st.Reason)
 		}

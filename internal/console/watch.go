@@ -57,6 +57,9 @@ func watchStat(ctx context.Context, out io.Writer, v statView, interval time.Dur
 		if untilDone && len(jobs) > 0 && allEnded(jobs) {
 			return endStatus(jobs)
 		}
+		if err := masterGone(jobs, now); untilDone && err != nil {
+			return &ExitError{Code: 1, Err: err}
+		}
 		if err := transfer.Sleep(ctx, interval); err != nil {
 			if untilDone {
 				return &ExitError{Code: 130}

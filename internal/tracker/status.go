@@ -56,6 +56,11 @@ type JobStatus struct {
 	Round       int       `json:"round,omitempty"`
 	RoundEnded  time.Time `json:"roundEnded,omitzero"`
 	NextRound   time.Time `json:"nextRound,omitzero"`
+	// Master is the active master when one runs; NoMasterSince, on a job
+	// not ended, is when a master last ran it (none does now). Stat fills
+	// them in from the view's record of the master lease.
+	Master        string    `json:"master,omitempty"`
+	NoMasterSince time.Time `json:"noMasterSince,omitzero"`
 }
 
 // Progress is done out of total.

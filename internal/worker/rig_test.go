@@ -141,11 +141,14 @@ func (r *rig) start(name string, edit func(*worker.Options)) (w *worker.Worker, 
 	return w, stop
 }
 
-// results delivers the task results published from now on.
+// results delivers the task results in the journal.
 func (r *rig) results() <-chan protocol.TaskResult {
 	out := make(chan protocol.TaskResult, 64)
 	go func() {
-		_ = r.bus.Results(r.ctx, func(m bus.ResultMsg) error {
+		_ = r.bus.Follow(r.ctx, 0, func(m bus.JournalEntry) error {
+			if m.Kind != bus.KindResult {
+				return nil
+			}
 			var res protocol.TaskResult
 			if err := json.Unmarshal(m.Data, &res); err != nil {
 				return err
