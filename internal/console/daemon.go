@@ -343,6 +343,6 @@ func pingService(ctx context.Context, s *config.Sys, dir workdir.Dir) (int, bool
 		return pid, false
 	}
 	defer b.Close()
-	_, err = b.Request(ctx, master.VerbPing, nil)
+	_, err = b.RequestService(ctx, serviceID(pid), master.VerbPing, nil)
 	return pid, err == nil
 }

@@ -165,6 +165,7 @@ func openService(ctx context.Context, opts serviceOptions) (_ *service, err erro
 	mo := master.Options{
 		Dir: se.dir, Bus: se.mb, Sys: s, Logger: se.logs.master, TrackerLogger: se.logs.tracker, JobLogger: se.logs.jobs,
 		Stop: se.stop, Metrics: opts.metrics, Resolve: opts.resolve, Name: leaseName(os.Getpid()),
+		Service: serviceID(os.Getpid()),
 	}
 	if crashed {
 		mo.Predecessor = leaseName(prevPid)
@@ -204,6 +205,20 @@ func leaseName(pid int) string {
 		host = "localhost"
 	}
 	return fmt.Sprintf("%s (pid %d)", host, pid)
+}
+
+// serviceID names the service of process pid on this host for the
+// requests addressed to it alone (ping, stop), whichever service is the
+// active master.
+func serviceID(pid int) string {
+	host, _ := os.Hostname()
+	id := []byte(host + "_" + strconv.Itoa(pid))
+	for i, c := range id {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
+			id[i] = '-'
+		}
+	}
+	return string(id)
 }
 
 // stop ends run (the console's stop verb); before run it does nothing.

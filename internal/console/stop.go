@@ -69,7 +69,7 @@ func stopService(ctx context.Context, stdout, stderr io.Writer, s *config.Sys, w
 		fmt.Fprintln(stdout, "Import service is not running.")
 		return nil
 	}
-	if err := requestStop(ctx, s, dir); err != nil {
+	if err := requestStop(ctx, s, dir, pid); err != nil {
 		fmt.Fprintf(stderr, "Warning: the service did not answer the stop request (%v); sending it SIGTERM\n", err)
 		if err := signalProcess(pid, syscall.SIGTERM); err != nil && processAlive(pid) {
 			return &ExitError{Code: 1, Err: fmt.Errorf("cannot signal the service (pid %d): %w", pid, err)}
@@ -98,7 +98,7 @@ func stopService(ctx context.Context, stdout, stderr io.Writer, s *config.Sys, w
 // requestStop sends the stop control request to the running service.
 // A service that does not answer within 5 seconds gets SIGTERM instead
 // (also a graceful stop).
-func requestStop(ctx context.Context, s *config.Sys, dir workdir.Dir) error {
+func requestStop(ctx context.Context, s *config.Sys, dir workdir.Dir, pid int) error {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	b, err := connectService(ctx, s, dir, 5*time.Second)
@@ -106,6 +106,6 @@ func requestStop(ctx context.Context, s *config.Sys, dir workdir.Dir) error {
 		return err
 	}
 	defer b.Close()
-	_, err = b.Request(ctx, master.VerbStop, nil)
+	_, err = b.RequestService(ctx, serviceID(pid), master.VerbStop, nil)
 	return err
 }

@@ -54,6 +54,9 @@ type Options struct {
 	// Name identifies this service in the master lease (stat shows it);
 	// "master" when empty.
 	Name string
+	// Service names this service for the requests addressed to it alone
+	// (ping, stop: bus.RequestService); none are answered when empty.
+	Service string
 	// Predecessor is the lease name of this service's predecessor on the
 	// working directory when it is known to have been killed: its lease
 	// is taken over at once.
@@ -144,6 +147,9 @@ func (m *Master) Run(ctx context.Context) error {
 	run(m.book.Run)
 	run(func(ctx context.Context) error { return m.opts.Bus.SubscribeProgress(ctx, m.onProgress) })
 	run(m.campaign)
+	if m.opts.Service != "" {
+		run(func(ctx context.Context) error { return m.opts.Bus.HandleService(ctx, m.opts.Service, m.control) })
+	}
 	var first error
 	select {
 	case <-ctx.Done():
