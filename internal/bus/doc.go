@@ -19,10 +19,15 @@
 //	core subject (wake-up)      ossimport.ready.<job>           not stored                      server → idle NextTask
 //	stream OSSIMPORT_DEAD       $JS.EVENT.ADVISORY.CONSUMER.    work queue; 7 days              server advisories → tracker
 //	  (dead tasks)              MAX_DELIVERIES.OSSIMPORT_TASKS.*                                DeadTasks (durable "tracker")
-//	stream OSSIMPORT_RESULTS    ossimport.result.<job>          limits; 7 days                  workers PublishResult → tracker
-//	                                                                                            Results (durable "tracker")
+//	stream OSSIMPORT_RESULTS    ossimport.result.<job>          limits, no age limit: a job's   master Append (planned tasks,
+//	  (job journals)            header Ossimport-Kind: "",      entries stay until clean        retries, aborts, cleans, dead-task
+//	                            planned, requeue, abort, clean  (PurgeJob); dedup 24h by        failures), workers PublishResult →
+//	                                                            Nats-Msg-Id where given         every service's master Follow
+//	                                                                                            (ordered consumer from its view's
+//	                                                                                            marker)
 //	object store                task/<job>/<task>/<nuid>,       deleted on ack, term,           PublishTask, PublishResult →
-//	  OSSIMPORT_TASKDATA        result/<job>/<task>/<nuid>      dead-task ack, PurgeJob         TaskMsg.Data, Results, DeadTask.Data
+//	  OSSIMPORT_TASKDATA        result/<job>/<task>/<nuid>      dead-task ack; results kept     TaskMsg.Data, Follow, DeadTask.Data
+//	                                                            until PurgeJob
 //	KV OSSIMPORT_JOBS           <job>                           history 1                       console CreateJob → master, console
 //	KV OSSIMPORT_CHECKPOINTS    <job>                           history 1                       master planner → master
 //	KV OSSIMPORT_WORKERS        <worker>                        history 1; TTL 3 × heartbeat    workers Heartbeat → master, console
@@ -32,9 +37,13 @@
 //	  uploads)                  uploadId, partSize, started,                                    end → the task's next worker
 //	                            worker}                                                         TaskUploads (resumes), clean
 //	                                                                                            JobUploads (aborts)
+//	KV OSSIMPORT_LEADER         master → {name, since,          history 1; TTL (LeaseTTL,       every service's master Lead (create,
+//	  (master lease)            renewed}                        10s)                            renew by revision) → stat's view
 //	core subject (progress)     ossimport.progress.<job>        not stored                      workers → tracker, console
-//	core request/reply          ossimport.control.<verb>,       not stored                      console Request → master
-//	  (control)                 queue group "master"                                            HandleControl
+//	core request/reply          ossimport.control.<verb>,       not stored                      console Request → active master
+//	  (control)                 queue group "master"                                            HandleControl (retry, clean)
+//	core request/reply          ossimport.service.<service>.    not stored                      console RequestService → that
+//	  (one service)             <verb>                                                          service's HandleService (ping, stop)
 //
 //	All streams and buckets use file storage and SetupOptions.Replicas.
 //
@@ -65,8 +74,19 @@
 // restarted by a master crash only remembers the IDs of tasks still in
 // the stream, and a window can pass. The tracker therefore treats a task
 // ID it already knows (pending, running or finished) as idempotent
-// whatever the bus delivers, and [Bus.Results] handlers must be
-// idempotent by task ID. [Bus.RetryTask] uses a distinct ID per attempt so
+// whatever the bus delivers, and [Bus.Follow] handlers must be
+// idempotent by task ID.
+//
+// # Journals and the master lease
+//
+// Everything that decides what happens next lives in JetStream: job specs,
+// scan checkpoints and multipart upload records in their buckets, and the
+// rest in each job's journal (OSSIMPORT_RESULTS), in one order: the tasks
+// planned, the workers' results, retries, aborts, a clean. Every service
+// files the journal into its own working-directory view, which is thus a
+// projection that can be rebuilt at any time. One service holds the
+// master lease ([Bus.Lead]) and plans, decides and answers the console;
+// the others stand by with a current view and take over within a TTL. [Bus.RetryTask] uses a distinct ID per attempt so
 // a retry is not swallowed as a duplicate.
 //
 // # Security
