@@ -18,7 +18,6 @@ import (
 	"strings"
 
 	"github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss"
-	"github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss/credentials"
 
 	"github.com/ossimport/ossimport/internal/storage"
 )
@@ -108,8 +107,12 @@ func New(_ context.Context, spec storage.Spec, opts ...Option) (*Store, error) {
 	if region == "" && spec.Endpoint == "" {
 		return nil, fmt.Errorf("open oss bucket %q: set the endpoint, e.g. http://oss-cn-hangzhou.aliyuncs.com", spec.Bucket)
 	}
+	if spec.CName && spec.Endpoint == "" {
+		return nil, fmt.Errorf("open oss bucket %q: custom domain (CNAME) addressing needs the domain bound to the bucket as the endpoint, e.g. https://files.example.com", spec.Bucket)
+	}
 	if region == "" && !o.signV1 {
-		return nil, fmt.Errorf("open oss bucket %q: cannot tell the region from endpoint %q; set the region "+
+		return nil, fmt.Errorf("open oss bucket %q: cannot tell the region from endpoint %q (a custom domain, IP address, "+
+			"acceleration or private endpoint names none); set srcRegion/destRegion to the bucket's region "+
 			"(the N in oss-N.aliyuncs.com, e.g. cn-hangzhou) for OSS signature V4", spec.Bucket, spec.Endpoint)
 	}
 	cfg, err := config(spec, region, o)
@@ -138,7 +141,12 @@ func config(spec storage.Spec, region string, o options) (*oss.Config, error) {
 	if spec.Endpoint != "" {
 		cfg.WithEndpoint(spec.Endpoint)
 	}
-	if spec.PathStyle {
+	switch {
+	case spec.CName:
+		// The domain is bound to the bucket: https://<domain>/<key>.
+		// Requests are still signed for the bucket (/bucket/key).
+		cfg.WithUseCName(true)
+	case spec.PathStyle:
 		cfg.WithUsePathStyle(true)
 	}
 	if spec.HTTPClient != nil {
@@ -147,14 +155,11 @@ func config(spec storage.Spec, region string, o options) (*oss.Config, error) {
 	if o.retryMaxAttempts > 0 {
 		cfg.WithRetryMaxAttempts(o.retryMaxAttempts)
 	}
-	switch {
-	case spec.AccessKey == "" && spec.SecretKey == "":
-		cfg.WithCredentialsProvider(credentials.NewAnonymousCredentialsProvider())
-	case spec.AccessKey == "" || spec.SecretKey == "":
-		return nil, fmt.Errorf("open oss bucket %q: set both the access key id and the secret, or neither for anonymous access", spec.Bucket)
-	default:
-		cfg.WithCredentialsProvider(credentials.NewStaticCredentialsProvider(spec.AccessKey, spec.SecretKey))
+	creds, err := credentialsProvider(spec)
+	if err != nil {
+		return nil, err
 	}
+	cfg.WithCredentialsProvider(creds)
 	return cfg, nil
 }
 
