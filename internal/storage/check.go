@@ -52,8 +52,7 @@ func CheckS3Key(key string) error {
 		return fmt.Errorf("%w: %q is %d bytes, longer than %d (shorten the path or destPrefix)",
 			ErrInvalidKey, shorten(key), len(key), MaxS3KeyLength)
 	case !utf8.ValidString(key):
-		return fmt.Errorf("%w: %q is not valid UTF-8, which object names must be (rename the file to a UTF-8 name, e.g. convmv -f GBK -t UTF-8 --notest -r <dir>, then copy it with a new job)",
-			ErrInvalidKey, shorten(key))
+		return notUTF8(key)
 	}
 	return nil
 }
