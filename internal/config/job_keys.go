@@ -18,7 +18,8 @@ const (
 
 var (
 	s3Like      = []string{"oss", "s3", "bos", "ks3"}
-	regionSrcs  = []string{"s3", "bos", "ks3", "cos", "qiniu"}
+	regionSrcs  = []string{"oss", "s3", "bos", "ks3", "cos", "qiniu"}
+	tokenSrcs   = []string{"oss", "s3", "bos", "ks3", "cos", "qiniu"}
 	cloudDests  = []string{"oss", "s3"}
 	maxInt64Key = int64(math.MaxInt64)
 )
@@ -43,7 +44,8 @@ var jobKeys = []Key{
 		Doc: "Unix time in seconds: files modified after it are left out of verification; 0 verifies everything."},
 
 	{Name: "srcAccessKey", Kind: KindString, PartSecret: true, Section: secSource,
-		Doc: "Access key ID of the source account. UPYUN: operator name; Azure: storage account name. Not used by local and http."},
+		Doc: "Access key ID of the source account. UPYUN: operator name; Azure: storage account name. Not used by local and http. " +
+			"Left empty together with srcSecretKey: oss reads OSS_ACCESS_KEY_ID/OSS_ACCESS_KEY_SECRET/OSS_SESSION_TOKEN, then the ECS instance's RAM role, else reads anonymously; s3, bos, ks3, cos and qiniu use the AWS default chain (AWS_ACCESS_KEY_ID..., shared config and AWS_PROFILE, web identity, ECS/EC2 roles)."},
 	{Name: "srcSecretKey", Kind: KindString, Secret: true, Section: secSource,
 		Doc: "Secret of the source account. UPYUN: operator password; Azure: account key."},
 	{Name: "srcDomain", Kind: KindString, Section: secSource,
@@ -74,7 +76,8 @@ var jobKeys = []Key{
 		Doc: "local only: also copy files reached through symbolic links. Links to directories are never followed."},
 
 	{Name: "destAccessKey", Kind: KindString, PartSecret: true, Dests: cloudDests, Section: secDest,
-		Doc: "Access key ID for the destination (a RAM user with write access is recommended)."},
+		Doc: "Access key ID for the destination (a RAM user with write and list access is recommended). " +
+			"Left empty together with destSecretKey: oss reads OSS_ACCESS_KEY_ID/OSS_ACCESS_KEY_SECRET/OSS_SESSION_TOKEN, then the ECS instance's RAM role; s3 uses the AWS default chain (environment, shared config and AWS_PROFILE, web identity, ECS/EC2 roles)."},
 	{Name: "destSecretKey", Kind: KindString, Secret: true, Dests: cloudDests, Section: secDest,
 		Doc: "Secret for destAccessKey."},
 	{Name: "destDomain", Kind: KindString, Dests: cloudDests, Section: secDest,
@@ -123,13 +126,23 @@ var jobKeys = []Key{
 		Doc: "Tunnel authentication token (never used)."},
 
 	{Name: "destRegion", Kind: KindString, Extension: true, Dests: cloudDests, Section: secExtDest,
-		Doc: "Region used to sign destination requests; empty means us-east-1 for s3 and the endpoint's region for oss."},
+		Doc: "Region used to sign destination requests; empty means us-east-1 for s3 and the endpoint's region for oss (required when destDomain names none: a custom domain, an IP address, oss-accelerate or a private deployment)."},
 	{Name: "srcRegion", Kind: KindString, Extension: true, Sources: regionSrcs, Section: secExtDest,
-		Doc: "Region used to sign source requests (s3, bos, ks3, cos, qiniu); empty means us-east-1 for s3."},
+		Doc: "Region used to sign source requests (oss, s3, bos, ks3, cos, qiniu); empty means the endpoint's region for oss (required when srcDomain names none: a custom domain, an IP address, oss-accelerate or a private deployment) and us-east-1 for s3."},
 	{Name: "destStorageClass", Kind: KindString, Extension: true, Dests: cloudDests, Section: secExtDest,
 		Doc: "Storage class of new objects; empty keeps the bucket default. oss: Standard, IA, Archive, ColdArchive or DeepColdArchive; s3: the service's name, e.g. STANDARD_IA."},
 	{Name: "destUsePathStyle", Default: "auto", Kind: KindEnum, Enum: []string{"auto", "true", "false"}, Extension: true, Dests: cloudDests, Section: secExtDest,
 		Doc: "Address the destination bucket as http://host/bucket (true) or http://bucket.host (false); auto picks path style when the endpoint host is an IP address or localhost."},
+	{Name: "srcUseCname", Default: "false", Kind: KindBool, Extension: true, Sources: []string{"oss"}, Section: secExtDest,
+		Doc: "oss only: srcDomain is a custom domain bound (CNAME) to the source bucket, e.g. https://files.example.com; requests go to https://files.example.com/<key>, without the bucket in the host or path. Set srcRegion to the bucket's region."},
+	{Name: "destUseCname", Default: "false", Kind: KindBool, Extension: true, Dests: []string{"oss"}, Section: secExtDest,
+		Doc: "oss only: destDomain is a custom domain bound (CNAME) to the destination bucket, e.g. https://files.example.com; requests go to https://files.example.com/<key>. Needed for mainland-China buckets of accounts that OSS refuses on the default public endpoints (PublicEndpointForbidden). Set destRegion to the bucket's region."},
+	{Name: "srcSecurityToken", Kind: KindString, Secret: true, Extension: true, Sources: tokenSrcs, Section: secExtDest,
+		Doc: "STS security (session) token that goes with temporary srcAccessKey/srcSecretKey credentials; empty for long-term keys. Never shown or logged."},
+	{Name: "destSecurityToken", Kind: KindString, Secret: true, Extension: true, Dests: cloudDests, Section: secExtDest,
+		Doc: "STS security (session) token that goes with temporary destAccessKey/destSecretKey credentials; empty for long-term keys. Never shown or logged."},
+	{Name: "dirMarkers", Default: "auto", Kind: KindEnum, Enum: []string{"auto", "copy", "skip"}, Extension: true, Section: secExtDest,
+		Doc: "Zero-byte keys ending in '/' (directory markers): auto copies them when source and destination are both object stores and reports them Skipped otherwise (local folders and URL lists have none); copy always tries to copy them; skip reports every one Skipped. A '/' key holding data is always copied or reported, never dropped."},
 	{Name: "srcUsePathStyle", Default: "auto", Kind: KindEnum, Enum: []string{"auto", "true", "false"}, Extension: true, Sources: s3Like, Section: secExtDest,
 		Doc: "Same as destUsePathStyle, for the source."},
 
