@@ -8,6 +8,16 @@
 // signed with OSS signature V4 unless WithSignatureV1 is given; V4 needs
 // the region, which is taken from an OSS endpoint name
 // (oss-<region>[-internal].aliyuncs.com) or from Spec.Region.
+//
+// Addressing is virtual-host (<bucket>.<endpoint>/<key>), path style for
+// IP endpoints or Spec.PathStyle, and with Spec.CName the endpoint is a
+// custom domain bound to the bucket: requests go to <domain>/<key> and
+// are still signed for /<bucket>/<key>, as OSS checks them.
+//
+// Credentials: a static key pair (with Spec.SessionToken for STS keys),
+// or, when both keys are empty, the default chain: OSS_ACCESS_KEY_ID,
+// OSS_ACCESS_KEY_SECRET and OSS_SESSION_TOKEN, then the RAM role of the
+// ECS instance (the SDK's refreshing provider), else anonymous requests.
 package oss
 
 import (

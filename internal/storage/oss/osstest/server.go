@@ -7,7 +7,10 @@
 // Object data lives in a temporary directory, so objects of a few hundred
 // MiB cost disk rather than memory. Tests can inject faults (error statuses,
 // delays, dropped connections, truncated or corrupted bodies, wrong
-// checksums) and count the requests of each operation.
+// checksums) and count the requests of each operation. BindDomain serves a
+// bucket through a custom domain (CNAME addressing, https://<domain>/<key>),
+// and Options.SecurityToken makes the key pair temporary (STS), so every
+// request must carry its x-oss-security-token.
 //
 //	srv := osstest.New(t, osstest.Options{AccessKey: "ak", SecretKey: "sk"})
 //	srv.CreateBucket("data")
