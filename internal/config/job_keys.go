@@ -49,13 +49,14 @@ var jobKeys = []Key{
 	{Name: "srcSecretKey", Kind: KindString, Secret: true, Section: secSource,
 		Doc: "Secret of the source account. UPYUN: operator password; Azure: account key."},
 	{Name: "srcDomain", Kind: KindString, Section: secSource,
-		Doc: "Source endpoint without the bucket name, e.g. http://oss-cn-hangzhou.aliyuncs.com, http://bj.bcebos.com, http://v0.api.upyun.com; qiniu: the bucket's download domain; cos: the region (e.g. ap-guangzhou, may be empty); azure: the endpoint suffix (e.g. core.windows.net). A bare host name means https. " +
+		Doc: "Source endpoint without the bucket name, e.g. http://oss-cn-hangzhou.aliyuncs.com, http://bj.bcebos.com, http://v0.api.upyun.com; qiniu: the bucket's download domain; cos: the region (e.g. ap-guangzhou, may be empty); azure: the endpoint suffix (e.g. core.windows.net), the blob service URL (e.g. http://127.0.0.1:10000/devstoreaccount1 for Azurite, Azure Stack or a private endpoint) or a connection string with BlobEndpoint= or EndpointSuffix= (never AccountKey=, which belongs in srcSecretKey). A bare host name means https. " +
+			"oss: an endpoint naming its region, or a custom domain bound to the bucket with srcUseCname=true and srcRegion set. bos: the region endpoint, not a bucket domain such as mybkt.bj.bcebos.com. " +
 			"Qiniu, BOS, KS3 and COS are read through their S3-compatible APIs: qiniu uses https://s3.<srcRegion>.qiniucs.com (set srcRegion, e.g. cn-east-1, or give that endpoint here); " +
 			"bos turns http://bj.bcebos.com into https://s3.bj.bcebos.com; ks3 uses its endpoint as written (e.g. http://ks3-cn-beijing.ksyuncs.com, region cn-beijing); " +
 			"cos turns a short region (gz, sh, tj, bj, cd, ...) or a full one (ap-guangzhou) into https://cos.<region>.myqcloud.com and reads bucket <srcBucket>-<appId>. " +
 			"An IP address or localhost is used as written, with path-style addressing."},
 	{Name: "srcBucket", Kind: KindString, Section: secSource,
-		Doc: "Source bucket name without any '/'; azure: the container. Not used by local and http."},
+		Doc: "Source bucket name without any '/'; azure: the container; qiniu: the Kodo bucket name as the console lists it (the name Qiniu's S3 API knows), not a domain. Not used by local and http."},
 	{Name: "srcPrefix", Kind: KindString, Section: secSource,
 		Doc: "local: absolute directory with '/' separators ending in '/', e.g. /data/src/ or c:/data/src/. Cloud sources: key prefix inside the bucket, empty for the whole bucket, never starting with '/' (cos: empty or starting and ending with '/')."},
 	{Name: "appId", Default: "0", Kind: KindInt, Min: 0, Max: maxInt64Key, Bounded: true, Sources: []string{"cos"}, Section: secSource,
