@@ -7,7 +7,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss"
 	"github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss/credentials"
+	"github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss/signer"
 
 	"github.com/ossimport/ossimport/internal/storage"
 )
@@ -52,13 +54,16 @@ type defaultChain struct {
 	chosen credentials.CredentialsProvider // once the chain has decided
 }
 
+// ecsRoleProvider returns the ECS RAM-role link of the chain (tests
+// replace it: the metadata service is only reachable on ECS).
+var ecsRoleProvider = func() credentials.CredentialsProvider {
+	return credentials.NewEcsRoleCredentialsProvider(func(o *credentials.EcsRoleCredentialsProviderOptions) {
+		o.Timeout, o.Retries = ecsProbeTimeout, 1
+	})
+}
+
 func newDefaultChain() *defaultChain {
-	return &defaultChain{
-		getenv: os.Getenv,
-		ecs: credentials.NewEcsRoleCredentialsProvider(func(o *credentials.EcsRoleCredentialsProviderOptions) {
-			o.Timeout, o.Retries = ecsProbeTimeout, 1
-		}),
-	}
+	return &defaultChain{getenv: os.Getenv, ecs: ecsRoleProvider()}
 }
 
 // GetCredentials implements credentials.CredentialsProvider.
@@ -84,4 +89,23 @@ func (c *defaultChain) choose(ctx context.Context) credentials.CredentialsProvid
 		}
 	}
 	return credentials.NewAnonymousCredentialsProvider()
+}
+
+// anonymousSigner leaves a request unsigned when the credentials the
+// chain found are empty (anonymous access); the SDK only skips signing
+// for its own anonymous provider, and its signers refuse empty keys.
+type anonymousSigner struct{ inner signer.Signer }
+
+func (s anonymousSigner) Sign(ctx context.Context, sc *signer.SigningContext) error {
+	if sc.Credentials == nil || !sc.Credentials.HasKeys() {
+		return nil
+	}
+	return s.inner.Sign(ctx, sc)
+}
+
+// allowAnonymous wraps the client's signer in anonymousSigner.
+func allowAnonymous(o *oss.Options) {
+	if o.Signer != nil {
+		o.Signer = anonymousSigner{inner: o.Signer}
+	}
 }

@@ -130,7 +130,7 @@ func New(_ context.Context, spec storage.Spec, opts ...Option) (*Store, error) {
 		return nil, err
 	}
 	return &Store{
-		client: oss.NewClient(cfg), bucket: spec.Bucket, region: region,
+		client: oss.NewClient(cfg, allowAnonymous), bucket: spec.Bucket, region: region,
 		endpoint: serviceID(u, region), account: spec.AccessKey, opts: o,
 	}, nil
 }
