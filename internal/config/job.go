@@ -67,16 +67,21 @@ type Job struct {
 	ExpressTunnelAuthToken string `key:"expressTunnelAuthToken"`
 
 	// Extensions.
-	DestType         string   `key:"destType"`
-	DestRegion       string   `key:"destRegion"`
-	SrcRegion        string   `key:"srcRegion"`
-	DestStorageClass string   `key:"destStorageClass"`
-	DestUsePathStyle string   `key:"destUsePathStyle"`
-	SrcUsePathStyle  string   `key:"srcUsePathStyle"`
-	IncludePatterns  []string `key:"includePatterns"`
-	ExcludePatterns  []string `key:"excludePatterns"`
-	MinFileSize      int64    `key:"minFileSize"`
-	MaxFileSize      int64    `key:"maxFileSize"`
+	DestType          string   `key:"destType"`
+	DestRegion        string   `key:"destRegion"`
+	SrcRegion         string   `key:"srcRegion"`
+	DestStorageClass  string   `key:"destStorageClass"`
+	DestUsePathStyle  string   `key:"destUsePathStyle"`
+	SrcUsePathStyle   string   `key:"srcUsePathStyle"`
+	SrcUseCname       bool     `key:"srcUseCname"`
+	DestUseCname      bool     `key:"destUseCname"`
+	SrcSecurityToken  string   `key:"srcSecurityToken"`
+	DestSecurityToken string   `key:"destSecurityToken"`
+	DirMarkers        string   `key:"dirMarkers"`
+	IncludePatterns   []string `key:"includePatterns"`
+	ExcludePatterns   []string `key:"excludePatterns"`
+	MinFileSize       int64    `key:"minFileSize"`
+	MaxFileSize       int64    `key:"maxFileSize"`
 
 	file  string         // file name for diagnostics
 	lines map[string]int // key -> line it was read from
@@ -131,6 +136,9 @@ func ParseJob(name string, data []byte) (*Job, Diagnostics) {
 func (j *Job) Effective() []Setting {
 	out := jobRegistry().effective(reflect.ValueOf(j), j.file, j.lines)
 	for i := range out {
+		if out[i].Key == "srcDomain" {
+			out[i].Value = maskConnectionString(out[i].Value)
+		}
 		if v := out[i].Value; v != "" && !hasScheme(v) && j.isEndpointKey(out[i].Key) {
 			out[i].Note = "no scheme given, so " + EndpointURL(v) + " is used"
 		}

@@ -49,8 +49,7 @@ func (j *Job) checkCloudDest(c *checker) {
 	if j.DestDomain == "" && j.DestType == "oss" {
 		c.errorf("destDomain", "destDomain is required for destType=oss (set the region endpoint, e.g. http://oss-cn-hangzhou.aliyuncs.com)")
 	} else if j.DestDomain != "" {
-		j.checkEndpointKey(c, "destDomain", j.DestBucket, true)
-		j.checkOSSEndpoint(c)
+		j.checkEndpointKey(c, "destDomain", j.DestBucket, !j.DestUseCname)
 	}
 	ak, sk := j.DestAccessKey != "", j.DestSecretKey != ""
 	switch {
@@ -59,7 +58,7 @@ func (j *Job) checkCloudDest(c *checker) {
 	case sk && !ak:
 		c.errorf("destAccessKey", "destAccessKey is empty but destSecretKey is set (set the access key ID, or clear both)")
 	case !ak && j.DestType == "oss":
-		c.warnf("destAccessKey", "destAccessKey and destSecretKey are empty, so requests to OSS are anonymous and will fail unless the bucket allows public writes (set both)")
+		c.warnf("destAccessKey", "destAccessKey and destSecretKey are empty, so the destination's credentials come from OSS_ACCESS_KEY_ID/OSS_ACCESS_KEY_SECRET (and OSS_SESSION_TOKEN), else the ECS instance's RAM role, else requests are anonymous and fail unless the bucket allows public writes")
 	}
 	j.checkStorageClass(c)
 }

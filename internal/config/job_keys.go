@@ -18,7 +18,8 @@ const (
 
 var (
 	s3Like      = []string{"oss", "s3", "bos", "ks3"}
-	regionSrcs  = []string{"s3", "bos", "ks3", "cos", "qiniu"}
+	regionSrcs  = []string{"oss", "s3", "bos", "ks3", "cos", "qiniu"}
+	tokenSrcs   = []string{"oss", "s3", "bos", "ks3", "cos", "qiniu"}
 	cloudDests  = []string{"oss", "s3"}
 	maxInt64Key = int64(math.MaxInt64)
 )
@@ -43,17 +44,19 @@ var jobKeys = []Key{
 		Doc: "Unix time in seconds: files modified after it are left out of verification; 0 verifies everything."},
 
 	{Name: "srcAccessKey", Kind: KindString, PartSecret: true, Section: secSource,
-		Doc: "Access key ID of the source account. UPYUN: operator name; Azure: storage account name. Not used by local and http."},
+		Doc: "Access key ID of the source account. UPYUN: operator name; Azure: storage account name. Not used by local and http. " +
+			"Left empty together with srcSecretKey: oss reads OSS_ACCESS_KEY_ID/OSS_ACCESS_KEY_SECRET/OSS_SESSION_TOKEN, then the ECS instance's RAM role, else reads anonymously; s3, bos, ks3, cos and qiniu use the AWS default chain (AWS_ACCESS_KEY_ID..., shared config and AWS_PROFILE, web identity, ECS/EC2 roles)."},
 	{Name: "srcSecretKey", Kind: KindString, Secret: true, Section: secSource,
 		Doc: "Secret of the source account. UPYUN: operator password; Azure: account key."},
 	{Name: "srcDomain", Kind: KindString, Section: secSource,
-		Doc: "Source endpoint without the bucket name, e.g. http://oss-cn-hangzhou.aliyuncs.com, http://bj.bcebos.com, http://v0.api.upyun.com; qiniu: the bucket's download domain; cos: the region (e.g. ap-guangzhou, may be empty); azure: the endpoint suffix (e.g. core.windows.net). A bare host name means https. " +
+		Doc: "Source endpoint without the bucket name, e.g. http://oss-cn-hangzhou.aliyuncs.com, http://bj.bcebos.com, http://v0.api.upyun.com; qiniu: the bucket's download domain; cos: the region (e.g. ap-guangzhou, may be empty); azure: the endpoint suffix (e.g. core.windows.net), the blob service URL (e.g. http://127.0.0.1:10000/devstoreaccount1 for Azurite, Azure Stack or a private endpoint) or a connection string with BlobEndpoint= or EndpointSuffix= (never AccountKey=, which belongs in srcSecretKey). A bare host name means https. " +
+			"oss: an endpoint naming its region, or a custom domain bound to the bucket with srcUseCname=true and srcRegion set. bos: the region endpoint, not a bucket domain such as mybkt.bj.bcebos.com. " +
 			"Qiniu, BOS, KS3 and COS are read through their S3-compatible APIs: qiniu uses https://s3.<srcRegion>.qiniucs.com (set srcRegion, e.g. cn-east-1, or give that endpoint here); " +
 			"bos turns http://bj.bcebos.com into https://s3.bj.bcebos.com; ks3 uses its endpoint as written (e.g. http://ks3-cn-beijing.ksyuncs.com, region cn-beijing); " +
 			"cos turns a short region (gz, sh, tj, bj, cd, ...) or a full one (ap-guangzhou) into https://cos.<region>.myqcloud.com and reads bucket <srcBucket>-<appId>. " +
 			"An IP address or localhost is used as written, with path-style addressing."},
 	{Name: "srcBucket", Kind: KindString, Section: secSource,
-		Doc: "Source bucket name without any '/'; azure: the container. Not used by local and http."},
+		Doc: "Source bucket name without any '/'; azure: the container; qiniu: the Kodo bucket name as the console lists it (the name Qiniu's S3 API knows), not a domain. Not used by local and http."},
 	{Name: "srcPrefix", Kind: KindString, Section: secSource,
 		Doc: "local: absolute directory with '/' separators ending in '/', e.g. /data/src/ or c:/data/src/. Cloud sources: key prefix inside the bucket, empty for the whole bucket, never starting with '/' (cos: empty or starting and ending with '/')."},
 	{Name: "appId", Default: "0", Kind: KindInt, Min: 0, Max: maxInt64Key, Bounded: true, Sources: []string{"cos"}, Section: secSource,
@@ -74,7 +77,8 @@ var jobKeys = []Key{
 		Doc: "local only: also copy files reached through symbolic links. Links to directories are never followed."},
 
 	{Name: "destAccessKey", Kind: KindString, PartSecret: true, Dests: cloudDests, Section: secDest,
-		Doc: "Access key ID for the destination (a RAM user with write access is recommended)."},
+		Doc: "Access key ID for the destination (a RAM user with write and list access is recommended). " +
+			"Left empty together with destSecretKey: oss reads OSS_ACCESS_KEY_ID/OSS_ACCESS_KEY_SECRET/OSS_SESSION_TOKEN, then the ECS instance's RAM role; s3 uses the AWS default chain (environment, shared config and AWS_PROFILE, web identity, ECS/EC2 roles)."},
 	{Name: "destSecretKey", Kind: KindString, Secret: true, Dests: cloudDests, Section: secDest,
 		Doc: "Secret for destAccessKey."},
 	{Name: "destDomain", Kind: KindString, Dests: cloudDests, Section: secDest,
@@ -123,13 +127,23 @@ var jobKeys = []Key{
 		Doc: "Tunnel authentication token (never used)."},
 
 	{Name: "destRegion", Kind: KindString, Extension: true, Dests: cloudDests, Section: secExtDest,
-		Doc: "Region used to sign destination requests; empty means us-east-1 for s3 and the endpoint's region for oss."},
+		Doc: "Region used to sign destination requests; empty means us-east-1 for s3 and the endpoint's region for oss (required when destDomain names none: a custom domain, an IP address, oss-accelerate or a private deployment)."},
 	{Name: "srcRegion", Kind: KindString, Extension: true, Sources: regionSrcs, Section: secExtDest,
-		Doc: "Region used to sign source requests (s3, bos, ks3, cos, qiniu); empty means us-east-1 for s3."},
+		Doc: "Region used to sign source requests (oss, s3, bos, ks3, cos, qiniu); empty means the endpoint's region for oss (required when srcDomain names none: a custom domain, an IP address, oss-accelerate or a private deployment) and us-east-1 for s3."},
 	{Name: "destStorageClass", Kind: KindString, Extension: true, Dests: cloudDests, Section: secExtDest,
 		Doc: "Storage class of new objects; empty keeps the bucket default. oss: Standard, IA, Archive, ColdArchive or DeepColdArchive; s3: the service's name, e.g. STANDARD_IA."},
 	{Name: "destUsePathStyle", Default: "auto", Kind: KindEnum, Enum: []string{"auto", "true", "false"}, Extension: true, Dests: cloudDests, Section: secExtDest,
 		Doc: "Address the destination bucket as http://host/bucket (true) or http://bucket.host (false); auto picks path style when the endpoint host is an IP address or localhost."},
+	{Name: "srcUseCname", Default: "false", Kind: KindBool, Extension: true, Sources: []string{"oss"}, Section: secExtDest,
+		Doc: "oss only: srcDomain is a custom domain bound (CNAME) to the source bucket, e.g. https://files.example.com; requests go to https://files.example.com/<key>, without the bucket in the host or path. Set srcRegion to the bucket's region."},
+	{Name: "destUseCname", Default: "false", Kind: KindBool, Extension: true, Dests: []string{"oss"}, Section: secExtDest,
+		Doc: "oss only: destDomain is a custom domain bound (CNAME) to the destination bucket, e.g. https://files.example.com; requests go to https://files.example.com/<key>. Needed for mainland-China buckets of accounts that OSS refuses on the default public endpoints (PublicEndpointForbidden). Set destRegion to the bucket's region."},
+	{Name: "srcSecurityToken", Kind: KindString, Secret: true, Extension: true, Sources: tokenSrcs, Section: secExtDest,
+		Doc: "STS security (session) token that goes with temporary srcAccessKey/srcSecretKey credentials; empty for long-term keys. Never shown or logged."},
+	{Name: "destSecurityToken", Kind: KindString, Secret: true, Extension: true, Dests: cloudDests, Section: secExtDest,
+		Doc: "STS security (session) token that goes with temporary destAccessKey/destSecretKey credentials; empty for long-term keys. Never shown or logged."},
+	{Name: "dirMarkers", Default: "auto", Kind: KindEnum, Enum: []string{"auto", "copy", "skip"}, Extension: true, Section: secExtDest,
+		Doc: "Zero-byte keys ending in '/' (directory markers): auto copies them when source and destination are both object stores and reports them Skipped otherwise (local folders and URL lists have none); copy always tries to copy them; skip reports every one Skipped. A '/' key holding data is always copied or reported, never dropped."},
 	{Name: "srcUsePathStyle", Default: "auto", Kind: KindEnum, Enum: []string{"auto", "true", "false"}, Extension: true, Sources: s3Like, Section: secExtDest,
 		Doc: "Same as destUsePathStyle, for the source."},
 

@@ -120,7 +120,7 @@ func (j *Job) checkSrcAccount(c *checker, st string) {
 			c.errorf("srcSecretKey", "srcSecretKey is required for srcType=%s (set the secret that belongs to srcAccessKey)", st)
 		}
 	} else if ak != sk {
-		c.errorf("srcSecretKey", "srcAccessKey and srcSecretKey must be set together (or both left empty to use the default AWS credential chain)")
+		c.errorf("srcSecretKey", "srcAccessKey and srcSecretKey must be set together (or both left empty to use the provider's default credential chain)")
 	}
 }
 
@@ -143,13 +143,11 @@ func (j *Job) checkSrcDomain(c *checker, st string) {
 			c.errorf("srcDomain", "srcDomain %s must be the COS region for srcType=cos, e.g. ap-guangzhou (or empty)", c.q("srcDomain"))
 		}
 	case st == "azure":
-		if d != "" && (hasScheme(d) || validHostname(d) != nil) {
-			c.errorf("srcDomain", "srcDomain %s must be the endpoint suffix for srcType=azure, e.g. core.windows.net (or empty)", c.q("srcDomain"))
-		}
+		j.checkAzureDomain(c)
 	case d == "" && st != "s3":
 		c.errorf("srcDomain", "srcDomain is required for srcType=%s (set the source endpoint, e.g. %s)", st, exampleEndpoint(st))
 	case d != "":
-		j.checkEndpointKey(c, "srcDomain", j.SrcBucket, slices.Contains([]string{"oss", "s3"}, st))
+		j.checkEndpointKey(c, "srcDomain", j.SrcBucket, slices.Contains([]string{"oss", "s3", "bos", "ks3"}, st) && !j.SrcUseCname)
 	}
 }
 

@@ -133,7 +133,7 @@ var jobRuleCases = []struct {
 	{"azure container", nil, []string{"srcType=azure", "srcAccessKey=acct", "srcSecretKey=k"},
 		`error: j.cfg: srcBucket is required for srcType=azure (set the container name)`},
 	{"s3 half credentials", nil, []string{"srcType=s3", "srcBucket=b", "srcAccessKey=AKIAEXAMPLE"},
-		`error: j.cfg: srcAccessKey and srcSecretKey must be set together (or both left empty to use the default AWS credential chain)`},
+		`error: j.cfg: srcAccessKey and srcSecretKey must be set together (or both left empty to use the provider's default credential chain)`},
 	{"youpai cdn", nil, []string{"srcType=youpai", "srcAccessKey=op", "srcSecretKey=pw", "srcBucket=svc", "srcDomain=http://v0.api.upyun.com", "isDownloadFromCdn=true"},
 		`error: j.cfg: cdnDomain is required when isDownloadFromCdn=true (set the UPYUN CDN host, or set isDownloadFromCdn=false)`},
 	{"qiniu domain", nil, []string{"srcType=qiniu", "srcAccessKey=a", "srcSecretKey=b", "srcBucket=c"},

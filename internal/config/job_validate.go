@@ -20,7 +20,7 @@ var (
 	tokenRE      = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
 	ossClasses   = []string{"Standard", "IA", "Archive", "ColdArchive", "DeepColdArchive"}
 	tunnelTypes  = []string{"default", "back-to-source", "data-replication", "data-migration"}
-	credentialed = []string{"oss", "qiniu", "bos", "ks3", "youpai", "azure"}
+	credentialed = []string{"qiniu", "bos", "ks3", "youpai", "azure"}
 )
 
 // checker collects the diagnostics of one Validate call.
@@ -121,6 +121,7 @@ func (j *Job) Validate() Diagnostics {
 	}
 	j.checkSource(c)
 	j.checkDest(c)
+	j.checkClouds(c)
 	j.checkUpload(c)
 	j.checkExpress(c)
 	j.checkFilters(c)

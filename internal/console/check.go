@@ -12,6 +12,7 @@ import (
 
 func newCheckCommand() *cobra.Command {
 	var sysPath, workersPath string
+	var connect bool
 	cmd := &cobra.Command{
 		Use:   "check [job.cfg]",
 		Short: "validate the configuration files and print the effective settings",
@@ -19,6 +20,8 @@ func newCheckCommand() *cobra.Command {
 that exists, under $OSS_IMPORT_HOME when it is set), conf/sys.properties and
 conf/workers when they exist, and prints every setting in effect with where
 it came from, followed by all warnings and errors. Secrets are masked.
+With --connect it then lists the source and checks that the destination
+bucket exists and accepts the keys, as submit and run do before starting.
 The exit status is 0 when no errors were found and 1 otherwise.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -32,11 +35,15 @@ The exit status is 0 when no errors were found and 1 otherwise.`,
 			if f.workers == "" && fileExists(confFile("workers")) {
 				f.workers = confFile("workers")
 			}
-			return runCheck(cmd.OutOrStdout(), f)
+			if err := runCheck(cmd.OutOrStdout(), f); err != nil || !connect {
+				return err
+			}
+			return checkConnect(cmd.Context(), cmd.OutOrStdout(), f)
 		},
 	}
 	cmd.Flags().StringVar(&sysPath, "sys", "", "sys.properties to check (default conf/sys.properties when present)")
 	cmd.Flags().StringVar(&workersPath, "workers", "", "workers file to check (default conf/workers when present)")
+	cmd.Flags().BoolVar(&connect, "connect", false, "also reach the source and destination: list the source and check the destination bucket and keys (the preflight of submit and run)")
 	return cmd
 }
 

@@ -69,7 +69,7 @@ func dryRun(ctx context.Context, stdout, stderr io.Writer, spec *job.Spec, src s
 			switch {
 			case o.IsSymlink && !spec.Transfer.AllowSymlinks:
 				rows[i].action, rows[i].reason = drySkip, reasonSymlink
-			case storage.CheckOSSKey(o.Dst()) != nil:
+			case storage.CheckKey(dst, o.Dst()) != nil:
 				rows[i].action, rows[i].reason = dryFail, string(transfer.InvalidName)
 			case spec.Transfer.SkipExisting:
 				heads <- struct{}{}

@@ -72,8 +72,9 @@ func New(j *config.Job, s *config.Sys) (*Spec, error) {
 func sourceSpec(j *config.Job) storage.Spec {
 	sp := storage.Spec{
 		Type: j.SrcType, Endpoint: config.EndpointURL(j.SrcDomain), Region: j.SrcRegion,
-		Bucket: j.SrcBucket, AccessKey: j.SrcAccessKey, SecretKey: j.SrcSecretKey,
+		Bucket: j.SrcBucket, AccessKey: j.SrcAccessKey, SecretKey: j.SrcSecretKey, SessionToken: j.SrcSecurityToken,
 		PathStyle:        config.UsePathStyle(j.SrcDomain, j.SrcUsePathStyle),
+		CName:            j.SrcType == "oss" && j.SrcUseCname,
 		AllowSymlinks:    j.AllowSymbolicLink,
 		HTTPListFile:     j.HTTPListFilePath,
 		HTTPPrefixColumn: j.HTTPPrefixColumn, RelativePathColumn: j.RelativePathColumn,
@@ -102,8 +103,9 @@ func destSpec(j *config.Job) storage.Spec {
 	}
 	return storage.Spec{
 		Type: j.DestType, Endpoint: config.EndpointURL(j.DestDomain), Region: j.DestRegion,
-		Bucket: j.DestBucket, AccessKey: j.DestAccessKey, SecretKey: j.DestSecretKey,
+		Bucket: j.DestBucket, AccessKey: j.DestAccessKey, SecretKey: j.DestSecretKey, SessionToken: j.DestSecurityToken,
 		PathStyle: config.UsePathStyle(j.DestDomain, j.DestUsePathStyle),
+		CName:     j.DestType == "oss" && j.DestUseCname,
 	}
 }
 
@@ -162,6 +164,7 @@ func transferOptions(j *config.Job, s *config.Sys) transfer.Options {
 		RecordMD5:          s.WorkerRecordMD5,
 		StorageClass:       j.DestStorageClass,
 		RetryBudget:        s.WorkerRetryBudget,
+		DirMarkers:         dirMarkerPolicy(j.DirMarkers),
 	}
 	if j.ServerSideEncryption {
 		o.ServerSideEncryption = "AES256"
@@ -173,6 +176,18 @@ func transferOptions(j *config.Job, s *config.Sys) transfer.Options {
 		}
 	}
 	return o
+}
+
+// dirMarkerPolicy maps the dirMarkers key (auto, copy, skip) to the
+// copier's policy.
+func dirMarkerPolicy(v string) transfer.DirMarkerPolicy {
+	switch v {
+	case "copy":
+		return transfer.DirMarkersCopy
+	case "skip":
+		return transfer.DirMarkersSkip
+	}
+	return transfer.DirMarkersAuto
 }
 
 // Limiters returns the byte and request limiters of the spec (nil when

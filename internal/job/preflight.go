@@ -20,6 +20,11 @@ func Preflight(ctx context.Context, s *Spec, src storage.Source, dst storage.Des
 	if _, err := src.List(ctx, storage.ListOptions{Prefix: s.Plan.Prefix, Limit: 1}); err != nil {
 		return fmt.Errorf("%w: cannot list the source %s: %w%s", errPreflight, src, err, hint(err, "src", s.Source.Type))
 	}
+	if bc, ok := dst.(storage.BucketChecker); ok {
+		if err := bc.CheckBucket(ctx); err != nil {
+			return fmt.Errorf("%w: the destination %s: %w%s", errPreflight, dst, err, bucketHint(err, s.Dest))
+		}
+	}
 	probe := s.Plan.DstPrefix + ".ossimport-preflight-" + fmt.Sprint(time.Now().UnixNano())
 	if _, err := dst.Stat(ctx, probe); err != nil && !errors.Is(err, storage.ErrNotExist) {
 		h, ok := destTypeHint(s.Dest)
@@ -29,6 +34,23 @@ func Preflight(ctx context.Context, s *Spec, src storage.Source, dst storage.Des
 		return fmt.Errorf("%w: cannot reach the destination %s: %w%s", errPreflight, dst, err, h)
 	}
 	return nil
+}
+
+// bucketHint says which keys to check when the destination's bucket
+// check fails.
+func bucketHint(err error, d storage.Spec) string {
+	if h, ok := destTypeHint(d); ok {
+		return h
+	}
+	switch {
+	case errors.Is(err, storage.ErrBucketNotExist):
+		return " (check destBucket, and that destDomain and destRegion are the bucket's: create the bucket first if it does not exist)"
+	case errors.Is(err, storage.ErrAccessDenied) && d.AccessKey == "":
+		return " (destAccessKey is empty, so the credentials came from the environment or the instance's role: set destAccessKey and destSecretKey, or grant that identity list and write access to the bucket)"
+	case errors.Is(err, storage.ErrAccessDenied):
+		return " (check destAccessKey, destSecretKey and destSecurityToken, and that the keys may list and write the bucket)"
+	}
+	return hint(err, "dest", d.Type)
 }
 
 // hint says which keys to check for a preflight error.

@@ -25,8 +25,16 @@ type Spec struct {
 	Bucket    string
 	AccessKey string // Azure: account name; UPYUN: operator
 	SecretKey string // Azure: account key; UPYUN: operator password
+	// SessionToken is the STS security token that goes with temporary
+	// AccessKey/SecretKey credentials (OSS, S3 and the S3-compatible
+	// stores); empty for long-term keys.
+	SessionToken string
 	// PathStyle selects path-style addressing (http://host/bucket/key).
 	PathStyle bool
+	// CName addresses the bucket through a custom domain bound to it
+	// (OSS): Endpoint is that domain and requests go to
+	// https://<domain>/<key>, with no bucket in the host or path.
+	CName bool
 	// AppID is the Tencent COS AppID; the COS bucket is "<Bucket>-<AppID>".
 	AppID string
 

@@ -183,7 +183,7 @@ func (c *Copier) copy(ctx context.Context, obj Object) Result {
 			return res
 		}
 	}
-	if err := storage.CheckOSSKey(obj.Dst()); err != nil {
+	if err := storage.CheckKey(c.dst, obj.Dst()); err != nil {
 		return failure(InvalidName, err)
 	}
 	if c.opts.SkipExisting {

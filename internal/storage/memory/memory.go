@@ -234,3 +234,7 @@ func (s *Store) CopyFrom(ctx context.Context, dstKey string, src storage.Store, 
 	}
 	return s.store(dstKey, o.data, meta), nil
 }
+
+// CheckKey implements storage.KeyChecker with OSS's name rules, as the
+// memory store stands in for OSS in engine tests.
+func (s *Store) CheckKey(key string) error { return storage.CheckOSSKey(key) }

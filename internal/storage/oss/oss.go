@@ -8,6 +8,16 @@
 // signed with OSS signature V4 unless WithSignatureV1 is given; V4 needs
 // the region, which is taken from an OSS endpoint name
 // (oss-<region>[-internal].aliyuncs.com) or from Spec.Region.
+//
+// Addressing is virtual-host (<bucket>.<endpoint>/<key>), path style for
+// IP endpoints or Spec.PathStyle, and with Spec.CName the endpoint is a
+// custom domain bound to the bucket: requests go to <domain>/<key> and
+// are still signed for /<bucket>/<key>, as OSS checks them.
+//
+// Credentials: a static key pair (with Spec.SessionToken for STS keys),
+// or, when both keys are empty, the default chain: OSS_ACCESS_KEY_ID,
+// OSS_ACCESS_KEY_SECRET and OSS_SESSION_TOKEN, then the RAM role of the
+// ECS instance (the SDK's refreshing provider), else anonymous requests.
 package oss
 
 import (
@@ -18,7 +28,6 @@ import (
 	"strings"
 
 	"github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss"
-	"github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss/credentials"
 
 	"github.com/ossimport/ossimport/internal/storage"
 )
@@ -108,8 +117,12 @@ func New(_ context.Context, spec storage.Spec, opts ...Option) (*Store, error) {
 	if region == "" && spec.Endpoint == "" {
 		return nil, fmt.Errorf("open oss bucket %q: set the endpoint, e.g. http://oss-cn-hangzhou.aliyuncs.com", spec.Bucket)
 	}
+	if spec.CName && spec.Endpoint == "" {
+		return nil, fmt.Errorf("open oss bucket %q: custom domain (CNAME) addressing needs the domain bound to the bucket as the endpoint, e.g. https://files.example.com", spec.Bucket)
+	}
 	if region == "" && !o.signV1 {
-		return nil, fmt.Errorf("open oss bucket %q: cannot tell the region from endpoint %q; set the region "+
+		return nil, fmt.Errorf("open oss bucket %q: cannot tell the region from endpoint %q (a custom domain, IP address, "+
+			"acceleration or private endpoint names none); set srcRegion/destRegion to the bucket's region "+
 			"(the N in oss-N.aliyuncs.com, e.g. cn-hangzhou) for OSS signature V4", spec.Bucket, spec.Endpoint)
 	}
 	cfg, err := config(spec, region, o)
@@ -117,7 +130,7 @@ func New(_ context.Context, spec storage.Spec, opts ...Option) (*Store, error) {
 		return nil, err
 	}
 	return &Store{
-		client: oss.NewClient(cfg), bucket: spec.Bucket, region: region,
+		client: oss.NewClient(cfg, allowAnonymous), bucket: spec.Bucket, region: region,
 		endpoint: serviceID(u, region), account: spec.AccessKey, opts: o,
 	}, nil
 }
@@ -138,7 +151,12 @@ func config(spec storage.Spec, region string, o options) (*oss.Config, error) {
 	if spec.Endpoint != "" {
 		cfg.WithEndpoint(spec.Endpoint)
 	}
-	if spec.PathStyle {
+	switch {
+	case spec.CName:
+		// The domain is bound to the bucket: https://<domain>/<key>.
+		// Requests are still signed for the bucket (/bucket/key).
+		cfg.WithUseCName(true)
+	case spec.PathStyle:
 		cfg.WithUsePathStyle(true)
 	}
 	if spec.HTTPClient != nil {
@@ -147,14 +165,11 @@ func config(spec storage.Spec, region string, o options) (*oss.Config, error) {
 	if o.retryMaxAttempts > 0 {
 		cfg.WithRetryMaxAttempts(o.retryMaxAttempts)
 	}
-	switch {
-	case spec.AccessKey == "" && spec.SecretKey == "":
-		cfg.WithCredentialsProvider(credentials.NewAnonymousCredentialsProvider())
-	case spec.AccessKey == "" || spec.SecretKey == "":
-		return nil, fmt.Errorf("open oss bucket %q: set both the access key id and the secret, or neither for anonymous access", spec.Bucket)
-	default:
-		cfg.WithCredentialsProvider(credentials.NewStaticCredentialsProvider(spec.AccessKey, spec.SecretKey))
+	creds, err := credentialsProvider(spec)
+	if err != nil {
+		return nil, err
 	}
+	cfg.WithCredentialsProvider(creds)
 	return cfg, nil
 }
 

@@ -24,7 +24,11 @@
 //     restored object still looks archived there, and Stat (x-amz-restore)
 //     is authoritative.
 //   - When Config.AccessKey is empty, credentials come from the SDK's
-//     default chain (environment, shared files, instance roles).
+//     default chain: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY/
+//     AWS_SESSION_TOKEN, the shared config and credentials files
+//     (AWS_PROFILE), web identity (AWS_WEB_IDENTITY_TOKEN_FILE and
+//     AWS_ROLE_ARN), ECS container and EC2 instance roles (IMDS).
+//     Static keys may carry an STS session token (Config.SessionToken).
 package s3
 
 import (
@@ -85,6 +89,9 @@ type Config struct {
 	// selects the SDK's default credential chain.
 	AccessKey string
 	SecretKey string
+	// SessionToken goes with temporary (STS) AccessKey/SecretKey
+	// credentials.
+	SessionToken string
 	// PathStyle addresses the bucket in the path (http://host/bucket/key)
 	// instead of the host name. It is implied for IP and localhost
 	// endpoints.
@@ -157,13 +164,14 @@ func Opener(config func(storage.Spec) (Config, error)) storage.Opener {
 // ConfigFromSpec copies the fields of spec that apply to S3.
 func ConfigFromSpec(spec storage.Spec) Config {
 	return Config{
-		Endpoint:   spec.Endpoint,
-		Region:     spec.Region,
-		Bucket:     spec.Bucket,
-		AccessKey:  spec.AccessKey,
-		SecretKey:  spec.SecretKey,
-		PathStyle:  spec.PathStyle,
-		HTTPClient: spec.HTTPClient,
+		Endpoint:     spec.Endpoint,
+		Region:       spec.Region,
+		Bucket:       spec.Bucket,
+		AccessKey:    spec.AccessKey,
+		SecretKey:    spec.SecretKey,
+		SessionToken: spec.SessionToken,
+		PathStyle:    spec.PathStyle,
+		HTTPClient:   spec.HTTPClient,
 	}
 }
 
@@ -220,7 +228,7 @@ func loadAWSConfig(ctx context.Context, cfg Config) (aws.Config, error) {
 	if cfg.AccessKey != "" {
 		awsCfg := aws.Config{
 			Region:      cfg.Region,
-			Credentials: credentials.NewStaticCredentialsProvider(cfg.AccessKey, cfg.SecretKey, ""),
+			Credentials: credentials.NewStaticCredentialsProvider(cfg.AccessKey, cfg.SecretKey, cfg.SessionToken),
 			Retryer:     retryer,
 		}
 		if cfg.HTTPClient != nil {

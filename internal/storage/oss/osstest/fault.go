@@ -42,6 +42,9 @@ type Fault struct {
 	// CRC-64 and ETag are then those of the corrupted data, as when a
 	// request is damaged in transit.
 	CorruptBody bool
+	// Chunked (GetObject) sends the body with chunked transfer encoding
+	// and no Content-Length, as proxies and some OSS front ends do.
+	Chunked bool
 }
 
 // armedFault is an injected fault and the uses it has left.
@@ -55,6 +58,7 @@ type effects struct {
 	truncate bool
 	wrongCRC bool
 	corrupt  bool
+	chunked  bool
 }
 
 // Inject arms f.
@@ -119,7 +123,7 @@ func (s *Server) applyFaults(rq *request) bool {
 		s.fail(rq, errorf(f.Status, code, "injected fault: %d %s", f.Status, code))
 		return false
 	}
-	rq.fx = effects{truncate: f.TruncateBody, wrongCRC: f.WrongCRC, corrupt: f.CorruptBody}
+	rq.fx = effects{truncate: f.TruncateBody, wrongCRC: f.WrongCRC, corrupt: f.CorruptBody, chunked: f.Chunked}
 	return true
 }
 

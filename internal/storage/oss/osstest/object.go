@@ -121,7 +121,15 @@ func (s *Server) getObject(rq *request) *ossError {
 			return errorf(http.StatusInternalServerError, "InternalError", "%v", err)
 		}
 	}
+	if rq.fx.chunked {
+		h.Del("Content-Length")
+	}
 	rq.w.WriteHeader(status)
+	if rq.fx.chunked {
+		if fl, ok := rq.w.(http.Flusher); ok {
+			fl.Flush() // headers out now: the length stays unannounced
+		}
+	}
 	sendBody(rq, f, n)
 	return nil
 }

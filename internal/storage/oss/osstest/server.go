@@ -7,7 +7,10 @@
 // Object data lives in a temporary directory, so objects of a few hundred
 // MiB cost disk rather than memory. Tests can inject faults (error statuses,
 // delays, dropped connections, truncated or corrupted bodies, wrong
-// checksums) and count the requests of each operation.
+// checksums) and count the requests of each operation. BindDomain serves a
+// bucket through a custom domain (CNAME addressing, https://<domain>/<key>),
+// and Options.SecurityToken makes the key pair temporary (STS), so every
+// request must carry its x-oss-security-token.
 //
 //	srv := osstest.New(t, osstest.Options{AccessKey: "ak", SecretKey: "sk"})
 //	srv.CreateBucket("data")
@@ -41,6 +44,9 @@ type Options struct {
 	AccessKey string // the only access key id the server accepts
 	SecretKey string // its secret
 	Region    string // the region V4 signatures must be scoped to
+	// SecurityToken, when set, makes the key pair temporary (STS): every
+	// request must carry this token in x-oss-security-token.
+	SecurityToken string
 	// Dir holds object data; empty means a directory from t.TempDir.
 	Dir string
 }
@@ -55,6 +61,8 @@ type Server struct {
 	Region    string // the region V4 signatures must name
 	AccessKey string // the access key id the server accepts
 	SecretKey string // and its secret
+	// SecurityToken is the STS token requests must carry, "" for none.
+	SecurityToken string
 
 	t   testing.TB
 	hs  *httptest.Server
@@ -63,6 +71,7 @@ type Server struct {
 
 	mu      sync.Mutex
 	buckets map[string]*bucket
+	cnames  map[string]string // bound domain -> bucket
 	faults  []*armedFault
 	counts  map[string]int
 }
@@ -71,13 +80,14 @@ type Server struct {
 func New(t testing.TB, opts Options) *Server {
 	t.Helper()
 	s := &Server{
-		Region:    orDefault(opts.Region, DefaultRegion),
-		AccessKey: orDefault(opts.AccessKey, DefaultAccessKey),
-		SecretKey: orDefault(opts.SecretKey, DefaultSecretKey),
-		t:         t,
-		dir:       opts.Dir,
-		buckets:   map[string]*bucket{},
-		counts:    map[string]int{},
+		Region:        orDefault(opts.Region, DefaultRegion),
+		AccessKey:     orDefault(opts.AccessKey, DefaultAccessKey),
+		SecretKey:     orDefault(opts.SecretKey, DefaultSecretKey),
+		SecurityToken: opts.SecurityToken,
+		t:             t,
+		dir:           opts.Dir,
+		buckets:       map[string]*bucket{},
+		counts:        map[string]int{},
 	}
 	if s.dir == "" {
 		s.dir = t.TempDir()
@@ -134,7 +144,12 @@ type request struct {
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rq := &request{w: w, r: r, id: newRequestID()}
-	rq.bucket, rq.key = splitTarget(r)
+	b, k, bound, refuse := s.cnameTarget(r)
+	if bound {
+		rq.bucket, rq.key = b, k
+	} else {
+		rq.bucket, rq.key = splitTarget(r)
+	}
 	rq.op = operation(r, rq.bucket, rq.key)
 	h := w.Header()
 	h.Set("Server", "AliyunOSS")
@@ -147,7 +162,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.fail(rq, errorf(http.StatusBadRequest, "InvalidBucketName", "The specified bucket is not valid.").with("BucketName", rq.bucket))
 		return
 	}
+	if refuse != nil {
+		s.fail(rq, refuse)
+		return
+	}
 	if err := s.authenticate(rq); err != nil {
+		s.fail(rq, err)
+		return
+	}
+	if err := s.checkToken(rq); err != nil {
 		s.fail(rq, err)
 		return
 	}
