@@ -8,8 +8,10 @@
 //	GET  /api/jobs                  the status of every job
 //	GET  /api/jobs/{job}            the status of one job
 //	GET  /api/jobs/{job}/failed     failed tasks with their error.list and audit.log lines (bounded)
+//	GET  /api/jobs/{job}/config     the job file kept in the job's folder and its effective settings, secrets masked
 //	GET  /api/workers               the workers the master last recorded
-//	GET  /api/throughput            bytes and objects per second over the last hour, sampled in memory
+//	GET  /api/throughput            copy rate and objects per second over the last hour, in all, per job and per worker
+//	GET  /api/logs?name=&lines=     the last lines of logs/import.log (or master, tracker, worker), secrets masked
 //	POST /api/jobs/{job}/retry      requeue the failed tasks of a job
 //	POST /api/jobs/{job}/clean      delete a job
 //
@@ -120,6 +122,12 @@ type Handler struct {
 	status   []JobView
 
 	hist *history
+	meta *metaCache
+
+	// sampleMu serialises Sample; stamps are the counters files it read
+	// last.
+	sampleMu sync.Mutex
+	stamps   map[string]counterStamp
 }
 
 // statusTTL is how long one read of every job's status is reused: pages
@@ -149,7 +157,7 @@ func New(opts Options) (*Handler, error) {
 	if opts.History < opts.SampleEvery {
 		opts.History = opts.SampleEvery
 	}
-	h := &Handler{opts: opts, hist: newHistory(int(opts.History/opts.SampleEvery) + 1)}
+	h := &Handler{opts: opts, hist: newHistory(int(opts.History/opts.SampleEvery) + 1), meta: newMetaCache()}
 
 	static, err := fs.Sub(staticFiles, "static")
 	if err != nil {
@@ -162,6 +170,8 @@ func New(opts Options) (*Handler, error) {
 	mux.HandleFunc("GET /api/jobs", h.jobs)
 	mux.HandleFunc("GET /api/jobs/{job}", h.job)
 	mux.HandleFunc("GET /api/jobs/{job}/failed", h.failed)
+	mux.HandleFunc("GET /api/jobs/{job}/config", h.jobConfig)
+	mux.HandleFunc("GET /api/logs", h.logs)
 	mux.HandleFunc("GET /api/workers", h.workers)
 	mux.HandleFunc("GET /api/throughput", h.throughput)
 	mux.HandleFunc("POST /api/jobs/{job}/retry", h.action("retry"))
