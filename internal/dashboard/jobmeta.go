@@ -7,11 +7,13 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/ossimport/ossimport/internal/config"
+	"github.com/ossimport/ossimport/internal/logging"
 	"github.com/ossimport/ossimport/internal/workdir"
 )
 
@@ -239,12 +241,29 @@ func ReadJobConfig(dir workdir.Dir, job string) (JobConfig, error) {
 	}
 	masked := config.MaskJobFile(data)
 	j, _ := config.ParseJob(JobFile, masked)
-	out := JobConfig{Job: job, Text: string(masked), Route: routeOf(j), Settings: []Setting{}}
+	out := JobConfig{Job: job, Text: maskText(string(masked)), Route: routeOf(j), Settings: []Setting{}}
 	if rel, err := filepath.Rel(string(dir), path); err == nil {
 		out.File = rel
 	}
 	for _, s := range j.Effective() {
-		out.Settings = append(out.Settings, Setting{Key: s.Key, Value: s.Value, Source: s.Source(), Default: s.Default, Note: s.Note})
+		out.Settings = append(out.Settings, Setting{Key: s.Key, Value: maskText(s.Value), Source: s.Source(), Default: s.Default, Note: maskText(s.Note)})
 	}
 	return out, nil
+}
+
+// urlUserInfo finds the user information of URLs ("scheme://user:password@").
+var urlUserInfo = regexp.MustCompile(`(?i)([a-z][a-z0-9+.-]*://)[^/\s@]*@`)
+
+// maskText masks what the job file masking leaves: credentials inside
+// URLs (user information, signed query parameters) and secrets written
+// as key=value in free text.
+func maskText(s string) string {
+	lines := strings.SplitAfter(s, "\n")
+	for i, l := range lines {
+		if strings.HasSuffix(strings.TrimRight(l, "\r\n"), "=****") {
+			continue // masked by config.MaskJobFile already
+		}
+		lines[i] = logging.MaskText(urlUserInfo.ReplaceAllString(l, "${1}"+logging.Masked+"@"))
+	}
+	return strings.Join(lines, "")
 }

@@ -734,6 +734,16 @@
     return 10 * p;
   }
 
+  // niceMaxBytes rounds a byte rate up to a round number of its unit
+  // (KiB, MiB, ...), so the axis reads 20 MiB/s rather than 19.1 MiB/s.
+  function niceMaxBytes(v) {
+    let unit = 1;
+    while (v >= 1024 * unit && unit < Math.pow(1024, 5)) {
+      unit *= 1024;
+    }
+    return niceMax(v / unit) * unit;
+  }
+
   // drawChart draws lines over time into an svg element, sized to the
   // width it has on the page (so text is never stretched). series:
   // [{name, color, values: [number|null per time], right, area, dashed}];
@@ -744,8 +754,8 @@
     const H = o.height || 200;
     const narrow = W < 500;
     const hasRight = series.some((s) => s.right);
-    const L = narrow ? 58 : 76;
-    const R = hasRight ? (narrow ? 44 : 64) : 12;
+    const L = narrow ? 66 : 80;
+    const R = hasRight ? (narrow ? 58 : 66) : 12;
     const T = 10;
     const B = 22;
     box.setAttribute('viewBox', '0 0 ' + W + ' ' + H);
@@ -759,10 +769,10 @@
     }
     const t0 = times[0];
     const span = Math.max(times[times.length - 1] - t0, 1);
-    const max = (right) => niceMax(Math.max(0, ...series.filter((s) => !!s.right === right)
+    const max = (right) => (Math.max(0, ...series.filter((s) => !!s.right === right)
       .flatMap((s) => s.values.filter((v) => v !== null && v !== undefined))));
-    const maxL = max(false);
-    const maxR = max(true);
+    const maxL = o.leftBytes ? niceMaxBytes(max(false)) : niceMax(max(false));
+    const maxR = niceMax(max(true));
     const x = (t) => L + ((t - t0) / span) * (W - L - R);
     const y = (v, m) => T + (1 - v / m) * (H - T - B);
     for (const f of [0, 0.25, 0.5, 0.75, 1]) {
@@ -843,7 +853,7 @@
     drawChart($('chart'), times(tp), [
       { name: 'copy rate', color: PALETTE[0], values: s.map((p) => p.bytesPerSecond), area: true },
       { name: 'objects/s', color: PALETTE[1], values: s.map((p) => p.objectsPerSecond), right: true, dashed: true },
-    ], { left: fmtRate, right: fmtOps, empty, gapMs: gapMs(tp), height: 220 });
+    ], { leftBytes: true, left: fmtRate, right: fmtOps, empty, gapMs: gapMs(tp), height: 220 });
     const legend = $('chart-legend');
     if (s.length < 2) {
       legend.replaceChildren();
@@ -865,7 +875,7 @@
     drawChart(c.chart, times(tp), [
       { name: 'copy rate', color: PALETTE[0], values: b, area: true },
       { name: 'objects/s', color: PALETTE[1], values: o, right: true, dashed: true },
-    ], { left: fmtRate, right: fmtOps, empty: 'collecting samples…', gapMs: gapMs(tp), height: 140 });
+    ], { leftBytes: true, left: fmtRate, right: fmtOps, empty: 'collecting samples…', gapMs: gapMs(tp), height: 140 });
     c.chart.dataset.moving = String(s.filter((p) => rate(p) && rate(p).bytesPerSecond > 0).length);
     if (s.length < 2) {
       c.chartLegend.replaceChildren();
@@ -885,7 +895,7 @@
     const tasks = names.map((n, i) => ({ name: n, color: color(i), values: s.map((p) => (get(p, n) ? get(p, n).runningTasks : null)) }));
     const t = times(tp);
     const empty = names.length ? 'collecting samples…' : 'no worker has reported yet';
-    drawChart($('worker-chart'), t, bytes, { left: fmtRate, empty, gapMs: gapMs(tp), height: 160 });
+    drawChart($('worker-chart'), t, bytes, { leftBytes: true, left: fmtRate, empty, gapMs: gapMs(tp), height: 160 });
     drawChart($('worker-tasks-chart'), t, tasks, { left: (v) => v.toFixed(v > 0 && v < 2 ? 1 : 0), empty, gapMs: gapMs(tp), height: 160 });
     const last = s.length ? s[s.length - 1] : null;
     $('worker-legend').replaceChildren(...names.map((n, i) => {
