@@ -314,11 +314,16 @@ func savePage(t *testing.T, b *browser, name string) {
 func checkPanels(t *testing.T, b *browser, h *testHome, d *s3Dest, width int64) {
 	t.Helper()
 	card := `document.querySelector('article.job[data-job="` + failJob + `"]')`
-	visible := func(sel string) string { return `(() => { const e = ` + sel + `; return e !== null && e.offsetParent !== null; })()` }
+	visible := func(sel string) string {
+		return `(() => { const e = ` + sel + `; return e !== null && e.offsetParent !== null; })()`
+	}
 	stat := func(cls string) string { return card + `.querySelector('.stat.` + cls + ` .v')` }
 	at := fmt.Sprintf(" at %dpx", width)
 
 	b.waitJS(h, 10*time.Second, "the page laid out at "+strconv.FormatInt(width, 10)+"px", `window.innerWidth === `+strconv.FormatInt(width, 10))
+	// Two refreshes at this width.
+	n := pageMust[int](b, `Number(document.body.dataset.refreshes || 0)`)
+	b.waitJS(h, 10*time.Second, "two refreshes", `Number(document.body.dataset.refreshes || 0) >= `+strconv.Itoa(n+2))
 	// Where the job copies from and to, without a credential.
 	b.waitJS(h, 20*time.Second, "the route"+at, visible(card+`.querySelector('.route')`))
 	src := pageMust[string](b, card+`.querySelector('.route .src').textContent`)
@@ -363,9 +368,17 @@ func checkPanels(t *testing.T, b *browser, h *testHome, d *s3Dest, width int64) 
 	if html := pageMust[string](b, `document.documentElement.outerHTML`); strings.Contains(html, d.srv.SecretKey) || strings.Contains(html, d.srv.AccessKey) {
 		t.Fatalf("the page%s shows a credential of the job", at)
 	}
+	// Every chart is drawn for the width it has (its text is not scaled).
+	if bad := pageMust[string](b, `[...document.querySelectorAll('svg.chart')].filter(e => e.offsetParent !== null && `+
+		`Math.abs(Number(e.dataset.width) - Math.max(e.getBoundingClientRect().width, 240)) > 2).map(e => e.id || e.className.baseVal).join(', ')`); bad != "" {
+		t.Fatalf("charts drawn for another width%s: %s", at, bad)
+	}
 	// No horizontal scrolling; on a phone the tables are stacked.
 	if w := pageMust[[]int64](b, `[document.documentElement.scrollWidth, window.innerWidth]`); w[0] > w[1] {
-		t.Fatalf("the page is %dpx wide in a %dpx window", w[0], w[1])
+		wide := pageMust[string](b, `[...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > window.innerWidth).`+
+			`slice(0, 10).map(e => e.tagName + '.' + e.className + ': ' + Math.round(e.getBoundingClientRect().right) + 'px').join('; ')`)
+		savePage(t, b, fmt.Sprintf("dashboard-%d-overflow.png", width))
+		t.Fatalf("the page is %dpx wide in a %dpx window; too wide: %s", w[0], w[1], wide)
 	}
 	stacked := pageMust[bool](b, `getComputedStyle(document.querySelector('#workers-table thead')).display === 'none'`)
 	if stacked != (width < 640) {

@@ -762,6 +762,7 @@
     box.setAttribute('height', String(H));
     box.replaceChildren();
     box.dataset.samples = String(times.length);
+    box.dataset.width = String(W);
     box.dataset.series = String(series.length);
     if (times.length < 2) {
       box.append(svg('text', { x: W / 2, y: H / 2, 'text-anchor': 'middle', class: 'note' }, o.empty));
