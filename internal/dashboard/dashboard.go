@@ -16,7 +16,10 @@
 //	POST /api/jobs/{job}/clean      delete a job
 //
 // Everything is read from the working directory, so the page shows what
-// `console stat` shows. Reading needs no credentials; the two actions
+// `console stat` shows. Job statuses are read when a page asks (at most
+// once per second); the throughput sampler (Run) reads only each job's
+// counters file, and only when it changed, and the worker list, so its
+// cost does not grow with the jobs' sizes. Reading needs no credentials; the two actions
 // need the cluster token as "Authorization: Bearer <token>". Without a
 // token (an external NATS) the dashboard is read-only.
 package dashboard
@@ -185,7 +188,8 @@ func New(opts Options) (*Handler, error) {
 // ServeHTTP serves the page and the API.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.root.ServeHTTP(w, r) }
 
-// Run samples the throughput every SampleEvery until ctx ends.
+// Run samples the throughput every SampleEvery until ctx ends (see
+// Sample for what it reads).
 func (h *Handler) Run(ctx context.Context) {
 	t := time.NewTicker(h.opts.SampleEvery)
 	defer t.Stop()
