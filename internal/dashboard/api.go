@@ -333,12 +333,38 @@ func (h *Handler) workers(w http.ResponseWriter, r *http.Request) {
 	}{out, now})
 }
 
+// throughput serves the samples, oldest first; with since (RFC 3339)
+// only those taken after it, so a page that has the rest asks only for
+// what is new. Oldest is the time of the oldest sample kept, so a page
+// whose samples are not in the history (the service restarted) starts
+// again.
 func (h *Handler) throughput(w http.ResponseWriter, r *http.Request) {
+	all := h.hist.all()
+	out := all
+	if s := r.URL.Query().Get("since"); s != "" {
+		since, err := time.Parse(time.RFC3339Nano, s)
+		if err != nil {
+			writeError(w, http.StatusBadRequest, "since must be a time as RFC 3339 (2006-01-02T15:04:05Z)")
+			return
+		}
+		i, _ := slices.BinarySearchFunc(all, since, func(s Sample, t time.Time) int {
+			if s.Time.After(t) {
+				return 1
+			}
+			return -1
+		})
+		out = all[i:]
+	}
+	var oldest time.Time
+	if len(all) > 0 {
+		oldest = all[0].Time
+	}
 	writeJSON(w, http.StatusOK, struct {
-		IntervalSeconds float64  `json:"intervalSeconds"`
-		WindowSeconds   float64  `json:"windowSeconds"`
-		Samples         []Sample `json:"samples"`
-	}{h.opts.SampleEvery.Seconds(), h.opts.History.Seconds(), h.hist.all()})
+		IntervalSeconds float64   `json:"intervalSeconds"`
+		WindowSeconds   float64   `json:"windowSeconds"`
+		Oldest          time.Time `json:"oldest,omitzero"`
+		Samples         []Sample  `json:"samples"`
+	}{h.opts.SampleEvery.Seconds(), h.opts.History.Seconds(), oldest, out})
 }
 
 // actionTimeout bounds one action, as the console's verbs do.

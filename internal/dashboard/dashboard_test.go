@@ -589,6 +589,18 @@ func TestDashboardThroughputSampling(t *testing.T) {
 		t.Fatalf("ring holds %v .. %v, want the last 20s to %v", s[0].Time, s[4].Time, clk.Now())
 	}
 
+	// A page that has the samples up to one asks only for the newer ones.
+	since := decode[struct{ Samples []Sample }](t, do(h, "GET", "/api/throughput?since="+s[2].Time.Format(time.RFC3339Nano), nil)).Samples
+	if len(since) != 2 || !since[0].Time.Equal(s[3].Time) || !since[1].Time.Equal(s[4].Time) {
+		t.Fatalf("samples since %v: %+v", s[2].Time, since)
+	}
+	if since := decode[struct{ Samples []Sample }](t, do(h, "GET", "/api/throughput?since="+s[4].Time.Format(time.RFC3339Nano), nil)).Samples; len(since) != 0 {
+		t.Fatalf("samples since the newest: %+v", since)
+	}
+	if w := do(h, "GET", "/api/throughput?since=yesterday", nil); w.Code != 400 {
+		t.Fatalf("since=yesterday: %d %s", w.Code, w.Body)
+	}
+
 	// Without a recent sample (the sampler stopped), no rate is shown.
 	clk.Add(11 * time.Second)
 	h.forget()

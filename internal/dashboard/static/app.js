@@ -14,7 +14,8 @@
     timer: 0,
     gen: 0,
     jobs: new Map(), // name -> card
-    tp: null, // the throughput read last
+    tp: null, // the throughput shown
+    samples: [], // the throughput samples read so far
   };
 
   const $ = (id) => document.getElementById(id);
@@ -952,13 +953,29 @@
     return 'api/logs?name=' + encodeURIComponent(name) + '&lines=' + encodeURIComponent($('log-lines').value || '100');
   }
 
+  // mergeSamples adds the samples taken since the page's last one (the
+  // page asks only for those) and drops those older than the window.
+  function mergeSamples(body, since) {
+    const last = since ? Date.parse(since) : -Infinity;
+    const add = (body.samples || []).filter((p) => Date.parse(p.time) > last);
+    st.samples = since ? st.samples.concat(add) : add;
+    if (st.samples.length) {
+      const from = Date.parse(st.samples[st.samples.length - 1].time) - (body.windowSeconds || 3600) * 1000;
+      const i = st.samples.findIndex((p) => Date.parse(p.time) >= from);
+      st.samples = i > 0 ? st.samples.slice(i) : st.samples;
+    }
+    return { intervalSeconds: body.intervalSeconds, windowSeconds: body.windowSeconds, samples: st.samples };
+  }
+
   // --- refresh loop -----------------------------------------------------------------
 
   async function refresh() {
     const gen = ++st.gen;
     window.clearTimeout(st.timer);
     try {
-      const rs = await Promise.all([api('api/info'), api('api/jobs'), api('api/workers'), api('api/throughput'), api(logPath())]);
+      const since = st.samples.length ? st.samples[st.samples.length - 1].time : '';
+      const tpPath = 'api/throughput' + (since ? '?since=' + encodeURIComponent(since) : '');
+      const rs = await Promise.all([api('api/info'), api('api/jobs'), api('api/workers'), api(tpPath), api(logPath())]);
       if (gen !== st.gen) {
         return; // a newer refresh started meanwhile
       }
@@ -973,7 +990,7 @@
         renderWorkers(workers.body.workers || []);
       }
       if (tp.ok) {
-        st.tp = tp.body;
+        st.tp = mergeSamples(tp.body, since);
         renderCharts();
       }
       if (log.ok) {
