@@ -255,6 +255,11 @@ func TestDashboardEndToEnd(t *testing.T) {
 		t.Fatal("the ended job's details are not folded")
 	}
 	pageMust[bool](b, card+`.querySelector('details.job-body').open = true`)
+	rate := pageMust[string](b, card+`.querySelector('.stat.rate .v').textContent`)
+	eta := pageMust[string](b, card+`.querySelector('.stat.eta .v').textContent`)
+	if !strings.HasSuffix(rate, "/s average") || eta != "ended" {
+		t.Fatalf("the ended job's copy rate %q and ETA %q", rate, eta)
+	}
 	b.waitJS(h, 30*time.Second, "two throughput samples", `Number(document.getElementById('chart').dataset.samples) >= 2`)
 	if rows := pageMust[int](b, `document.querySelectorAll('#workers tr[data-worker="localhost"].alive').length`); rows != 1 {
 		t.Fatalf("the worker localhost is not shown alive (%d rows)", rows)

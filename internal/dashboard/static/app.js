@@ -411,10 +411,20 @@
     }
     c.eta.textContent = eta;
     c.eta.dataset.seconds = String(final ? 0 : j.etaSeconds || 0);
-    c.rate.textContent = j.rateKnown ? fmtRate(j.copyBytesPerSecond) : 'measuring…';
-    c.rate.dataset.bps = String(j.copyBytesPerSecond || 0);
-    c.ops.textContent = j.rateKnown ? j.objectsPerSecond.toFixed(j.objectsPerSecond < 10 ? 1 : 0) : 'measuring…';
-    c.ops.dataset.ops = String(j.objectsPerSecond || 0);
+    if (final) {
+      // An ended job: its average over the time it ran.
+      const k = j.counters || {};
+      const sec = j.elapsedSeconds || 0;
+      c.rate.textContent = sec > 0 ? fmtRate((k.copiedBytes || 0) / sec) + ' average' : '–';
+      c.ops.textContent = sec > 0 ? ((j.objects ? j.objects.done : 0) / sec).toFixed(1) + ' average' : '–';
+      c.rate.dataset.bps = '0';
+      c.ops.dataset.ops = '0';
+    } else {
+      c.rate.textContent = j.rateKnown ? fmtRate(j.copyBytesPerSecond) : 'measuring…';
+      c.rate.dataset.bps = String(j.copyBytesPerSecond || 0);
+      c.ops.textContent = j.rateKnown ? j.objectsPerSecond.toFixed(j.objectsPerSecond < 10 ? 1 : 0) : 'measuring…';
+      c.ops.dataset.ops = String(j.objectsPerSecond || 0);
+    }
     c.tasks.textContent = (j.pendingTasks || 0) + ' pending · ' + (j.dispatchedTasks || 0) +
       ' running · ' + (j.succeedTasks || 0) + ' succeeded · ' + (j.failedTasks || 0) + ' failed';
     c.failedObjects.textContent = fmtCount(j.failedObjects);
@@ -773,7 +783,10 @@
     const span = Math.max(times[times.length - 1] - t0, 1);
     const max = (right) => (Math.max(0, ...series.filter((s) => !!s.right === right)
       .flatMap((s) => s.values.filter((v) => v !== null && v !== undefined))));
-    const maxL = o.leftBytes ? niceMaxBytes(max(false)) : niceMax(max(false));
+    let maxL = o.leftBytes ? niceMaxBytes(max(false)) : niceMax(max(false));
+    if (o.leftCount) {
+      maxL = Math.max(4, Math.ceil(max(false) / 4) * 4); // whole ticks
+    }
     const maxR = niceMax(max(true));
     const x = (t) => L + ((t - t0) / span) * (W - L - R);
     const y = (v, m) => T + (1 - v / m) * (H - T - B);
@@ -883,6 +896,12 @@
       c.chartLegend.replaceChildren();
       return;
     }
+    if (c.data && c.data.final) {
+      c.chartLegend.replaceChildren(
+        swatch(PALETTE[0], 'copy rate: ' + fmtRate(Math.max(...b)) + ' peak', 'bytes'),
+        swatch(PALETTE[1], 'objects/s: ' + Math.max(...o).toFixed(1) + ' peak', 'objects'));
+      return;
+    }
     c.chartLegend.replaceChildren(
       swatch(PALETTE[0], 'copy rate: ' + fmtRate(b[b.length - 1]) + ' now, ' + fmtRate(Math.max(...b)) + ' peak', 'bytes'),
       swatch(PALETTE[1], 'objects/s: ' + o[o.length - 1].toFixed(1) + ' now', 'objects'));
@@ -898,7 +917,7 @@
     const t = times(tp);
     const empty = names.length ? 'collecting samples…' : 'no worker has reported yet';
     drawChart($('worker-chart'), t, bytes, { leftBytes: true, left: fmtRate, empty, gapMs: gapMs(tp), height: 160 });
-    drawChart($('worker-tasks-chart'), t, tasks, { left: (v) => v.toFixed(v > 0 && v < 2 ? 1 : 0), empty, gapMs: gapMs(tp), height: 160 });
+    drawChart($('worker-tasks-chart'), t, tasks, { leftCount: true, left: (v) => String(Math.round(v)), empty, gapMs: gapMs(tp), height: 160 });
     const last = s.length ? s[s.length - 1] : null;
     $('worker-legend').replaceChildren(...names.map((n, i) => {
       const w = last && get(last, n);
