@@ -453,7 +453,7 @@ func TestDashboardFailedListing(t *testing.T) {
 
 // writeCounters writes a job's counters file as the master's ledger
 // does.
-func writeCounters(t *testing.T, dir workdir.Dir, job string, doc tracker.CountersDoc) {
+func writeCounters(t testing.TB, dir workdir.Dir, job string, doc tracker.CountersDoc) {
 	t.Helper()
 	doc.Version = tracker.CountersVersion
 	data, err := json.Marshal(doc)
