@@ -141,8 +141,9 @@ func TestDashboardEndToEnd(t *testing.T) {
 	}
 	b := newBrowser(t)
 	httpPort := freePort(t)
-	// 4 threads at 160 KB/s altogether: about 20s for the job.
-	h, d := newS3Home(t, fmt.Sprintf("httpListen=127.0.0.1:%d\nworkerMaxThroughput(KB/s)=160\n", httpPort), "taskObjectCountLimit=10\n")
+	// 4 threads at 100 KB/s altogether: about 33s for the job, long
+	// enough to read every panel at both widths while it runs.
+	h, d := newS3Home(t, fmt.Sprintf("httpListen=127.0.0.1:%d\nworkerMaxThroughput(KB/s)=100\n", httpPort), "taskObjectCountLimit=10\n")
 	files := h.writeFiles(h.src, 200, 16<<10, 0)
 	h.write(filepath.Join(h.src, "bad\nname.txt"), "a line break in a name\n")
 	h.mustConsole("Start import service completed.\n", "start")
@@ -186,6 +187,15 @@ func TestDashboardEndToEnd(t *testing.T) {
 	if !strings.Contains(first, " / ") || first == second {
 		t.Fatalf("progress text %q then %q", first, second)
 	}
+
+	// Every panel shows the running job at a desktop's width and at a
+	// phone's, without horizontal scrolling on the phone.
+	for _, width := range []int64{1280, 390} {
+		b.do(chromedp.EmulateViewport(width, 1600))
+		checkPanels(t, b, h, d, width)
+		savePage(t, b, fmt.Sprintf("dashboard-%d.png", width))
+	}
+	b.do(chromedp.EmulateViewport(1280, 1600))
 
 	// Read-only without the token: the banner says where the token is,
 	// the buttons are disabled, and the API refuses a POST.
@@ -235,6 +245,21 @@ func TestDashboardEndToEnd(t *testing.T) {
 	}
 	b.waitJS(h, 90*time.Second, "the job finished and the failed task listed",
 		card+`.dataset.state === 'Failed' && `+task+` !== null`)
+	// The ended job says so in one line, and folds its details.
+	b.waitJS(h, 20*time.Second, "the final state shown", card+`.dataset.final === 'true' && `+card+`.querySelector('p.final').offsetParent !== null`)
+	final := pageMust[string](b, card+`.querySelector('p.final').textContent`)
+	if !strings.HasPrefix(final, "Failed after ") || !strings.Contains(final, "copied") || !strings.Contains(final, " 1 failed in 1 task") {
+		t.Fatalf("final line %q", final)
+	}
+	if pageMust[bool](b, card+`.querySelector('details.job-body').open`) {
+		t.Fatal("the ended job's details are not folded")
+	}
+	pageMust[bool](b, card+`.querySelector('details.job-body').open = true`)
+	rate := pageMust[string](b, card+`.querySelector('.stat.rate .v').textContent`)
+	eta := pageMust[string](b, card+`.querySelector('.stat.eta .v').textContent`)
+	if !strings.HasSuffix(rate, "/s average") || eta != "ended" {
+		t.Fatalf("the ended job's copy rate %q and ETA %q", rate, eta)
+	}
 	b.waitJS(h, 30*time.Second, "two throughput samples", `Number(document.getElementById('chart').dataset.samples) >= 2`)
 	if rows := pageMust[int](b, `document.querySelectorAll('#workers tr[data-worker="localhost"].alive').length`); rows != 1 {
 		t.Fatalf("the worker localhost is not shown alive (%d rows)", rows)
@@ -251,15 +276,7 @@ func TestDashboardEndToEnd(t *testing.T) {
 	// closed it meanwhile).
 	pageMust[bool](b, `(() => { const t = `+task+`; if (!t.open) { t.querySelector('summary').click(); } return true; })()`)
 	b.waitJS(h, 10*time.Second, "the failed task expanded", task+`.open && `+task+`.querySelector('pre.audit').textContent.includes('InvalidName')`)
-	shot, err := chromedp.Run(b.ctx, chromedp.FullScreenshot(100))
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := artifactPath(t, "dashboard.png")
-	if err := os.WriteFile(path, shot, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("screenshot: %s", path)
+	savePage(t, b, "dashboard.png")
 
 	// Cleaning from the page removes the job.
 	b.do(chromedp.Evaluate[chromedp.Void](`window.confirm = () => true`),
@@ -278,4 +295,98 @@ func TestDashboardEndToEnd(t *testing.T) {
 		t.Fatalf("info without the token: %+v %v", info, err)
 	}
 	h.mustConsole("Stop import service completed.\n", "stop")
+}
+
+// savePage saves a screenshot of the whole page as a test artifact.
+func savePage(t *testing.T, b *browser, name string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
+	defer cancel()
+	shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := artifactPath(t, name)
+	if err := os.WriteFile(path, shot, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshot: %s", path)
+}
+
+// checkPanels asserts that every panel of the page shows the running
+// job failJob with real figures (not placeholders), at the page's
+// current width, and that the page is no wider than the window.
+func checkPanels(t *testing.T, b *browser, h *testHome, d *s3Dest, width int64) {
+	t.Helper()
+	card := `document.querySelector('article.job[data-job="` + failJob + `"]')`
+	visible := func(sel string) string {
+		return `(() => { const e = ` + sel + `; return e !== null && e.offsetParent !== null; })()`
+	}
+	stat := func(cls string) string { return card + `.querySelector('.stat.` + cls + ` .v')` }
+	at := fmt.Sprintf(" at %dpx", width)
+
+	b.waitJS(h, 10*time.Second, "the page laid out at "+strconv.FormatInt(width, 10)+"px", `window.innerWidth === `+strconv.FormatInt(width, 10))
+	// Two refreshes at this width.
+	n := pageMust[int](b, `Number(document.body.dataset.refreshes || 0)`)
+	b.waitJS(h, 10*time.Second, "two refreshes", `Number(document.body.dataset.refreshes || 0) >= `+strconv.Itoa(n+2))
+	// Where the job copies from and to, without a credential.
+	b.waitJS(h, 20*time.Second, "the route"+at, visible(card+`.querySelector('.route')`))
+	src := pageMust[string](b, card+`.querySelector('.route .src').textContent`)
+	dst := pageMust[string](b, card+`.querySelector('.route .dst').textContent`)
+	if src != "local "+h.src+"/" || dst != "s3://"+d.bucket+"/ at "+d.srv.Endpoint {
+		t.Fatalf("route%s: %q → %q", at, src, dst)
+	}
+	// Start, elapsed, ETA, copy rate and objects per second of the job
+	// while it runs.
+	b.waitJS(h, 30*time.Second, "the job's times and rates"+at, card+`.dataset.state === 'Running' && `+
+		`Date.now() - Date.parse(`+stat("started")+`.dataset.time) < 600000 && `+
+		`Number(`+stat("elapsed")+`.dataset.seconds) > 0 && Number(`+stat("eta")+`.dataset.seconds) > 0 && `+
+		`Number(`+stat("rate")+`.dataset.bps) > 0 && Number(`+stat("ops")+`.dataset.ops) > 0 && `+visible(stat("rate")))
+	figures := pageMust[string](b, `[...`+card+`.querySelectorAll('.stat')].map(e => e.innerText.replace('\n', ': ')).join(' | ')`)
+	t.Logf("job figures%s: %s", at, figures)
+	for _, want := range []string{"copy rate: ", "/s", "ETA: ", "elapsed: ", "so far"} {
+		if !strings.Contains(figures, want) || strings.Contains(figures, "measuring") {
+			t.Fatalf("job figures%s lack %q: %s", at, want, figures)
+		}
+	}
+	// The job's chart, the overall chart and the workers' charts have
+	// samples, and the worker table the worker running tasks.
+	b.waitJS(h, 30*time.Second, "the charts and the worker"+at,
+		`Number(`+card+`.querySelector('svg.job-chart').dataset.samples) >= 2 && Number(`+card+`.querySelector('svg.job-chart').dataset.moving) >= 1 && `+
+			`Number(document.getElementById('chart').dataset.samples) >= 2 && `+
+			`document.querySelector('#worker-chart polyline[data-name="localhost"]') !== null && `+
+			`document.querySelector('#worker-tasks-chart polyline[data-name="localhost"]') !== null && `+
+			`document.querySelector('#workers tr[data-worker="localhost"].alive td.wstate').textContent === 'alive' && `+
+			`Number(document.querySelector('#workers tr[data-worker="localhost"] td.running').dataset.count) > 0 && `+
+			`Number(document.querySelector('#workers tr[data-worker="localhost"] td.age').dataset.seconds) < 30 && `+
+			visible(`document.getElementById('worker-chart')`))
+	// The log tail shows import.log's line of the job's start.
+	b.waitJS(h, 20*time.Second, "the log tail"+at, `document.getElementById('log').dataset.name === 'import' && `+
+		`document.getElementById('log').textContent.includes('msg="job started" job=`+failJob+`') && `+visible(`document.getElementById('log')`))
+	// The configuration, opened: the job's values, secrets masked.
+	pageMust[bool](b, card+`.querySelector('details.config').open = true`)
+	row := func(key string) string {
+		return card + `.querySelector('table.settings tr[data-key="` + key + `"] td.value')`
+	}
+	b.waitJS(h, 20*time.Second, "the configuration"+at, row("destBucket")+` !== null && `+row("destBucket")+`.textContent === '`+d.bucket+`' && `+
+		row("destSecretKey")+`.textContent === '****' && `+visible(row("destBucket")))
+	if html := pageMust[string](b, `document.documentElement.outerHTML`); strings.Contains(html, d.srv.SecretKey) || strings.Contains(html, d.srv.AccessKey) {
+		t.Fatalf("the page%s shows a credential of the job", at)
+	}
+	// Every chart is drawn for the width it has (its text is not scaled).
+	if bad := pageMust[string](b, `[...document.querySelectorAll('svg.chart')].filter(e => e.offsetParent !== null && `+
+		`Math.abs(Number(e.dataset.width) - Math.max(e.getBoundingClientRect().width, 240)) > 2).map(e => e.id || e.className.baseVal).join(', ')`); bad != "" {
+		t.Fatalf("charts drawn for another width%s: %s", at, bad)
+	}
+	// No horizontal scrolling; on a phone the tables are stacked.
+	if w := pageMust[[]int64](b, `[document.documentElement.scrollWidth, window.innerWidth]`); w[0] > w[1] {
+		wide := pageMust[string](b, `[...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > window.innerWidth).`+
+			`slice(0, 10).map(e => e.tagName + '.' + e.className + ': ' + Math.round(e.getBoundingClientRect().right) + 'px').join('; ')`)
+		savePage(t, b, fmt.Sprintf("dashboard-%d-overflow.png", width))
+		t.Fatalf("the page is %dpx wide in a %dpx window; too wide: %s", w[0], w[1], wide)
+	}
+	stacked := pageMust[bool](b, `getComputedStyle(document.querySelector('#workers-table thead')).display === 'none'`)
+	if stacked != (width < 640) {
+		t.Fatalf("workers table stacked %v%s", stacked, at)
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -22,6 +23,24 @@ type JobView struct {
 	ETASeconds float64 `json:"etaSeconds"`
 	// Error says why the status could not be read.
 	Error string `json:"error,omitempty"`
+	// Final: the job reached a final state (Succeed, Failed, Abort).
+	Final bool `json:"final"`
+	// Route is where the job copies from and to, without credentials;
+	// nil when its folder keeps no job file.
+	Route *Route `json:"route,omitempty"`
+	// Started is when the job's scan started (the current round's for an
+	// incremental job), EndedAt when a final job filed its last task;
+	// ElapsedSeconds runs from Started to EndedAt, or to now.
+	Started        time.Time `json:"started,omitzero"`
+	EndedAt        time.Time `json:"ended,omitzero"`
+	ElapsedSeconds float64   `json:"elapsedSeconds"`
+	// CopyBytesPerSecond and ObjectsPerSecond are the job's rates over
+	// the last sample period (bytes of copied objects, finished and in
+	// flight; skipped objects are not counted); RateKnown is false
+	// until two samples were taken.
+	CopyBytesPerSecond float64 `json:"copyBytesPerSecond"`
+	ObjectsPerSecond   float64 `json:"objectsPerSecond"`
+	RateKnown          bool    `json:"rateKnown"`
 }
 
 // WorkerView is a worker as the API shows it.
@@ -129,6 +148,7 @@ func (h *Handler) statuses(fresh bool) []JobView {
 		return h.status
 	}
 	jobs := tracker.Jobs(h.opts.Dir)
+	rates := h.rates(now)
 	out := make([]JobView, 0, len(jobs))
 	for _, job := range jobs {
 		st, err := tracker.ReadStatus(h.opts.Dir, job)
@@ -136,10 +156,36 @@ func (h *Handler) statuses(fresh bool) []JobView {
 		if err != nil {
 			v.Error = err.Error()
 		}
+		v.Final = err == nil && st.Ended()
+		v.describe(h.meta.meta(h.opts.Dir, job, v.Final), now, rates)
 		out = append(out, v)
 	}
+	h.meta.keepOnly(jobs)
 	h.status, h.statusAt = out, now
 	return out
+}
+
+// describe sets what v shows besides the job's status: its route,
+// start, end and elapsed time, and its rates from the newest sample
+// (rates nil: none is recent).
+func (v *JobView) describe(m jobMeta, now time.Time, rates map[string]Rate) {
+	v.Route, v.Started = m.route, m.started
+	if v.Final {
+		v.EndedAt = m.ended
+	}
+	if !v.Started.IsZero() {
+		end := now
+		if v.Final {
+			end = v.EndedAt
+		}
+		if !end.IsZero() {
+			v.ElapsedSeconds = max(end.Sub(v.Started).Seconds(), 0)
+		}
+	}
+	if rates != nil {
+		r := rates[v.Name]
+		v.CopyBytesPerSecond, v.ObjectsPerSecond, v.RateKnown = r.BytesPerSecond, r.ObjectsPerSecond, true
+	}
 }
 
 // forget drops the statuses read last, after an action changed them.
@@ -217,6 +263,55 @@ func (h *Handler) failed(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, list)
 }
 
+func (h *Handler) jobConfig(w http.ResponseWriter, r *http.Request) {
+	name, ok := h.jobName(w, r)
+	if !ok {
+		return
+	}
+	cfg, err := ReadJobConfig(h.opts.Dir, name)
+	switch {
+	case errors.Is(err, errNoJobFile):
+		writeError(w, http.StatusNotFound, fmt.Sprintf("job %s: %v", name, err))
+	case err != nil:
+		writeError(w, http.StatusInternalServerError, fmt.Sprintf("job %s: read the job file: %v", name, err))
+	default:
+		writeJSON(w, http.StatusOK, cfg)
+	}
+}
+
+// Bounds of the log tail.
+const (
+	defaultLogLines = 100
+	maxLogLines     = 1000
+)
+
+func (h *Handler) logs(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	name := q.Get("name")
+	if name == "" {
+		name = "import"
+	}
+	if _, ok := LogNames[name]; !ok {
+		writeError(w, http.StatusNotFound, fmt.Sprintf("no log named %q (the logs are %s)", clip(name, 64), strings.Join(logOrder, ", ")))
+		return
+	}
+	lines := defaultLogLines
+	if s := q.Get("lines"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > maxLogLines {
+			writeError(w, http.StatusBadRequest, fmt.Sprintf("lines must be a number from 1 to %d", maxLogLines))
+			return
+		}
+		lines = n
+	}
+	tail, err := ReadLogTail(h.opts.Dir, name, lines)
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, err.Error())
+		return
+	}
+	writeJSON(w, http.StatusOK, tail)
+}
+
 func (h *Handler) workers(w http.ResponseWriter, r *http.Request) {
 	ws, err := tracker.ReadWorkers(h.opts.Dir)
 	if err != nil {
@@ -238,12 +333,38 @@ func (h *Handler) workers(w http.ResponseWriter, r *http.Request) {
 	}{out, now})
 }
 
+// throughput serves the samples, oldest first; with since (RFC 3339)
+// only those taken after it, so a page that has the rest asks only for
+// what is new. Oldest is the time of the oldest sample kept, so a page
+// whose samples are not in the history (the service restarted) starts
+// again.
 func (h *Handler) throughput(w http.ResponseWriter, r *http.Request) {
+	all := h.hist.all()
+	out := all
+	if s := r.URL.Query().Get("since"); s != "" {
+		since, err := time.Parse(time.RFC3339Nano, s)
+		if err != nil {
+			writeError(w, http.StatusBadRequest, "since must be a time as RFC 3339 (2006-01-02T15:04:05Z)")
+			return
+		}
+		i, _ := slices.BinarySearchFunc(all, since, func(s Sample, t time.Time) int {
+			if s.Time.After(t) {
+				return 1
+			}
+			return -1
+		})
+		out = all[i:]
+	}
+	var oldest time.Time
+	if len(all) > 0 {
+		oldest = all[0].Time
+	}
 	writeJSON(w, http.StatusOK, struct {
-		IntervalSeconds float64  `json:"intervalSeconds"`
-		WindowSeconds   float64  `json:"windowSeconds"`
-		Samples         []Sample `json:"samples"`
-	}{h.opts.SampleEvery.Seconds(), h.opts.History.Seconds(), h.hist.all()})
+		IntervalSeconds float64   `json:"intervalSeconds"`
+		WindowSeconds   float64   `json:"windowSeconds"`
+		Oldest          time.Time `json:"oldest,omitzero"`
+		Samples         []Sample  `json:"samples"`
+	}{h.opts.SampleEvery.Seconds(), h.opts.History.Seconds(), oldest, out})
 }
 
 // actionTimeout bounds one action, as the console's verbs do.

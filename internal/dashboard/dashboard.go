@@ -8,13 +8,18 @@
 //	GET  /api/jobs                  the status of every job
 //	GET  /api/jobs/{job}            the status of one job
 //	GET  /api/jobs/{job}/failed     failed tasks with their error.list and audit.log lines (bounded)
+//	GET  /api/jobs/{job}/config     the job file kept in the job's folder and its effective settings, secrets masked
 //	GET  /api/workers               the workers the master last recorded
-//	GET  /api/throughput            bytes and objects per second over the last hour, sampled in memory
+//	GET  /api/throughput            copy rate and objects per second over the last hour, in all, per job and per worker
+//	GET  /api/logs?name=&lines=     the last lines of logs/import.log (or master, tracker, worker), secrets masked
 //	POST /api/jobs/{job}/retry      requeue the failed tasks of a job
 //	POST /api/jobs/{job}/clean      delete a job
 //
 // Everything is read from the working directory, so the page shows what
-// `console stat` shows. Reading needs no credentials; the two actions
+// `console stat` shows. Job statuses are read when a page asks (at most
+// once per second); the throughput sampler (Run) reads only each job's
+// counters file, and only when it changed, and the worker list, so its
+// cost does not grow with the jobs' sizes. Reading needs no credentials; the two actions
 // need the cluster token as "Authorization: Bearer <token>". Without a
 // token (an external NATS) the dashboard is read-only.
 package dashboard
@@ -120,6 +125,12 @@ type Handler struct {
 	status   []JobView
 
 	hist *history
+	meta *metaCache
+
+	// sampleMu serialises Sample; stamps are the counters files it read
+	// last.
+	sampleMu sync.Mutex
+	stamps   map[string]counterStamp
 }
 
 // statusTTL is how long one read of every job's status is reused: pages
@@ -149,7 +160,7 @@ func New(opts Options) (*Handler, error) {
 	if opts.History < opts.SampleEvery {
 		opts.History = opts.SampleEvery
 	}
-	h := &Handler{opts: opts, hist: newHistory(int(opts.History/opts.SampleEvery) + 1)}
+	h := &Handler{opts: opts, hist: newHistory(int(opts.History/opts.SampleEvery) + 1), meta: newMetaCache()}
 
 	static, err := fs.Sub(staticFiles, "static")
 	if err != nil {
@@ -162,6 +173,8 @@ func New(opts Options) (*Handler, error) {
 	mux.HandleFunc("GET /api/jobs", h.jobs)
 	mux.HandleFunc("GET /api/jobs/{job}", h.job)
 	mux.HandleFunc("GET /api/jobs/{job}/failed", h.failed)
+	mux.HandleFunc("GET /api/jobs/{job}/config", h.jobConfig)
+	mux.HandleFunc("GET /api/logs", h.logs)
 	mux.HandleFunc("GET /api/workers", h.workers)
 	mux.HandleFunc("GET /api/throughput", h.throughput)
 	mux.HandleFunc("POST /api/jobs/{job}/retry", h.action("retry"))
@@ -175,7 +188,8 @@ func New(opts Options) (*Handler, error) {
 // ServeHTTP serves the page and the API.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.root.ServeHTTP(w, r) }
 
-// Run samples the throughput every SampleEvery until ctx ends.
+// Run samples the throughput every SampleEvery until ctx ends (see
+// Sample for what it reads).
 func (h *Handler) Run(ctx context.Context) {
 	t := time.NewTicker(h.opts.SampleEvery)
 	defer t.Stop()

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io/fs"
 	"log/slog"
 	"net/http"
@@ -450,9 +451,31 @@ func TestDashboardFailedListing(t *testing.T) {
 	}
 }
 
+// writeCounters writes a job's counters file as the master's ledger
+// does.
+func writeCounters(t testing.TB, dir workdir.Dir, job string, doc tracker.CountersDoc) {
+	t.Helper()
+	doc.Version = tracker.CountersVersion
+	data, err := json.Marshal(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := workdir.WriteFile(filepath.Join(dir.Job(job), tracker.CountersFile), data); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// copied is a counters document of a job with pending tasks whose
+// finished objects are n copies of bytes in all.
+func copied(n, bytes int64) tracker.CountersDoc {
+	var doc tracker.CountersDoc
+	doc.Pending = 1
+	doc.Finished.Copied, doc.Finished.Verified, doc.Finished.CopiedBytes = n, n, bytes
+	return doc
+}
+
 func TestDashboardThroughputSampling(t *testing.T) {
 	dir := workdir.Dir(t.TempDir())
-	scanDone(t, dir, "j")
 	clk := &clock{t: time.Date(2026, 5, 1, 10, 0, 0, 0, time.UTC)}
 	h, _, _ := newTest(t, dir, "", func(o *Options) {
 		o.Now, o.SampleEvery, o.History = clk.Now, 5*time.Second, 20*time.Second
@@ -465,21 +488,7 @@ func TestDashboardThroughputSampling(t *testing.T) {
 			Samples         []Sample
 		}](t, do(h, "GET", "/api/throughput", nil)).Samples
 	}
-	ok := func(n int) []transfer.Code {
-		c := make([]transfer.Code, n)
-		for i := range c {
-			c[i] = transfer.Succeed
-		}
-		return c
-	}
-	keys := func(id string, n int) []string {
-		var k []string
-		for i := range n {
-			k = append(k, id+"/"+string(rune('a'+i)))
-		}
-		return k
-	}
-
+	writeCounters(t, dir, "j", copied(0, 0))
 	h.Sample() // the baseline: no rate yet
 	if s := samples(); len(s) != 0 {
 		t.Fatalf("samples after the baseline: %+v", s)
@@ -491,22 +500,31 @@ func TestDashboardThroughputSampling(t *testing.T) {
 		advance time.Duration
 		bps     float64
 		ops     float64
+		jobs    map[string]Rate
 	}{
-		{"4 objects of 1000 bytes in 5s", func() { writeTask(t, dir, "j", workdir.Succeed, "", "A", keys("A", 4), 1000, ok(4), true) }, 5 * time.Second, 800, 0.8},
-		{"nothing in 5s", func() {}, 5 * time.Second, 0, 0},
-		{"a running task half done in 10s", func() {
-			writeTask(t, dir, "j", workdir.Dispatched, "w1", "B", keys("B", 2), 500, ok(1), false)
-		}, 10 * time.Second, 50, 0.1},
-		{"a new job counts from its second sample", func() {
-			scanDone(t, dir, "k")
-			writeTask(t, dir, "k", workdir.Succeed, "", "C", keys("C", 10), 10, ok(10), true)
-		}, 5 * time.Second, 0, 0},
+		{"4 objects of 1000 bytes in 5s", func() { writeCounters(t, dir, "j", copied(4, 4000)) }, 5 * time.Second, 800, 0.8,
+			map[string]Rate{"j": {800, 0.8}}},
+		{"nothing in 5s: the job has tasks, so it is listed", func() {}, 5 * time.Second, 0, 0, map[string]Rate{"j": {0, 0}}},
+		{"a running task's progress counts (objects in flight included)", func() {
+			doc := copied(4, 4000)
+			doc.Running = []tracker.TaskProgress{{ID: "B", Worker: "w1", Bytes: tracker.Progress{Done: 500, Total: 1000}, Files: tracker.Progress{Done: 1, Total: 2}}}
+			writeCounters(t, dir, "j", doc)
+		}, 10 * time.Second, 50, 0.1, map[string]Rate{"j": {50, 0.1}}},
+		{"skipped objects are no copies: objects/s only", func() {
+			doc := copied(5, 4500)
+			doc.Finished.Skipped, doc.Finished.SkippedBytes = 10, 100000
+			writeCounters(t, dir, "j", doc)
+		}, 5 * time.Second, 0, 2, map[string]Rate{"j": {0, 2}}},
+		{"a new job counts from its second sample; one without a counters file never", func() {
+			writeCounters(t, dir, "k", copied(10, 100))
+			writeTask(t, dir, "nocounters", workdir.Succeed, "", "C", []string{"c/a"}, 10, []transfer.Code{transfer.Succeed}, true)
+		}, 5 * time.Second, 0, 0, map[string]Rate{"j": {0, 0}}},
 		{"a cleaned job takes nothing away", func() {
 			if err := os.RemoveAll(dir.Job("j")); err != nil {
 				t.Fatal(err)
 			}
-			writeTask(t, dir, "k", workdir.Succeed, "", "D", keys("D", 5), 100, ok(5), true)
-		}, 5 * time.Second, 100, 1},
+			writeCounters(t, dir, "k", copied(15, 600))
+		}, 5 * time.Second, 100, 1, map[string]Rate{"k": {100, 1}}},
 	}
 	for i, st := range steps {
 		st.write()
@@ -521,16 +539,47 @@ func TestDashboardThroughputSampling(t *testing.T) {
 		if !last.Time.Equal(clk.Now()) || last.BytesPerSecond != st.bps || last.ObjectsPerSecond != st.ops {
 			t.Fatalf("%s: sample %+v, want %v B/s %v objects/s", st.name, last, st.bps, st.ops)
 		}
+		if fmt.Sprint(last.Jobs) != fmt.Sprint(st.jobs) {
+			t.Fatalf("%s: per job %v, want %v", st.name, last.Jobs, st.jobs)
+		}
+	}
+	// The job view shows the newest sample's rates while it is recent.
+	if v := decode[JobView](t, do(h, "GET", "/api/jobs/k", nil)); !v.RateKnown || v.CopyBytesPerSecond != 100 || v.ObjectsPerSecond != 1 {
+		t.Fatalf("job k: rate known %v, %v B/s, %v objects/s", v.RateKnown, v.CopyBytesPerSecond, v.ObjectsPerSecond)
+	}
+
+	// A counters file unchanged (size and time) is not read again: garbage
+	// of the same size and time is not noticed.
+	path := filepath.Join(dir.Job("k"), tracker.CountersFile)
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, bytes.Repeat([]byte("x"), int(fi.Size())), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chtimes(path, fi.ModTime(), fi.ModTime()); err != nil {
+		t.Fatal(err)
+	}
+	clk.Add(5 * time.Second)
+	h.Sample()
+	if last := samples()[4]; last.BytesDone != 600 || last.ObjectsDone != 15 || last.Jobs["k"] != (Rate{}) {
+		t.Fatalf("after an unchanged counters file: %+v", last)
+	}
+
+	// The workers' heartbeats are sampled too.
+	ws := []tracker.WorkerStatus{{Name: "w1", Alive: true, Running: 3, BytesPerSecond: 2048}, {Name: "w2", Stopped: true}}
+	if err := tracker.WriteWorkers(dir, ws); err != nil {
+		t.Fatal(err)
+	}
+	clk.Add(5 * time.Second)
+	h.Sample()
+	s := h.Samples()
+	want := map[string]WorkerSample{"w1": {BytesPerSecond: 2048, Running: 3, Alive: true}, "w2": {}}
+	if len(s) != 5 || fmt.Sprint(s[4].Workers) != fmt.Sprint(want) {
+		t.Fatalf("worker samples %+v, want %v", s[4].Workers, want)
 	}
 	// The ring keeps the newest samples, oldest first.
-	for range 3 {
-		clk.Add(5 * time.Second)
-		h.Sample()
-	}
-	s := h.Samples()
-	if len(s) != 5 {
-		t.Fatalf("%d samples, want 5", len(s))
-	}
 	for i := 1; i < len(s); i++ {
 		if !s[i].Time.After(s[i-1].Time) {
 			t.Fatalf("samples out of order: %+v", s)
@@ -539,16 +588,35 @@ func TestDashboardThroughputSampling(t *testing.T) {
 	if !s[4].Time.Equal(clk.Now()) || s[0].Time != clk.Now().Add(-20*time.Second) {
 		t.Fatalf("ring holds %v .. %v, want the last 20s to %v", s[0].Time, s[4].Time, clk.Now())
 	}
-	if s[4].BytesDone != 10*10+5*100 || s[4].ObjectsDone != 15 {
-		t.Fatalf("totals %+v", s[4])
+
+	// A page that has the samples up to one asks only for the newer ones.
+	since := decode[struct{ Samples []Sample }](t, do(h, "GET", "/api/throughput?since="+s[2].Time.Format(time.RFC3339Nano), nil)).Samples
+	if len(since) != 2 || !since[0].Time.Equal(s[3].Time) || !since[1].Time.Equal(s[4].Time) {
+		t.Fatalf("samples since %v: %+v", s[2].Time, since)
+	}
+	if since := decode[struct{ Samples []Sample }](t, do(h, "GET", "/api/throughput?since="+s[4].Time.Format(time.RFC3339Nano), nil)).Samples; len(since) != 0 {
+		t.Fatalf("samples since the newest: %+v", since)
+	}
+	if w := do(h, "GET", "/api/throughput?since=yesterday", nil); w.Code != 400 {
+		t.Fatalf("since=yesterday: %d %s", w.Code, w.Body)
+	}
+
+	// Without a recent sample (the sampler stopped), no rate is shown.
+	clk.Add(11 * time.Second)
+	h.forget()
+	if v := decode[JobView](t, do(h, "GET", "/api/jobs/k", nil)); v.RateKnown || v.CopyBytesPerSecond != 0 {
+		t.Fatalf("job k without a recent sample: %+v", v)
 	}
 
 	// Run samples at once and stops with its context.
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
-	clk.Add(5 * time.Second)
 	go func() { h.Run(ctx); close(done) }()
+	deadline := time.Now().Add(10 * time.Second)
 	for s := h.Samples(); !s[len(s)-1].Time.Equal(clk.Now()); s = h.Samples() {
+		if time.Now().After(deadline) {
+			t.Fatal("Run took no sample")
+		}
 		time.Sleep(10 * time.Millisecond)
 	}
 	cancel()

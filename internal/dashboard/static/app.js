@@ -14,6 +14,8 @@
     timer: 0,
     gen: 0,
     jobs: new Map(), // name -> card
+    tp: null, // the throughput shown
+    samples: [], // the throughput samples read so far
   };
 
   const $ = (id) => document.getElementById(id);
@@ -181,6 +183,8 @@
 
   // --- jobs ------------------------------------------------------------------
 
+  const STATE_WORDS = { Succeed: 'Succeeded', Failed: 'Failed', Abort: 'Aborted', Running: 'Running' };
+
   function progressRow(label, cls) {
     const row = el('div', 'progress ' + cls);
     row.append(el('span', 'label', label));
@@ -193,8 +197,37 @@
     return { row, fill, text };
   }
 
+  // stat is one labelled figure of a job card.
+  function stat(box, label, cls) {
+    const d = el('div', 'stat ' + cls);
+    d.append(el('span', 'k', label));
+    const v = el('span', 'v');
+    d.append(v);
+    box.append(d);
+    return v;
+  }
+
+  // endpointText writes one side of a job: type://bucket/prefix, or the
+  // path of a local one, and the endpoint.
+  function endpointText(e) {
+    if (!e) {
+      return '?';
+    }
+    if (e.type === 'local') {
+      return 'local ' + (e.prefix || '');
+    }
+    if (e.type === 'http') {
+      return 'http list ' + (e.listFile || '') + (e.prefix ? ' (' + e.prefix + ')' : '');
+    }
+    let t = (e.type || '?') + '://' + (e.bucket || '') + '/' + (e.prefix || '');
+    if (e.endpoint) {
+      t += ' at ' + e.endpoint;
+    }
+    return t;
+  }
+
   function newCard(name) {
-    const c = { name, busy: false, loadingFailed: false, failedTasks: new Map() };
+    const c = { name, busy: false, loadingFailed: false, loadingConfig: false, failedTasks: new Map(), final: null };
     c.root = el('article', 'job');
     c.root.dataset.job = name;
 
@@ -213,23 +246,46 @@
     head.append(actions);
     c.root.append(head);
 
+    c.route = el('p', 'route');
+    c.src = el('span', 'src');
+    c.dst = el('span', 'dst');
+    c.route.append(c.src, el('span', 'arrow', ' → '), c.dst);
+    c.root.append(c.route);
+
+    c.finalLine = el('p', 'final');
+    c.finalLine.hidden = true;
+    c.root.append(c.finalLine);
+
+    c.body = el('details', 'job-body');
+    c.bodySummary = el('summary');
+    c.body.append(c.bodySummary);
+    c.root.append(c.body);
+
     c.objects = progressRow('objects', 'objects');
     c.bytes = progressRow('bytes', 'bytes');
-    c.root.append(c.objects.row, c.bytes.row);
+    c.body.append(c.objects.row, c.bytes.row);
 
     const stats = el('div', 'stats');
-    c.tasks = el('span', 'tasks');
-    c.rate = el('span', 'rate');
-    c.eta = el('span', 'eta');
-    c.failedObjects = el('span', 'failed-objects');
-    c.scan = el('span', 'scan');
-    stats.append(c.tasks, c.rate, c.eta, c.failedObjects, c.scan);
-    c.root.append(stats);
+    c.started = stat(stats, 'started', 'started');
+    c.elapsed = stat(stats, 'elapsed', 'elapsed');
+    c.eta = stat(stats, 'ETA', 'eta');
+    c.rate = stat(stats, 'copy rate', 'rate');
+    c.ops = stat(stats, 'objects/s', 'ops');
+    c.tasks = stat(stats, 'tasks', 'tasks');
+    c.failedObjects = stat(stats, 'failed objects', 'failed-objects');
+    c.scan = stat(stats, 'scan', 'scan');
+    c.body.append(stats);
+
+    const cb = el('div', 'chart-box job-chart-box');
+    c.chart = svg('svg', { class: 'chart job-chart', role: 'img', 'aria-label': 'copy rate of job ' + name + ' over time' });
+    c.chartLegend = el('div', 'legend');
+    cb.append(c.chart, c.chartLegend);
+    c.body.append(cb);
 
     c.running = el('details', 'running');
     c.runningSummary = el('summary');
     c.running.append(c.runningSummary);
-    const rt = el('table', 'running-table');
+    const rt = el('table', 'running-table stack');
     const rth = el('thead');
     const hr = el('tr');
     for (const h of ['task', 'worker', 'objects', 'bytes']) {
@@ -239,18 +295,35 @@
     c.runningRows = el('tbody');
     rt.append(rth, c.runningRows);
     c.running.append(rt);
-    c.root.append(c.running);
+    c.body.append(c.running);
 
     c.failed = el('details', 'failed');
     c.failedSummary = el('summary');
     c.failed.append(c.failedSummary);
     c.failedBody = el('div', 'failed-body');
     c.failed.append(c.failedBody);
-    c.root.append(c.failed);
+    c.body.append(c.failed);
+
+    c.config = el('details', 'config');
+    c.config.append(el('summary', '', 'Configuration (secrets masked)'));
+    c.configBody = el('div', 'config-body');
+    c.config.append(c.configBody);
+    c.body.append(c.config);
 
     c.failed.addEventListener('toggle', () => {
       if (c.failed.open) {
         loadFailed(c);
+      }
+    });
+    c.config.addEventListener('toggle', () => {
+      if (c.config.open) {
+        loadConfig(c);
+      }
+    });
+    c.body.addEventListener('toggle', () => {
+      c.bodySummary.textContent = c.body.open ? 'hide details' : 'show progress, rates, tasks and configuration';
+      if (c.body.open && st.tp) {
+        renderJobChart(c, st.tp);
       }
     });
     c.retry.addEventListener('click', () => act(c, 'retry'));
@@ -272,24 +345,91 @@
     p.text.dataset.total = String(total);
   }
 
+  // finalText sums up a job that ended.
+  function finalText(j) {
+    const k = j.counters || {};
+    let t = (STATE_WORDS[j.state] || j.state);
+    if (j.elapsedSeconds > 0) {
+      t += ' after ' + fmtDuration(j.elapsedSeconds);
+    }
+    if (j.ended) {
+      t += ' (ended ' + fmtTime(j.ended) + ')';
+    }
+    t += ': ' + fmtCount(k.copied) + ' copied (' + fmtBytes(k.copiedBytes) + '), ' + fmtCount(k.skipped) + ' skipped, ' +
+      fmtCount(k.failed) + ' failed';
+    if ((j.failedTasks || 0) > 0) {
+      t += ' in ' + fmtCount(j.failedTasks) + (j.failedTasks === 1 ? ' task' : ' tasks');
+    }
+    if (j.reason) {
+      t += '. Reason: ' + j.reason;
+    }
+    return t;
+  }
+
   function updateCard(c, j) {
     c.data = j;
     const state = j.state || 'Unknown';
-    c.state.textContent = state;
+    const final = !!j.final;
+    c.state.textContent = final ? (STATE_WORDS[state] || state) : state;
     c.state.className = 'state s-' + state.toLowerCase();
     c.root.dataset.state = state;
+    c.root.dataset.final = String(final);
+    c.root.classList.toggle('ended', final);
     c.reason.textContent = j.error ? j.error : (j.reason ? 'reason: ' + j.reason : '');
+
+    if (j.route) {
+      c.src.textContent = endpointText(j.route.source);
+      c.dst.textContent = endpointText(j.route.destination);
+      c.route.hidden = false;
+    } else {
+      c.route.hidden = true;
+    }
+    c.finalLine.hidden = !final;
+    c.finalLine.className = 'final s-' + state.toLowerCase();
+    c.finalLine.textContent = final ? finalText(j) : '';
+    if (c.final !== final) {
+      // Running jobs show their details; a job that ends folds them.
+      c.final = final;
+      c.body.open = !final;
+      c.bodySummary.textContent = c.body.open ? 'hide details' : 'show progress, rates, tasks and configuration';
+    }
 
     setProgress(c.objects, j.objects ? j.objects.done : 0, j.objects ? j.objects.total : 0, fmtCount, ' objects');
     setProgress(c.bytes, j.bytes ? j.bytes.done : 0, j.bytes ? j.bytes.total : 0, fmtBytes, '');
 
-    c.tasks.textContent = 'tasks: ' + (j.pendingTasks || 0) + ' pending · ' + (j.dispatchedTasks || 0) +
+    c.started.textContent = j.started ? fmtTime(j.started) + (j.incremental ? ' (this round)' : '') : 'not yet';
+    c.started.dataset.time = j.started || '';
+    c.elapsed.textContent = j.elapsedSeconds > 0 ? fmtDuration(j.elapsedSeconds) + (final ? '' : ' so far') : '–';
+    c.elapsed.dataset.seconds = String(j.elapsedSeconds || 0);
+    let eta = '–';
+    if (final) {
+      eta = 'ended';
+    } else if (j.etaSeconds > 0) {
+      eta = fmtDuration(j.etaSeconds) + ' (about ' + new Date(Date.now() + j.etaSeconds * 1000).toLocaleTimeString() + ')';
+    } else if (!j.scanFinished && !j.incremental) {
+      eta = 'after the scan';
+    }
+    c.eta.textContent = eta;
+    c.eta.dataset.seconds = String(final ? 0 : j.etaSeconds || 0);
+    if (final) {
+      // An ended job: its average over the time it ran.
+      const k = j.counters || {};
+      const sec = j.elapsedSeconds || 0;
+      c.rate.textContent = sec > 0 ? fmtRate((k.copiedBytes || 0) / sec) + ' average' : '–';
+      c.ops.textContent = sec > 0 ? ((j.objects ? j.objects.done : 0) / sec).toFixed(1) + ' average' : '–';
+      c.rate.dataset.bps = '0';
+      c.ops.dataset.ops = '0';
+    } else {
+      c.rate.textContent = j.rateKnown ? fmtRate(j.copyBytesPerSecond) : 'measuring…';
+      c.rate.dataset.bps = String(j.copyBytesPerSecond || 0);
+      c.ops.textContent = j.rateKnown ? j.objectsPerSecond.toFixed(j.objectsPerSecond < 10 ? 1 : 0) : 'measuring…';
+      c.ops.dataset.ops = String(j.objectsPerSecond || 0);
+    }
+    c.tasks.textContent = (j.pendingTasks || 0) + ' pending · ' + (j.dispatchedTasks || 0) +
       ' running · ' + (j.succeedTasks || 0) + ' succeeded · ' + (j.failedTasks || 0) + ' failed';
-    c.rate.textContent = 'throughput: ' + (j.bytesPerSecond > 0 ? fmtRate(j.bytesPerSecond) : '–');
-    c.eta.textContent = 'ETA: ' + (j.etaSeconds > 0 ? fmtDuration(j.etaSeconds) : '–');
-    c.failedObjects.textContent = 'failed objects: ' + fmtCount(j.failedObjects);
+    c.failedObjects.textContent = fmtCount(j.failedObjects);
     c.failedObjects.classList.toggle('bad', j.failedObjects > 0);
-    c.scan.textContent = j.scanFinished ? 'scan finished' : 'scanning';
+    c.scan.textContent = j.scanFinished ? 'finished' : 'scanning';
     if (j.incremental) {
       // An incremental job never ends: its round, when the round's scan
       // ended and when the next one starts.
@@ -299,11 +439,12 @@
 
     const running = j.runningTasks || [];
     c.runningSummary.textContent = 'Running tasks (' + running.length + ')';
+    c.running.dataset.count = String(running.length);
     const rows = running.map((t) => {
       const tr = el('tr');
-      tr.append(el('td', '', t.id), el('td', '', t.worker),
-        el('td', '', fmtCount(t.files.done) + ' / ' + fmtCount(t.files.total)),
-        el('td', '', fmtBytes(t.bytes.done) + ' / ' + fmtBytes(t.bytes.total)));
+      tr.append(cell('task', t.id), cell('worker', t.worker),
+        cell('objects', fmtCount(t.files.done) + ' / ' + fmtCount(t.files.total)),
+        cell('bytes', fmtBytes(t.bytes.done) + ' / ' + fmtBytes(t.bytes.total)));
       return tr;
     });
     c.runningRows.replaceChildren(...rows);
@@ -318,6 +459,14 @@
     updateButtons(c);
   }
 
+  // cell is a table cell that carries its column's name, shown next to
+  // the value when the table is stacked on a narrow screen.
+  function cell(label, text, cls) {
+    const td = el('td', cls || '', text);
+    td.dataset.label = label;
+    return td;
+  }
+
   function updateButtons(c) {
     const can = !!(st.info && st.info.authorized);
     const why = st.info ? st.info.readOnly : 'loading';
@@ -327,9 +476,19 @@
     c.clean.title = can ? 'delete job ' + c.name : why;
   }
 
+  // order lists the jobs still running first, by name, then the ended
+  // ones, the last ended first.
+  function order(jobs) {
+    const run = jobs.filter((j) => !j.final);
+    const done = jobs.filter((j) => j.final);
+    done.sort((a, b) => (Date.parse(b.ended || 0) || 0) - (Date.parse(a.ended || 0) || 0) || a.name.localeCompare(b.name));
+    return run.concat(done);
+  }
+
   function renderJobs(jobs) {
     const box = $('jobs');
     const seen = new Set();
+    jobs = order(jobs);
     for (const j of jobs) {
       seen.add(j.name);
       let c = st.jobs.get(j.name);
@@ -350,6 +509,58 @@
       return;
     }
     syncChildren(box, jobs.map((j) => st.jobs.get(j.name).root));
+  }
+
+  // --- configuration -------------------------------------------------------
+
+  async function loadConfig(c) {
+    if (c.loadingConfig) {
+      return;
+    }
+    c.loadingConfig = true;
+    try {
+      const r = await api('api/jobs/' + encodeURIComponent(c.name) + '/config');
+      if (!r.ok) {
+        c.configBody.replaceChildren(el('p', 'problem', errText(r)));
+        return;
+      }
+      renderConfig(c, r.body);
+    } catch (e) {
+      c.configBody.replaceChildren(el('p', 'problem', 'cannot load the configuration: ' + e.message));
+    } finally {
+      c.loadingConfig = false;
+    }
+  }
+
+  function renderConfig(c, cfg) {
+    const settings = cfg.settings || [];
+    const note = el('p', 'muted', 'Effective values of ' + cfg.file + ' (keys left out take their defaults); secrets are shown as ****.');
+    const all = el('label', 'muted');
+    const box = el('input');
+    box.type = 'checkbox';
+    all.append(box, document.createTextNode(' show the ' + settings.filter((s) => s.default).length + ' keys at their defaults'));
+    const table = el('table', 'settings stack');
+    const th = el('thead');
+    const hr = el('tr');
+    for (const h of ['key', 'value', 'from']) {
+      hr.append(el('th', '', h));
+    }
+    th.append(hr);
+    const tb = el('tbody');
+    for (const s of settings) {
+      const tr = el('tr', s.default ? 'default' : 'set');
+      tr.dataset.key = s.key;
+      tr.append(cell('key', s.key, 'key'), cell('value', s.value + (s.note ? ' (' + s.note + ')' : ''), 'value'), cell('from', s.source));
+      tb.append(tr);
+    }
+    table.append(th, tb);
+    table.classList.add('hide-defaults');
+    box.addEventListener('change', () => table.classList.toggle('hide-defaults', !box.checked));
+    const file = el('details', 'job-file');
+    file.append(el('summary', '', 'the job file as kept (' + cfg.file + ')'));
+    const pre = el('pre', 'job-file-text', cfg.text);
+    file.append(pre);
+    c.configBody.replaceChildren(note, all, table, file);
   }
 
   // --- failed tasks ------------------------------------------------------
@@ -471,17 +682,29 @@
 
   // --- workers -------------------------------------------------------------------
 
+  // workerState: alive, stopped (its service stopped gracefully) or lost
+  // (no heartbeat).
+  function workerState(w) {
+    if (w.alive) {
+      return 'alive';
+    }
+    return w.stopped ? 'stopped' : 'lost';
+  }
+
   function renderWorkers(workers) {
     const rows = workers.map((w) => {
-      const tr = el('tr', w.alive ? 'alive' : 'lost');
+      const state = workerState(w);
+      const tr = el('tr', state);
       tr.dataset.worker = w.name;
-      const state = el('td', 'wstate', w.alive ? 'alive' : 'no heartbeat');
-      tr.append(el('td', 'name', w.name), state,
-        el('td', 'age', w.heartbeatAgeSeconds >= 0 ? fmtDuration(w.heartbeatAgeSeconds) + ' ago' : 'never'),
-        el('td', '', String(w.runningTasks || 0)),
-        el('td', '', w.bytesPerSecond > 0 ? fmtRate(w.bytesPerSecond) : '–'),
-        el('td', '', w.version || ''),
-        el('td', '', fmtTime(w.since)));
+      const age = cell('last heartbeat', w.heartbeatAgeSeconds >= 0 ? fmtDuration(w.heartbeatAgeSeconds) + ' ago' : 'never', 'age');
+      age.dataset.seconds = String(w.heartbeatAgeSeconds);
+      const run = cell('running tasks', String(w.runningTasks || 0), 'running');
+      run.dataset.count = String(w.runningTasks || 0);
+      tr.append(cell('worker', w.name, 'name'), cell('state', state === 'lost' ? 'lost (no heartbeat)' : state, 'wstate'),
+        age, run,
+        cell('read throughput', w.bytesPerSecond > 0 ? fmtRate(w.bytesPerSecond) : '–', 'wrate'),
+        cell('version', w.version || ''),
+        cell('since', fmtTime(w.since)));
       return tr;
     });
     if (rows.length === 0) {
@@ -494,7 +717,9 @@
     $('workers').replaceChildren(...rows);
   }
 
-  // --- throughput chart ---------------------------------------------------------
+  // --- charts ---------------------------------------------------------------------
+
+  const PALETTE = ['#1f6feb', '#b35c00', '#1a7f37', '#8250df', '#c62828', '#0a7c86', '#9a6700', '#bf3989'];
 
   function svg(tag, attrs, text) {
     const e = document.createElementNS(SVGNS, tag);
@@ -520,60 +745,245 @@
     return 10 * p;
   }
 
-  function renderChart(tp) {
-    const box = $('chart');
-    const legend = $('chart-legend');
-    const W = 800;
-    const H = 220;
-    const L = 78;
-    const R = 70;
-    const T = 12;
-    const B = 26;
-    const s = tp.samples || [];
+  // niceMaxBytes rounds a byte rate up to a round number of its unit
+  // (KiB, MiB, ...), so the axis reads 20 MiB/s rather than 19.1 MiB/s.
+  function niceMaxBytes(v) {
+    let unit = 1;
+    while (v >= 1024 * unit && unit < Math.pow(1024, 5)) {
+      unit *= 1024;
+    }
+    return niceMax(v / unit) * unit;
+  }
+
+  // drawChart draws lines over time into an svg element, sized to the
+  // width it has on the page (so text is never stretched). series:
+  // [{name, color, values: [number|null per time], right, area, dashed}];
+  // left and right format the axes (right is optional). A gap longer
+  // than gapMs between two samples breaks the lines.
+  function drawChart(box, times, series, o) {
+    const W = Math.max(Math.round(box.getBoundingClientRect().width) || 0, 240);
+    const H = o.height || 200;
+    const narrow = W < 500;
+    const hasRight = series.some((s) => s.right);
+    const L = narrow ? 66 : 80;
+    const R = hasRight ? (narrow ? 58 : 66) : 12;
+    const T = 10;
+    const B = 22;
+    box.setAttribute('viewBox', '0 0 ' + W + ' ' + H);
+    box.setAttribute('height', String(H));
     box.replaceChildren();
-    box.dataset.samples = String(s.length);
-    if (s.length < 2) {
-      box.append(svg('text', { x: W / 2, y: H / 2, 'text-anchor': 'middle', class: 'note' },
-        'collecting samples (one every ' + Math.round(tp.intervalSeconds || 5) + 's)…'));
-      legend.textContent = '';
+    box.dataset.samples = String(times.length);
+    box.dataset.width = String(W);
+    box.dataset.series = String(series.length);
+    if (times.length < 2) {
+      box.append(svg('text', { x: W / 2, y: H / 2, 'text-anchor': 'middle', class: 'note' }, o.empty));
       return;
     }
-    const t0 = Date.parse(s[0].time);
-    const span = Math.max(Date.parse(s[s.length - 1].time) - t0, 1);
-    const maxB = niceMax(Math.max(...s.map((x) => x.bytesPerSecond)));
-    const maxO = niceMax(Math.max(...s.map((x) => x.objectsPerSecond)));
-    const x = (t) => L + ((Date.parse(t) - t0) / span) * (W - L - R);
-    const y = (v, m) => T + (1 - v / m) * (H - T - B);
-
-    for (const f of [0, 0.25, 0.5, 0.75, 1]) {
-      const yy = y(f * maxB, maxB);
-      box.append(svg('line', { x1: L, x2: W - R, y1: yy, y2: yy, class: 'grid' }));
-      box.append(svg('text', { x: L - 6, y: yy + 4, 'text-anchor': 'end', class: 'axis bytes' }, fmtRate(f * maxB)));
-      box.append(svg('text', { x: W - R + 6, y: yy + 4, 'text-anchor': 'start', class: 'axis objects' },
-        (f * maxO).toFixed(maxO < 10 ? 1 : 0) + ' obj/s'));
+    const t0 = times[0];
+    const span = Math.max(times[times.length - 1] - t0, 1);
+    const max = (right) => (Math.max(0, ...series.filter((s) => !!s.right === right)
+      .flatMap((s) => s.values.filter((v) => v !== null && v !== undefined))));
+    let maxL = o.leftBytes ? niceMaxBytes(max(false)) : niceMax(max(false));
+    if (o.leftCount) {
+      maxL = Math.max(4, Math.ceil(max(false) / 4) * 4); // whole ticks
     }
-    const first = new Date(t0).toLocaleTimeString();
-    const last = new Date(t0 + span).toLocaleTimeString();
-    box.append(svg('text', { x: L, y: H - 6, 'text-anchor': 'start', class: 'axis' }, first));
-    box.append(svg('text', { x: W - R, y: H - 6, 'text-anchor': 'end', class: 'axis' }, last));
+    const maxR = niceMax(max(true));
+    const x = (t) => L + ((t - t0) / span) * (W - L - R);
+    const y = (v, m) => T + (1 - v / m) * (H - T - B);
+    for (const f of [0, 0.25, 0.5, 0.75, 1]) {
+      if (narrow && (f === 0.25 || f === 0.75)) {
+        continue;
+      }
+      const yy = y(f * maxL, maxL);
+      box.append(svg('line', { x1: L, x2: W - R, y1: yy, y2: yy, class: 'grid' }));
+      box.append(svg('text', { x: L - 5, y: yy + 4, 'text-anchor': 'end', class: 'axis left' }, o.left(f * maxL)));
+      if (hasRight) {
+        box.append(svg('text', { x: W - R + 5, y: yy + 4, 'text-anchor': 'start', class: 'axis right' }, o.right(f * maxR)));
+      }
+    }
+    box.append(svg('text', { x: L, y: H - 5, 'text-anchor': 'start', class: 'axis' }, new Date(t0).toLocaleTimeString()));
+    box.append(svg('text', { x: W - R, y: H - 5, 'text-anchor': 'end', class: 'axis' }, new Date(t0 + span).toLocaleTimeString()));
+    const base = y(0, maxL).toFixed(1);
+    for (const s of series) {
+      const m = s.right ? maxR : maxL;
+      // Runs of points without a gap.
+      const runs = [];
+      let run = [];
+      times.forEach((t, i) => {
+        const v = s.values[i];
+        const gap = i > 0 && t - times[i - 1] > o.gapMs;
+        if (v === null || v === undefined || gap) {
+          if (run.length) {
+            runs.push(run);
+          }
+          run = [];
+        }
+        if (v !== null && v !== undefined) {
+          run.push(x(t).toFixed(1) + ',' + y(v, m).toFixed(1));
+        }
+      });
+      if (run.length) {
+        runs.push(run);
+      }
+      for (const r of runs) {
+        if (s.area && r.length > 1) {
+          box.append(svg('path', {
+            d: 'M' + r[0].split(',')[0] + ',' + base + ' L' + r.join(' L') + ' L' + r[r.length - 1].split(',')[0] + ',' + base + ' Z',
+            class: 'area', fill: s.color, 'fill-opacity': 0.15,
+          }));
+        }
+        const attrs = { points: r.join(' '), class: 'line', stroke: s.color, fill: 'none', 'stroke-width': s.dashed ? 1.5 : 2 };
+        if (s.dashed) {
+          attrs['stroke-dasharray'] = '5 3';
+        }
+        attrs['data-name'] = s.name;
+        box.append(svg('polyline', attrs));
+      }
+    }
+  }
 
-    const pb = s.map((p) => x(p.time).toFixed(1) + ',' + y(p.bytesPerSecond, maxB).toFixed(1));
-    const base = y(0, maxB).toFixed(1);
-    box.append(svg('path', {
-      d: 'M' + x(s[0].time).toFixed(1) + ',' + base + ' L' + pb.join(' L') + ' L' +
-        x(s[s.length - 1].time).toFixed(1) + ',' + base + ' Z',
-      class: 'area-bytes',
-    }));
-    box.append(svg('polyline', { points: pb.join(' '), class: 'line-bytes' }));
-    const po = s.map((p) => x(p.time).toFixed(1) + ',' + y(p.objectsPerSecond, maxO).toFixed(1));
-    box.append(svg('polyline', { points: po.join(' '), class: 'line-objects' }));
+  function swatch(color, text, cls) {
+    const k = el('span', 'key' + (cls ? ' ' + cls : ''));
+    const sw = el('span', 'swatch');
+    sw.style.background = color;
+    k.append(sw, document.createTextNode(text));
+    return k;
+  }
 
+  function fmtOps(v) {
+    return v.toFixed(v < 10 ? 1 : 0) + ' obj/s';
+  }
+
+  function times(tp) {
+    return (tp.samples || []).map((p) => Date.parse(p.time));
+  }
+
+  function gapMs(tp) {
+    return (tp.intervalSeconds || 5) * 2500;
+  }
+
+  function renderChart(tp) {
+    const s = tp.samples || [];
+    const empty = 'collecting samples (one every ' + Math.round(tp.intervalSeconds || 5) + 's)…';
+    drawChart($('chart'), times(tp), [
+      { name: 'copy rate', color: PALETTE[0], values: s.map((p) => p.bytesPerSecond), area: true },
+      { name: 'objects/s', color: PALETTE[1], values: s.map((p) => p.objectsPerSecond), right: true, dashed: true },
+    ], { leftBytes: true, left: fmtRate, right: fmtOps, empty, gapMs: gapMs(tp), height: 220 });
+    const legend = $('chart-legend');
+    if (s.length < 2) {
+      legend.replaceChildren();
+      return;
+    }
     const now = s[s.length - 1];
     const peak = Math.max(...s.map((p) => p.bytesPerSecond));
     legend.replaceChildren(
-      el('span', 'key bytes', 'bytes/s: ' + fmtRate(now.bytesPerSecond) + ' now, ' + fmtRate(peak) + ' peak'),
-      el('span', 'key objects', 'objects/s: ' + now.objectsPerSecond.toFixed(1) + ' now'),
+      swatch(PALETTE[0], 'copy rate: ' + fmtRate(now.bytesPerSecond) + ' now, ' + fmtRate(peak) + ' peak', 'bytes'),
+      swatch(PALETTE[1], 'objects/s: ' + now.objectsPerSecond.toFixed(1) + ' now', 'objects'),
       el('span', 'key', 'copied so far: ' + fmtBytes(now.bytesDone) + ', ' + fmtCount(now.objectsDone) + ' objects'));
+  }
+
+  function renderJobChart(c, tp) {
+    const s = tp.samples || [];
+    const rate = (p) => (p.jobs && p.jobs[c.name]) || null;
+    const b = s.map((p) => (rate(p) ? rate(p).bytesPerSecond : 0));
+    const o = s.map((p) => (rate(p) ? rate(p).objectsPerSecond : 0));
+    drawChart(c.chart, times(tp), [
+      { name: 'copy rate', color: PALETTE[0], values: b, area: true },
+      { name: 'objects/s', color: PALETTE[1], values: o, right: true, dashed: true },
+    ], { leftBytes: true, left: fmtRate, right: fmtOps, empty: 'collecting samples…', gapMs: gapMs(tp), height: 140 });
+    c.chart.dataset.moving = String(s.filter((p) => rate(p) && rate(p).bytesPerSecond > 0).length);
+    if (s.length < 2) {
+      c.chartLegend.replaceChildren();
+      return;
+    }
+    if (c.data && c.data.final) {
+      c.chartLegend.replaceChildren(
+        swatch(PALETTE[0], 'copy rate: ' + fmtRate(Math.max(...b)) + ' peak', 'bytes'),
+        swatch(PALETTE[1], 'objects/s: ' + Math.max(...o).toFixed(1) + ' peak', 'objects'));
+      return;
+    }
+    c.chartLegend.replaceChildren(
+      swatch(PALETTE[0], 'copy rate: ' + fmtRate(b[b.length - 1]) + ' now, ' + fmtRate(Math.max(...b)) + ' peak', 'bytes'),
+      swatch(PALETTE[1], 'objects/s: ' + o[o.length - 1].toFixed(1) + ' now', 'objects'));
+  }
+
+  function renderWorkerCharts(tp) {
+    const s = tp.samples || [];
+    const names = [...new Set(s.flatMap((p) => Object.keys(p.workers || {})))].sort();
+    const color = (i) => PALETTE[i % PALETTE.length];
+    const get = (p, n) => (p.workers && p.workers[n]) || null;
+    const bytes = names.map((n, i) => ({ name: n, color: color(i), values: s.map((p) => (get(p, n) ? get(p, n).bytesPerSecond : null)) }));
+    const tasks = names.map((n, i) => ({ name: n, color: color(i), values: s.map((p) => (get(p, n) ? get(p, n).runningTasks : null)) }));
+    const t = times(tp);
+    const empty = names.length ? 'collecting samples…' : 'no worker has reported yet';
+    drawChart($('worker-chart'), t, bytes, { leftBytes: true, left: fmtRate, empty, gapMs: gapMs(tp), height: 160 });
+    drawChart($('worker-tasks-chart'), t, tasks, { leftCount: true, left: (v) => String(Math.round(v)), empty, gapMs: gapMs(tp), height: 160 });
+    const last = s.length ? s[s.length - 1] : null;
+    $('worker-legend').replaceChildren(...names.map((n, i) => {
+      const w = last && get(last, n);
+      return swatch(color(i), n + ': ' + (w ? fmtRate(w.bytesPerSecond) : '–'));
+    }));
+    $('worker-tasks-legend').replaceChildren(...names.map((n, i) => {
+      const w = last && get(last, n);
+      return swatch(color(i), n + ': ' + (w ? String(w.runningTasks) : '–') + ' running');
+    }));
+  }
+
+  function renderCharts() {
+    if (!st.tp) {
+      return;
+    }
+    renderChart(st.tp);
+    renderWorkerCharts(st.tp);
+    for (const c of st.jobs.values()) {
+      if (c.body.open) {
+        renderJobChart(c, st.tp);
+      }
+    }
+  }
+
+  // --- log tail ----------------------------------------------------------------------
+
+  function renderLog(tail) {
+    const sel = $('log-name');
+    if (sel.options.length === 0) {
+      for (const n of tail.names || []) {
+        const o = el('option', '', n + '.log');
+        o.value = n;
+        sel.append(o);
+      }
+      sel.value = tail.name;
+    }
+    $('log-file').textContent = tail.file + (tail.missing ? ' (not written yet)' : ', ' + fmtBytes(tail.size));
+    const pre = $('log');
+    const text = tail.lines.length ? tail.lines.join('\n') : (tail.missing ? '(no such log yet)' : '(empty)');
+    if (pre.textContent !== text) {
+      pre.textContent = text;
+      if ($('log-follow').checked) {
+        pre.scrollTop = pre.scrollHeight;
+      }
+    }
+    pre.dataset.lines = String(tail.lines.length);
+    pre.dataset.name = tail.name;
+  }
+
+  function logPath() {
+    const name = $('log-name').value || 'import';
+    return 'api/logs?name=' + encodeURIComponent(name) + '&lines=' + encodeURIComponent($('log-lines').value || '100');
+  }
+
+  // mergeSamples adds the samples taken since the page's last one (the
+  // page asks only for those) and drops those older than the window.
+  function mergeSamples(body, since) {
+    const last = since ? Date.parse(since) : -Infinity;
+    const add = (body.samples || []).filter((p) => Date.parse(p.time) > last);
+    st.samples = since ? st.samples.concat(add) : add;
+    if (st.samples.length) {
+      const from = Date.parse(st.samples[st.samples.length - 1].time) - (body.windowSeconds || 3600) * 1000;
+      const i = st.samples.findIndex((p) => Date.parse(p.time) >= from);
+      st.samples = i > 0 ? st.samples.slice(i) : st.samples;
+    }
+    return { intervalSeconds: body.intervalSeconds, windowSeconds: body.windowSeconds, samples: st.samples };
   }
 
   // --- refresh loop -----------------------------------------------------------------
@@ -582,11 +992,13 @@
     const gen = ++st.gen;
     window.clearTimeout(st.timer);
     try {
-      const rs = await Promise.all([api('api/info'), api('api/jobs'), api('api/workers'), api('api/throughput')]);
+      const since = st.samples.length ? st.samples[st.samples.length - 1].time : '';
+      const tpPath = 'api/throughput' + (since ? '?since=' + encodeURIComponent(since) : '');
+      const rs = await Promise.all([api('api/info'), api('api/jobs'), api('api/workers'), api(tpPath), api(logPath())]);
       if (gen !== st.gen) {
         return; // a newer refresh started meanwhile
       }
-      const [info, jobs, workers, tp] = rs;
+      const [info, jobs, workers, tp, log] = rs;
       if (info.ok) {
         applyInfo(info.body);
       }
@@ -597,7 +1009,11 @@
         renderWorkers(workers.body.workers || []);
       }
       if (tp.ok) {
-        renderChart(tp.body);
+        st.tp = mergeSamples(tp.body, since);
+        renderCharts();
+      }
+      if (log.ok) {
+        renderLog(log.body);
       }
       const bad = rs.find((r) => !r.ok);
       setError(bad ? errText(bad) : '');
@@ -645,6 +1061,15 @@
       setToken('');
       showMessage('', 'token forgotten: the page is read-only');
       refresh();
+    });
+    $('log-name').addEventListener('change', refresh);
+    $('log-lines').addEventListener('change', refresh);
+    // Charts are drawn to the width they have: draw them again when it
+    // changes.
+    let resizeTimer = 0;
+    window.addEventListener('resize', () => {
+      window.clearTimeout(resizeTimer);
+      resizeTimer = window.setTimeout(renderCharts, 100);
     });
     refresh();
   }
