@@ -56,6 +56,7 @@ func newConsoleCommand() *cobra.Command {
 		newCleanCommand(&sysPath),
 		stat,
 		newRetryCommand(&sysPath),
+		newRebuildCommand(&sysPath),
 		version,
 	)
 	return cmd

@@ -93,7 +93,7 @@ func putJob(ctx context.Context, b *bus.Bus, dir workdir.Dir, pj protocol.Job, c
 	if err != nil {
 		return fmt.Errorf("submit job %s: %w", pj.Name, err)
 	}
-	if err := workdir.WriteFile(filepath.Join(dir.Job(pj.Name), submittedJobFile), config.MaskJobFile(pj.Config)); err != nil {
+	if err := workdir.WriteFile(dir.JobFile(pj.Name), config.MaskJobFile(pj.Config)); err != nil {
 		return &jobFileError{err: err}
 	}
 	return nil

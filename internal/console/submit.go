@@ -18,11 +18,6 @@ import (
 	"github.com/ossimport/ossimport/internal/workdir"
 )
 
-// submittedJobFile is the copy of a submitted job file in the job's
-// folder, for operators, with its secrets masked (the job as submitted
-// is kept in the bus).
-const submittedJobFile = "job.cfg"
-
 func newSubmitCommand(sysPath *string) *cobra.Command {
 	var dry bool
 	cmd := &cobra.Command{

@@ -17,10 +17,6 @@ import (
 	"github.com/ossimport/ossimport/internal/workdir"
 )
 
-// JobFile is the job file kept in a job's folder, with its secrets
-// masked (the console writes it when the job is submitted).
-const JobFile = "job.cfg"
-
 // Endpoint is one side of a job: where it reads or writes. It holds no
 // credential: the endpoint is shown without user information, query or
 // fragment.
@@ -130,7 +126,7 @@ func (c *metaCache) meta(dir workdir.Dir, job string, ended bool) jobMeta {
 // route reads the route from the job's masked job file; nil without
 // one. The caller holds mu.
 func (c *metaCache) route(dir workdir.Dir, job string) *Route {
-	path := filepath.Join(dir.Job(job), JobFile)
+	path := dir.JobFile(job)
 	fi, err := os.Stat(path)
 	if err != nil {
 		delete(c.routes, job)
@@ -141,7 +137,7 @@ func (c *metaCache) route(dir workdir.Dir, job string) *Route {
 	}
 	var r *Route
 	if data, err := os.ReadFile(path); err == nil {
-		j, _ := config.ParseJob(JobFile, data)
+		j, _ := config.ParseJob(filepath.Base(path), data)
 		rt := routeOf(j)
 		r = &rt
 	}
@@ -223,7 +219,7 @@ const maxJobFile = 1 << 20
 // the file is written masked). The caller checks that job is a job of
 // dir.
 func ReadJobConfig(dir workdir.Dir, job string) (JobConfig, error) {
-	path := filepath.Join(dir.Job(job), JobFile)
+	path := dir.JobFile(job)
 	f, err := os.Open(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return JobConfig{}, errNoJobFile
@@ -240,7 +236,7 @@ func ReadJobConfig(dir workdir.Dir, job string) (JobConfig, error) {
 		return JobConfig{}, errors.New("the job file is larger than 1 MiB")
 	}
 	masked := config.MaskJobFile(data)
-	j, _ := config.ParseJob(JobFile, masked)
+	j, _ := config.ParseJob(filepath.Base(path), masked)
 	out := JobConfig{Job: job, Text: maskText(string(masked)), Route: routeOf(j), Settings: []Setting{}}
 	if rel, err := filepath.Rel(string(dir), path); err == nil {
 		out.File = rel

@@ -5,9 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 
 	"github.com/ossimport/ossimport/internal/bus"
+	"github.com/ossimport/ossimport/internal/config"
 	"github.com/ossimport/ossimport/internal/plan"
+	"github.com/ossimport/ossimport/internal/protocol"
 	"github.com/ossimport/ossimport/internal/workdir"
 )
 
@@ -65,4 +68,20 @@ func (m *Master) mirrorCheckpoints(ctx context.Context) error {
 		m.fileMu.Unlock()
 	}
 	return nil
+}
+
+// restoreJobFiles writes a job's files that come from JetStream and not
+// from its journal into the view, when missing: the job file (secrets
+// masked) and the scan checkpoint's copy.
+func (m *Master) restoreJobFiles(ctx context.Context, pj protocol.Job) {
+	if _, err := os.Stat(m.opts.Dir.JobFile(pj.Name)); errors.Is(err, os.ErrNotExist) {
+		if err := workdir.WriteFile(m.opts.Dir.JobFile(pj.Name), config.MaskJobFile(pj.Config)); err != nil {
+			m.log.Warn("cannot keep the job file in the view", "job", pj.Name, "err", err)
+		}
+	}
+	if _, err := os.Stat(m.opts.Dir.Checkpoint(pj.Name)); errors.Is(err, os.ErrNotExist) {
+		if data, err := m.opts.Bus.Checkpoints().Get(ctx, pj.Name); err == nil {
+			_ = workdir.WriteFile(m.opts.Dir.Checkpoint(pj.Name), data)
+		}
+	}
 }

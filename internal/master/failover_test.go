@@ -5,13 +5,16 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
 	"github.com/ossimport/ossimport/internal/bus"
 	"github.com/ossimport/ossimport/internal/job"
 	"github.com/ossimport/ossimport/internal/master"
+	"github.com/ossimport/ossimport/internal/record"
 	"github.com/ossimport/ossimport/internal/storage"
 	"github.com/ossimport/ossimport/internal/storage/memory"
 	"github.com/ossimport/ossimport/internal/testenv"
@@ -253,5 +256,47 @@ func TestSecondServiceIsAStandby(t *testing.T) {
 	tasks := workdir.Subdirs(filepath.Join(bdir.Job("done_job"), workdir.Succeed))
 	if len(tasks) != 4 {
 		t.Errorf("the standby's view holds %d succeeded tasks, want 4", len(tasks))
+	}
+}
+
+// TestRebuildTheViewFromTheJournal: with the service stopped, the view is
+// rebuilt from the journal to the same state; the previous view is kept
+// aside, and a job the journal knows less of than the view (journaled
+// by an earlier version) keeps its view.
+func TestRebuildTheViewFromTheJournal(t *testing.T) {
+	f := newFailover(t, 20)
+	close(f.src.listGate)
+	close(f.src.readGate)
+	a := f.startService("a", f.dir)
+	f.startWorker("10.0.0.1")
+	f.submit("kept_job", "")
+	want := f.status(f.dir, "kept_job", tracker.Succeed)
+	a.stop()
+
+	// A job only the view knows: one failed task.
+	failed := f.dir.Task("old_job", workdir.Failed, "", "T1")
+	if err := os.MkdirAll(failed, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(failed, record.TaskFile), []byte(`{"id":"T1","job":"old_job","objects":[]}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r, err := master.Rebuild(f.ctx, master.Options{Dir: f.dir, Bus: f.connect("rebuild"), Sys: f.sys})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(r.Kept, []string{"old_job"}) || !slices.Equal(r.Jobs, []string{"kept_job", "old_job"}) || r.Entries == 0 {
+		t.Fatalf("rebuild report %+v", r)
+	}
+	if _, err := os.Stat(filepath.Join(r.Aside, "kept_job")); err != nil {
+		t.Fatalf("the previous view was not kept aside: %v", err)
+	}
+	got := f.status(f.dir, "kept_job", tracker.Succeed)
+	f.check(got, 4)
+	if got.Objects != want.Objects || got.Counters.Copied != want.Counters.Copied {
+		t.Errorf("rebuilt %+v, was %+v", got, want)
+	}
+	if _, err := os.Stat(failed); err != nil {
+		t.Errorf("the job the journal does not know lost its view: %v", err)
 	}
 }

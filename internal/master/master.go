@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -194,6 +195,9 @@ func (m *Master) maybePlan(ctx context.Context, name string) {
 	if err != nil {
 		m.log.Warn("cannot read job", "job", name, "err", err)
 		return
+	}
+	if _, err := os.Stat(m.opts.Dir.Job(name)); err == nil {
+		m.restoreJobFiles(ctx, pj)
 	}
 	if pj.State == tracker.Abort {
 		return

@@ -62,6 +62,11 @@ func Rebuild(ctx context.Context, opts Options) (RebuildReport, error) {
 		return r, fmt.Errorf("rebuild the view (the previous one is in %s): %w", r.Aside, err)
 	}
 	r.Entries = m.filed.Load()
+	for _, name := range tracker.Jobs(opts.Dir) {
+		if pj, err := m.job(ctx, name); err == nil {
+			m.restoreJobFiles(ctx, pj)
+		}
+	}
 	for _, name := range workdir.Subdirs(r.Aside) {
 		if countTasks(filepath.Join(r.Aside, name)) <= countTasks(opts.Dir.Job(name)) {
 			continue

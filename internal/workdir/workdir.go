@@ -46,6 +46,10 @@ func (d Dir) Logs() string { return filepath.Join(string(d), "logs") }
 // Job is a job's folder.
 func (d Dir) Job(job string) string { return filepath.Join(string(d), "master", "jobs", job) }
 
+// JobFile is the copy of a job's submitted job file, secrets masked,
+// in its folder.
+func (d Dir) JobFile(job string) string { return filepath.Join(d.Job(job), "job.cfg") }
+
 // Task is a task's folder in a state; dispatched tasks sit under their
 // worker's name.
 func (d Dir) Task(job, state, worker, task string) string {
