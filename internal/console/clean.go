@@ -50,11 +50,11 @@ func runClean(ctx context.Context, stdout io.Writer, sysPath, name string) error
 		return &ExitError{Code: 1, Err: err}
 	}
 	msg := "Clean job:" + name + " completed."
-	if se.pid > 0 {
-		r, err := se.request(ctx, master.VerbClean, []byte(name))
-		if err != nil {
-			return &ExitError{Code: 1, Err: err}
-		}
+	r, sent, err := se.toMaster(ctx, s, master.VerbClean, []byte(name))
+	if err != nil {
+		return &ExitError{Code: 1, Err: err}
+	}
+	if sent {
 		msg = r.Message
 	} else {
 		if err := se.store(ctx, s); err != nil {

@@ -316,6 +316,21 @@ func (se *session) request(ctx context.Context, verb string, data []byte) (maste
 	return r, nil
 }
 
+// toMaster sends a control verb to the active master when one can run:
+// this working directory's service (standby or not), or one on natsUrl's
+// cluster. sent is false, with no error, when none runs, and the caller
+// acts itself.
+func (se *session) toMaster(ctx context.Context, s *config.Sys, verb string, data []byte) (r master.Reply, sent bool, err error) {
+	if se.pid == 0 && len(s.NATSURLs) == 0 {
+		return r, false, nil
+	}
+	r, err = se.request(ctx, verb, data)
+	if se.pid == 0 && errors.Is(err, bus.ErrNoMaster) {
+		return r, false, nil
+	}
+	return r, true, err
+}
+
 // close disconnects, stops a temporary server and releases the lock.
 func (se *session) close() {
 	if se.bus != nil {

@@ -57,11 +57,11 @@ func runRetry(ctx context.Context, stdout io.Writer, sysPath, name string) error
 			return &ExitError{Code: 1, Err: err}
 		}
 	}
-	var r master.Reply
-	if se.pid > 0 {
-		r, err = se.request(ctx, master.VerbRetry, []byte(name))
-	} else if err = se.store(ctx, s); err == nil {
-		r, err = master.Retry(ctx, se.bus, dir, name)
+	r, sent, err := se.toMaster(ctx, s, master.VerbRetry, []byte(name))
+	if !sent && err == nil {
+		if err = se.store(ctx, s); err == nil {
+			r, err = master.Retry(ctx, se.bus, dir, name)
+		}
 	}
 	if err != nil {
 		return &ExitError{Code: 1, Err: err}
