@@ -149,8 +149,8 @@ func (m *Master) logEnd(st tracker.JobStatus, quiet bool) {
 	last := m.ended[st.Name]
 	m.ended[st.Name] = final
 	m.mu.Unlock()
-	if quiet || final == "" || final == last {
-		return
+	if quiet || final == "" || final == last || !m.isLeader() {
+		return // the active master writes import.log's job lines
 	}
 	m.jlog.Info("job finished", "job", st.Name, "state", st.State, "objects", st.Objects.Total, "done", st.Objects.Done,
 		"failed", st.FailedObjs, "bytes", st.Bytes.Done, "succeedTasks", st.Succeed, "failedTasks", st.Failed)
