@@ -76,6 +76,14 @@
 // (refusing a group- or world-readable file). Workers use the same file as
 // natsCredsFile. TLS is enabled by natsTlsCert and natsTlsKey.
 //
+// The embedded server's JetStream store is encrypted at rest (nats-server
+// store encryption, AES-GCM) with a random key kept, mode 0600, in
+// ServerOptions.KeyFile (store.key beside the token file by default): job
+// configs and their credentials are never in clear on disk. A store made
+// by an earlier, unencrypted version is encrypted by nats-server as it
+// loads it with the new key; an encrypted store whose key is missing is
+// refused rather than opened with a new key.
+//
 // The package returns errors and never logs; the embedded server's own
 // log goes to ServerOptions.Logger (discarded by default).
 package bus
