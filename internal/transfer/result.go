@@ -79,6 +79,9 @@ type Result struct {
 	// destination, so the next attempt resumes it.
 	uploadID string
 	partSize int64
+	// changed: the source changed while it was read; the copy was not
+	// completed and may be made again (see MaxRecopies).
+	changed bool
 }
 
 // PendingUpload returns the multipart upload this copy left unfinished
