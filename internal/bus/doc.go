@@ -32,6 +32,10 @@
 //	  uploads)                  uploadId, partSize, started,                                    end → the task's next worker
 //	                            worker}                                                         TaskUploads (resumes), clean
 //	                                                                                            JobUploads (aborts)
+//	KV OSSIMPORT_OWNERS         <job>.<task> → {worker, stream, history 1; a release's marker     workers TaskMsg.Claim at a delivery's
+//	  (task ownership)          delivery, delivered, at}        expires after 1 minute; purged  start (CAS on the revision; the latest
+//	                                                            by PurgeJob                     delivery wins), Claim.Check before
+//	                                                                                            every write, Release after the ack
 //	core subject (progress)     ossimport.progress.<job>        not stored                      workers → tracker, console
 //	core request/reply          ossimport.control.<verb>,       not stored                      console Request → master
 //	  (control)                 queue group "master"                                            HandleControl
@@ -57,7 +61,11 @@
 //
 // Tasks are delivered at least once. A worker holding a task must call
 // [TaskMsg.InProgress] well within AckWait; a worker that dies or hangs
-// loses the task to another worker after AckWait. A task delivered
+// loses the task to another worker after AckWait. Each delivery claims
+// its task ([TaskMsg.Claim]) and checks the claim ([Claim.Check]) right
+// before each write to the destination, so a worker that wakes up after
+// its task was handed on (or its job cleaned) finds [ErrNotOwner] and
+// writes nothing more (fencing). A task delivered
 // MaxDeliver times without an ack is reported by [Bus.DeadTasks].
 //
 // Deduplication by task ID is best effort: it holds within the

@@ -109,6 +109,7 @@ type state struct {
 	data                   jetstream.ObjectStore
 	jobs, checkpoints, wkr jetstream.KeyValue
 	uploads                jetstream.KeyValue
+	owners                 jetstream.KeyValue
 }
 
 // Setup creates or updates every stream, bucket and consumer the bus
@@ -162,6 +163,8 @@ func (b *Bus) setupKV(ctx context.Context, st *state) error {
 			TTL: ttl, LimitMarkerTTL: max(ttl, time.Second)}}, // the server's minimum
 		{&st.uploads, jetstream.KeyValueConfig{Bucket: UploadsBucket, Description: "ossimport unfinished multipart uploads: job.task.hash(key) -> upload",
 			LimitMarkerTTL: uploadMarkerTTL}}, // lets removals leave markers that expire
+		{&st.owners, jetstream.KeyValueConfig{Bucket: OwnersBucket, Description: "ossimport task ownership: job.task -> the delivery that owns it",
+			LimitMarkerTTL: ownerMarkerTTL}},
 	}
 	for _, kv := range buckets {
 		kv.cfg.History = 1

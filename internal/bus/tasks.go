@@ -155,6 +155,9 @@ func (b *Bus) PurgeJob(ctx context.Context, job string) error {
 	if err := st.results.Purge(ctx, jetstream.WithPurgeSubject(resultSubject(job))); err != nil {
 		return fmt.Errorf("bus: purge results of job %s: %w", job, err)
 	}
+	if err := b.dropOwners(ctx, st, job); err != nil { // running workers stop writing
+		return err
+	}
 	return b.purgeObjects(ctx, st, job)
 }
 
