@@ -84,3 +84,38 @@ func TestCleanDropsClaims(t *testing.T) {
 		t.Fatalf("after clean: Check = %v, want ErrNotOwner", err)
 	}
 }
+
+// BenchmarkClaimCheck measures the fence check a worker makes before
+// each write (one KV get on a local server over TCP).
+func BenchmarkClaimCheck(b *testing.B) {
+	opts := ServerOptions{Dir: b.TempDir() + "/nats", TokenFile: b.TempDir() + "/token", Port: -1}
+	srv, err := StartServer(opts)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer srv.Shutdown()
+	bs, err := Connect(b.Context(), ConnOptions{URLs: srv.ClientURL(), Token: srv.Token()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer bs.Close()
+	if err := bs.Setup(b.Context(), SetupOptions{}); err != nil {
+		b.Fatal(err)
+	}
+	if err := bs.PublishTask(b.Context(), "bjob", "T1", []byte("x")); err != nil {
+		b.Fatal(err)
+	}
+	m, err := bs.NextTask(b.Context(), "w")
+	if err != nil {
+		b.Fatal(err)
+	}
+	c, err := m.Claim(b.Context())
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if err := c.Check(b.Context()); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/ossimport/ossimport/internal/bus"
 	"github.com/ossimport/ossimport/internal/storage"
@@ -21,7 +23,19 @@ type taskFence struct {
 	claim *bus.Claim
 	log   *slog.Logger
 	lost  atomic.Bool
+	// fresh is how long a confirmed claim is trusted without asking the
+	// bus again; ok the time of the last confirmation.
+	fresh time.Duration
+	mu    sync.Mutex
+	ok    time.Time
 }
+
+// fenceFresh is how long a claim confirmed by the bus is trusted for the
+// writes that follow (a check costs a bus round trip, ~0.1-0.4 ms, per
+// small object). A worker frozen longer than that (SIGSTOP, a machine
+// suspended) asks again when it wakes: the monotonic and the wall clock
+// must both say the confirmation is recent.
+const fenceFresh = 200 * time.Millisecond
 
 // claimTask claims msg's task for this delivery.
 func (w *Worker) claimTask(ctx context.Context, msg *bus.TaskMsg, log *slog.Logger) (*taskFence, error) {
@@ -31,7 +45,7 @@ func (w *Worker) claimTask(ctx context.Context, msg *bus.TaskMsg, log *slog.Logg
 	if err != nil {
 		return nil, err
 	}
-	return &taskFence{claim: c, log: log}, nil
+	return &taskFence{claim: c, log: log, fresh: min(fenceFresh, w.opts.Sys.TaskAckWait/10), ok: time.Now()}, nil
 }
 
 // check is the copier's fence: nil while the delivery owns its task.
@@ -39,11 +53,17 @@ func (f *taskFence) check(ctx context.Context, _ transfer.Object) error {
 	if f.lost.Load() {
 		return transfer.ErrFenced
 	}
+	if f.recent() {
+		return nil
+	}
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), uploadOpTimeout)
 	defer cancel()
 	err := f.claim.Check(cctx)
 	switch {
 	case err == nil:
+		f.mu.Lock()
+		f.ok = time.Now()
+		f.mu.Unlock()
 		return nil
 	case errors.Is(err, bus.ErrNotOwner):
 		if !f.lost.Swap(true) {
@@ -55,12 +75,26 @@ func (f *taskFence) check(ctx context.Context, _ transfer.Object) error {
 	return storage.Transient(fmt.Errorf("check that this worker still owns the task: %w", err))
 }
 
+// recent reports whether the claim was confirmed within fresh, by both
+// the monotonic and the wall clock (which, unlike the monotonic one,
+// moves while the machine is suspended).
+func (f *taskFence) recent() bool {
+	f.mu.Lock()
+	ok := f.ok
+	f.mu.Unlock()
+	wall := time.Now().Round(0).Sub(ok.Round(0))
+	return time.Since(ok) < f.fresh && wall >= 0 && wall < f.fresh
+}
+
 // isLost reports whether the delivery lost its task, asking the bus
 // unless it knows already; a bus that cannot answer counts as not lost.
 func (f *taskFence) isLost(ctx context.Context) bool {
 	if f.lost.Load() {
 		return true
 	}
+	f.mu.Lock()
+	f.ok = time.Time{} // ask the bus
+	f.mu.Unlock()
 	err := f.check(ctx, transfer.Object{})
 	return errors.Is(err, transfer.ErrFenced)
 }
