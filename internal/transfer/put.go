@@ -32,12 +32,20 @@ func (c *Copier) put(ctx context.Context, obj Object, info storage.ObjectInfo, v
 	// An MD5 read beforehand is the one the upload is checked against:
 	// the metadata must describe the bytes stored.
 	sr := newSourceReader(ctx, rc, info.Size, recorded == nil && c.needMD5(), c.opts.Bandwidth, c.onBytes(obj))
-	if ver != "" {
-		// Checked before the last byte is handed over: a source that
-		// changed fails the PUT, and no mixed object is stored.
-		sr.last = func() error { return c.sameVersion(ctx, obj.Key, ver) }
+	// Checked before the last byte is handed over, so that the PUT fails
+	// and stores nothing: a source that changed while it was read (no
+	// mixed object), and the ownership of a copy that may have slept
+	// through its task being handed on (no stale object).
+	sr.last = func() error {
+		if err := c.sameVersion(ctx, obj.Key, ver); err != nil {
+			return err
+		}
+		return c.fence(ctx, obj)
 	}
 	put, err := c.dst.Put(ctx, obj.Dst(), sr, info.Size, meta)
+	if errors.Is(sr.err, ErrFenced) {
+		return failure(UploadFailed, sr.err)
+	}
 	if sr.err != nil && (isChanged(sr.err) || ver != "" && errors.Is(sr.err, storage.ErrNotExist)) {
 		return sourceFailure(fmt.Errorf("read source %q: %w", obj.Key, sr.err))
 	}

@@ -20,13 +20,21 @@ import (
 	"github.com/ossimport/ossimport/internal/worker"
 )
 
-// watchedDest is a local destination that counts the writes made after
-// armed is set and tells aborted of every AbortMultipart.
+// watchedDest is a local destination that counts the writes started
+// after armed is set, and tells settled of every AbortMultipart and of
+// every Put that ends while armed.
 type watchedDest struct {
 	*local.Store
 	armed   atomic.Bool
-	late    atomic.Int32 // writes while armed
-	aborted chan struct{}
+	late    atomic.Int32 // writes started while armed
+	settled chan struct{}
+}
+
+func (d *watchedDest) settle() {
+	select {
+	case d.settled <- struct{}{}:
+	default:
+	}
 }
 
 func (d *watchedDest) wrote() {
@@ -37,7 +45,11 @@ func (d *watchedDest) wrote() {
 
 func (d *watchedDest) Put(ctx context.Context, key string, r io.Reader, size int64, meta storage.Metadata) (storage.PutResult, error) {
 	d.wrote()
-	return d.Store.Put(ctx, key, r, size, meta)
+	res, err := d.Store.Put(ctx, key, r, size, meta)
+	if d.armed.Load() {
+		d.settle()
+	}
+	return res, err
 }
 
 func (d *watchedDest) CreateMultipart(ctx context.Context, key string, meta storage.Metadata) (string, error) {
@@ -57,27 +69,39 @@ func (d *watchedDest) CompleteMultipart(ctx context.Context, key, id string, par
 
 func (d *watchedDest) AbortMultipart(ctx context.Context, key, id string) error {
 	err := d.Store.AbortMultipart(ctx, key, id)
-	select {
-	case d.aborted <- struct{}{}:
-	default:
-	}
+	d.settle()
 	return err
 }
 
-// TestFrozenWorkerFenced: a worker frozen mid-upload past taskAckWait
-// (its reads of the second part block, and it extends no deadline) loses
-// its task to a second worker; the source is replaced meanwhile and the
-// second worker copies the new version. When the first worker wakes it
-// writes nothing more, reports nothing, and aborts its upload only if
-// the new owner does not hold it: the destination holds the new bytes
-// and no unfinished upload is left.
+// TestFrozenWorkerFenced: a worker frozen mid-copy past taskAckWait (its
+// reads block at a byte, and it extends no deadline) loses its task to a
+// second worker; the source is replaced meanwhile and the second worker
+// copies the new version. When the first worker wakes it writes nothing
+// more (a multipart upload: no part, no completion; a PUT under way:
+// failed before its last byte), reports nothing, and aborts its upload
+// only if the new owner does not hold it: the destination holds the new
+// bytes and no unfinished upload is left.
 func TestFrozenWorkerFenced(t *testing.T) {
-	const part = 64 << 10
+	for _, tc := range []struct {
+		name     string
+		size, at int64
+	}{
+		{"multipart", 3 * fencePart, fencePart},
+		{"put", fencePart, fencePart / 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) { testFrozenWorkerFenced(t, tc.size, tc.at) })
+	}
+}
+
+const fencePart = 64 << 10
+
+func testFrozenWorkerFenced(t *testing.T, size, at int64) {
+	const part = fencePart
 	r := newRig(t, func(s *config.Sys) { s.TaskAckWait = 2 * time.Second })
 	results := r.results()
 
 	src := memory.New("src")
-	old := make([]byte, 3*part)
+	old := make([]byte, size)
 	_, _ = rand.NewChaCha8([32]byte{1}).Read(old)
 	mtime := time.Unix(1_700_000_000, 0)
 	meta := storage.Metadata{User: map[string]string{storage.ModTimeMetaKey: "1700000000"}}
@@ -89,8 +113,8 @@ func TestFrozenWorkerFenced(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	gated := newGatedSource(src, "big.bin", part) // the first worker's view
-	dst1 := &watchedDest{Store: ld, aborted: make(chan struct{}, 1)}
+	gated := newGatedSource(src, "big.bin", at) // the first worker's view
+	dst1 := &watchedDest{Store: ld, settled: make(chan struct{}, 1)}
 	src1, dst1Type := register(gated), register(dst1)
 	src2, dst2Type := register(src), register(ld)
 	r.submit("fence", src, ld)
@@ -117,7 +141,7 @@ func TestFrozenWorkerFenced(t *testing.T) {
 	select {
 	case <-gated.reached:
 	case <-time.After(30 * time.Second):
-		t.Fatal("the first worker did not reach the second part")
+		t.Fatal("the first worker did not reach the gate")
 	}
 	// The source is replaced (same size and mtime) while it sleeps.
 	fresh := bytes.Clone(old)
@@ -141,9 +165,9 @@ func TestFrozenWorkerFenced(t *testing.T) {
 	dst1.armed.Store(true)
 	close(gated.release)
 	select {
-	case <-dst1.aborted: // its upload, completed by the new owner, is no one's: aborted
+	case <-dst1.settled: // its upload, completed by the new owner, aborted; or its PUT failed
 	case <-time.After(30 * time.Second):
-		t.Fatal("the woken worker did not give its upload up")
+		t.Fatal("the woken worker did not give its copy up")
 	}
 	stop1()
 	if n := dst1.late.Load(); n != 0 {
