@@ -65,7 +65,12 @@ func FuzzObjectNames(f *testing.F) {
 		var mu sync.Mutex
 		var tasks []plan.Task
 		p, err := plan.New(src, plan.Options{Job: "fuzz", MaxObjects: 3, MaxBytes: 1 << 20},
-			func(_ context.Context, tk plan.Task) error { mu.Lock(); tasks = append(tasks, tk); mu.Unlock(); return nil },
+			func(_ context.Context, tk plan.Task) error {
+				mu.Lock()
+				tasks = append(tasks, tk)
+				mu.Unlock()
+				return nil
+			},
 			func(context.Context, *plan.Checkpoint) error { return nil })
 		if err != nil {
 			t.Fatal(err)
