@@ -3,7 +3,10 @@
 // or a server-side copy, streams the bytes without staging them on disk,
 // computes CRC-64/ECMA and MD5 inline, compares them with what the
 // destination reports, and classifies every failure with one of the closed
-// set of result codes. It knows nothing about tasks, queues or processes.
+// set of result codes. A source file that changes while it is read is
+// never stored as a mix of versions (see MaxRecopies), and a copy that
+// lost its object to another worker stops writing (Options.Fence). It
+// knows nothing about tasks, queues or processes.
 package transfer
 
 import (
