@@ -47,7 +47,11 @@ func newHostSet(listen string, allowed []string) *hostSet {
 		h.exact[normalHost(name)] = true
 	}
 	for _, a := range allowed {
-		a = normalHost(strings.TrimSpace(a))
+		a = strings.TrimSpace(a)
+		if host, _, err := net.SplitHostPort(a); err == nil {
+			a = host // a port given with the name is not part of it
+		}
+		a = normalHost(a)
 		switch {
 		case a == "":
 		case strings.HasPrefix(a, "*."):

@@ -16,12 +16,12 @@ func TestHostGuard(t *testing.T) {
 	dir := fixture(t)
 	h, _, _ := newTest(t, dir, "", func(o *Options) {
 		o.Listen = "dash.internal:8086"
-		o.AllowedHosts = []string{"ossimport.example.com", "*.corp.example", " Mixed.Case.Example "}
+		o.AllowedHosts = []string{"ossimport.example.com", "*.corp.example", " Mixed.Case.Example ", "with-port.example:8086"}
 	})
 	name, _ := os.Hostname()
 	served := []string{"localhost", "localhost:8086", "LOCALHOST", "127.0.0.1:8086", "[::1]:8086", "10.1.2.3",
 		"app.localhost:8086", "dash.internal:8086", "ossimport.example.com", "OSSIMPORT.example.com.:80",
-		"a.corp.example", "b.a.corp.example:8086", "mixed.case.example", name}
+		"a.corp.example", "b.a.corp.example:8086", "mixed.case.example", "with-port.example", name}
 	for _, host := range served {
 		if w := do(h, "GET", "/api/jobs", map[string]string{"Host": host}); w.Code != http.StatusOK {
 			t.Errorf("Host %q: %d %s, want 200", host, w.Code, w.Body)
