@@ -9,7 +9,6 @@ import (
 	"testing"
 
 	"github.com/nats-io/nats-server/v2/server"
-	"github.com/nats-io/nats.go"
 )
 
 // grepDir returns the files under dir holding needle.
@@ -87,8 +86,10 @@ func TestStoreSealedMissingKey(t *testing.T) {
 }
 
 // TestStoreSealedMigratesPlainStore: a store written unencrypted (by an
-// earlier version) opens with the new key, keeps its data, and its
-// secret is no longer in clear once the server has loaded and stopped.
+// earlier version: buckets, a task queue and its consumer's state) opens
+// with the new key and keeps working (the job is read, the acked task
+// stays acked, the next is delivered), and its secret is no longer in
+// clear once the server has loaded and stopped.
 func TestStoreSealedMigratesPlainStore(t *testing.T) {
 	opts := serverOpts(t)
 	secret := []byte("destSecretKey=Old-Plain-Value-77aa")
@@ -98,15 +99,15 @@ func TestStoreSealedMigratesPlainStore(t *testing.T) {
 	if !ns.ReadyForConnections(testTimeout) {
 		t.Fatal("plain server did not start")
 	}
-	nc, err := nats.Connect(ns.ClientURL())
+	plain, err := Connect(tctx(t), ConnOptions{URLs: ns.ClientURL()})
 	must(t, err)
-	js, err := nc.JetStream()
-	must(t, err)
-	kv, err := js.CreateKeyValue(&nats.KeyValueConfig{Bucket: JobsBucket, History: 1, Storage: nats.FileStorage})
-	must(t, err)
-	_, err = kv.Put("old", secret)
-	must(t, err)
-	nc.Close()
+	must(t, plain.Setup(tctx(t), SetupOptions{Update: true}))
+	must(t, plain.Jobs().Put(tctx(t), "old", secret))
+	must(t, plain.PublishTask(tctx(t), "oldjob", "T1", []byte("task-"+string(secret))))
+	must(t, plain.PublishTask(tctx(t), "oldjob", "T2", []byte("task2")))
+	first := next(t, plain, "w") // the consumer exists and has state
+	must(t, first.Ack())
+	plain.Close()
 	ns.Shutdown()
 	ns.WaitForShutdown()
 	if len(grepDir(t, opts.Dir, secret)) == 0 {
@@ -119,6 +120,9 @@ func TestStoreSealedMigratesPlainStore(t *testing.T) {
 	must(t, err)
 	if !bytes.Equal(got, secret) {
 		t.Fatalf("value in the migrated store: %q", got)
+	}
+	if m := next(t, b, "w"); m.TaskID != "T2" || string(mustData(t, m)) != "task2" {
+		t.Fatalf("task after the migration: %s %q, want T2 (T1 was acked before)", m.TaskID, mustData(t, m))
 	}
 	must(t, b.Jobs().Put(tctx(t), "new", []byte("new-"+string(secret))))
 	b.Close()
