@@ -39,6 +39,10 @@
 //	                                                                                            JobUploads (aborts)
 //	KV OSSIMPORT_LEADER         master → {name, since,          history 1; TTL (LeaseTTL,       every service's master Lead (create,
 //	  (master lease)            renewed}                        10s)                            renew by revision) → stat's view
+//	KV OSSIMPORT_OWNERS         <job>.<task> → {worker, stream, history 1; a release's marker     workers TaskMsg.Claim at a delivery's
+//	  (task ownership)          delivery, delivered, at}        expires after 1 minute; purged  start (CAS on the revision; the latest
+//	                                                            by PurgeQueue (abort, clean)    delivery wins), Claim.Check before
+//	                                                                                            every write, Release after the ack
 //	core subject (progress)     ossimport.progress.<job>        not stored                      workers → tracker, console
 //	core request/reply          ossimport.control.<verb>,       not stored                      console Request → active master
 //	  (control)                 queue group "master"                                            HandleControl (retry, clean)
@@ -66,7 +70,11 @@
 //
 // Tasks are delivered at least once. A worker holding a task must call
 // [TaskMsg.InProgress] well within AckWait; a worker that dies or hangs
-// loses the task to another worker after AckWait. A task delivered
+// loses the task to another worker after AckWait. Each delivery claims
+// its task ([TaskMsg.Claim]) and checks the claim ([Claim.Check]) right
+// before each write to the destination, so a worker that wakes up after
+// its task was handed on (or its job cleaned) finds [ErrNotOwner] and
+// writes nothing more (fencing). A task delivered
 // MaxDeliver times without an ack is reported by [Bus.DeadTasks].
 //
 // Deduplication by task ID is best effort: it holds within the
@@ -95,6 +103,14 @@
 // token at first start and keeps it, mode 0600, in ServerOptions.TokenFile
 // (refusing a group- or world-readable file). Workers use the same file as
 // natsCredsFile. TLS is enabled by natsTlsCert and natsTlsKey.
+//
+// The embedded server's JetStream store is encrypted at rest (nats-server
+// store encryption, AES-GCM) with a random key kept, mode 0600, in
+// ServerOptions.KeyFile (store.key beside the token file by default): job
+// configs and their credentials are never in clear on disk. A store made
+// by an earlier, unencrypted version is encrypted by nats-server as it
+// loads it with the new key; an encrypted store whose key is missing is
+// refused rather than opened with a new key.
 //
 // The package returns errors and never logs; the embedded server's own
 // log goes to ServerOptions.Logger (discarded by default).

@@ -29,6 +29,12 @@ type ServerOptions struct {
 	// TokenFile holds the authentication token: generated (mode 0600) at
 	// first start, reused afterwards. Workers read it as natsCredsFile.
 	TokenFile string
+	// KeyFile holds the key that encrypts the JetStream store at rest
+	// (nats-server's store encryption, AES-GCM): generated (mode 0600)
+	// at first start, next to TokenFile as StoreKeyFileName when empty.
+	// The store cannot be read without it. A store made unencrypted by
+	// an earlier version is encrypted as nats-server loads it.
+	KeyFile string
 	// Host is the listen address: 127.0.0.1 standalone (the default),
 	// 0.0.0.0 distributed.
 	Host string
@@ -68,6 +74,10 @@ func StartServer(opts ServerOptions) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	storeKey, err := loadOrCreateStoreKey(opts.keyFile(), opts.Dir)
+	if err != nil {
+		return nil, err
+	}
 	tlsConf, err := serverTLS(opts)
 	if err != nil {
 		return nil, err
@@ -85,6 +95,7 @@ func StartServer(opts ServerOptions) (*Server, error) {
 	nopts := &server.Options{
 		ServerName: "ossimport", Host: opts.Host, Port: opts.Port, DontListen: opts.InProcessOnly,
 		JetStream: true, StoreDir: opts.Dir, Authorization: token, NoSigs: true,
+		JetStreamKey: storeKey, JetStreamCipher: storeCipher,
 		TLS: tlsConf != nil, TLSConfig: tlsConf, TLSTimeout: 5,
 	}
 	ns, err := server.NewServer(nopts)

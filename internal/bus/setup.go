@@ -114,6 +114,7 @@ type state struct {
 	data                   jetstream.ObjectStore
 	jobs, checkpoints, wkr jetstream.KeyValue
 	uploads, leader        jetstream.KeyValue
+	owners                 jetstream.KeyValue
 }
 
 // Setup creates or updates every stream, bucket and consumer the bus
@@ -176,6 +177,8 @@ func (b *Bus) setupKV(ctx context.Context, st *state) error {
 			LimitMarkerTTL: uploadMarkerTTL}}, // lets removals leave markers that expire
 		{&st.leader, jetstream.KeyValueConfig{Bucket: LeaderBucket, Description: "ossimport master lease: master -> holder",
 			TTL: st.opts.LeaseTTL}},
+		{&st.owners, jetstream.KeyValueConfig{Bucket: OwnersBucket, Description: "ossimport task ownership: job.task -> the delivery that owns it",
+			LimitMarkerTTL: ownerMarkerTTL}},
 	}
 	for _, kv := range buckets {
 		kv.cfg.History = 1

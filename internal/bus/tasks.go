@@ -148,6 +148,9 @@ func (b *Bus) PurgeQueue(ctx context.Context, job string) error {
 	if err := st.tasks.Purge(ctx, jetstream.WithPurgeSubject(taskSubject(job))); err != nil {
 		return fmt.Errorf("bus: purge tasks of job %s: %w", job, err)
 	}
+	if err := b.dropOwners(ctx, st, job); err != nil { // running workers stop writing
+		return err
+	}
 	return b.purgeObjects(ctx, st, "task/"+job+"/")
 }
 

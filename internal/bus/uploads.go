@@ -30,6 +30,9 @@ type Upload struct {
 	PartSize int64     `json:"partSize"`
 	Started  time.Time `json:"started"`
 	Worker   string    `json:"worker"`
+	// Delivery is the delivery count of the task on Worker that started
+	// or took over the upload (see Owner).
+	Delivery uint64 `json:"delivery,omitempty"`
 	// Task is filled in by JobUploads and TaskUploads from the record's
 	// key; it is not stored.
 	Task string `json:"-"`

@@ -48,6 +48,7 @@ type Sys struct {
 	LogMaxSize                  int64         `key:"logMaxSize"`
 	LogMaxFiles                 int           `key:"logMaxFiles"`
 	HTTPListen                  string        `key:"httpListen"`
+	HTTPAllowedHosts            []string      `key:"httpAllowedHosts"`
 	WorkerHTTPListen            string        `key:"workerHttpListen"`
 	SSHKnownHostsFile           string        `key:"sshKnownHostsFile"`
 	SSHAcceptUnknownHostKeys    bool          `key:"sshAcceptUnknownHostKeys"`

@@ -73,6 +73,8 @@ var sysKeys = []Key{
 		Doc: "Rotated log files kept."},
 	{Name: "httpListen", Default: "127.0.0.1:8086", Extension: true, Section: secSysOps,
 		Doc: "host:port of the master's status page and /metrics; empty turns it off. It has no authentication, so keep it on a trusted network."},
+	{Name: "httpAllowedHosts", Kind: KindList, Extension: true, Section: secSysOps,
+		Doc: "Host names, besides IP addresses, localhost, the httpListen host and this machine's name, under which browsers may reach the status page and /metrics, e.g. ossimport.example.com,*.corp.example; requests naming any other host are refused (protection against DNS rebinding)."},
 	{Name: "workerHttpListen", Extension: true, Section: secSysOps,
 		Doc: "host:port of each worker's /metrics; empty turns it off."},
 	{Name: "taskAckWait", Default: "300", Kind: KindSeconds, Min: 10, Max: maxInt64Key, Bounded: true, Extension: true, Section: secSysOps,

@@ -49,16 +49,19 @@ type webServer struct {
 	metrics http.Handler
 	dash    *dashboard.Handler // nil when it could not be made
 	log     *slog.Logger
+	// listen and allowed are the names served (httpListen, httpAllowedHosts).
+	listen  string
+	allowed []string
 }
 
 // newWebServer prepares the service's HTTP server. The dashboard's
 // actions need the cluster token of the embedded NATS server (srv); with
 // an external NATS (srv nil) the dashboard is read-only.
-func newWebServer(dir workdir.Dir, srv *bus.Server, mb *bus.Bus, mx *metrics.Metrics, log *slog.Logger) *webServer {
-	w := &webServer{metrics: mx.Handler(), log: log}
+func newWebServer(dir workdir.Dir, srv *bus.Server, mb *bus.Bus, mx *metrics.Metrics, log *slog.Logger, listen string, allowedHosts []string) *webServer {
+	w := &webServer{metrics: mx.Handler(), log: log, listen: listen, allowed: allowedHosts}
 	opts := dashboard.Options{
 		Dir: dir, Actions: busActions{b: mb}, Logger: log.With("component", "dashboard"),
-		Version: version.Get().Version,
+		Version: version.Get().Version, Listen: listen, AllowedHosts: allowedHosts,
 	}
 	if srv != nil {
 		opts.Token, opts.TokenFile = srv.Token(), tokenFile(dir)
@@ -78,7 +81,7 @@ func (w *webServer) handler() http.Handler {
 	if w.dash != nil {
 		mux.Handle("/", w.dash)
 	}
-	return mux
+	return dashboard.HostGuard(w.listen, w.allowed, mux)
 }
 
 // run serves on addr until ctx ends. Neither the metrics nor the

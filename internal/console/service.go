@@ -109,7 +109,7 @@ func runService(ctx context.Context, stderr io.Writer, sysPath, workersPath stri
 	var web []func(context.Context)
 	if s.HTTPListen != "" {
 		// /metrics and the web dashboard; not worth stopping the service for.
-		ws := newWebServer(se.dir, se.srv, se.mb, mx, se.logs.master)
+		ws := newWebServer(se.dir, se.srv, se.mb, mx, se.logs.master, s.HTTPListen, s.HTTPAllowedHosts)
 		web = append(web,
 			func(ctx context.Context) { mx.WatchJobs(ctx, se.dir, se.mb, 10*time.Second) },
 			func(ctx context.Context) { ws.run(ctx, s.HTTPListen) })

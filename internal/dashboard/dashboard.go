@@ -90,6 +90,11 @@ type Options struct {
 	History     time.Duration
 	// Version is shown on the page.
 	Version string
+	// Listen is the address the page is served on (httpListen) and
+	// AllowedHosts the other names it answers to (httpAllowedHosts):
+	// requests naming another host are refused (see HostGuard).
+	Listen       string
+	AllowedHosts []string
 }
 
 // Validate reports what is wrong with the options.
@@ -181,7 +186,7 @@ func New(opts Options) (*Handler, error) {
 	mux.HandleFunc("POST /api/jobs/{job}/clean", h.action("clean"))
 	// Cross-site browser requests cannot act: the actions need a header
 	// no form can send, and cross-origin unsafe requests are refused.
-	h.root = secureHeaders(http.NewCrossOriginProtection().Handler(mux))
+	h.root = HostGuard(opts.Listen, opts.AllowedHosts, secureHeaders(http.NewCrossOriginProtection().Handler(mux)))
 	return h, nil
 }
 

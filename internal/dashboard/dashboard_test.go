@@ -162,8 +162,12 @@ func newTest(t *testing.T, dir workdir.Dir, token string, opts ...func(*Options)
 // do serves one request and returns the answer.
 func do(h http.Handler, method, target string, header map[string]string) *httptest.ResponseRecorder {
 	r := httptest.NewRequest(method, target, nil)
+	r.Host = "localhost:8086"
 	for k, v := range header {
 		r.Header.Set(k, v)
+	}
+	if host, ok := header["Host"]; ok {
+		r.Host = host
 	}
 	w := httptest.NewRecorder()
 	h.ServeHTTP(w, r)

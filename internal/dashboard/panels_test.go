@@ -53,7 +53,7 @@ func assertNoSecret(t *testing.T, what, text string) {
 // the dashboard masks again).
 func keepJobFile(t *testing.T, dir workdir.Dir, job, text string) {
 	t.Helper()
-	if err := workdir.WriteFile(filepath.Join(dir.Job(job), JobFile), []byte(text)); err != nil {
+	if err := workdir.WriteFile(dir.JobFile(job), []byte(text)); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -149,7 +149,7 @@ func TestDashboardJobConfig(t *testing.T) {
 	}
 	assertNoSecret(t, "/api/jobs/alpha/config", w.Body.String())
 	cfg := decode[JobConfig](t, w)
-	if cfg.Job != "alpha" || cfg.File != filepath.Join("master", "jobs", "alpha", JobFile) {
+	if cfg.Job != "alpha" || cfg.File != filepath.Join("master", "jobs", "alpha", "job.cfg") {
 		t.Fatalf("config of %q from %q", cfg.Job, cfg.File)
 	}
 	for _, want := range []string{"destSecretKey=****\n", "srcSecretKey=****\n", "destAccessKey=****\n", "destBucket=backup\n", "taskObjectCountLimit=10\n"} {

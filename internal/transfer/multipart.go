@@ -18,7 +18,7 @@ import (
 
 // multipart copies a large object in parts, PartConcurrency at a time,
 // resuming obj.UploadID when an earlier attempt left one.
-func (c *Copier) multipart(ctx context.Context, obj Object, info storage.ObjectInfo) Result {
+func (c *Copier) multipart(ctx context.Context, obj Object, info storage.ObjectInfo, ver string) Result {
 	mpw := c.dst.(storage.MultipartWriter)
 	partSize := c.partSize(info.Size)
 	have, err := c.resumable(ctx, mpw, obj, partSize)
@@ -39,6 +39,9 @@ func (c *Copier) multipart(ctx context.Context, obj Object, info storage.ObjectI
 				return readFailure(err)
 			}
 		}
+		if err := c.fence(ctx, obj); err != nil {
+			return failure(UploadFailed, err)
+		}
 		id, err := mpw.CreateMultipart(ctx, obj.Dst(), c.metadata(obj, info, recorded))
 		if err != nil {
 			return failure(UploadFailed, fmt.Errorf("start multipart upload of %q: %w", obj.Dst(), err))
@@ -48,7 +51,7 @@ func (c *Copier) multipart(ctx context.Context, obj Object, info storage.ObjectI
 			c.opts.OnUploadStarted(obj, uploadID, partSize)
 		}
 	}
-	u := &upload{c: c, mpw: mpw, obj: obj, info: info, id: uploadID, size: info.Size, partSize: partSize, have: have}
+	u := &upload{c: c, mpw: mpw, obj: obj, info: info, ver: ver, id: uploadID, size: info.Size, partSize: partSize, have: have}
 	res := u.run(ctx)
 	if !res.Code.OK() && ctx.Err() == nil && u.rangeRefused(res.Err) {
 		// The source ignores ranged reads (an HTTP server answering 200
@@ -61,11 +64,15 @@ func (c *Copier) multipart(ctx context.Context, obj Object, info storage.ObjectI
 		return res // completed: nothing left to resume
 	}
 	res.uploadID, res.partSize = uploadID, partSize
-	if ctx.Err() == nil && !storage.IsTransient(res.Err) {
+	if ctx.Err() == nil && !storage.IsTransient(res.Err) && !errors.Is(res.Err, ErrFenced) {
 		// Not worth resuming (and not a shutdown, after which the caller
-		// resumes): free the parts already stored.
-		_ = mpw.AbortMultipart(context.WithoutCancel(ctx), obj.Dst(), uploadID)
-		res.uploadID, res.partSize = "", 0
+		// resumes, nor a lost object, whose new owner may be resuming
+		// it): free the parts already stored. A source that changed
+		// while it was read lands here: its parts mix versions.
+		if c.fence(ctx, obj) == nil {
+			_ = mpw.AbortMultipart(context.WithoutCancel(ctx), obj.Dst(), uploadID)
+			res.uploadID, res.partSize = "", 0
+		}
 	}
 	return res
 }
@@ -110,7 +117,7 @@ func (c *Copier) resumable(ctx context.Context, mpw storage.MultipartWriter, obj
 // abandon aborts an upload left by an earlier attempt, ignoring errors:
 // the upload may be gone already.
 func (c *Copier) abandon(ctx context.Context, obj Object) {
-	if mpw, ok := c.dst.(storage.MultipartWriter); ok && obj.UploadID != "" {
+	if mpw, ok := c.dst.(storage.MultipartWriter); ok && obj.UploadID != "" && c.fence(ctx, obj) == nil {
 		_ = mpw.AbortMultipart(ctx, obj.Dst(), obj.UploadID)
 	}
 }
@@ -121,6 +128,7 @@ type upload struct {
 	mpw      storage.MultipartWriter
 	obj      Object
 	info     storage.ObjectInfo // the source as it was when the copy started
+	ver      string             // its version then (Copier.sourceVersion)
 	id       string
 	size     int64
 	partSize int64
@@ -231,6 +239,9 @@ func (u *upload) part(ctx context.Context, j partJob) error {
 	if err := u.c.waitRequest(ctx); err != nil {
 		return &partError{upload: true, err: err}
 	}
+	if err := u.c.fence(ctx, u.obj); err != nil {
+		return &partError{upload: true, err: err}
+	}
 	p, err := u.mpw.UploadPart(ctx, u.obj.Dst(), u.id, i+1, bytes.NewReader(buf), size)
 	if err != nil {
 		return &partError{upload: true, err: fmt.Errorf("upload part %d of %q: %w", i+1, u.obj.Dst(), err)}
@@ -293,6 +304,15 @@ func (u *upload) complete(ctx context.Context) Result {
 	if err := u.c.waitRequest(ctx); err != nil {
 		return failure(UploadFailed, err)
 	}
+	// Every part was read: the source must still be the version the
+	// first was read from, or the parts mix versions and the upload is
+	// aborted rather than completed.
+	if err := u.c.sameVersion(ctx, u.obj.Key, u.ver); err != nil {
+		return sourceFailure(err)
+	}
+	if err := u.c.fence(ctx, u.obj); err != nil {
+		return failure(UploadFailed, err)
+	}
 	put, err := u.mpw.CompleteMultipart(ctx, u.obj.Dst(), u.id, u.parts)
 	if err != nil {
 		return failure(UploadFailed, fmt.Errorf("complete multipart upload of %q: %w", u.obj.Dst(), err))
@@ -301,9 +321,6 @@ func (u *upload) complete(ctx context.Context) Result {
 	checked, err := u.checkMultipartETag(put.ETag)
 	if err != nil {
 		return failure(CheckFailed, fmt.Errorf("verify %q: %w", u.obj.Dst(), err))
-	}
-	if res, changed := u.c.changedWhileCopying(ctx, u.obj, u.info); changed {
-		return res
 	}
 	res := u.c.verify(ctx, u.obj, u.size, sums, put, "multipart", checked)
 	res.Bytes = u.written

@@ -9,7 +9,7 @@ import (
 )
 
 // put copies the object with one request, streaming it.
-func (c *Copier) put(ctx context.Context, obj Object, info storage.ObjectInfo) Result {
+func (c *Copier) put(ctx context.Context, obj Object, info storage.ObjectInfo, ver string) Result {
 	var recorded []byte
 	if c.opts.RecordMD5 {
 		var err error
@@ -21,6 +21,9 @@ func (c *Copier) put(ctx context.Context, obj Object, info storage.ObjectInfo) R
 	if err := c.waitRequest(ctx); err != nil {
 		return failure(UploadFailed, err)
 	}
+	if err := c.fence(ctx, obj); err != nil {
+		return failure(UploadFailed, err)
+	}
 	rc, err := c.src.Open(ctx, obj.Key, 0, -1)
 	if err != nil {
 		return sourceFailure(fmt.Errorf("open source %q: %w", obj.Key, err))
@@ -29,7 +32,23 @@ func (c *Copier) put(ctx context.Context, obj Object, info storage.ObjectInfo) R
 	// An MD5 read beforehand is the one the upload is checked against:
 	// the metadata must describe the bytes stored.
 	sr := newSourceReader(ctx, rc, info.Size, recorded == nil && c.needMD5(), c.opts.Bandwidth, c.onBytes(obj))
+	// Checked before the last byte is handed over, so that the PUT fails
+	// and stores nothing: a source that changed while it was read (no
+	// mixed object), and the ownership of a copy that may have slept
+	// through its task being handed on (no stale object).
+	sr.last = func() error {
+		if err := c.sameVersion(ctx, obj.Key, ver); err != nil {
+			return err
+		}
+		return c.fence(ctx, obj)
+	}
 	put, err := c.dst.Put(ctx, obj.Dst(), sr, info.Size, meta)
+	if errors.Is(sr.err, ErrFenced) {
+		return failure(UploadFailed, sr.err)
+	}
+	if sr.err != nil && (isChanged(sr.err) || ver != "" && errors.Is(sr.err, storage.ErrNotExist)) {
+		return sourceFailure(fmt.Errorf("read source %q: %w", obj.Key, sr.err))
+	}
 	if sr.err != nil {
 		if res, changed := c.changedWhileCopying(ctx, obj, info); changed {
 			return res
@@ -42,9 +61,6 @@ func (c *Copier) put(ctx context.Context, obj Object, info storage.ObjectInfo) R
 	sums := storage.Checksums{CRC64: sr.crc.Sum64(), HasCRC64: true, MD5: sr.md5Sum()}
 	if recorded != nil {
 		sums.MD5 = recorded
-	}
-	if res, changed := c.changedWhileCopying(ctx, obj, info); changed {
-		return res
 	}
 	res := c.verify(ctx, obj, info.Size, sums, put, "put", "")
 	res.Bytes = info.Size

@@ -32,6 +32,11 @@ type sourceReader struct {
 	limit   Limiter
 	onBytes func(int64)
 	err     error
+	// last, when set, is called when the last byte has been read and
+	// before it is returned; its error fails the read, and the bytes of
+	// that read are not returned (a source that changed while it was
+	// read).
+	last func() error
 }
 
 func newSourceReader(ctx context.Context, r io.Reader, size int64, wantMD5 bool, limit Limiter, onBytes func(int64)) *sourceReader {
@@ -58,6 +63,14 @@ func (s *sourceReader) Read(p []byte) (int, error) {
 	n, err := s.r.Read(p)
 	if n > 0 {
 		s.consume(p[:n])
+		if s.left == 0 && s.last != nil && s.err == nil {
+			if lerr := s.last(); lerr != nil {
+				// The final bytes are withheld: a reader given all the
+				// bytes it expects may ignore an error that comes with them.
+				s.err = lerr
+				return 0, lerr
+			}
+		}
 	}
 	switch {
 	case err == io.EOF && s.left > 0:

@@ -23,8 +23,10 @@ const (
 	AuditOK Code = "AuditOK"
 
 	// SizeNotMatch: the source changed (size or mtime) between planning and
-	// copying, or while it was read. The destination may hold an older or
-	// partial version; a retry copies the current one.
+	// copying, or while it was read (for local files also ctime or inode:
+	// rewritten in place) and again on each of MaxRecopies copies. The
+	// destination holds nothing or the version it held before, never a
+	// mix; Detail says which. A retry copies the current one.
 	SizeNotMatch Code = "SIZE_NOT_MATCH"
 	// SourceNotFound: the source object was deleted after it was listed.
 	SourceNotFound Code = "SourceNotFound"
@@ -79,6 +81,9 @@ type Result struct {
 	// destination, so the next attempt resumes it.
 	uploadID string
 	partSize int64
+	// changed: the source changed while it was read; the copy was not
+	// completed and may be made again (see MaxRecopies).
+	changed bool
 }
 
 // PendingUpload returns the multipart upload this copy left unfinished

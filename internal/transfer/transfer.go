@@ -3,7 +3,10 @@
 // or a server-side copy, streams the bytes without staging them on disk,
 // computes CRC-64/ECMA and MD5 inline, compares them with what the
 // destination reports, and classifies every failure with one of the closed
-// set of result codes. It knows nothing about tasks, queues or processes.
+// set of result codes. A source file that changes while it is read is
+// never stored as a mix of versions (see MaxRecopies), and a copy that
+// lost its object to another worker stops writing (Options.Fence). It
+// knows nothing about tasks, queues or processes.
 package transfer
 
 import (
@@ -118,6 +121,15 @@ type Options struct {
 	// its bytes again, so the sum for one object may exceed its size;
 	// callers clamp it. Same rules as OnBytes.
 	OnObjectBytes func(obj Object, n int64)
+	// Fence, when set, is asked right before every write of obj to the
+	// destination (a PUT, a server-side copy, the start, each part and
+	// the completion of a multipart upload, an abort) whether this copy
+	// still owns obj. An error wrapping ErrFenced gives the object up at
+	// once: nothing more is written, and its multipart upload is left
+	// alone (the new owner may be resuming it; Result.PendingUpload
+	// names it). Other errors fail the write like a destination error
+	// (retried when storage.IsTransient says so).
+	Fence func(ctx context.Context, obj Object) error
 }
 
 // Validate checks the options and fills in defaults.
@@ -194,14 +206,29 @@ func (c *Copier) copy(ctx context.Context, obj Object) Result {
 	}
 	var res Result
 	retry := c.retrier()
+	recopies := 0
 	for attempt := 1; ; attempt++ {
 		res = c.copyOnce(ctx, obj)
 		res.Attempts = attempt
+		if res.changed && recopies < MaxRecopies && ctx.Err() == nil {
+			// The source changed while it was read and nothing was
+			// completed: copy the version it settled on.
+			recopies++
+			obj.UploadID, obj.PartSize = res.uploadID, res.partSize
+			continue
+		}
 		if res.Code.OK() || !storage.IsTransient(res.Err) || !c.retryWait(ctx, retry, obj, attempt, res) {
-			return res
+			break
 		}
 		obj.UploadID, obj.PartSize = res.uploadID, res.partSize
 	}
+	if res.Code == SizeNotMatch && ctx.Err() == nil {
+		if recopies > 0 {
+			res.Detail += fmt.Sprintf(" (it changed while it was copied, %d times)", recopies)
+		}
+		res.Detail += "; " + c.destinationHolds(ctx, obj)
+	}
+	return res
 }
 
 // Sleep waits for d, or until ctx ends and then returns ctx.Err().
@@ -255,19 +282,27 @@ func (c *Copier) copyOnce(ctx context.Context, obj Object) Result {
 		}
 		return res
 	}
-	if res, ok := c.serverSideCopy(ctx, obj, info); ok {
-		c.abandon(ctx, obj) // the object was copied, or will be, without it
+	ver, err := c.sourceVersion(ctx, obj.Key)
+	if err != nil {
+		res := sourceFailure(err)
+		res.uploadID, res.partSize = obj.UploadID, obj.PartSize
 		return res
+	}
+	if ver == "" { // a file that may change while read is copied by us, checked at its end
+		if res, ok := c.serverSideCopy(ctx, obj, info); ok {
+			c.abandon(ctx, obj) // the object was copied, or will be, without it
+			return res
+		}
 	}
 	caps := c.dst.Capabilities()
 	if _, ok := c.dst.(storage.MultipartWriter); ok && caps.Multipart && info.Size > c.opts.MultipartThreshold && c.src.Capabilities().RangedRead {
-		return c.multipart(ctx, obj, info)
+		return c.multipart(ctx, obj, info, ver)
 	}
 	if obj.UploadID != "" {
 		// The object no longer needs multipart (smaller now): drop the old upload.
 		c.abandon(ctx, obj)
 	}
-	return c.put(ctx, obj, info)
+	return c.put(ctx, obj, info, ver)
 }
 
 // statSource checks the source object against the plan before copying.
@@ -315,6 +350,9 @@ func (c *Copier) serverSideCopy(ctx context.Context, obj Object, info storage.Ob
 		return Result{}, false
 	}
 	if err := c.waitRequest(ctx); err != nil {
+		return failure(UploadFailed, err), true
+	}
+	if err := c.fence(ctx, obj); err != nil {
 		return failure(UploadFailed, err), true
 	}
 	// The copy is written like a streamed one: class, encryption,
@@ -389,6 +427,8 @@ func failure(code Code, err error) Result {
 func sourceFailure(err error) Result {
 	var sm *sizeMismatchError
 	switch {
+	case isChanged(err):
+		return changedResult(err)
 	case errors.As(err, &sm):
 		return failure(SizeNotMatch, err)
 	case errors.Is(err, storage.ErrNotExist):

@@ -28,6 +28,7 @@ const uploadOpTimeout = 10 * time.Second
 type taskUploads struct {
 	w         *Worker
 	job, task string
+	delivery  uint64
 	log       *slog.Logger
 
 	mu       sync.Mutex
@@ -36,9 +37,10 @@ type taskUploads struct {
 
 // trackUploads attaches the task's recorded uploads to its objects and
 // returns the copier to run the task with, which records the uploads it
-// starts, and the function to call with each object's result.
-func (w *Worker) trackUploads(ctx context.Context, msg *bus.TaskMsg, task *protocol.Task, c *transfer.Copier, threshold int64, log *slog.Logger) (*transfer.Copier, func(transfer.Result)) {
-	u := &taskUploads{w: w, job: msg.Job, task: msg.TaskID, log: log, recorded: map[string]string{}}
+// starts, and the tracker whose ended (or fenced, for an object lost to
+// another delivery) is to be called with each object's result.
+func (w *Worker) trackUploads(ctx context.Context, msg *bus.TaskMsg, task *protocol.Task, c *transfer.Copier, threshold int64, log *slog.Logger) (*transfer.Copier, *taskUploads) {
+	u := &taskUploads{w: w, job: msg.Job, task: msg.TaskID, delivery: msg.Delivered, log: log, recorded: map[string]string{}}
 	if mayUseMultipart(task.Objects, threshold) {
 		u.resume(ctx, task.Objects)
 	}
@@ -51,7 +53,7 @@ func (w *Worker) trackUploads(ctx context.Context, msg *bus.TaskMsg, task *proto
 			}
 		}
 	})
-	return tracked, u.ended
+	return tracked, u
 }
 
 // mayUseMultipart reports whether an object of objs can be large enough
@@ -98,7 +100,7 @@ func (u *taskUploads) resume(ctx context.Context, objs []transfer.Object) {
 func (u *taskUploads) put(obj transfer.Object, id string, partSize int64) {
 	ctx, cancel := context.WithTimeout(context.Background(), uploadOpTimeout)
 	defer cancel()
-	rec := bus.Upload{Key: obj.Key, DstKey: obj.Dst(), UploadID: id, PartSize: partSize, Started: time.Now().UTC(), Worker: u.w.opts.Name}
+	rec := bus.Upload{Key: obj.Key, DstKey: obj.Dst(), UploadID: id, PartSize: partSize, Started: time.Now().UTC(), Worker: u.w.opts.Name, Delivery: u.delivery}
 	if err := u.w.opts.Bus.PutUpload(ctx, u.job, u.task, rec); err != nil {
 		u.log.Warn("cannot record a multipart upload; if this copy is interrupted it starts over", "err", err)
 		return

@@ -161,13 +161,20 @@ func (w *Worker) run(ctx context.Context, msg *bus.TaskMsg) {
 	w.running.Add(1)
 	defer w.running.Add(-1)
 	log := w.log.With("job", msg.Job, "task", msg.TaskID, "delivery", msg.Delivered)
+	fence, err := w.claimTask(ctx, msg, log)
+	if err != nil {
+		log.Warn("cannot claim the task; it is handed back", "err", err)
+		_ = msg.Nak(time.Second)
+		return
+	}
+	defer fence.release()
 	task, eng, err := w.prepare(ctx, msg)
 	if err != nil {
 		log.Error("cannot run task", "err", err)
 		w.fail(ctx, msg, task, err)
 		return
 	}
-	copier, uploadEnded := w.trackUploads(ctx, msg, &task, eng.copier, eng.spec.Transfer.MultipartThreshold, log)
+	copier, uploads := w.trackUploads(ctx, msg, &task, eng.copier, eng.spec.Transfer.MultipartThreshold, log)
 	log.Info("task started", "objects", len(task.Objects))
 	res := protocol.TaskResult{Job: msg.Job, TaskID: msg.TaskID, Worker: w.opts.Name, Attempt: int(msg.Delivered), Started: time.Now()}
 	var resultsErr []error
@@ -194,11 +201,16 @@ func (w *Worker) run(ctx context.Context, msg *bus.TaskMsg) {
 	// failure ends the task (abort), its other objects fail.
 	taskCtx, abort := context.WithCancelCause(ctx)
 	defer abort(nil)
-	copier = copier.With(func(o *transfer.Options) { o.OnObjectBytes, o.OnRetry = prog.read, logRetry(log) })
+	copier = copier.With(func(o *transfer.Options) { o.OnObjectBytes, o.OnRetry, o.Fence = prog.read, logRetry(log), fence.check })
 	copier.RunAll(taskCtx, w.slots, task.Objects, func(r transfer.Result) {
+		if transfer.Fenced(r) {
+			uploads.fenced(r, copier)
+			abort(r.Err) // the task is another delivery's now
+			return
+		}
 		// Only copies end uploads: an object failed below without being
 		// tried keeps the upload it may have on record.
-		uploadEnded(r)
+		uploads.ended(r)
 		add(r)
 		if eng.spec.AbortOnUnknownError && transfer.Unclassified(r) {
 			abort(aborted(r.Object.Key))
@@ -206,6 +218,13 @@ func (w *Worker) run(ctx context.Context, msg *bus.TaskMsg) {
 	})
 	stop()
 	bg.Wait() // no progress after the result
+	if fence.isLost(ctx) {
+		// Another delivery runs the task: its result is the one that
+		// counts, and the queue's message is its own to ack or nak.
+		mx.WorkerInFlight(w.opts.Name, len(res.Objects)-len(task.Objects))
+		log.Warn("task given up: another delivery owns it now", "finished", len(res.Objects))
+		return
+	}
 	if ctx.Err() == nil {
 		if cause := context.Cause(taskCtx); cause != nil {
 			for _, o := range unreported(task.Objects, done) {
