@@ -111,8 +111,8 @@ func FuzzObjectNames(f *testing.F) {
 					if !known {
 						t.Errorf("%s: name %q: unknown code %q", dst, r.Object.Key, r.Code)
 					}
-					if r.Code == transfer.Succeed && storage.CheckOSSKey(r.Object.Dst()) != nil {
-						t.Errorf("%s: name %q breaks the object-name rules but was copied", dst, r.Object.Key)
+					if r.Code == transfer.Succeed && storage.CheckKey(dst, r.Object.Dst()) != nil {
+						t.Errorf("%s: name %q breaks the destination's name rules but was copied", dst, r.Object.Key)
 					}
 				})
 			}
