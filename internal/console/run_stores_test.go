@@ -216,6 +216,16 @@ func TestRunTrickyTreeLocalToS3ToS3(t *testing.T) {
 	first, second := srv.CreateBucket(t, ""), srv.CreateBucket(t, "")
 	src := t.TempDir()
 	valid, invalid := trickyTree(t, src)
+	// S3 takes names OSS refuses (a line break): each destination is
+	// held to its own rules.
+	invalid = slices.DeleteFunc(invalid, func(rel string) bool {
+		if storage.CheckS3Key("migrated/"+rel) == nil {
+			valid = append(valid, rel)
+			return true
+		}
+		return false
+	})
+	slices.Sort(valid)
 
 	dir := workdir.Dir(t.TempDir())
 	spec := engineSpec(storage.Spec{Type: "local", Bucket: src + "/"}, s3Spec(srv, first), "", "migrated/")

@@ -105,7 +105,6 @@ func (m *Master) file(e bus.JournalEntry) error {
 	switch e.Kind {
 	case bus.KindResult:
 		err = m.onResult(e)
-		err = m.onResult(e)
 	case bus.KindPlanned:
 		err = m.filePlanned(e)
 	case bus.KindRequeue:

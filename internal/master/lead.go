@@ -91,7 +91,11 @@ func (m *Master) lead(ctx context.Context) error {
 	}
 	m.leading.Store(true)
 	defer func() {
-		m.leading.Store(false)
+		// A service that stops stays the leader for its last look (the
+		// job-end lines); one that lost the lease stops deciding.
+		if m.running.Err() == nil {
+			m.leading.Store(false)
+		}
 		m.stopPlanning()
 	}()
 	m.log.Info("this service is the active master", "name", m.opts.Name, "takeover", time.Since(start).Round(time.Millisecond))

@@ -108,10 +108,11 @@ type Master struct {
 	fileMu   sync.Mutex          // serialises moves in the workdir view
 	book     *tracker.Ledger     // the jobs' counters (COUNTERS files)
 
-	leading    atomic.Bool   // this service holds the master lease
-	filed      atomic.Uint64 // the last journal entry filed in the view
-	markMu     sync.Mutex    // serialises writes of the journal marker
-	lastLeader time.Time     // the lease's last renewal seen (under mu)
+	leading    atomic.Bool     // this service holds the master lease
+	running    context.Context // Run's context
+	filed      atomic.Uint64   // the last journal entry filed in the view
+	markMu     sync.Mutex      // serialises writes of the journal marker
+	lastLeader time.Time       // the lease's last renewal seen (under mu)
 }
 
 // New returns a master.
@@ -128,6 +129,7 @@ func New(opts Options) (*Master, error) {
 // campaigns for the master lease, doing the active master's work while
 // it holds it.
 func (m *Master) Run(ctx context.Context) error {
+	m.running = ctx
 	m.repairTasks(ctx)
 	m.openBook()
 	defer m.closeBook()
