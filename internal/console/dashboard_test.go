@@ -145,7 +145,7 @@ func TestDashboardEndToEnd(t *testing.T) {
 	// enough to read every panel at both widths while it runs.
 	h, d := newS3Home(t, fmt.Sprintf("httpListen=127.0.0.1:%d\nworkerMaxThroughput(KB/s)=100\n", httpPort), "taskObjectCountLimit=10\n")
 	files := h.writeFiles(h.src, 200, 16<<10, 0)
-	h.write(filepath.Join(h.src, "bad\nname.txt"), "a line break in a name\n")
+	h.write(filepath.Join(h.src, "bad\xffname.txt"), "a name that is not UTF-8, which S3 refuses\n")
 	h.mustConsole("Start import service completed.\n", "start")
 	h.mustConsole("", "submit", h.job)
 
@@ -221,8 +221,8 @@ func TestDashboardEndToEnd(t *testing.T) {
 	taskID := pageMust[string](b, task+`.dataset.task`)
 	audit := pageMust[string](b, task+`.querySelector('pre.audit').textContent`)
 	errs := pageMust[string](b, task+`.querySelector('pre.errors').textContent`)
-	if !strings.Contains(audit, ` InvalidName bad\nname.txt Detail:`) || !strings.Contains(audit, "contains a line break") ||
-		!strings.Contains(errs, `"bad\nname.txt"`) || !pageMust[bool](b, task+`.open`) {
+	if !strings.Contains(audit, ` InvalidName "bad\xffname.txt" Detail:`) || !strings.Contains(audit, "is not valid UTF-8") ||
+		!strings.Contains(errs, `"bad\xffname.txt"`) || !pageMust[bool](b, task+`.open`) {
 		t.Fatalf("failed task %s on the page: audit %q, error list %q", taskID, audit, errs)
 	}
 

@@ -87,7 +87,7 @@ func readFailedTask(tdir, id string, lines int) (FailedTask, error) {
 	ft.Retries = tracker.Retries(tdir)
 	err := scanLines(filepath.Join(tdir, record.ErrorFile), func(line string) {
 		if len(ft.Errors) < lines {
-			ft.Errors = append(ft.Errors, clip(line, maxLineBytes))
+			ft.Errors = append(ft.Errors, clip(record.AuditKey(line), maxLineBytes)) // a name not UTF-8 shown quoted, as audit.log has it
 		} else {
 			ft.ErrorsOmitted++
 		}
