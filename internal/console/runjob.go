@@ -110,41 +110,6 @@ func (e *jobFileError) Error() string {
 
 func (e *jobFileError) Unwrap() error { return e.err }
 
-// runSummary is what run prints when it ends: the job's status, with
-// the rate of what this run copied.
-type runSummary struct {
-	status, before tracker.JobStatus
-	elapsed        time.Duration
-}
-
-// write prints the summary: the job's totals, and the copy rate of what
-// this run copied.
-func (s runSummary) write(w io.Writer) {
-	st, c := s.status, s.status.Counters
-	fmt.Fprintf(w, "Job %s: %d objects (%s) planned in %d tasks\n", st.Name, st.Objects.Total, progress.Bytes(st.Bytes.Total), st.Pending+st.Dispatched+st.Succeed+st.Failed)
-	fmt.Fprintf(w, "  copied and verified: %d (%s)\n", c.Copied, progress.Bytes(c.CopiedBytes))
-	if c.SizeOnly > 0 {
-		fmt.Fprintf(w, "  verified by size only (no checksum at the destination): %d\n", c.SizeOnly)
-	}
-	if v := c.Verified - c.Copied; v > 0 {
-		fmt.Fprintf(w, "  verified (audit):    %d\n", v)
-	}
-	fmt.Fprintf(w, "  skipped:             %d (%s)\n", c.Skipped, progress.Bytes(c.SkippedBytes))
-	fmt.Fprintf(w, "  failed:              %d\n", c.Failed)
-	for _, code := range transfer.Codes {
-		if n := c.ByCode[code]; n > 0 && !code.OK() {
-			fmt.Fprintf(w, "    %-16s %d\n", code, n)
-		}
-	}
-	fmt.Fprintf(w, "  tasks: %d succeeded, %d failed, %d not finished\n", st.Succeed, st.Failed, st.Pending+st.Dispatched)
-	copied := c.CopiedBytes - s.before.Counters.CopiedBytes
-	rate := 0.0
-	if secs := s.elapsed.Seconds(); secs > 0 && copied > 0 {
-		rate = float64(copied) / secs
-	}
-	fmt.Fprintf(w, "  elapsed %s, copied %s at %s/s\n", s.elapsed.Round(time.Millisecond), progress.Bytes(copied), progress.Bytes(int64(rate)))
-}
-
 // jobSnapshot is a job's status as a progress snapshot.
 func jobSnapshot(st tracker.JobStatus, dir workdir.Dir, elapsed time.Duration) progress.Snapshot {
 	snap := progress.Snapshot{
