@@ -156,6 +156,11 @@ func followJob(w io.Writer, dir workdir.Dir, name string, mx *metrics.Metrics, e
 		tick = 2 * time.Second
 	}
 	start := time.Now()
+	copied := func() int64 {
+		st, _ := tracker.ReadStatus(dir, name)
+		return st.Counters.CopiedBytes
+	}
+	base := copied()
 	sample := func() progress.Snapshot {
 		st, _ := tracker.ReadStatus(dir, name)
 		st.Name = name
@@ -186,13 +191,22 @@ func followJob(w io.Writer, dir workdir.Dir, name string, mx *metrics.Metrics, e
 	return func() {
 		close(done)
 		wg.Wait()
-		s := sample()
+		s := finalSnapshot(sample(), copied()-base)
 		if rend == nil {
 			return
 		}
-		if live {
-			rend.Update(s)
-		}
+		// The last state is drawn whatever the renderer: bars and lines
+		// end at the job's true totals, without a stale rate or ETA.
+		rend.Update(s)
 		rend.Close()
 	}
+}
+
+// finalSnapshot marks a run's last snapshot: its rate is the run's
+// average copy rate (copied bytes over the elapsed time), and it has no
+// time left.
+func finalSnapshot(s progress.Snapshot, copied int64) progress.Snapshot {
+	s.Final, s.ETA = true, 0
+	s.BytesPerSecond = float64(perSecond(copied, s.Elapsed))
+	return s
 }

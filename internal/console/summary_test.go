@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ossimport/ossimport/internal/progress"
 	"github.com/ossimport/ossimport/internal/record"
@@ -82,6 +83,7 @@ func TestRunSummariesAddUpAfterInterruption(t *testing.T) {
 	}
 
 	f.dest = f.dst
+	f.every = 20 * time.Millisecond
 	r = f.run(t.Context())
 	if r.code != 1 {
 		t.Fatalf("resumed run (one object cannot be read): code %d\n%s\n%s", r.code, r.stdout, r.stderr)
@@ -94,6 +96,18 @@ func TestRunSummariesAddUpAfterInterruption(t *testing.T) {
 	if last.Unfinished != 0 || last.Planned.Objects != 64 || last.Excluded != 5 || last.Failed != 1 ||
 		last.FailedBy["SourceNotFound"] != 1 || last.SkippedBy[record.SkipSymlink] != 3 || !last.ScanFinished {
 		t.Errorf("after the resume: %+v; want 64 planned (5 excluded), 1 SourceNotFound, 3 symbolic links skipped, nothing unfinished", last)
+	}
+	// The progress lines end at the job's true totals, without a
+	// stale time left.
+	lines := strings.Split(strings.TrimSpace(r.stderr), "\n")
+	var lastProgress string
+	for _, l := range lines {
+		if strings.HasPrefix(l, "test_job: ") {
+			lastProgress = l
+		}
+	}
+	if !strings.Contains(lastProgress, "objects 64/64 |") || !strings.Contains(lastProgress, "ETA 0s") {
+		t.Errorf("the resumed run's last progress line: %q", lastProgress)
 	}
 	if !strings.Contains(r.stdout, "    SourceNotFound   1\n") {
 		t.Errorf("the summary does not count the failure by code:\n%s", r.stdout)
