@@ -47,7 +47,7 @@ Cloud OSS or any S3-compatible store, verifying every object.
 It reads the configuration files of Alibaba Cloud's ossimport unchanged:
 conf/job.cfg (or conf/local_job.cfg), conf/sys.properties and conf/workers.
 
-`+exitStatuses+`
+` + exitStatuses + `
 
 Shell completion: source <(ossimport completion bash), or see
 "ossimport help completion" for zsh, fish and PowerShell.`,

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/ossimport/ossimport/internal/progress"
@@ -96,11 +97,14 @@ func (s runSummary) write(w io.Writer) {
 		fmt.Fprintf(w, "  not finished:        %d objects in %d tasks\n", j.Unfinished, j.Tasks.Unfinished())
 	}
 	if tasks, objects, retried, ok := s.resumed(); ok {
-		fmt.Fprintf(w, "  resumed:             %d objects in %d tasks an earlier run left", objects, tasks)
-		if retried > 0 {
-			fmt.Fprintf(w, "; %d failed tasks retried", retried)
+		var parts []string
+		if tasks > 0 {
+			parts = append(parts, fmt.Sprintf("%d objects in %d tasks an earlier run left", objects, tasks))
 		}
-		fmt.Fprintln(w)
+		if retried > 0 {
+			parts = append(parts, fmt.Sprintf("%d failed tasks retried (their failed objects)", retried))
+		}
+		fmt.Fprintf(w, "  resumed:             %s\n", strings.Join(parts, "; "))
 	}
 	fmt.Fprintf(w, "  tasks: %d succeeded, %d failed, %d not finished\n", j.Tasks.Succeed, j.Tasks.Failed, j.Tasks.Unfinished())
 	// This run's rates: bytes copied (written to the destination), and
