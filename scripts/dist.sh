@@ -2,13 +2,20 @@
 # Builds the distribution tarballs into dist/ (or $DIST_DIR):
 #
 #   ossimport-<version>-linux-<arch>.tar.gz             distributed package:
-#       bin/ossimport, conf/{job.cfg,sys.properties,workers}, console.sh, logs/, README.md
+#       bin/ossimport, conf/{job.cfg,sys.properties,workers}, console.sh,
+#       docs/configuration.md, LICENSE, logs/, README.md
 #   ossimport-<version>-linux-<arch>-standalone.tar.gz  one-machine package:
-#       bin/ossimport, conf/{local_job.cfg,sys.properties}, console.sh, import.sh, logs/, README.md
+#       bin/ossimport, conf/{local_job.cfg,sys.properties}, console.sh, import.sh,
+#       docs/configuration.md, LICENSE, logs/, README.md
+#   SHA256SUMS                                          sha256sum of every tarball
 #
 # for every arch in $DIST_ARCHS (default "amd64 arm64"). Each package
-# unpacks into a folder of its own name. The binaries are static
-# (CGO_ENABLED=0), so one package runs on any Linux of its architecture.
+# unpacks into a folder of its own name. Its README.md is written for the
+# operator who unpacked it (scripts/dist/README.md), not the repository's.
+# conf/workers ships with its example hosts commented out, so `check`
+# refuses it until the operator lists real machines. The binaries are
+# static (CGO_ENABLED=0), so one package runs on any Linux of its
+# architecture.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -28,13 +35,19 @@ package() { # name arch kind
 	mkdir -p "$root/bin" "$root/conf" "$root/logs"
 	cp "$stage/ossimport-$arch" "$root/bin/ossimport"
 	cp conf/sys.properties "$root/conf/"
-	cp console.sh README.md "$root/"
+	mkdir -p "$root/docs"
+	cp console.sh LICENSE "$root/"
+	cp docs/configuration.md "$root/docs/"
+	sed -e "s/@VERSION@/$VERSION/g" -e "s/@KIND@/$kind/g" scripts/dist/README.md >"$root/README.md"
 	if [ "$kind" = standalone ]; then
 		cp conf/local_job.cfg "$root/conf/"
 		cp import.sh "$root/"
 	else
 		cp conf/job.cfg "$root/conf/"
-		cp conf/workers.example "$root/conf/workers"
+		# The example hosts commented out: the operator lists real ones.
+		sed -e 's/^\([^#[:space:]].*\)$/# \1/' \
+			-e 's/^# Replace these example addresses with your own machines\.$/# The example addresses below are commented out: add your own machines, one per line./' \
+			conf/workers.example >"$root/conf/workers"
 	fi
 	chmod 0755 "$root/bin/ossimport" "$root"/*.sh
 	# Reproducible: fixed owner, order and times.
@@ -49,3 +62,6 @@ for arch in $DIST_ARCHS; do
 	package "ossimport-$VERSION-linux-$arch" "$arch" distributed
 	package "ossimport-$VERSION-linux-$arch-standalone" "$arch" standalone
 done
+# Checksums of every tarball in the folder, by file name.
+(cd "$DIST_DIR" && sha256sum -- ossimport-*.tar.gz >SHA256SUMS)
+echo "$DIST_DIR/SHA256SUMS"

@@ -9,6 +9,8 @@ import (
 	"io"
 
 	"github.com/spf13/cobra"
+
+	"github.com/ossimport/ossimport/internal/version"
 )
 
 // Execute runs the command line with args (without the program name) and
@@ -43,10 +45,18 @@ other clouds (S3, Qiniu, BOS, KS3, COS, Azure Blob, UPYUN, OSS) into Alibaba
 Cloud OSS or any S3-compatible store, verifying every object.
 
 It reads the configuration files of Alibaba Cloud's ossimport unchanged:
-conf/job.cfg (or conf/local_job.cfg), conf/sys.properties and conf/workers.`,
+conf/job.cfg (or conf/local_job.cfg), conf/sys.properties and conf/workers.
+
+` + exitStatuses + `
+
+Shell completion: source <(ossimport completion bash), or see
+"ossimport help completion" for zsh, fish and PowerShell.`,
+		Version:       version.Get().String(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	// --version prints what the version verb prints.
+	root.SetVersionTemplate("{{.Version}}\n")
 	root.AddCommand(
 		newVersionCommand(),
 		newCheckCommand(),

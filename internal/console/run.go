@@ -21,6 +21,7 @@ import (
 	"github.com/ossimport/ossimport/internal/job"
 	"github.com/ossimport/ossimport/internal/logging"
 	"github.com/ossimport/ossimport/internal/metrics"
+	"github.com/ossimport/ossimport/internal/summary"
 	"github.com/ossimport/ossimport/internal/tracker"
 	"github.com/ossimport/ossimport/internal/transfer"
 	"github.com/ossimport/ossimport/internal/workdir"
@@ -125,12 +126,18 @@ func runJob(ctx context.Context, stdout, stderr io.Writer, f runFlags) error {
 	}
 	defer se.close()
 	fmt.Fprintf(stderr, "job %s: %s -> %s, working directory %s\n", spec.Name, src.String(), dst.String(), dir)
+	sum := runSummary{dir: dir}
+	if prior, err := summary.Read(dir, spec.Name); err == nil {
+		sum.prior = &prior
+	}
 	if err := se.submitRun(ctx, spec, jobPath, raw); err != nil {
 		return &ExitError{Code: 1, Err: err}
 	}
 	stopMetrics := serveMetrics(ctx, stderr, se.logs.jobs, mx, f.metricsListen)
 	defer stopMetrics()
-	before, _ := tracker.ReadStatus(dir, spec.Name)
+	sum.before, _ = tracker.ReadStatus(dir, spec.Name)
+	sum.before.Name = spec.Name
+	sum.logStart(se.logs.jobs)
 	started := time.Now()
 	stopProgress := followJob(stderr, dir, spec.Name, mx, f.every)
 	runCtx, end := context.WithCancel(ctx)
@@ -153,7 +160,9 @@ func runJob(ctx context.Context, stdout, stderr io.Writer, f runFlags) error {
 	if err != nil {
 		return &ExitError{Code: 1, Err: err}
 	}
-	sum := runSummary{status: st, before: before, elapsed: time.Since(started)}
+	sum.status, sum.elapsed = st, time.Since(started)
+	sum.interrupted = runErr == nil && !ended.Load()
+	sum.logEnd(se.logs.jobs)
 	sum.write(stdout)
 	switch {
 	case runErr != nil:

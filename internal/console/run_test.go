@@ -45,6 +45,8 @@ type runFixture struct {
 	jobFile      string
 	sysFile      string
 	edit         func(*job.Spec)
+	// every is run's --progress (0: no progress lines).
+	every time.Duration
 }
 
 func newRunFixture(t *testing.T, objects int, jobExtra string) *runFixture {
@@ -115,7 +117,7 @@ type runResult struct {
 func (f *runFixture) run(ctx context.Context) runResult {
 	f.t.Helper()
 	var out, errOut bytes.Buffer
-	err := runJob(ctx, &out, &errOut, runFlags{job: f.jobFile, sys: f.sysFile, resolve: f.resolve})
+	err := runJob(ctx, &out, &errOut, runFlags{job: f.jobFile, sys: f.sysFile, resolve: f.resolve, every: f.every})
 	r := runResult{stdout: out.String(), stderr: errOut.String(), code: exitCode(err)}
 	if err != nil {
 		r.stderr += "\n" + err.Error()

@@ -110,41 +110,6 @@ func (e *jobFileError) Error() string {
 
 func (e *jobFileError) Unwrap() error { return e.err }
 
-// runSummary is what run prints when it ends: the job's status, with
-// the rate of what this run copied.
-type runSummary struct {
-	status, before tracker.JobStatus
-	elapsed        time.Duration
-}
-
-// write prints the summary: the job's totals, and the copy rate of what
-// this run copied.
-func (s runSummary) write(w io.Writer) {
-	st, c := s.status, s.status.Counters
-	fmt.Fprintf(w, "Job %s: %d objects (%s) planned in %d tasks\n", st.Name, st.Objects.Total, progress.Bytes(st.Bytes.Total), st.Pending+st.Dispatched+st.Succeed+st.Failed)
-	fmt.Fprintf(w, "  copied and verified: %d (%s)\n", c.Copied, progress.Bytes(c.CopiedBytes))
-	if c.SizeOnly > 0 {
-		fmt.Fprintf(w, "  verified by size only (no checksum at the destination): %d\n", c.SizeOnly)
-	}
-	if v := c.Verified - c.Copied; v > 0 {
-		fmt.Fprintf(w, "  verified (audit):    %d\n", v)
-	}
-	fmt.Fprintf(w, "  skipped:             %d (%s)\n", c.Skipped, progress.Bytes(c.SkippedBytes))
-	fmt.Fprintf(w, "  failed:              %d\n", c.Failed)
-	for _, code := range transfer.Codes {
-		if n := c.ByCode[code]; n > 0 && !code.OK() {
-			fmt.Fprintf(w, "    %-16s %d\n", code, n)
-		}
-	}
-	fmt.Fprintf(w, "  tasks: %d succeeded, %d failed, %d not finished\n", st.Succeed, st.Failed, st.Pending+st.Dispatched)
-	copied := c.CopiedBytes - s.before.Counters.CopiedBytes
-	rate := 0.0
-	if secs := s.elapsed.Seconds(); secs > 0 && copied > 0 {
-		rate = float64(copied) / secs
-	}
-	fmt.Fprintf(w, "  elapsed %s, copied %s at %s/s\n", s.elapsed.Round(time.Millisecond), progress.Bytes(copied), progress.Bytes(int64(rate)))
-}
-
 // jobSnapshot is a job's status as a progress snapshot.
 func jobSnapshot(st tracker.JobStatus, dir workdir.Dir, elapsed time.Duration) progress.Snapshot {
 	snap := progress.Snapshot{
@@ -191,6 +156,11 @@ func followJob(w io.Writer, dir workdir.Dir, name string, mx *metrics.Metrics, e
 		tick = 2 * time.Second
 	}
 	start := time.Now()
+	copied := func() int64 {
+		st, _ := tracker.ReadStatus(dir, name)
+		return st.Counters.CopiedBytes
+	}
+	base := copied()
 	sample := func() progress.Snapshot {
 		st, _ := tracker.ReadStatus(dir, name)
 		st.Name = name
@@ -221,13 +191,22 @@ func followJob(w io.Writer, dir workdir.Dir, name string, mx *metrics.Metrics, e
 	return func() {
 		close(done)
 		wg.Wait()
-		s := sample()
+		s := finalSnapshot(sample(), copied()-base)
 		if rend == nil {
 			return
 		}
-		if live {
-			rend.Update(s)
-		}
+		// The last state is drawn whatever the renderer: bars and lines
+		// end at the job's true totals, without a stale rate or ETA.
+		rend.Update(s)
 		rend.Close()
 	}
+}
+
+// finalSnapshot marks a run's last snapshot: its rate is the run's
+// average copy rate (copied bytes over the elapsed time), and it has no
+// time left.
+func finalSnapshot(s progress.Snapshot, copied int64) progress.Snapshot {
+	s.Final, s.ETA = true, 0
+	s.BytesPerSecond = float64(perSecond(copied, s.Elapsed))
+	return s
 }

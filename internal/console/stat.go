@@ -143,7 +143,7 @@ func (v *statView) read() ([]tracker.JobStatus, []tracker.WorkerStatus, error) {
 
 // statJSON is the --json --with-workers document.
 type statJSON struct {
-	Jobs    []tracker.JobStatus    `json:"jobs"`
+	Jobs    []statJob              `json:"jobs"`
 	Workers []tracker.WorkerStatus `json:"workers"`
 }
 
@@ -153,16 +153,13 @@ func (v *statView) render(w io.Writer, jobs []tracker.JobStatus, workers []track
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
 		if v.withWorkers {
-			doc := statJSON{Jobs: jobs, Workers: workers}
-			if doc.Jobs == nil {
-				doc.Jobs = []tracker.JobStatus{}
-			}
+			doc := statJSON{Jobs: statJobs(v.dir, jobs), Workers: workers}
 			if doc.Workers == nil {
 				doc.Workers = []tracker.WorkerStatus{}
 			}
 			return enc.Encode(doc)
 		}
-		return enc.Encode(jobs)
+		return enc.Encode(statJobs(v.dir, jobs))
 	}
 	writeStat(w, v.dir, jobs)
 	if v.master != nil {
@@ -199,8 +196,9 @@ func writeStat(w io.Writer, dir workdir.Dir, jobs []tracker.JobStatus) {
 		}
 		fmt.Fprintf(w, "Objects:%d/%d Failed:%d\nBytes:%d/%d (%s/%s)\n", st.Objects.Done, st.Objects.Total, st.FailedObjs,
 			st.Bytes.Done, st.Bytes.Total, progress.Bytes(st.Bytes.Done), progress.Bytes(st.Bytes.Total))
+		writeSummaryLines(w, dir, st)
 		if st.Throughput > 0 {
-			fmt.Fprintf(w, "Throughput:%s/s ETA:%s\n", progress.Bytes(int64(st.Throughput)), st.ETA)
+			fmt.Fprintf(w, "Copy Rate:%s/s ETA:%s\n", progress.Bytes(int64(st.Throughput)), st.ETA)
 		}
 		if len(st.Running) > 0 {
 			fmt.Fprintln(w, "RunningTasks Progress:")

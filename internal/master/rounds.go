@@ -9,6 +9,7 @@ import (
 	"github.com/ossimport/ossimport/internal/plan"
 	"github.com/ossimport/ossimport/internal/protocol"
 	"github.com/ossimport/ossimport/internal/storage"
+	"github.com/ossimport/ossimport/internal/summary"
 	"github.com/ossimport/ossimport/internal/tracker"
 	"github.com/ossimport/ossimport/internal/transfer"
 )
@@ -152,8 +153,7 @@ func (m *Master) logEnd(st tracker.JobStatus, quiet bool) {
 	if quiet || final == "" || final == last || !m.isLeader() {
 		return // the active master writes import.log's job lines
 	}
-	m.jlog.Info("job finished", "job", st.Name, "state", st.State, "objects", st.Objects.Total, "done", st.Objects.Done,
-		"failed", st.FailedObjs, "bytes", st.Bytes.Done, "succeedTasks", st.Succeed, "failedTasks", st.Failed)
+	m.jlog.Info("job finished", summary.Of(m.opts.Dir, st).Attrs()...)
 }
 
 // logFailures writes a result's failed objects to the job log.

@@ -41,12 +41,19 @@ func (b *builder) page(ctx context.Context, page storage.Page, token string) err
 			continue
 		}
 		if len(b.objs) > 0 && b.full(info) {
+			// The checkpoint saved with the task covers the objects
+			// before i: counted with it, so a resumed scan counts the
+			// others once.
+			b.s.count(listed-1, filtered)
+			listed, filtered = 1, 0
 			if err := b.flush(ctx, token, i); err != nil {
 				return err
 			}
 		}
 		b.add(info)
 		if len(b.objs) >= opts.MaxObjects {
+			b.s.count(listed, filtered)
+			listed, filtered = 0, 0
 			if err := b.flush(ctx, token, i+1); err != nil {
 				return err
 			}

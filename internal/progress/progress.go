@@ -42,6 +42,10 @@ type Snapshot struct {
 	Tasks Tasks
 	// Elapsed is the time the run has taken so far.
 	Elapsed time.Duration
+	// Final marks the last snapshot of a run that ended (the job
+	// finished or the run stopped): no rate or time left is shown, and
+	// BytesPerSecond is the run's average copy rate.
+	Final bool
 }
 
 // Tasks count tasks by state.
@@ -87,6 +91,9 @@ func Live(w io.Writer) bool {
 // TimeLeft is ETA, or the bytes left at BytesPerSecond; 0 when unknown
 // (no rate, nothing left, or the scan still finding work).
 func (s Snapshot) TimeLeft() time.Duration {
+	if s.Final {
+		return 0
+	}
 	if s.ETA > 0 {
 		return s.ETA
 	}
@@ -113,6 +120,12 @@ func (s Snapshot) etaText() string {
 	}
 	if s.ScanFinished && s.BytesTotal > 0 && s.Bytes >= s.BytesTotal {
 		return "0s"
+	}
+	if s.Final && s.ScanFinished && s.Objects >= s.ObjectsTotal {
+		return "0s" // failed objects' bytes are not done, but nothing is left
+	}
+	if s.Final {
+		return "- (stopped)"
 	}
 	return "-"
 }

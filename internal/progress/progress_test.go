@@ -201,3 +201,28 @@ func TestNewPicksPlainForFilesAndBuffers(t *testing.T) {
 		t.Error("a file or a buffer taken for a terminal")
 	}
 }
+
+// TestFinalSnapshot: the last snapshot of a run shows no stale time
+// left, and the plain renderer prints it, so the output ends at the
+// job's true totals.
+func TestFinalSnapshot(t *testing.T) {
+	running := Snapshot{Job: "j", Listed: 10, ScanFinished: true, Objects: 6, ObjectsTotal: 10, Bytes: 600, BytesTotal: 1000, BytesPerSecond: 50, ETA: 12 * time.Second}
+	done := Snapshot{Job: "j", Listed: 10, ScanFinished: true, Objects: 10, ObjectsTotal: 10, Bytes: 1000, BytesTotal: 1000, BytesPerSecond: 100, ETA: 12 * time.Second, Final: true}
+	if got := Line(done); !strings.Contains(got, "objects 10/10") || !strings.Contains(got, "ETA 0s") {
+		t.Errorf("final line of a finished job: %q", got)
+	}
+	stopped := running
+	stopped.Final = true
+	if got := Line(stopped); !strings.Contains(got, "ETA - (stopped)") || strings.Contains(got, "12s") {
+		t.Errorf("final line of a stopped run: %q", got)
+	}
+	var buf bytes.Buffer
+	p := NewPlain(&buf)
+	p.Update(running)
+	p.Update(done)
+	p.Close()
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	if last := lines[len(lines)-1]; last != Line(done) {
+		t.Errorf("plain output ends with %q, want the final snapshot %q", last, Line(done))
+	}
+}

@@ -94,6 +94,9 @@ type TaskProgress struct {
 	// BytesInFlight is what was read so far of the objects being copied
 	// (at most each one's size), FilesInFlight how many they are.
 	BytesInFlight int64 `json:"bytesInFlight,omitempty"`
+	// BytesCopied counts the sizes of the objects copied (not skipped
+	// or verified) plus BytesInFlight: what copy rates are measured on.
+	BytesCopied   int64 `json:"bytesCopied,omitempty"`
 	FilesInFlight int64 `json:"filesInFlight,omitempty"`
 	// At is when the worker measured it.
 	At time.Time `json:"at,omitzero"`

@@ -29,6 +29,8 @@ type progressLine struct {
 	// resumed writer truncates it to (see Commit). 0 in records of
 	// versions that did not write it.
 	AuditEnd int64 `json:"a,omitempty"`
+	// Why is a skipped object's skip reason (SkipReason).
+	Why string `json:"w,omitempty"`
 }
 
 // progress adds a line to the progress committed next (see Commit).
@@ -51,6 +53,9 @@ type Progress struct {
 	// AuditEnd is the size of audit.log with the lines of the objects
 	// in Finished (the last progress line's), 0 when unknown.
 	AuditEnd int64
+	// Why maps the skipped objects' keys to their skip reason, when
+	// recorded.
+	Why map[string]string
 }
 
 // ReadProgress reads dir/progress.jsonl; a missing file is no progress.
@@ -64,6 +69,12 @@ func ReadProgress(dir string) (Progress, error) {
 		if l.Code != "" {
 			p.Finished[l.Key] = l.Code
 			p.AuditEnd = l.AuditEnd
+			if l.Why != "" {
+				if p.Why == nil {
+					p.Why = map[string]string{}
+				}
+				p.Why[l.Key] = l.Why
+			}
 		}
 	})
 	if err != nil {
@@ -100,7 +111,11 @@ func (w *Writer) Carry(p Progress, objs []transfer.Object) {
 		if !ok || !code.OK() && !Permanent(code) {
 			continue
 		}
-		w.counters.Add(transfer.Result{Object: o, Code: code, Size: max(o.Size, 0)})
+		why := p.Why[o.Key]
+		if why == "" {
+			why = SkipOther
+		}
+		w.counters.add(transfer.Result{Object: o, Code: code, Size: max(o.Size, 0)}, why)
 		if !code.OK() {
 			// Still failed: listed again in the error.list open truncated.
 			_, _ = w.errW.WriteString(EncodeKey(o.Key) + "\n")

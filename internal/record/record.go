@@ -67,6 +67,8 @@ type Counters struct {
 	SizeOnly int64 `json:"sizeOnly,omitempty"`
 	// ByCode counts results per code.
 	ByCode map[transfer.Code]int64 `json:"byCode,omitempty"`
+	// SkippedBy counts the skipped objects per reason (SkipReason).
+	SkippedBy map[string]int64 `json:"skippedBy,omitempty"`
 }
 
 // Done is how many planned objects are finished: copied, skipped,
@@ -77,6 +79,11 @@ func (c Counters) Done() int64 {
 
 // Add counts one result.
 func (c *Counters) Add(r transfer.Result) {
+	c.add(r, SkipReason(r.Detail))
+}
+
+// add counts one result, a skipped one under the skip reason why.
+func (c *Counters) add(r transfer.Result, why string) {
 	if c.ByCode == nil {
 		c.ByCode = map[transfer.Code]int64{}
 	}
@@ -91,6 +98,10 @@ func (c *Counters) Add(r transfer.Result) {
 	case transfer.Skipped:
 		c.Skipped++
 		c.SkippedBytes += max(r.Size, 0)
+		if c.SkippedBy == nil {
+			c.SkippedBy = map[string]int64{}
+		}
+		c.SkippedBy[why]++
 	default:
 		c.Failed++
 	}
@@ -117,6 +128,12 @@ func (c *Counters) Merge(other Counters) {
 			c.ByCode = map[transfer.Code]int64{}
 		}
 		c.ByCode[code] += n
+	}
+	for why, n := range other.SkippedBy {
+		if c.SkippedBy == nil {
+			c.SkippedBy = map[string]int64{}
+		}
+		c.SkippedBy[why] += n
 	}
 }
 
@@ -218,7 +235,11 @@ func (w *Writer) Add(r transfer.Result) error {
 			return fmt.Errorf("write error list: %w", err)
 		}
 	}
-	return w.progress(progressLine{Key: r.Object.Key, Code: r.Code, AuditEnd: w.auditEnd})
+	l := progressLine{Key: r.Object.Key, Code: r.Code, AuditEnd: w.auditEnd}
+	if r.Code == transfer.Skipped {
+		l.Why = SkipReason(r.Detail)
+	}
+	return w.progress(l)
 }
 
 // lineBreaks keeps an audit.log record on one line.

@@ -253,7 +253,7 @@ func (s taskSnap) equal(o taskSnap) bool {
 	a, b := s.counters, o.counters
 	return s.state == o.state && a.Copied == b.Copied && a.Verified == b.Verified && a.Skipped == b.Skipped &&
 		a.Failed == b.Failed && a.CopiedBytes == b.CopiedBytes && a.SkippedBytes == b.SkippedBytes &&
-		a.WrittenBytes == b.WrittenBytes && maps.Equal(a.ByCode, b.ByCode)
+		a.WrittenBytes == b.WrittenBytes && maps.Equal(a.ByCode, b.ByCode) && maps.Equal(a.SkippedBy, b.SkippedBy)
 }
 
 // snapshot reads a task's state and finished counters; an unknown task
@@ -378,12 +378,13 @@ func (l *Ledger) Tick() {
 	}
 }
 
-// sample records the bytes done now and returns the rate over the
-// window: zero until it spans a second.
+// sample records the bytes copied now (skipped objects are not copied:
+// they do not count) and returns the copy rate over the window: zero
+// until it spans a second.
 func (b *book) sample(now time.Time) float64 {
-	bytes := b.tally.Finished.CopiedBytes + b.tally.Finished.SkippedBytes
+	bytes := b.tally.Finished.CopiedBytes
 	for _, tp := range b.running {
-		bytes += tp.Bytes.Done
+		bytes += tp.Copied
 	}
 	b.samples = append(b.samples, sample{at: now, bytes: bytes})
 	drop := 0

@@ -67,7 +67,7 @@ func (f *filer) progress(id, worker string, files, bytes int64) {
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	data, _ := json.Marshal(protocol.TaskProgress{Job: "job", TaskID: id, Worker: worker, FilesDone: files, BytesDone: bytes,
+	data, _ := json.Marshal(protocol.TaskProgress{Job: "job", TaskID: id, Worker: worker, FilesDone: files, BytesDone: bytes, BytesCopied: bytes,
 		FilesTotal: int64(len(tk.Objects)), BytesTotal: tk.Bytes})
 	if path, state, err := Locate(f.dir, "job", id); err == nil && state == workdir.Dispatched {
 		if err := workdir.WriteFile(filepath.Join(path, ProgressFile), data); err != nil {

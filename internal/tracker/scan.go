@@ -84,6 +84,7 @@ func addCounters(sum *record.Counters, c record.Counters, sign int64) {
 			delete(sum.ByCode, code)
 		}
 	}
+	addSkippedBy(sum, c, sign)
 }
 
 // Scan rebuilds a job's tally and running tasks from its task folders:
@@ -182,7 +183,7 @@ func finishedCounters(tdir string, objs []transfer.Object) record.Counters {
 	p, _ := record.ReadProgress(tdir)
 	for _, o := range objs {
 		if code, ok := p.Finished[o.Key]; ok {
-			c.Add(transfer.Result{Object: o, Code: code, Size: max(o.Size, 0)})
+			c.AddWhy(transfer.Result{Object: o, Code: code, Size: max(o.Size, 0)}, p.Why[o.Key])
 		}
 	}
 	return c
@@ -212,7 +213,7 @@ func runningProgress(tdir, worker, id string, objs []transfer.Object, bytes int6
 // reportedProgress fills tp from a worker's report; the report's totals
 // (a retry copies only the failed objects) win when it has them.
 func reportedProgress(tp TaskProgress, r protocol.TaskProgress) TaskProgress {
-	tp.Files.Done, tp.Bytes.Done = r.FilesDone, r.BytesDone
+	tp.Files.Done, tp.Bytes.Done, tp.Copied = r.FilesDone, r.BytesDone, r.BytesCopied
 	if r.FilesTotal > 0 {
 		tp.Files.Total = r.FilesTotal
 	}

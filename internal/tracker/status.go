@@ -41,7 +41,8 @@ type JobStatus struct {
 	FailedTasks  []string         `json:"failedTaskIds,omitempty"`
 	ByCode       map[string]int64 `json:"byCode,omitempty"`
 	// Throughput is the bytes per second the master measured over the
-	// last RateWindow (finished and in-flight bytes), and ETA the time
+	// last RateWindow: the copy rate (bytes of objects copied, finished
+	// or in flight; skipped objects are not copied), and ETA the time
 	// left at that rate; zero when unknown or the job is not running.
 	Throughput float64       `json:"bytesPerSecond"`
 	ETA        time.Duration `json:"eta"`
@@ -76,6 +77,9 @@ type TaskProgress struct {
 	Worker string   `json:"worker"`
 	Bytes  Progress `json:"bytes"`
 	Files  Progress `json:"files"`
+	// Copied is the bytes copied so far (objects copied and in flight,
+	// not skipped ones): what the job's copy rate is measured on.
+	Copied int64 `json:"copiedBytes,omitempty"`
 }
 
 // ProgressFile in a dispatched task's folder holds the last progress its

@@ -18,6 +18,7 @@ type taskProgress struct {
 	mu          sync.Mutex
 	files       int64 // finished objects
 	bytes       int64 // sizes of objects finished successfully
+	copied      int64 // sizes of objects copied
 	flight      map[string]*flying
 	files0, all int64 // planned objects and bytes
 }
@@ -55,6 +56,9 @@ func (p *taskProgress) finish(r transfer.Result) {
 	if r.Code.OK() {
 		p.bytes += max(r.Size, 0)
 	}
+	if r.Code == transfer.Succeed {
+		p.copied += max(r.Size, 0)
+	}
 }
 
 // snapshot is the progress to report now.
@@ -67,6 +71,7 @@ func (p *taskProgress) snapshot() protocol.TaskProgress {
 		tp.BytesInFlight += f.read
 	}
 	tp.BytesDone = p.bytes + tp.BytesInFlight
+	tp.BytesCopied = p.copied + tp.BytesInFlight
 	return tp
 }
 

@@ -129,7 +129,7 @@ func TestLiveProgress(t *testing.T) {
 	r.start("w1", nil)
 	next(t, src.reached, "read at the gate")
 	want := protocol.TaskProgress{Job: "job1", TaskID: "T1", Worker: "w1", FilesDone: 2, FilesTotal: 3,
-		BytesDone: 2000 + 100<<10, BytesTotal: 2000 + 256<<10, BytesInFlight: 100 << 10, FilesInFlight: 1}
+		BytesDone: 2000 + 100<<10, BytesTotal: 2000 + 256<<10, BytesInFlight: 100 << 10, FilesInFlight: 1, BytesCopied: 2000 + 100<<10}
 	reports := 0
 	for {
 		p := next(t, progress, "progress")
