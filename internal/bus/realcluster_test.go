@@ -2,6 +2,7 @@ package bus
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -79,5 +80,65 @@ func TestSetupRidesOutANodeLossOnARealCluster(t *testing.T) {
 	})
 	if string(got) != "spec" {
 		t.Fatalf("job entry after the node loss: %q", got)
+	}
+}
+
+// A worker's NextTask keeps getting tasks after the node leading the
+// task consumer is killed (its first pulls meet no responders or no
+// answer while the consumer elects a new leader).
+func TestNextTaskAfterTheConsumerLeaderIsKilled(t *testing.T) {
+	c := testenv.StartNATSCluster(t, 3, testenv.NATSClusterOptions{})
+	ctx := t.Context()
+	conn := func(name string, update bool) *Bus {
+		b, err := Connect(ctx, ConnOptions{URLs: c.URLs(), Token: c.Token, Name: name})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(b.Close)
+		if err := b.Setup(ctx, SetupOptions{Update: update, RedeliveryPoll: 200 * time.Millisecond, Retry: Retry{Patience: 45 * time.Second}}); err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	m := conn("master", true)
+	w := conn("worker", false)
+	for i := range 3 {
+		if err := m.PublishTask(ctx, "j", fmt.Sprint("t", i), []byte("x")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for range 3 {
+		tm, err := w.NextTask(ctx, "w")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := tm.Ack(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st, _ := m.state()
+	cons, err := st.tasks.Consumer(ctx, taskConsumer("j"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx := int(cons.CachedInfo().Cluster.Leader[1] - '0')
+	t.Logf("worker on %s, killing n%d", w.nc.ConnectedUrl(), idx)
+	c.Kill(idx)
+	for i := 3; i < 6; i++ {
+		if err := m.PublishTask(ctx, "j", fmt.Sprint("t", i), []byte("x")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Log("published after the kill")
+	for range 3 {
+		nctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		tm, err := w.NextTask(nctx, "w")
+		cancel()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := tm.Ack(); err != nil {
+			t.Log(err) // the ack may be lost in the election: redelivered later
+		}
 	}
 }

@@ -2,7 +2,9 @@ package bus
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net/url"
 	"sync"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -71,7 +73,11 @@ const (
 
 // DefaultReplicas is the replication factor for natsReplicas left
 // empty: ClusterReplicas when the connection's NATS is a cluster that
-// can place that many replicas (see CanPlace), else 1.
+// can place that many replicas (see CanPlace), else 1. A cluster whose
+// servers the connection knows (natsUrl and the servers advertised) to
+// be ClusterReplicas or more but that cannot place them yet (just
+// started, its servers not yet reporting their resources; or a server
+// down) gives ErrPlacement, which Setup's Retry waits out.
 func (b *Bus) DefaultReplicas(ctx context.Context) (int, error) {
 	ok, err := b.CanPlace(ctx, ClusterReplicas)
 	if err != nil {
@@ -80,7 +86,28 @@ func (b *Bus) DefaultReplicas(ctx context.Context) (int, error) {
 	if ok {
 		return ClusterReplicas, nil
 	}
+	if n := b.KnownServers(); n >= ClusterReplicas {
+		return 0, fmt.Errorf("%w: the connection knows %d NATS servers, but JetStream cannot place %d replicas now", ErrPlacement, n, ClusterReplicas)
+	}
 	return 1, nil
+}
+
+// ErrPlacement is a cluster that cannot place the replicas asked for
+// now; it is Transient.
+var ErrPlacement = errors.New("bus: not enough NATS servers with JetStream are up")
+
+// KnownServers counts the distinct servers (host:port) the connection
+// knows: the URLs it was given and the ones the cluster advertised. It
+// is a hint (a server advertising several addresses counts more than
+// once); CanPlace is the truth.
+func (b *Bus) KnownServers() int {
+	seen := map[string]bool{}
+	for _, s := range b.nc.Servers() {
+		if u, err := url.Parse(s); err == nil {
+			seen[u.Host] = true
+		}
+	}
+	return len(seen)
 }
 
 // AssetReplication is the replication of one asset's stream.
@@ -139,6 +166,9 @@ type replicaPlan struct {
 func (p *replicaPlan) forAsset(ctx context.Context, existing jetstream.Stream) (int, error) {
 	if p.configured > 0 {
 		return p.configured, nil
+	}
+	if existing != nil && existing.CachedInfo().Config.Replicas > 1 {
+		return existing.CachedInfo().Config.Replicas, nil // replicated already: no probe
 	}
 	p.once.Do(func() { p.auto, p.err = p.b.DefaultReplicas(ctx) })
 	if p.err != nil {

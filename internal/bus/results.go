@@ -25,6 +25,10 @@ type ResultMsg struct {
 // PublishResult stores a task's result for the tracker. Payloads of any
 // size are accepted, as for PublishTask.
 func (b *Bus) PublishResult(ctx context.Context, job, taskID string, data []byte) error {
+	return b.ride(ctx, func(ctx context.Context) error { return b.publishResult(ctx, job, taskID, data) })
+}
+
+func (b *Bus) publishResult(ctx context.Context, job, taskID string, data []byte) error {
 	st, err := b.state()
 	if err != nil {
 		return err

@@ -102,6 +102,9 @@ func Transient(err error) bool {
 	if err == nil {
 		return false
 	}
+	if errors.Is(err, ErrPlacement) {
+		return true
+	}
 	if apiErr := apiError(err); apiErr != nil {
 		switch apiErr.ErrorCode {
 		case codeClusterNotAvail, codeClusterNotLeader, codeNoPeers, codeClusterNotActive:

@@ -16,6 +16,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 // NATSServerPath returns the nats-server binary at the version go.mod
@@ -177,6 +180,11 @@ func (c *NATSCluster) ClientURLs() []string {
 	return urls
 }
 
+// MonitorURL is node i's HTTP monitoring endpoint (/varz, /connz, /jsz).
+func (c *NATSCluster) MonitorURL(i int) string {
+	return fmt.Sprintf("http://127.0.0.1:%d", c.nodes[i].monitor)
+}
+
 // URLs is ClientURLs joined with commas, as natsUrl takes them.
 func (c *NATSCluster) URLs() string { return strings.Join(c.ClientURLs(), ",") }
 
@@ -232,9 +240,35 @@ func (c *NATSCluster) WaitHealthy() {
 				return false
 			}
 		}
-		last = c.metaComplete(running)
+		if last = c.metaComplete(running); last != nil {
+			return false
+		}
+		last = c.canPlace(running)
 		return last == nil
 	}, func() string { return fmt.Sprintf("last check: %v\n%s", last, c.Logs(20)) })
+}
+
+// canPlace proves that JetStream places a stream of n replicas (right
+// after start the servers may not yet have reported their resources to
+// the meta leader, which then answers "insufficient resources").
+func (c *NATSCluster) canPlace(n int) error {
+	nc, err := nats.Connect(c.URLs(), nats.Token(c.Token), nats.Timeout(2*time.Second))
+	if err != nil {
+		return err
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	name := fmt.Sprintf("TESTENV_PROBE_%d", time.Now().UnixNano())
+	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: name, Subjects: []string{"testenv.probe." + name},
+		Storage: jetstream.MemoryStorage, Replicas: n, MaxBytes: 1024}); err != nil {
+		return fmt.Errorf("place a stream of %d replicas: %w", n, err)
+	}
+	return js.DeleteStream(ctx, name)
 }
 
 // metaComplete checks that the meta leader counts running-1 current peers.
@@ -292,18 +326,27 @@ func getJSON(url string, v any) error {
 	return json.NewDecoder(resp.Body).Decode(v)
 }
 
-// Logs returns the last n lines of every node's log.
+// Logs returns the last n lines of every node's log, leaving out the
+// repeated "Error trying to connect to route" of a node whose peer is
+// down.
 func (c *NATSCluster) Logs(n int) string {
 	var b strings.Builder
 	for _, nd := range c.nodes {
-		fmt.Fprintf(&b, "--- %s (%s):\n%s\n", nd.name, nd.logPath, fileTail(nd.logPath, n))
+		data, _ := os.ReadFile(nd.logPath)
+		var keep []string
+		for line := range strings.SplitSeq(string(data), "\n") {
+			if line != "" && !strings.Contains(line, "Error trying to connect to route") {
+				keep = append(keep, line)
+			}
+		}
+		fmt.Fprintf(&b, "--- %s (%s):\n%s\n", nd.name, nd.logPath, lastLines(strings.Join(keep, "\n"), n))
 	}
 	return b.String()
 }
 
 func (c *NATSCluster) stopAll() {
 	if c.t.Failed() {
-		c.t.Logf("testenv: NATS cluster logs:\n%s", c.Logs(30))
+		c.t.Logf("testenv: NATS cluster logs:\n%s", c.Logs(120))
 	}
 	var wg sync.WaitGroup
 	for i := range c.nodes {
