@@ -148,9 +148,7 @@ func openService(ctx context.Context, opts serviceOptions) (_ *service, err erro
 		se.where = srv.ClientURL()
 	}
 	connect := func(name string) (*bus.Bus, error) {
-		co := conn(name)
-		co.Retry = natsRetry(se.logs.master, nil)
-		b, err := bus.Connect(ctx, co)
+		b, err := bus.Connect(ctx, conn(name))
 		if err != nil {
 			return nil, err
 		}
@@ -159,7 +157,7 @@ func openService(ctx context.Context, opts serviceOptions) (_ *service, err erro
 			return nil, err
 		}
 		so := masterSetupOptions(s)
-		so.Retry = co.Retry
+		so.Retry = natsRetry(se.logs.master, nil)
 		if err := b.Setup(ctx, so); err != nil {
 			return nil, err
 		}
