@@ -36,6 +36,9 @@ type ConnOptions struct {
 	// Timeout bounds connecting and each request-like operation (acks,
 	// payload fetches); default 10s.
 	Timeout time.Duration
+	// Retry keeps trying, with backoff, while no server of URLs can be
+	// reached (a cluster restarting); auth and TLS errors fail at once.
+	Retry Retry
 }
 
 // Bus is a connection to NATS JetStream with ossimport's queues, streams
@@ -51,9 +54,11 @@ type Bus struct {
 	src  *taskSource
 }
 
-// Connect connects to NATS. The connection then reconnects forever with
-// backoff; only the first attempt can fail, with an error wrapping
-// ErrAuth, ErrTLS or ErrUnreachable that says what to check.
+// Connect connects to NATS: to any of the URLs, and later to any server
+// the cluster advertises (discovered servers). The connection then
+// reconnects forever, to whichever server is up, with backoff; only the
+// first attempt (retried as o.Retry says) can fail, with an error
+// wrapping ErrAuth, ErrTLS or ErrUnreachable that says what to check.
 func Connect(ctx context.Context, o ConnOptions) (*Bus, error) {
 	if o.Timeout <= 0 {
 		o.Timeout = 10 * time.Second
@@ -79,9 +84,17 @@ func Connect(ctx context.Context, o ConnOptions) (*Bus, error) {
 		return nil, err
 	}
 	opts = append(opts, nats.Timeout(timeout))
-	nc, err := nats.Connect(o.URLs, opts...)
+	var nc *nats.Conn
+	err = o.Retry.do(ctx, "connect to NATS", func(err error) bool { return errors.Is(err, ErrUnreachable) }, func() error {
+		c, err := nats.Connect(o.URLs, opts...)
+		if err != nil {
+			return connectError(o.URLs, err)
+		}
+		nc = c
+		return nil
+	})
 	if err != nil {
-		return nil, connectError(o.URLs, err)
+		return nil, err
 	}
 	js, err := jetstream.New(nc, jetstream.WithDefaultTimeout(o.Timeout))
 	if err != nil {

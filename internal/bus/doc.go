@@ -49,7 +49,20 @@
 //	core request/reply          ossimport.service.<service>.    not stored                      console RequestService → that
 //	  (one service)             <verb>                                                          service's HandleService (ping, stop)
 //
-//	All streams and buckets use file storage and SetupOptions.Replicas.
+//	All streams and buckets use file storage and SetupOptions.Replicas
+//	(natsReplicas): by default 3 on a NATS cluster that can place 3
+//	replicas, 1 on a lone server, never less than an existing asset has;
+//	the master's Setup (Update) scales existing assets to it in place.
+//	stream OSSIMPORT_PROBE_<nuid> (memory, R=n, deleted at once) is
+//	CanPlace's placement probe.
+//
+// # Clusters
+//
+// natsUrl may name several servers of a cluster; connections also use
+// the servers the cluster advertises, and reconnect forever to whichever
+// is up. With natsEmbeddedCluster, ServerOptions.Cluster routes embedded
+// servers into one JetStream cluster. Connect and Setup take a [Retry]
+// that waits out a cluster electing leaders ([Transient] errors).
 //
 // Message headers: Ossimport-Job, Ossimport-Task, Ossimport-Worker
 // (progress), Ossimport-Size (original payload length), Ossimport-Encoding

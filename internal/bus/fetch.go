@@ -216,10 +216,14 @@ func (s *taskSource) refresh(ctx context.Context, b *Bus, st *state) error {
 	if !stale {
 		return nil
 	}
-	info, err := st.tasks.Info(ctx, jetstream.WithSubjectFilter(taskPrefix+">"))
+	// A poll: bounded briefly, since a request sent while the stream
+	// elects a leader gets no answer at all, and the next poll retries.
+	info, err := bounded(ctx, pollTimeout, func(ctx context.Context) (*jetstream.StreamInfo, error) {
+		return st.tasks.Info(ctx, jetstream.WithSubjectFilter(taskPrefix+">"))
+	})
 	if err != nil {
-		if !b.nc.IsConnected() && !b.nc.IsClosed() {
-			return nil // reconnecting: try again at the next poll
+		if (!b.nc.IsConnected() && !b.nc.IsClosed()) || Transient(err) {
+			return nil // reconnecting or electing: try again at the next poll
 		}
 		return fmt.Errorf("bus: list jobs with tasks: %w", err)
 	}
@@ -242,7 +246,9 @@ func (s *taskSource) refresh(ctx context.Context, b *Bus, st *state) error {
 // fetch takes one available task of job without waiting. Transient
 // failures count as "none now"; a vanished consumer drops the job.
 func (s *taskSource) fetch(ctx context.Context, b *Bus, st *state, job string) (jetstream.Msg, error) {
-	c, err := b.taskConsumer(ctx, st, job, false)
+	c, err := bounded(ctx, pollTimeout, func(ctx context.Context) (jetstream.Consumer, error) {
+		return b.taskConsumer(ctx, st, job, false)
+	})
 	if err == nil {
 		var batch jetstream.MessageBatch
 		if batch, err = c.FetchNoWait(1); err == nil {

@@ -44,8 +44,14 @@ type JournalEntry struct {
 
 // Append adds an entry of kind to a job's journal. A non-empty msgID
 // deduplicates it within the Duplicates window, so an entry appended
-// again after a crash is stored once.
+// again after a crash is stored once. It rides out a stream leader
+// election (a publish whose ack was lost is sent again: an entry without
+// msgID may then be stored twice, which filing absorbs).
 func (b *Bus) Append(ctx context.Context, job, kind, taskID, msgID string, data []byte) error {
+	return b.ride(ctx, func(ctx context.Context) error { return b.append(ctx, job, kind, taskID, msgID, data) })
+}
+
+func (b *Bus) append(ctx context.Context, job, kind, taskID, msgID string, data []byte) error {
 	st, err := b.state()
 	if err != nil {
 		return err
@@ -91,26 +97,49 @@ func (b *Bus) Follow(ctx context.Context, from uint64, handle func(JournalEntry)
 	if err != nil {
 		return err
 	}
+	next := from
+	for fails := uint64(1); ; fails++ {
+		before := next
+		err := b.follow(ctx, st, &next, handle)
+		if ctx.Err() != nil {
+			return nil
+		}
+		if next != before {
+			fails = 1 // it made progress: count failures afresh
+		}
+		// The stream's leader moved or the connection dropped: follow
+		// again after the last entry handled.
+		if !Transient(err) && fails > 20 {
+			return fmt.Errorf("bus: follow the journal: %w", err)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(retryDelay(fails)):
+		}
+	}
+}
+
+// follow handles entries from *next on, advancing it, until the consumer
+// fails or ctx ends.
+func (b *Bus) follow(ctx context.Context, st *state, next *uint64, handle func(JournalEntry) error) error {
 	cfg := jetstream.OrderedConsumerConfig{DeliverPolicy: jetstream.DeliverAllPolicy}
-	if from > 0 {
-		cfg.DeliverPolicy, cfg.OptStartSeq = jetstream.DeliverByStartSequencePolicy, from
+	if *next > 0 {
+		cfg.DeliverPolicy, cfg.OptStartSeq = jetstream.DeliverByStartSequencePolicy, *next
 	}
 	cons, err := st.results.OrderedConsumer(ctx, cfg)
 	if err != nil {
-		return fmt.Errorf("bus: follow the journal: %w", err)
+		return err
 	}
 	it, err := cons.Messages(jetstream.PullMaxMessages(64))
 	if err != nil {
-		return fmt.Errorf("bus: follow the journal: %w", err)
+		return err
 	}
 	defer it.Stop()
 	for {
 		m, err := it.Next(jetstream.NextContext(ctx))
 		if err != nil {
-			if ctx.Err() != nil {
-				return nil
-			}
-			return fmt.Errorf("bus: follow the journal: %w", err)
+			return err
 		}
 		for try := uint64(1); ; try++ {
 			e, err := b.entry(ctx, st, m)
@@ -119,12 +148,13 @@ func (b *Bus) Follow(ctx context.Context, from uint64, handle func(JournalEntry)
 			}
 			if err == nil {
 				if err = handle(e); err == nil {
+					*next = e.Seq + 1
 					break
 				}
 			}
 			select {
 			case <-ctx.Done():
-				return nil
+				return ctx.Err()
 			case <-time.After(retryDelay(try)):
 			}
 		}

@@ -74,7 +74,8 @@ func (k *KV) kv() (jetstream.KeyValue, error) {
 func (k *KV) Put(ctx context.Context, key string, value []byte) error {
 	kv, v, err := k.prepare(key, value)
 	if err == nil {
-		_, err = kv.Put(ctx, key, v)
+		// Rides out a leader election: putting the same value again is harmless.
+		err = k.b.ride(ctx, func(ctx context.Context) error { _, err := kv.Put(ctx, key, v); return err })
 	}
 	if err != nil {
 		return fmt.Errorf("bus: %s put %q: %w", k.bucket, key, err)
@@ -104,7 +105,8 @@ func (k *KV) Get(ctx context.Context, key string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	e, err := kv.Get(ctx, key)
+	var e jetstream.KeyValueEntry
+	err = k.b.ride(ctx, func(ctx context.Context) (err error) { e, err = kv.Get(ctx, key); return err })
 	if errors.Is(err, jetstream.ErrKeyNotFound) {
 		err = ErrNotFound
 	}
@@ -122,7 +124,7 @@ func (k *KV) Get(ctx context.Context, key string) ([]byte, error) {
 func (k *KV) Delete(ctx context.Context, key string) error {
 	kv, err := k.kv()
 	if err == nil {
-		err = kv.Delete(ctx, key)
+		err = k.b.ride(ctx, func(ctx context.Context) error { return kv.Delete(ctx, key) })
 	}
 	if err != nil {
 		return fmt.Errorf("bus: %s delete %q: %w", k.bucket, key, err)
@@ -136,14 +138,21 @@ func (k *KV) Keys(ctx context.Context) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	lister, err := kv.ListKeys(ctx)
+	var keys []string
+	err = k.b.ride(ctx, func(ctx context.Context) error {
+		lister, err := kv.ListKeys(ctx)
+		if err != nil {
+			return err
+		}
+		defer lister.Stop()
+		keys = keys[:0]
+		for key := range lister.Keys() {
+			keys = append(keys, key)
+		}
+		return nil
+	})
 	if err != nil {
 		return nil, fmt.Errorf("bus: %s keys: %w", k.bucket, err)
-	}
-	defer lister.Stop()
-	var keys []string
-	for key := range lister.Keys() {
-		keys = append(keys, key)
 	}
 	return keys, nil
 }

@@ -52,6 +52,9 @@ type ServerOptions struct {
 	// ReadyTimeout bounds startup, including JetStream recovery
 	// (default 30s).
 	ReadyTimeout time.Duration
+	// Cluster, when set, joins the server to a JetStream cluster of
+	// embedded servers (see ClusterOptions); nil runs it alone.
+	Cluster *ClusterOptions
 }
 
 // Server is a running embedded NATS server with JetStream.
@@ -93,10 +96,13 @@ func StartServer(opts ServerOptions) (*Server, error) {
 		}
 	}
 	nopts := &server.Options{
-		ServerName: "ossimport", Host: opts.Host, Port: opts.Port, DontListen: opts.InProcessOnly,
+		ServerName: serverName(opts), Host: opts.Host, Port: opts.Port, DontListen: opts.InProcessOnly,
 		JetStream: true, StoreDir: opts.Dir, Authorization: token, NoSigs: true,
 		JetStreamKey: storeKey, JetStreamCipher: storeCipher,
 		TLS: tlsConf != nil, TLSConfig: tlsConf, TLSTimeout: 5,
+	}
+	if err := applyCluster(nopts, opts, token, tlsConf); err != nil {
+		return nil, err
 	}
 	ns, err := server.NewServer(nopts)
 	if err != nil {

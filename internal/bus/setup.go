@@ -59,8 +59,11 @@ type SetupOptions struct {
 	// MaxAckPending bounds the tasks of one job running at once across
 	// all workers.
 	MaxAckPending int
-	// Replicas is the replication factor of every stream and bucket: 1
-	// for the embedded server, up to the cluster size for natsUrl.
+	// Replicas is the replication factor of every stream and bucket
+	// (natsReplicas); 0 means DefaultReplicas: ClusterReplicas on a NATS
+	// cluster that can place them, 1 on a lone server, and never less
+	// than an existing asset has. With Update, existing assets are
+	// brought to it (JetStream scales a stream's replicas in place).
 	Replicas int
 	// HeartbeatInterval is how often workers call Heartbeat; a worker key
 	// expires after three intervals without one.
@@ -82,6 +85,9 @@ type SetupOptions struct {
 	// that became available without a publish (ack timeouts, delayed
 	// naks) and for new jobs.
 	RedeliveryPoll time.Duration
+	// Retry waits out a cluster electing leaders (see Transient); the
+	// zero value fails at the first error.
+	Retry Retry
 }
 
 func (o *SetupOptions) fill() {
@@ -102,8 +108,8 @@ func (o *SetupOptions) fill() {
 	if o.MaxAckPending <= 0 {
 		o.MaxAckPending = DefaultMaxAckPending
 	}
-	if o.Replicas <= 0 {
-		o.Replicas = 1
+	if o.Replicas < 0 {
+		o.Replicas = 0
 	}
 }
 
@@ -119,10 +125,16 @@ type state struct {
 
 // Setup creates or updates every stream, bucket and consumer the bus
 // uses. It is idempotent and must be called once per connection before
-// the other methods.
+// the other methods. With opts.Retry it tries again, with backoff, while
+// the cluster answers as it does during a leader election (Transient).
 func (b *Bus) Setup(ctx context.Context, opts SetupOptions) error {
 	opts.fill()
+	return opts.Retry.do(ctx, "set up JetStream", Transient, func() error { return b.setup(ctx, opts) })
+}
+
+func (b *Bus) setup(ctx context.Context, opts SetupOptions) error {
 	st := &state{opts: opts}
+	plan := &replicaPlan{b: b, configured: opts.Replicas}
 	var err error
 	streams := []struct {
 		dst *jetstream.Stream
@@ -133,21 +145,31 @@ func (b *Bus) Setup(ctx context.Context, opts SetupOptions) error {
 		{&st.dead, deadStreamConfig(opts)},
 	}
 	for _, s := range streams {
-		if *s.dst, err = b.stream(ctx, s.cfg, opts.Update); err != nil {
+		if *s.dst, err = b.stream(ctx, s.cfg, opts.Update, plan); err != nil {
 			return fmt.Errorf("bus: create stream %s: %w", s.cfg.Name, err)
 		}
 	}
-	st.data, err = b.js.ObjectStore(ctx, TaskDataBucket)
-	if opts.Update || err != nil {
-		st.data, err = b.js.CreateOrUpdateObjectStore(ctx, jetstream.ObjectStoreConfig{
-			Bucket: TaskDataBucket, Description: "ossimport task and result payloads too large for one message",
-			Storage: jetstream.FileStorage, Replicas: opts.Replicas,
-		})
+	ex, err := b.existing(ctx, "OBJ_"+TaskDataBucket)
+	switch {
+	case err != nil:
+	case ex != nil && !opts.Update:
+		st.data, err = bounded(ctx, b.timeout, func(ctx context.Context) (jetstream.ObjectStore, error) { return b.js.ObjectStore(ctx, TaskDataBucket) })
+	default:
+		var r int
+		if r, err = plan.forAsset(ctx, ex); err == nil {
+			cfg := jetstream.ObjectStoreConfig{
+				Bucket: TaskDataBucket, Description: "ossimport task and result payloads too large for one message",
+				Storage: jetstream.FileStorage, Replicas: r,
+			}
+			st.data, err = bounded(ctx, b.timeout, func(ctx context.Context) (jetstream.ObjectStore, error) {
+				return b.js.CreateOrUpdateObjectStore(ctx, cfg)
+			})
+		}
 	}
 	if err != nil {
 		return fmt.Errorf("bus: create object store %s: %w", TaskDataBucket, err)
 	}
-	if err := b.setupKV(ctx, st); err != nil {
+	if err := b.setupKV(ctx, st, plan); err != nil {
 		return err
 	}
 	if opts.Update {
@@ -163,7 +185,7 @@ func (b *Bus) Setup(ctx context.Context, opts SetupOptions) error {
 	return nil
 }
 
-func (b *Bus) setupKV(ctx context.Context, st *state) error {
+func (b *Bus) setupKV(ctx context.Context, st *state, plan *replicaPlan) error {
 	ttl := 3 * st.opts.HeartbeatInterval
 	buckets := []struct {
 		dst *jetstream.KeyValue
@@ -183,11 +205,15 @@ func (b *Bus) setupKV(ctx context.Context, st *state) error {
 	for _, kv := range buckets {
 		kv.cfg.History = 1
 		kv.cfg.Storage = jetstream.FileStorage
-		kv.cfg.Replicas = st.opts.Replicas
-		var err error
-		*kv.dst, err = b.js.KeyValue(ctx, kv.cfg.Bucket)
-		if st.opts.Update || err != nil {
-			*kv.dst, err = b.js.CreateOrUpdateKeyValue(ctx, kv.cfg)
+		ex, err := b.existing(ctx, "KV_"+kv.cfg.Bucket)
+		switch {
+		case err != nil:
+		case ex != nil && !st.opts.Update:
+			*kv.dst, err = bounded(ctx, b.timeout, func(ctx context.Context) (jetstream.KeyValue, error) { return b.js.KeyValue(ctx, kv.cfg.Bucket) })
+		default:
+			if kv.cfg.Replicas, err = plan.forAsset(ctx, ex); err == nil {
+				*kv.dst, err = bounded(ctx, b.timeout, func(ctx context.Context) (jetstream.KeyValue, error) { return b.js.CreateOrUpdateKeyValue(ctx, kv.cfg) })
+			}
 		}
 		if err != nil {
 			return fmt.Errorf("bus: create key-value bucket %s: %w", kv.cfg.Bucket, err)
@@ -198,13 +224,31 @@ func (b *Bus) setupKV(ctx context.Context, st *state) error {
 
 // stream returns the stream of cfg, creating it when missing and
 // updating it only when update is set.
-func (b *Bus) stream(ctx context.Context, cfg jetstream.StreamConfig, update bool) (jetstream.Stream, error) {
-	if !update {
-		if s, err := b.js.Stream(ctx, cfg.Name); err == nil {
-			return s, nil
-		}
+func (b *Bus) stream(ctx context.Context, cfg jetstream.StreamConfig, update bool, plan *replicaPlan) (jetstream.Stream, error) {
+	s, err := b.existing(ctx, cfg.Name)
+	if err != nil {
+		return nil, err
 	}
-	return b.js.CreateOrUpdateStream(ctx, cfg)
+	if s != nil && !update {
+		return s, nil
+	}
+	if cfg.Replicas, err = plan.forAsset(ctx, s); err != nil {
+		return nil, err
+	}
+	return bounded(ctx, b.timeout, func(ctx context.Context) (jetstream.Stream, error) { return b.js.CreateOrUpdateStream(ctx, cfg) })
+}
+
+// existing returns the stream name, nil (and no error) when there is
+// none.
+func (b *Bus) existing(ctx context.Context, name string) (jetstream.Stream, error) {
+	s, err := bounded(ctx, b.timeout, func(ctx context.Context) (jetstream.Stream, error) { return b.js.Stream(ctx, name) })
+	if errors.Is(err, jetstream.ErrStreamNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
 }
 
 func taskStreamConfig(o SetupOptions) jetstream.StreamConfig {
@@ -215,7 +259,6 @@ func taskStreamConfig(o SetupOptions) jetstream.StreamConfig {
 		Retention:   jetstream.WorkQueuePolicy,
 		Discard:     jetstream.DiscardNew,
 		Storage:     jetstream.FileStorage,
-		Replicas:    o.Replicas,
 		Duplicates:  o.Duplicates,
 		RePublish: &jetstream.RePublish{
 			Source: taskPrefix + ">", Destination: readyPrefix + ">", HeadersOnly: true,
@@ -230,7 +273,6 @@ func resultStreamConfig(o SetupOptions) jetstream.StreamConfig {
 		Subjects:    []string{resultPrefix + ">"},
 		Retention:   jetstream.LimitsPolicy,
 		Storage:     jetstream.FileStorage,
-		Replicas:    o.Replicas,
 		Duplicates:  o.Duplicates,
 	}
 }
@@ -242,7 +284,6 @@ func deadStreamConfig(o SetupOptions) jetstream.StreamConfig {
 		Subjects:    []string{deadAdvisories},
 		Retention:   jetstream.WorkQueuePolicy,
 		Storage:     jetstream.FileStorage,
-		Replicas:    o.Replicas,
 		MaxAge:      o.Retention,
 	}
 }
@@ -271,3 +312,12 @@ func checkJob(job string) error {
 func taskSubject(job string) string   { return taskPrefix + job }
 func resultSubject(job string) string { return resultPrefix + job }
 func taskConsumer(job string) string  { return taskConsumerP + job }
+
+// bounded runs one JetStream request under its own deadline (at most d):
+// a request sent while a cluster elects a leader gets no answer at all,
+// and must not use up the whole of a caller's longer deadline.
+func bounded[T any](ctx context.Context, d time.Duration, f func(context.Context) (T, error)) (T, error) {
+	ctx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	return f(ctx)
+}

@@ -17,7 +17,7 @@ import (
 // checkpoint covering it was saved) is stored once. Payloads of any size
 // are accepted (see the package doc).
 func (b *Bus) PublishTask(ctx context.Context, job, taskID string, data []byte) error {
-	return b.publishTask(ctx, job, taskID, taskID, data)
+	return b.ride(ctx, func(ctx context.Context) error { return b.publishTask(ctx, job, taskID, taskID, data) })
 }
 
 // RetryTask queues a failed task again (the retry command). attempt
@@ -25,7 +25,9 @@ func (b *Bus) PublishTask(ctx context.Context, job, taskID string, data []byte) 
 // deduplication ID: a retry is not swallowed as a duplicate of the first
 // run, while the same retry sent twice is stored once.
 func (b *Bus) RetryTask(ctx context.Context, job, taskID string, attempt int, data []byte) error {
-	return b.publishTask(ctx, job, taskID, taskID+"#retry"+strconv.Itoa(attempt), data)
+	return b.ride(ctx, func(ctx context.Context) error {
+		return b.publishTask(ctx, job, taskID, taskID+"#retry"+strconv.Itoa(attempt), data)
+	})
 }
 
 func (b *Bus) publishTask(ctx context.Context, job, taskID, msgID string, data []byte) error {

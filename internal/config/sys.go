@@ -41,6 +41,10 @@ type Sys struct {
 	NATSTLSKey    string   `key:"natsTlsKey"`
 	NATSTLSCAFile string   `key:"natsTlsCaFile"`
 	NATSCredsFile string   `key:"natsCredsFile"`
+	// NATSReplicas is natsReplicas; 0 means automatic (bus.DefaultReplicas).
+	NATSReplicas        int  `key:"natsReplicas"`
+	NATSEmbeddedCluster bool `key:"natsEmbeddedCluster"`
+	NATSClusterPort     int  `key:"natsClusterPort"`
 
 	WorkerMaxThroughputSchedule Schedule      `key:"workerMaxThroughputSchedule"`
 	WorkerMaxRequestRate        int           `key:"workerMaxRequestRate"` // requests/s, 0 = unlimited

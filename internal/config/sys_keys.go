@@ -59,6 +59,12 @@ var sysKeys = []Key{
 		Doc: "CA bundle (PEM) used to verify NATS peers."},
 	{Name: "natsCredsFile", Extension: true, Section: secSysNATS,
 		Doc: "Credentials or token file for connecting to an external NATS (natsUrl)."},
+	{Name: "natsReplicas", Default: "0", Kind: KindInt, Min: 0, Max: 5, Bounded: true, Extension: true, Section: secSysNATS,
+		Doc: "Replicas of every JetStream stream, key-value bucket and object store (0 to 5). 0 means automatic: 3 when the NATS the service uses is a cluster that can place 3 replicas (natsUrl naming a cluster of 3 or more servers, or natsEmbeddedCluster), 1 for the single embedded server. The service brings existing state up to it at start; automatic never lowers what exists. check and start warn when state would be unreplicated on a cluster."},
+	{Name: "natsEmbeddedCluster", Default: "false", Kind: KindBool, Extension: true, Section: secSysNATS,
+		Doc: "When true (and natsUrl is empty), the first three hosts of conf/workers each run an embedded NATS server joined into one JetStream cluster on natsClusterPort, so that state is replicated without an external NATS; every host routes to the other two with the same token (and TLS, when set). Needs at least three hosts in conf/workers."},
+	{Name: "natsClusterPort", Default: "6222", Kind: KindInt, Min: 1, Max: 65535, Bounded: true, Extension: true, Section: secSysNATS,
+		Doc: "Route port the embedded NATS servers of natsEmbeddedCluster listen on and dial each other at."},
 
 	{Name: "workerMaxThroughputSchedule", Kind: KindSchedule, Extension: true, Section: secSysLimit,
 		Doc: "Bandwidth timetable per worker, e.g. 08:00,512k 12:00,10M 18:00,off (bytes per second, k/M/G = 1024 multiples, off or 0 = no cap). Entries may start with a weekday: Mon-08:00,10M. Overrides workerMaxThroughput(KB/s)."},

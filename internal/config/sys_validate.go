@@ -29,6 +29,7 @@ func (s *Sys) Validate() Diagnostics {
 	for _, key := range []string{"natsTlsCert", "natsTlsKey", "natsTlsCaFile", "natsCredsFile", "privateKeyFile"} {
 		s.checkFileExists(c, key)
 	}
+	s.validateNATSCluster(c)
 	if s.NATSCredsFile != "" && len(s.NATSURLs) == 0 {
 		c.warnf("natsCredsFile", "natsCredsFile is only used with an external NATS (natsUrl) and is ignored")
 	}

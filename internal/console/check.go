@@ -1,6 +1,7 @@
 package console
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"strings"
@@ -61,6 +62,7 @@ func runCheck(w io.Writer, f checkFiles) error {
 		return &ExitError{Code: 2, Err: fmt.Errorf("%w (give the job file as an argument)", err)}
 	}
 	printSettings(w, f.job, j.Effective())
+	var sys *config.Sys
 	if f.sys != "" {
 		s, sd, err := config.LoadSys(f.sys)
 		if err != nil {
@@ -68,6 +70,10 @@ func runCheck(w io.Writer, f checkFiles) error {
 		}
 		printSettings(w, f.sys, s.Effective())
 		diags = append(diags, sd...)
+		if sd.Err() == nil {
+			diags = append(diags, checkNATSReplication(context.Background(), s)...)
+		}
+		sys = s
 	}
 	if f.workers != "" {
 		ws, wd, err := config.LoadWorkers(f.workers)
@@ -76,6 +82,11 @@ func runCheck(w io.Writer, f checkFiles) error {
 		}
 		printWorkers(w, ws)
 		diags = append(diags, wd...)
+		if sys != nil && sys.NATSEmbeddedCluster {
+			if _, err := embeddedClusterHosts(ws); err != nil {
+				diags = append(diags, config.Diagnostic{File: f.workers, Key: "natsEmbeddedCluster", Severity: config.Error, Msg: err.Error()})
+			}
+		}
 	}
 	return printDiagnostics(w, diags)
 }

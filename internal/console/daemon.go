@@ -193,7 +193,8 @@ func tailFile(path string, offset int64, n int) string {
 // passes to Setup (they come from sys.properties). Worker entries expire
 // after three missed workerHeartbeatInterval beats.
 func setupOptions(s *config.Sys) bus.SetupOptions {
-	return bus.SetupOptions{AckWait: s.TaskAckWait, MaxDeliver: s.TaskMaxDeliver, HeartbeatInterval: s.WorkerHeartbeatInterval}
+	return bus.SetupOptions{AckWait: s.TaskAckWait, MaxDeliver: s.TaskMaxDeliver, HeartbeatInterval: s.WorkerHeartbeatInterval,
+		Replicas: s.NATSReplicas}
 }
 
 // masterSetupOptions are the service's: it alone updates the streams'

@@ -154,13 +154,23 @@ func openService(ctx context.Context, opts serviceOptions) (_ *service, err erro
 			return nil, err
 		}
 		se.closers = append(se.closers, b.Close)
-		if err := b.Setup(ctx, masterSetupOptions(s)); err != nil {
+		if err := replicasError(ctx, b, s); err != nil {
+			return nil, err
+		}
+		so := masterSetupOptions(s)
+		so.Retry = natsRetry(se.logs.master, nil)
+		if err := b.Setup(ctx, so); err != nil {
 			return nil, err
 		}
 		return b, nil
 	}
 	if se.mb, err = connect("ossimport-master"); err != nil {
 		return nil, fail(1, err)
+	}
+	if warns, err := replicationWarnings(ctx, se.mb, s, true); err == nil {
+		for _, w := range warns {
+			se.logs.master.Warn(w)
+		}
 	}
 	mo := master.Options{
 		Dir: se.dir, Bus: se.mb, Sys: s, Logger: se.logs.master, TrackerLogger: se.logs.tracker, JobLogger: se.logs.jobs,

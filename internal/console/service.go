@@ -29,7 +29,7 @@ func newServiceCommand() *cobra.Command {
 		Long: `service runs the import service until it receives SIGTERM or SIGINT or the
 console's stop: the embedded NATS server (unless natsUrl names a cluster),
 the master and tracker, and in standalone mode (no conf/workers, or one that
-lists only this machine) a worker named localhost. Logs go to
+lists only this machine) a worker named after this machine's host name. Logs go to
 <workingDir>/logs/master.log, logs/tracker.log and logs/worker.log; the
 process id to <workingDir>/ossimport.pid. Running tasks are handed back
 when it stops.`,

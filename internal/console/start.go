@@ -52,6 +52,7 @@ func runStart(ctx context.Context, stdout, stderr io.Writer, sysPath, workersPat
 	if err := startService(ctx, stdout, stderr, s, sysPath, workersPath, wait); err != nil {
 		return err
 	}
+	printReplicationWarnings(ctx, stderr, s)
 	if !c.distributed() {
 		return nil
 	}

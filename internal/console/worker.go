@@ -115,12 +115,16 @@ func runWorker(ctx context.Context, stdin io.Reader, stderr io.Writer, f workerF
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
+	// The first connection fails at once (a wrong address should say so);
+	// Setup waits out a cluster electing leaders.
 	b, err := bus.Connect(ctx, o)
 	if err != nil {
 		return &ExitError{Code: 1, Err: err}
 	}
 	defer b.Close()
-	if err := b.Setup(ctx, setupOptions(s)); err != nil {
+	so := setupOptions(s)
+	so.Retry = natsRetry(logger, stderr)
+	if err := b.Setup(ctx, so); err != nil {
 		return &ExitError{Code: 1, Err: err}
 	}
 	var mx *metrics.Metrics

@@ -5,7 +5,7 @@
 SCRIPT_NAME=install-all
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-steps=(versitygw sshd iproute2 azurite chromium)
+steps=(versitygw nats-server sshd iproute2 azurite chromium)
 if [ "${OSSIMPORT_TEST_MINIO:-}" = 1 ]; then
 	steps+=(minio)
 fi
