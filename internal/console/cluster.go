@@ -110,12 +110,12 @@ type serviceMode struct {
 // mode is what the service of this deployment runs: in standalone mode
 // a worker named after this machine (localWorkerName); in distributed mode one named after the
 // first line of the workers file when that is this machine.
-func (c *cluster) mode() serviceMode {
+func (c *cluster) mode(s *config.Sys) serviceMode {
 	switch {
 	case c == nil:
-		return serviceMode{worker: localWorkerName(), why: "standalone (no workers file)"}
+		return serviceMode{worker: localWorkerName(s), why: "standalone (no workers file)"}
 	case !c.distributed():
-		return serviceMode{worker: localWorkerName(), why: "standalone (" + c.workers + " lists only this machine)"}
+		return serviceMode{worker: localWorkerName(s), why: "standalone (" + c.workers + " lists only this machine)"}
 	}
 	m := serviceMode{distributed: true, why: fmt.Sprintf("distributed (%s lists %d other machines)", c.workers, len(c.remote))}
 	if isLocalHost(c.master.Host) {

@@ -21,6 +21,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/ossimport/ossimport/internal/config"
 	"github.com/ossimport/ossimport/internal/testenv"
 	"github.com/ossimport/ossimport/internal/tracker"
 	"github.com/ossimport/ossimport/internal/workdir"
@@ -262,8 +263,8 @@ func TestDashboardEndToEnd(t *testing.T) {
 	}
 	b.waitJS(h, 30*time.Second, "two throughput samples", `Number(document.getElementById('chart').dataset.samples) >= 2`)
 	// The service's own worker is named after this machine's host name.
-	if rows := pageMust[int](b, `document.querySelectorAll('#workers tr[data-worker="`+localWorkerName()+`"].alive').length`); rows != 1 {
-		t.Fatalf("the worker %s is not shown alive (%d rows)", localWorkerName(), rows)
+	if rows := pageMust[int](b, `document.querySelectorAll('#workers tr[data-worker="`+localWorkerName(config.DefaultSys())+`"].alive').length`); rows != 1 {
+		t.Fatalf("the worker %s is not shown alive (%d rows)", localWorkerName(config.DefaultSys()), rows)
 	}
 	if st := h.mustConsole("", "stat", failJob).stdout; !strings.Contains(st, "JobState:Failed\n") {
 		t.Fatalf("stat after the retry:\n%s", st)

@@ -1,7 +1,6 @@
 package console
 
 import (
-	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -44,13 +43,27 @@ func TestEmbeddedClusterOptionsFromWorkers(t *testing.T) {
 	}
 }
 
-func TestLocalWorkerNameIsTheHostName(t *testing.T) {
-	if n := localWorkerName(); n == "" || (n == "localhost" && hostName() != "") {
-		t.Fatalf("localWorkerName() = %q, host name %q", n, hostName())
+// TestLocalWorkerName: the service's own worker is named after the host;
+// with natsUrl (a NATS other services share) the name also tells two
+// working directories of one host apart, the same name for one
+// directory whatever its spelling.
+func TestLocalWorkerName(t *testing.T) {
+	host := hostName()
+	if host == "" {
+		host = "localhost"
 	}
-}
-
-func hostName() string {
-	h, _ := os.Hostname()
-	return strings.TrimSpace(h)
+	embedded := config.DefaultSys()
+	embedded.WorkingDir = "/srv/a"
+	if n := localWorkerName(embedded); n != host {
+		t.Fatalf("embedded NATS: %q, want the host name %q", n, host)
+	}
+	shared := func(dir string) string {
+		s := config.DefaultSys()
+		s.WorkingDir, s.NATSURLs = dir, []string{"nats://10.0.0.1:4222"}
+		return localWorkerName(s)
+	}
+	a, a2, b := shared("/srv/a"), shared("/srv/x/../a"), shared("/srv/b")
+	if !strings.HasPrefix(a, host+"-") || len(a) != len(host)+7 || a != a2 || a == b {
+		t.Fatalf("natsUrl names %q, %q, %q: want %s-<6 hex>, equal for one directory, different for two", a, a2, b, host)
+	}
 }

@@ -120,7 +120,7 @@ func runJob(ctx context.Context, stdout, stderr io.Writer, f runFlags) error {
 	}
 	// `run` is the service in one process: the same master, tracker,
 	// worker, records and lock as `console start`, ending with the job.
-	se, err := openService(ctx, serviceOptions{sys: s, mode: serviceMode{worker: localWorkerName(), why: "ossimport run"}, metrics: mx, resolve: f.resolve})
+	se, err := openService(ctx, serviceOptions{sys: s, mode: serviceMode{worker: localWorkerName(s), why: "ossimport run"}, metrics: mx, resolve: f.resolve})
 	if err != nil {
 		return err
 	}

@@ -98,7 +98,7 @@ func runService(ctx context.Context, stderr io.Writer, sysPath, workersPath stri
 
 	mx := metrics.New()
 	mx.Tasks(metrics.WorkdirTasks(workdir.Dir(s.WorkingDir)))
-	se, err := openService(ctx, serviceOptions{sys: s, mode: c.mode(), metrics: mx})
+	se, err := openService(ctx, serviceOptions{sys: s, mode: c.mode(s), metrics: mx})
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil // a signal while starting is no error
