@@ -5,10 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
-	"runtime"
-	"strings"
 
 	"github.com/nats-io/nats-server/v2/server"
 )
@@ -56,52 +53,17 @@ func loadOrCreateStoreKey(path, dir string) (string, error) {
 	return "", fmt.Errorf("bus: NATS store key file %s keeps appearing and disappearing", path)
 }
 
-// readStoreKey reads a key file, checking its permissions first.
-func readStoreKey(path string) (string, error) {
-	fi, err := os.Stat(path)
-	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return "", err
-		}
-		return "", fmt.Errorf("bus: NATS store key file: %w", err)
-	}
-	if perm := fi.Mode().Perm(); runtime.GOOS != "windows" && perm&0o077 != 0 {
-		return "", fmt.Errorf("bus: NATS store key file %s is readable by group or others (mode %#o): run `chmod 600 %s`",
-			path, perm, path)
-	}
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return "", fmt.Errorf("bus: NATS store key file: %w", err)
-	}
-	key := strings.TrimSpace(string(data))
-	if key == "" {
-		return "", fmt.Errorf("bus: NATS store key file %s is empty: restore it from a backup (the store cannot be read without it)", path)
-	}
-	return key, nil
+// storeKeyFile is the store key's secret file.
+func storeKeyFile(path string) secretFile {
+	return secretFile{path: path, what: "NATS store key file",
+		emptyFix: "restore it from a backup (the store cannot be read without it)"}
 }
 
-// createStoreKey writes a new random key with mode 0600; fs.ErrExist
-// means another process created the file first.
+func readStoreKey(path string) (string, error) { return storeKeyFile(path).read() }
+
+// createStoreKey writes a new random key (256 bits, base32).
 func createStoreKey(path string) (string, error) {
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return "", fmt.Errorf("bus: cannot create the NATS store key file's directory: %w", err)
-	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		if errors.Is(err, fs.ErrExist) {
-			return "", err
-		}
-		return "", fmt.Errorf("bus: cannot create NATS store key file: %w", err)
-	}
-	key := rand.Text() + rand.Text() // 256 random bits, base32
-	_, werr := f.WriteString(key + "\n")
-	serr := f.Sync()
-	cerr := f.Close()
-	if err := errors.Join(werr, serr, cerr); err != nil {
-		os.Remove(path)
-		return "", fmt.Errorf("bus: cannot write NATS store key file %s: %w", path, err)
-	}
-	return key, nil
+	return storeKeyFile(path).create(rand.Text() + rand.Text())
 }
 
 // encryptedStore reports whether the JetStream store under dir holds

@@ -27,50 +27,69 @@ func loadOrCreateToken(path string) (string, error) {
 	return "", fmt.Errorf("bus: NATS token file %s keeps appearing and disappearing", path)
 }
 
-// readToken reads a token file, checking its permissions first.
-func readToken(path string) (string, error) {
-	fi, err := os.Stat(path)
+// tokenFile is the token's secret file.
+func tokenFile(path string) secretFile {
+	return secretFile{path: path, what: "NATS token file",
+		emptyFix: "delete it to generate a new token (workers then need the new file)"}
+}
+
+func readToken(path string) (string, error) { return tokenFile(path).read() }
+
+// createToken writes a new random token (128 bits, base32).
+func createToken(path string) (string, error) { return tokenFile(path).create(rand.Text()) }
+
+// secretFile is a file holding one secret (the token, the store key):
+// mode 0600, refused when group or others can read it.
+type secretFile struct {
+	path, what string
+	// emptyFix says what to do about an empty file.
+	emptyFix string
+}
+
+// read reads the file, checking its permissions first; fs.ErrNotExist
+// when it is missing.
+func (s secretFile) read() (string, error) {
+	fi, err := os.Stat(s.path)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return "", err
 		}
-		return "", fmt.Errorf("bus: NATS token file: %w", err)
+		return "", fmt.Errorf("bus: %s: %w", s.what, err)
 	}
 	if perm := fi.Mode().Perm(); runtime.GOOS != "windows" && perm&0o077 != 0 {
-		return "", fmt.Errorf("bus: NATS token file %s is readable by group or others (mode %#o): run `chmod 600 %s`",
-			path, perm, path)
+		return "", fmt.Errorf("bus: %s %s is readable by group or others (mode %#o): run `chmod 600 %s`",
+			s.what, s.path, perm, s.path)
 	}
-	data, err := os.ReadFile(path)
+	data, err := os.ReadFile(s.path)
 	if err != nil {
-		return "", fmt.Errorf("bus: NATS token file: %w", err)
+		return "", fmt.Errorf("bus: %s: %w", s.what, err)
 	}
-	tok := strings.TrimSpace(string(data))
-	if tok == "" {
-		return "", fmt.Errorf("bus: NATS token file %s is empty: delete it to generate a new token (workers then need the new file)", path)
+	v := strings.TrimSpace(string(data))
+	if v == "" {
+		return "", fmt.Errorf("bus: %s %s is empty: %s", s.what, s.path, s.emptyFix)
 	}
-	return tok, nil
+	return v, nil
 }
 
-// createToken writes a new random token with mode 0600; fs.ErrExist
-// means another process created the file first.
-func createToken(path string) (string, error) {
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return "", fmt.Errorf("bus: cannot create the NATS token file's directory: %w", err)
+// create writes value to a new file with mode 0600; fs.ErrExist means
+// another process created the file first.
+func (s secretFile) create(value string) (string, error) {
+	if err := os.MkdirAll(filepath.Dir(s.path), 0o700); err != nil {
+		return "", fmt.Errorf("bus: cannot create the %s's directory: %w", s.what, err)
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	f, err := os.OpenFile(s.path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		if errors.Is(err, fs.ErrExist) {
 			return "", err
 		}
-		return "", fmt.Errorf("bus: cannot create NATS token file: %w", err)
+		return "", fmt.Errorf("bus: cannot create %s: %w", s.what, err)
 	}
-	tok := rand.Text() // 128 random bits, base32
-	_, werr := f.WriteString(tok + "\n")
+	_, werr := f.WriteString(value + "\n")
 	serr := f.Sync()
 	cerr := f.Close()
 	if err := errors.Join(werr, serr, cerr); err != nil {
-		os.Remove(path)
-		return "", fmt.Errorf("bus: cannot write NATS token file %s: %w", path, err)
+		os.Remove(s.path)
+		return "", fmt.Errorf("bus: cannot write %s %s: %w", s.what, s.path, err)
 	}
-	return tok, nil
+	return value, nil
 }
