@@ -24,13 +24,12 @@ import (
 )
 
 // gatedSource lists in pages of 10 (each one a scan checkpoint) and holds
-// the listing past key page, and every read of key held, until their
-// gates are opened.
+// the listing past key page until listGate is opened, and the reads of
+// one key as holdSource does.
 type gatedSource struct {
-	*memory.Store
-	page, held string
-	listGate   chan struct{}
-	readGate   chan struct{}
+	*holdSource
+	page     string
+	listGate chan struct{}
 }
 
 func (g *gatedSource) List(ctx context.Context, opts storage.ListOptions) (storage.Page, error) {
@@ -43,17 +42,6 @@ func (g *gatedSource) List(ctx context.Context, opts storage.ListOptions) (stora
 		}
 	}
 	return g.Store.List(ctx, opts)
-}
-
-func (g *gatedSource) Open(ctx context.Context, key string, off, n int64) (io.ReadCloser, error) {
-	if key == g.held {
-		select {
-		case <-g.readGate:
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		}
-	}
-	return g.Store.Open(ctx, key, off, n)
 }
 
 // service is one service's master in a failover test.
@@ -84,7 +72,7 @@ type failover struct {
 func newFailover(t *testing.T, objects int) *failover {
 	c := newCluster(t)
 	f := &failover{cluster: c, dst: memory.New("dst"), files: map[string][]byte{},
-		src: &gatedSource{Store: memory.New("src"), listGate: make(chan struct{}), readGate: make(chan struct{})}}
+		src: &gatedSource{holdSource: &holdSource{Store: memory.New("src"), release: make(chan struct{})}, listGate: make(chan struct{})}}
 	for i := range objects {
 		key := fmt.Sprintf("k%03d", i)
 		f.files[key] = bytes.Repeat([]byte{byte('a' + i%26)}, 100+i)
@@ -170,7 +158,7 @@ func (f *failover) check(st tracker.JobStatus, tasks int) {
 // in its view with every object copied and counted once.
 func TestStandbyTakesOverMidCopy(t *testing.T) {
 	f := newFailover(t, 60)
-	f.src.held = "k059"
+	f.src.key = "k059"
 	close(f.src.listGate)
 	a := f.startService("a", f.dir)
 	f.leader(f.dir, "a")
@@ -192,7 +180,7 @@ func TestStandbyTakesOverMidCopy(t *testing.T) {
 	a.crash()
 	v := f.leader(bdir, "b")
 	t.Logf("takeover %v after the crash", v.Since.Sub(killed).Round(time.Millisecond))
-	close(f.src.readGate)
+	close(f.src.release)
 	f.check(f.status(bdir, "ha_job", tracker.Succeed), 12)
 	b.stop()
 
@@ -207,7 +195,7 @@ func TestStandbyTakesOverMidCopy(t *testing.T) {
 func TestStandbyTakesOverMidScan(t *testing.T) {
 	f := newFailover(t, 40)
 	f.src.page = "k009"
-	close(f.src.readGate)
+	close(f.src.release)
 	a := f.startService("a", f.dir)
 	f.leader(f.dir, "a")
 	bdir := workdir.Dir(t.TempDir())
@@ -230,7 +218,7 @@ func TestStandbyTakesOverMidScan(t *testing.T) {
 func TestSecondServiceIsAStandby(t *testing.T) {
 	f := newFailover(t, 20)
 	close(f.src.listGate)
-	close(f.src.readGate)
+	close(f.src.release)
 	f.startService("a", f.dir)
 	f.startWorker("10.0.0.1")
 	f.submit("done_job", "")
@@ -266,7 +254,7 @@ func TestSecondServiceIsAStandby(t *testing.T) {
 func TestRebuildTheViewFromTheJournal(t *testing.T) {
 	f := newFailover(t, 20)
 	close(f.src.listGate)
-	close(f.src.readGate)
+	close(f.src.release)
 	a := f.startService("a", f.dir)
 	f.startWorker("10.0.0.1")
 	f.submit("kept_job", "")
