@@ -342,10 +342,10 @@ func TestResumeOfAVanishedUpload(t *testing.T) {
 	u.checkDone("vanished_job")
 }
 
-// TestFailedTaskKeepsItsUploadForRetry: parts that keep failing
-// transiently fail the object and its task; the upload stays, on record,
-// and `retry` resumes it, after which nothing is left.
-func TestFailedTaskKeepsItsUploadForRetry(t *testing.T) {
+// failAfterFourParts runs a master and a worker and submits a job whose
+// 8 MiB object is copied in 1 MiB parts of which all but the first 4
+// keep failing transiently (503), so the job fails with its upload kept.
+func failAfterFourParts(t *testing.T, name string) *uploadCluster {
 	const part = 1 << 20
 	u := newUploadCluster(t, 8*part)
 	u.dst.setGate(func(_ context.Context, call int32) error {
@@ -356,7 +356,15 @@ func TestFailedTaskKeepsItsUploadForRetry(t *testing.T) {
 	})
 	u.startMaster()
 	u.startWorker("10.0.0.1")
-	u.submitLarge("retry_job", part)
+	u.submitLarge(name, part)
+	return u
+}
+
+// TestFailedTaskKeepsItsUploadForRetry: parts that keep failing
+// transiently fail the object and its task; the upload stays, on record,
+// and `retry` resumes it, after which nothing is left.
+func TestFailedTaskKeepsItsUploadForRetry(t *testing.T) {
+	u := failAfterFourParts(t, "retry_job")
 	st := u.waitJob("retry_job", tracker.Failed)
 	if st.FailedObjs != 1 {
 		t.Fatalf("status %+v, want the object failed", st)
@@ -382,16 +390,7 @@ func TestFailedTaskKeepsItsUploadForRetry(t *testing.T) {
 // name after the clean, it is planned and copied anew.
 func TestCleanOfARunningServiceThenSubmitAgain(t *testing.T) {
 	const part = 1 << 20
-	u := newUploadCluster(t, 8*part)
-	u.dst.setGate(func(_ context.Context, call int32) error {
-		if call > 4 {
-			return storage.Transient(errors.New("503 service unavailable"))
-		}
-		return nil
-	})
-	u.startMaster()
-	u.startWorker("10.0.0.1")
-	u.submitLarge("again_job", part)
+	u := failAfterFourParts(t, "again_job")
 	u.waitJob("again_job", tracker.Failed) // its upload is kept for a retry
 	u.dst.reset()
 
