@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 RUNS=${RUNS:-5}
 make -s testenv >/dev/null
 out=$(go test -count="$RUNS" -run 'TestServicesFailOverOnANATSCluster$' -v ./internal/console 2>&1) || {
-	echo "$out" | tail -40 >&2
+	echo "$out" | grep -E '^(---|\s+\S+_test\.go:)' -A 3 | grep -v '^\s*\[' | head -60 >&2
 	exit 1
 }
 lines=$(echo "$out" | grep -o 'failover: takeover [^ ]*, first result filed [^ ]* after the kill')
