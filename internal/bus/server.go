@@ -169,7 +169,7 @@ func checkPortFree(host string, port int) error {
 	}
 	if errors.Is(err, syscall.EADDRINUSE) || strings.Contains(err.Error(), "address already in use") ||
 		strings.Contains(err.Error(), "Only one usage of each socket address") {
-		return fmt.Errorf("bus: natsPort %d is in use: another ossimport service is running? run `console.sh stop` or set natsPort", port)
+		return fmt.Errorf("bus: natsPort %d is in use by another program (another ossimport installation's service or `run`, or a NATS server; this working directory's own service would have been found by its lock): set natsPort in sys.properties to a free port", port)
 	}
 	return fmt.Errorf("bus: cannot listen on %s:%d: %w (check natsListen and natsPort)", host, port, err)
 }

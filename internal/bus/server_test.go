@@ -168,7 +168,7 @@ func TestPortInUse(t *testing.T) {
 	opts := serverOpts(t)
 	opts.Port = ln.Addr().(*net.TCPAddr).Port
 	_, err = StartServer(opts)
-	want := fmt.Sprintf("natsPort %d is in use: another ossimport service is running? run `console.sh stop` or set natsPort", opts.Port)
+	want := fmt.Sprintf("natsPort %d is in use by another program", opts.Port)
 	t.Log(err)
 	if err == nil || !strings.Contains(err.Error(), want) {
 		t.Fatalf("err = %v, want %q", err, want)

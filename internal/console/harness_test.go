@@ -81,6 +81,10 @@ func newTestHome(t *testing.T, sysExtra, jobExtra string) *testHome {
 	if err := os.Symlink(ossimportBin, filepath.Join(h.dir, "bin", "ossimport")); err != nil {
 		t.Fatal(err)
 	}
+	if !strings.Contains(sysExtra, "httpListen=") {
+		// Each home its own dashboard port: a busy httpListen stops start.
+		sysExtra = fmt.Sprintf("httpListen=127.0.0.1:%d\n%s", freePort(t), sysExtra)
+	}
 	h.write(h.sys, fmt.Sprintf("workingDir=.\nnatsPort=%d\ntaskAckWait=10\ntaskMaxDeliver=3\nworkerTaskThreadNum=4\njavaHeapMaxSize=256m\n%s", h.port, sysExtra))
 	h.writeJob(h.job, "local_test", h.src, h.dst, jobExtra)
 	t.Cleanup(h.cleanup)

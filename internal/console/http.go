@@ -3,11 +3,13 @@ package console
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
 	"sync"
+	"syscall"
 
 	"github.com/ossimport/ossimport/internal/bus"
 	"github.com/ossimport/ossimport/internal/dashboard"
@@ -84,14 +86,21 @@ func (w *webServer) handler() http.Handler {
 	return dashboard.HostGuard(w.listen, w.allowed, mux)
 }
 
-// run serves on addr until ctx ends. Neither the metrics nor the
-// dashboard are worth stopping the service for: errors are logged.
-func (w *webServer) run(ctx context.Context, addr string) {
+// listenHTTP listens on httpListen, saying what to do when the port is
+// taken: 8086 is also InfluxDB's default port.
+func listenHTTP(addr string) (net.Listener, error) {
 	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		w.log.Warn("cannot serve /metrics and the dashboard", "httpListen", addr, "err", err)
-		return
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return nil, fmt.Errorf("httpListen %s is in use by another program (another ossimport installation's dashboard, or InfluxDB, whose default port 8086 is): set httpListen in sys.properties to a free address, or leave it empty to serve no dashboard", addr)
 	}
+	if err != nil {
+		return nil, fmt.Errorf("cannot serve the dashboard on httpListen %s: %w", addr, err)
+	}
+	return ln, nil
+}
+
+// serve serves on ln until ctx ends. Errors are logged.
+func (w *webServer) serve(ctx context.Context, ln net.Listener) {
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	if w.dash != nil {
@@ -99,6 +108,6 @@ func (w *webServer) run(ctx context.Context, addr string) {
 	}
 	w.log.Info("serving /metrics and the dashboard", "url", "http://"+ln.Addr().String()+"/")
 	if err := metrics.ServeOn(ctx, ln, w.handler()); err != nil {
-		w.log.Warn("HTTP server stopped", "httpListen", addr, "err", err)
+		w.log.Warn("HTTP server stopped", "httpListen", ln.Addr().String(), "err", err)
 	}
 }

@@ -108,11 +108,17 @@ func runService(ctx context.Context, stderr io.Writer, sysPath, workersPath stri
 	defer se.close()
 	var web []func(context.Context)
 	if s.HTTPListen != "" {
-		// /metrics and the web dashboard; not worth stopping the service for.
+		// /metrics and the web dashboard. A busy port stops the start:
+		// the operator would otherwise read another program's page.
+		ln, err := listenHTTP(s.HTTPListen)
+		if err != nil {
+			se.logs.master.Error("service cannot start", "err", err)
+			return &ExitError{Code: 1, Err: err}
+		}
 		ws := newWebServer(se.dir, se.srv, se.mb, mx, se.logs.master, s.HTTPListen, s.HTTPAllowedHosts)
 		web = append(web,
 			func(ctx context.Context) { mx.WatchJobs(ctx, se.dir, se.mb, 10*time.Second) },
-			func(ctx context.Context) { ws.run(ctx, s.HTTPListen) })
+			func(ctx context.Context) { ws.serve(ctx, ln) })
 	}
 	se.started(stderr)
 	if err := se.run(ctx, web...); err != nil {

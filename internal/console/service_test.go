@@ -320,3 +320,22 @@ func TestStopSignals(t *testing.T) {
 		t.Fatalf("stop left the killed service's pid file: %v", err)
 	}
 }
+
+// TestStartRefusesABusyHTTPListen: a dashboard port another program holds
+// fails start with the key and the fix, instead of a "completed" start
+// whose dashboard is someone else's page.
+func TestStartRefusesABusyHTTPListen(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	h := newTestHome(t, "httpListen="+ln.Addr().String()+"\n", "")
+	r := h.console("start")
+	if r.code == 0 || !strings.Contains(r.stdout+r.stderr, "httpListen "+ln.Addr().String()+" is in use by another program") {
+		t.Fatalf("start with a busy httpListen: %s%s", r, h.logs())
+	}
+	if pid := h.servicePid(); pid != 0 && processAlive(pid) {
+		t.Fatalf("a service (pid %d) runs after the refused start", pid)
+	}
+}
