@@ -353,14 +353,15 @@ func checkPanels(t *testing.T, b *browser, h *testHome, d *s3Dest, width int64) 
 	}
 	// The job's chart, the overall chart and the workers' charts have
 	// samples, and the worker table the worker running tasks.
+	wname := localWorkerName(config.DefaultSys()) // the service's own worker
 	b.waitJS(h, 30*time.Second, "the charts and the worker"+at,
 		`Number(`+card+`.querySelector('svg.job-chart').dataset.samples) >= 2 && Number(`+card+`.querySelector('svg.job-chart').dataset.moving) >= 1 && `+
 			`Number(document.getElementById('chart').dataset.samples) >= 2 && `+
-			`document.querySelector('#worker-chart polyline[data-name="localhost"]') !== null && `+
-			`document.querySelector('#worker-tasks-chart polyline[data-name="localhost"]') !== null && `+
-			`document.querySelector('#workers tr[data-worker="localhost"].alive td.wstate').textContent === 'alive' && `+
-			`Number(document.querySelector('#workers tr[data-worker="localhost"] td.running').dataset.count) > 0 && `+
-			`Number(document.querySelector('#workers tr[data-worker="localhost"] td.age').dataset.seconds) < 30 && `+
+			`document.querySelector('#worker-chart polyline[data-name="`+wname+`"]') !== null && `+
+			`document.querySelector('#worker-tasks-chart polyline[data-name="`+wname+`"]') !== null && `+
+			`document.querySelector('#workers tr[data-worker="`+wname+`"].alive td.wstate').textContent === 'alive' && `+
+			`Number(document.querySelector('#workers tr[data-worker="`+wname+`"] td.running').dataset.count) > 0 && `+
+			`Number(document.querySelector('#workers tr[data-worker="`+wname+`"] td.age').dataset.seconds) < 30 && `+
 			visible(`document.getElementById('worker-chart')`))
 	// The log tail shows import.log's line of the job's start.
 	b.waitJS(h, 20*time.Second, "the log tail"+at, `document.getElementById('log').dataset.name === 'import' && `+
