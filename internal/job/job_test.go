@@ -7,7 +7,7 @@ import (
 
 	"github.com/ossimport/ossimport/internal/config"
 	"github.com/ossimport/ossimport/internal/storage"
-	httpstore "github.com/ossimport/ossimport/internal/storage/http"
+	httpstore "github.com/ossimport/ossimport/internal/storage/httplist"
 	"github.com/ossimport/ossimport/internal/transfer"
 )
 

@@ -5,7 +5,7 @@ import (
 	_ "github.com/ossimport/ossimport/internal/storage/azure"
 	_ "github.com/ossimport/ossimport/internal/storage/bos"
 	_ "github.com/ossimport/ossimport/internal/storage/cos"
-	_ "github.com/ossimport/ossimport/internal/storage/http"
+	_ "github.com/ossimport/ossimport/internal/storage/httplist"
 	_ "github.com/ossimport/ossimport/internal/storage/ks3"
 	_ "github.com/ossimport/ossimport/internal/storage/local"
 	_ "github.com/ossimport/ossimport/internal/storage/oss"

@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/ossimport/ossimport/internal/storage"
-	httplist "github.com/ossimport/ossimport/internal/storage/http"
+	httplist "github.com/ossimport/ossimport/internal/storage/httplist"
 	"github.com/ossimport/ossimport/internal/storage/memory"
 )
 
