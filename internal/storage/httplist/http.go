@@ -1,6 +1,5 @@
 // Package httplist reads the files named in an HTTP URL list as a
-// migration source (srcType=http). It lives in internal/storage/http; its
-// name avoids shadowing net/http.
+// migration source (srcType=http). Its name avoids shadowing net/http.
 //
 // # List file
 //
