@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ossimport/ossimport/internal/testenv"
 )
 
 // embeddedCluster is three embedded servers routed into one JetStream
@@ -135,7 +137,7 @@ func TestEmbeddedClusterReplicatesAndSurvivesANodeLoss(t *testing.T) {
 		c.srvs[i].Shutdown()
 		c.srvs[i] = nil
 		want := fmt.Sprintf("v%d", i)
-		waitFor(t, 30*time.Second, fmt.Sprintf("the KV entry to be read and written with server s%d down", i), func() bool {
+		testenv.Wait(t, 30*time.Second, fmt.Sprintf("the KV entry to be read and written with server s%d down", i), func() bool {
 			octx, ocancel := context.WithTimeout(ctx, 2*time.Second)
 			defer ocancel()
 			got, err := b.Jobs().Get(octx, "k")
@@ -149,7 +151,7 @@ func TestEmbeddedClusterReplicatesAndSurvivesANodeLoss(t *testing.T) {
 			t.Fatal(err)
 		}
 		c.srvs[i] = srv
-		waitFor(t, 30*time.Second, fmt.Sprintf("server s%d to catch up", i), func() bool {
+		testenv.Wait(t, 30*time.Second, fmt.Sprintf("server s%d to catch up", i), func() bool {
 			r, err := b.Replication(ctx)
 			if err != nil {
 				return false
@@ -177,17 +179,5 @@ func checkReplicas(t *testing.T, ctx context.Context, b *Bus, want int) {
 		if a.Replicas != want {
 			t.Fatalf("%s has %d replicas, want %d (all: %+v)", a.Stream, a.Replicas, want, r)
 		}
-	}
-}
-
-// waitFor polls cond until it holds or timeout passes.
-func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", timeout, what)
-		}
-		time.Sleep(50 * time.Millisecond)
 	}
 }

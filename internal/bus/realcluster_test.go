@@ -72,7 +72,7 @@ func TestSetupRidesOutANodeLossOnARealCluster(t *testing.T) {
 	mu.Unlock()
 	checkReplicas(t, ctx, b2, 3)
 	var got []byte
-	waitFor(t, 30*time.Second, "the job entry to be readable", func() bool {
+	testenv.Wait(t, 30*time.Second, "the job entry to be readable", func() bool {
 		octx, ocancel := context.WithTimeout(ctx, 2*time.Second)
 		defer ocancel()
 		got, err = b2.Jobs().Get(octx, "job")
