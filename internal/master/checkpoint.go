@@ -59,13 +59,12 @@ func (m *Master) mirrorCheckpoints(ctx context.Context) error {
 		if e.Deleted || m.isLeader() {
 			continue
 		}
-		m.fileMu.Lock()
-		if _, err := m.job(ctx, e.Key); err == nil {
-			if err := workdir.WriteFile(m.opts.Dir.Checkpoint(e.Key), e.Value); err != nil {
-				m.log.Warn("cannot copy a scan checkpoint into the view", "job", e.Key, "err", err)
-			}
+		if _, err := m.job(ctx, e.Key); err != nil {
+			continue // a cleaned job
 		}
-		m.fileMu.Unlock()
+		if err := workdir.WriteFile(m.opts.Dir.Checkpoint(e.Key), e.Value); err != nil {
+			m.log.Warn("cannot copy a scan checkpoint into the view", "job", e.Key, "err", err)
+		}
 	}
 	return nil
 }

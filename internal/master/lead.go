@@ -129,9 +129,12 @@ func (m *Master) lead(ctx context.Context) error {
 }
 
 // takeOver does what a master that stopped or died may have left undone:
-// it queues again the tasks the view holds as pending (a publish lost in
-// a crash; the queue drops the ones it holds within its deduplication
-// window) and stops aborted jobs.
+// it queues again the retries its view holds as pending (a retry is
+// journaled and filed before it is queued, so a crash in between loses
+// the queue message; the queue drops the ones it holds within its
+// deduplication window) and stops aborted jobs. Planned tasks need no
+// such pass: one whose queue message was lost comes after the last saved
+// scan checkpoint, so the resumed scan queues it again.
 func (m *Master) takeOver(ctx context.Context) {
 	for _, name := range tracker.Jobs(m.opts.Dir) {
 		if st, err := tracker.ReadStatus(m.opts.Dir, name); err == nil && st.State == tracker.Abort {
@@ -140,23 +143,26 @@ func (m *Master) takeOver(ctx context.Context) {
 		}
 		n, err := m.requeuePending(ctx, name)
 		if err != nil && ctx.Err() == nil {
-			m.log.Warn("cannot queue the pending tasks again", "job", name, "err", err)
+			m.log.Warn("cannot queue the pending retries again", "job", name, "err", err)
 		}
 		if n > 0 {
-			m.log.Info("pending tasks queued again at takeover", "job", name, "tasks", n)
+			m.log.Info("pending retries queued again at takeover", "job", name, "tasks", n)
 		}
 	}
 }
 
-// requeuePending publishes the job's pending tasks again, as they are in
-// the view.
+// requeuePending publishes again the job's pending tasks that are in a
+// retry, as they are in the view.
 func (m *Master) requeuePending(ctx context.Context, name string) (int, error) {
 	n := 0
 	for _, id := range workdir.Subdirs(filepath.Join(m.opts.Dir.Job(name), workdir.Pending)) {
+		if tracker.Retries(m.opts.Dir.Task(name, workdir.Pending, "", id)) == 0 {
+			continue // planned, not retried: see takeOver
+		}
 		m.fileMu.Lock()
 		t, attempt, err := tracker.QueuedTask(m.opts.Dir, name, id)
 		m.fileMu.Unlock()
-		if errors.Is(err, tracker.ErrUnknownTask) {
+		if errors.Is(err, tracker.ErrUnknownTask) || attempt == 0 {
 			continue
 		}
 		if err != nil {
@@ -166,12 +172,7 @@ func (m *Master) requeuePending(ctx context.Context, name string) (int, error) {
 		if err != nil {
 			return n, err
 		}
-		if attempt == 0 {
-			err = m.opts.Bus.PublishTask(ctx, name, id, data)
-		} else {
-			err = m.opts.Bus.RetryTask(ctx, name, id, attempt, data)
-		}
-		if err != nil {
+		if err := m.opts.Bus.RetryTask(ctx, name, id, attempt, data); err != nil {
 			return n, err
 		}
 		n++
