@@ -64,11 +64,7 @@ func (s *Store) copyObject(ctx context.Context, dstKey string, from *Store, srcK
 		StorageClass:         types.StorageClass(meta.StorageClass),
 		ServerSideEncryption: types.ServerSideEncryption(meta.ServerSideEncryption),
 	}
-	var optFns []func(*awss3.Options)
-	if meta.Expires != "" {
-		optFns = append(optFns, withHeader("Expires", meta.Expires))
-	}
-	out, err := s.client.CopyObject(ctx, in, optFns...)
+	out, err := s.client.CopyObject(ctx, in, expires(nil, meta)...)
 	if err != nil {
 		return storage.PutResult{}, s.wrapErr("copy "+strconv.Quote(srcKey)+" to", dstKey, err)
 	}

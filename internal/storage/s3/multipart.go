@@ -27,11 +27,7 @@ func (s *Store) CreateMultipart(ctx context.Context, key string, meta storage.Me
 		StorageClass:         types.StorageClass(meta.StorageClass),
 		ServerSideEncryption: types.ServerSideEncryption(meta.ServerSideEncryption),
 	}
-	var optFns []func(*awss3.Options)
-	if meta.Expires != "" {
-		optFns = append(optFns, withHeader("Expires", meta.Expires))
-	}
-	out, err := s.client.CreateMultipartUpload(ctx, in, optFns...)
+	out, err := s.client.CreateMultipartUpload(ctx, in, expires(nil, meta)...)
 	if err != nil {
 		return "", s.wrapErr("create multipart upload of", key, err)
 	}

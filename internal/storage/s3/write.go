@@ -37,10 +37,7 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader, size int64, me
 		StorageClass:         types.StorageClass(meta.StorageClass),
 		ServerSideEncryption: types.ServerSideEncryption(meta.ServerSideEncryption),
 	}
-	if meta.Expires != "" {
-		optFns = append(optFns, withHeader("Expires", meta.Expires))
-	}
-	out, err := s.client.PutObject(ctx, in, optFns...)
+	out, err := s.client.PutObject(ctx, in, expires(optFns, meta)...)
 	if err != nil {
 		return storage.PutResult{}, s.wrapErr("put", key, err)
 	}
@@ -62,6 +59,15 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 
 // withHeader sets a request header the SDK has no field for, or parses
 // into a type that would lose the text (Expires).
+// expires adds meta's Expires header (a string the SDK's typed field
+// would reparse) to opts.
+func expires(opts []func(*awss3.Options), meta storage.Metadata) []func(*awss3.Options) {
+	if meta.Expires == "" {
+		return opts
+	}
+	return append(opts, withHeader("Expires", meta.Expires))
+}
+
 func withHeader(name, value string) func(*awss3.Options) {
 	return func(o *awss3.Options) {
 		o.APIOptions = append(o.APIOptions, smithyhttp.SetHeaderValue(name, value))
