@@ -88,5 +88,12 @@ func TestServicesFailOverOnANATSCluster(t *testing.T) {
 		t.Fatalf("%d succeeded task folders, status %+v", len(ids), got)
 	}
 	b.checkKeysOnce(failJob, files)
+	// On the killed service's working directory, stat names the master
+	// that leads elsewhere (asked of the shared NATS) and says the view
+	// there is out of date.
+	a.waitFor(60*time.Second, "stat on the killed service's working directory to name the new master", func() bool {
+		r := a.console("stat", failJob)
+		return strings.Contains(r.stdout, "Master:"+leader(b).Name) && strings.Contains(r.stderr, "its view is out of date")
+	})
 	b.mustConsole("Stop import service completed.\n", "stop")
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/ossimport/ossimport/internal/bus"
 	"github.com/ossimport/ossimport/internal/logging"
 	"github.com/ossimport/ossimport/internal/master"
 	"github.com/ossimport/ossimport/internal/progress"
@@ -59,6 +60,7 @@ next round starts.`,
 				return &ExitError{Code: 1, Err: err}
 			}
 			v.dir, v.names, v.stderr = workdir.Dir(s.WorkingDir), args, cmd.ErrOrStderr()
+			v.askLeader = leaseAsker(cmd.Context(), s)
 			// A worker recorded alive whose last heartbeat is older than
 			// three missed beats and the master's refresh is lost: its
 			// master was killed before it could say so.
@@ -111,6 +113,9 @@ type statView struct {
 	stale time.Duration
 	// master is the active master, when one runs (see noteMaster).
 	master *master.LeaderView
+	// askLeader, when set, asks the shared NATS for the master lease's
+	// holder when no service runs on this working directory.
+	askLeader func() (bus.Leader, bool)
 }
 
 // read reads the jobs' status and the workers the master recorded.

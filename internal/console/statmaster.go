@@ -1,10 +1,12 @@
 package console
 
 import (
+	"context"
 	"fmt"
 	"time"
 
 	"github.com/ossimport/ossimport/internal/bus"
+	"github.com/ossimport/ossimport/internal/config"
 	"github.com/ossimport/ossimport/internal/master"
 	"github.com/ossimport/ossimport/internal/tracker"
 )
@@ -29,6 +31,22 @@ func (v *statView) noteMaster(jobs []tracker.JobStatus, now time.Time) {
 	}
 	var since time.Time
 	switch {
+	case now.Sub(lv.Seen) > leaderStale && v.askLeader != nil:
+		// No service runs here, but one may lead elsewhere on the
+		// shared NATS: ask the lease itself.
+		if l, ok := v.askLeader(); ok {
+			if v.stderr != nil {
+				fmt.Fprintf(v.stderr, "warning: no service has run on this working directory since %s, so its view is out of date; the active master is %s: run stat on its working directory\n",
+					lv.Seen.Local().Format(time.DateTime), l.Name)
+			}
+			lv = master.LeaderView{Name: l.Name, Since: l.Since, Renewed: l.Renewed, Seen: now}
+			v.master = &lv
+			break
+		}
+		since = lv.Renewed
+		if since.IsZero() {
+			since = lv.Seen
+		}
 	case now.Sub(lv.Seen) > leaderStale: // no service runs here
 		since = lv.Renewed
 		if since.IsZero() {
@@ -61,4 +79,27 @@ func masterGone(jobs []tracker.JobStatus, now time.Time) error {
 		}
 	}
 	return nil
+}
+
+// leaseAsker asks natsUrl's cluster for the master lease's holder,
+// within a few seconds; nil without natsUrl (the embedded server runs
+// only with this working directory's service).
+func leaseAsker(ctx context.Context, s *config.Sys) func() (bus.Leader, bool) {
+	if len(s.NATSURLs) == 0 {
+		return nil
+	}
+	return func() (bus.Leader, bool) {
+		ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+		defer cancel()
+		b, err := bus.Connect(ctx, externalConn(s, "ossimport-console"))
+		if err != nil {
+			return bus.Leader{}, false
+		}
+		defer b.Close()
+		if err := b.Setup(ctx, setupOptions(s)); err != nil {
+			return bus.Leader{}, false
+		}
+		l, ok, err := b.CurrentLeader(ctx)
+		return l, ok && err == nil
+	}
 }

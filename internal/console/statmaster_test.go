@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ossimport/ossimport/internal/bus"
 	"github.com/ossimport/ossimport/internal/master"
 	"github.com/ossimport/ossimport/internal/transfer"
 	"github.com/ossimport/ossimport/internal/workdir"
@@ -24,16 +25,25 @@ func TestStatShowsTheMaster(t *testing.T) {
 	tests := []struct {
 		name   string
 		leader *master.LeaderView
-		want   []string // lines stat must print
+		ask    func() (bus.Leader, bool) // the shared NATS's lease holder
+		want   []string                  // lines stat must print
 		absent []string
 	}{
-		{"no record (an earlier version)", nil,
+		{"no record (an earlier version)", nil, nil,
 			[]string{"JobName:run_job\nJobState:Running\n", "JobName:done_job\nJobState:Succeed\n"}, []string{"Master:", "no master"}},
-		{"a master runs", &master.LeaderView{Name: "h1 (pid 7)", Since: lost, Renewed: now, Seen: now},
+		{"a master runs", &master.LeaderView{Name: "h1 (pid 7)", Since: lost, Renewed: now, Seen: now}, nil,
 			[]string{"JobState:Running\n", "Master:h1 (pid 7) Since:" + stamp + "\n"}, []string{"no master"}},
-		{"the services were killed", &master.LeaderView{Name: "h1 (pid 7)", Since: lost.Add(-time.Hour), Renewed: lost, Seen: lost},
+		{"the services were killed", &master.LeaderView{Name: "h1 (pid 7)", Since: lost.Add(-time.Hour), Renewed: lost, Seen: lost}, nil,
 			[]string{"JobName:run_job\nJobState:Running (no master since " + stamp + ")\n", "JobName:done_job\nJobState:Succeed\n"}, []string{"Master:"}},
-		{"a standby sees no master", &master.LeaderView{Lost: lost, Seen: now},
+		{"killed here, a master leads elsewhere", &master.LeaderView{Name: "h1 (pid 7)", Since: lost.Add(-time.Hour), Renewed: lost, Seen: lost},
+			func() (bus.Leader, bool) { return bus.Leader{Name: "h2 (pid 9)", Since: lost, Renewed: now}, true },
+			[]string{"JobState:Running\n", "Master:h2 (pid 9) Since:" + stamp + "\n",
+				"warning: no service has run on this working directory since " + stamp + ", so its view is out of date; the active master is h2 (pid 9)"},
+			[]string{"no master"}},
+		{"killed here, no master anywhere", &master.LeaderView{Name: "h1 (pid 7)", Since: lost.Add(-time.Hour), Renewed: lost, Seen: lost},
+			func() (bus.Leader, bool) { return bus.Leader{}, false },
+			[]string{"JobState:Running (no master since " + stamp + ")\n"}, []string{"Master:"}},
+		{"a standby sees no master", &master.LeaderView{Lost: lost, Seen: now}, nil,
 			[]string{"JobState:Running (no master since " + stamp + ")\n"}, []string{"Master:"}},
 	}
 	for _, tc := range tests {
@@ -47,7 +57,8 @@ func TestStatShowsTheMaster(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			v := statView{dir: dir}
+			var warnings bytes.Buffer
+			v := statView{dir: dir, askLeader: tc.ask, stderr: &warnings}
 			jobs, workers, err := v.read()
 			if err != nil {
 				t.Fatal(err)
@@ -56,6 +67,7 @@ func TestStatShowsTheMaster(t *testing.T) {
 			if err := v.render(&out, jobs, workers, now); err != nil {
 				t.Fatal(err)
 			}
+			out.WriteString(warnings.String())
 			for _, w := range tc.want {
 				if !strings.Contains(out.String(), w) {
 					t.Errorf("stat lacks %q:\n%s", w, out.String())
@@ -71,7 +83,7 @@ func TestStatShowsTheMaster(t *testing.T) {
 			if gone := strings.Contains(tc.want[0], "no master since"); gone {
 				ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 				defer cancel()
-				err := watchStat(ctx, &bytes.Buffer{}, statView{dir: dir, names: []string{"run_job"}}, time.Millisecond, true)
+				err := watchStat(ctx, &bytes.Buffer{}, statView{dir: dir, names: []string{"run_job"}, askLeader: tc.ask}, time.Millisecond, true)
 				var exit *ExitError
 				if !errors.As(err, &exit) || exit.Code != 1 || !strings.Contains(err.Error(), "job run_job is Running but no master has run it since "+stamp) {
 					t.Errorf("--until-done with no master: %v", err)
