@@ -110,7 +110,7 @@ func (b *Bus) Follow(ctx context.Context, from uint64, handle func(JournalEntry)
 		// The stream's leader moved or the connection dropped: follow
 		// again after the last entry handled.
 		if !Transient(err) && fails > 20 {
-			return fmt.Errorf("bus: follow the journal: %w", err)
+			return fmt.Errorf("bus: cannot follow the job journals (stream %s) after %d attempts: %w (check that NATS is up and JetStream is enabled; the service files them from where it stopped when started again)", ResultStream, fails, err)
 		}
 		select {
 		case <-ctx.Done():

@@ -339,3 +339,35 @@ func TestStartRefusesABusyHTTPListen(t *testing.T) {
 		t.Fatalf("a service (pid %d) runs after the refused start", pid)
 	}
 }
+
+// TestRebuildVerb: `console rebuild` refuses while the service runs and,
+// with it stopped, rebuilds the view from the journal: stat shows the
+// same job, and the previous view is kept aside.
+func TestRebuildVerb(t *testing.T) {
+	h := newTestHome(t, "", "")
+	files := h.writeFiles(h.src, 30, 64, 0)
+	if r := h.run("", nil, ossimportBin, "run", h.job, "--sys", h.sys); r.code != 0 {
+		t.Fatalf("run: %s", r)
+	}
+	h.checkCopied(h.dst, files)
+	before := h.mustConsole("", "stat", "local_test").stdout
+	h.mustConsole("Start import service completed.\n", "start")
+	if r := h.console("rebuild"); r.code != 1 || !strings.Contains(r.stderr, "stop it first (console.sh stop), then rebuild") {
+		t.Fatalf("rebuild beside the service: %s", r)
+	}
+	h.mustConsole("Stop import service completed.\n", "stop")
+	r := h.mustConsole("", "rebuild")
+	if !strings.Contains(r.stdout, "Rebuilt the view of 1 jobs from ") || !strings.Contains(r.stdout, "jobs.before-rebuild-") {
+		t.Fatalf("rebuild: %s", r)
+	}
+	after := h.mustConsole("", "stat", "local_test").stdout
+	for _, line := range []string{"JobState:Succeed\n", "Succeed Task Count:1\n", "Objects:30/30 Failed:0\n"} {
+		if !strings.Contains(before, line) || !strings.Contains(after, line) {
+			t.Errorf("stat before the rebuild:\n%s\nafter:\n%s\nwant %q in both", before, after, line)
+		}
+	}
+	aside, _ := filepath.Glob(filepath.Join(h.dir, "master", "jobs.before-rebuild-*", "local_test"))
+	if len(aside) != 1 {
+		t.Errorf("the previous view is not kept aside: %q", aside)
+	}
+}
