@@ -21,7 +21,7 @@ type statJob struct {
 func statJobs(dir workdir.Dir, jobs []tracker.JobStatus) []statJob {
 	out := make([]statJob, len(jobs))
 	for i, st := range jobs {
-		out[i] = statJob{JobStatus: st, Summary: summary.Of(dir, st)}
+		out[i] = statJob{JobStatus: st, Summary: statSummary(dir, st)}
 	}
 	return out
 }
@@ -30,7 +30,7 @@ func statJobs(dir workdir.Dir, jobs []tracker.JobStatus) []statJob {
 // copied, skipped (by reason), failed (by code), is unfinished, and was
 // excluded by the job's filters.
 func writeSummaryLines(w io.Writer, dir workdir.Dir, st tracker.JobStatus) {
-	j := summary.Of(dir, st)
+	j := statSummary(dir, st)
 	fmt.Fprintf(w, "Copied:%d Skipped:%d Failed:%d Verified:%d Unfinished:%d Excluded:%d\n",
 		j.Copied.Objects, j.Skipped.Objects, j.Failed, j.Verified, j.Unfinished, j.Excluded)
 	if r := summary.Reasons(j.SkippedBy); r != "" {
@@ -39,4 +39,15 @@ func writeSummaryLines(w io.Writer, dir workdir.Dir, st tracker.JobStatus) {
 	if r := summary.Reasons(j.FailedBy); r != "" {
 		fmt.Fprintf(w, "Failed By:%s\n", r)
 	}
+}
+
+// statSummary is a job's summary as stat shows it: while a master runs
+// the job, in constant time (summary.Live: the objects of running tasks
+// are unfinished until filed); otherwise the final numbers, with what
+// interrupted tasks recorded (summary.Of, as run's summary has them).
+func statSummary(dir workdir.Dir, st tracker.JobStatus) summary.Job {
+	if st.Master != "" {
+		return summary.Live(dir, st)
+	}
+	return summary.Of(dir, st)
 }

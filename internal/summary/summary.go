@@ -91,10 +91,23 @@ func Read(dir workdir.Dir, job string) (Job, error) {
 	return Of(dir, st), nil
 }
 
-// Of adds up the numbers of a job whose status is st.
+// Of adds up the numbers of a job whose status is st, with what its
+// dispatched tasks recorded (tasks a stop interrupted): the final
+// numbers, for run's summary and the job's end.
 func Of(dir workdir.Dir, st tracker.JobStatus) Job {
 	c := st.Counters
 	c.Merge(inFlight(dir, st.Name))
+	return of(dir, st, c)
+}
+
+// Live adds up the numbers of a job a master runs, in constant time: the
+// objects of running tasks count as unfinished until their task is
+// filed, and no task folder is read (stat, again and again).
+func Live(dir workdir.Dir, st tracker.JobStatus) Job {
+	return of(dir, st, st.Counters)
+}
+
+func of(dir workdir.Dir, st tracker.JobStatus, c record.Counters) Job {
 	j := Job{
 		Name: st.Name, State: st.State, ScanFinished: st.ScanFinished,
 		Planned: Count{Objects: c.Objects, Bytes: c.Bytes},

@@ -74,6 +74,13 @@ func TestOfCountsInterruptedTasks(t *testing.T) {
 	if j.Listed != 9 || j.Excluded != 2 {
 		t.Errorf("listed %d excluded %d, want the checkpoint's 9 and 2", j.Listed, j.Excluded)
 	}
+	// While a master runs the job, stat reads no task folder: the running
+	// task's objects stay unfinished until it is filed.
+	live := Live(dir, st)
+	if live.Planned != j.Planned || live.Copied != (Count{Objects: 1, Bytes: 10}) || live.Skipped != (Count{Objects: 1, Bytes: 10}) ||
+		live.Unfinished != 5 || live.Listed != 9 {
+		t.Errorf("live summary %+v: want only the filed task's 1 copied and 1 skipped, 5 unfinished", live)
+	}
 	if got := Reasons(map[string]int64{"b": 1, "a": 1, "c": 3, "z": 0}); got != "c 3, a 1, b 1" {
 		t.Errorf("Reasons: %q", got)
 	}
