@@ -93,3 +93,32 @@ func (s secretFile) create(value string) (string, error) {
 	}
 	return value, nil
 }
+
+// Token returns the token of an embedded server's TokenFile, generating
+// it on first use as StartServer would. The console hands it to the
+// other servers of an embedded cluster before the first of them starts.
+func Token(path string) (string, error) { return loadOrCreateToken(path) }
+
+// SetToken makes path hold token (mode 0600, replaced atomically): a
+// server of an embedded cluster takes the token of the host that starts
+// the cluster, since routes and clients present one token to every
+// server.
+func SetToken(path, token string) error {
+	token = strings.TrimSpace(token)
+	if token == "" || strings.ContainsAny(token, " \t\r\n") {
+		return errors.New("bus: the NATS token given is empty or holds spaces")
+	}
+	if cur, err := readToken(path); err == nil && cur == token {
+		return nil
+	}
+	tmp := path + ".new"
+	os.Remove(tmp)
+	if _, err := tokenFile(tmp).create(token); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("bus: cannot replace the NATS token file %s: %w", path, err)
+	}
+	return nil
+}

@@ -50,7 +50,7 @@ func runClean(ctx context.Context, stdout io.Writer, sysPath, name string) error
 		return &ExitError{Code: 1, Err: err}
 	}
 	msg := "Clean job:" + name + " completed."
-	r, sent, err := se.toMaster(ctx, s, master.VerbClean, []byte(name))
+	r, sent, err := se.toMaster(ctx, master.VerbClean, []byte(name))
 	if err != nil {
 		return &ExitError{Code: 1, Err: err}
 	}

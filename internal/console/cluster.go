@@ -65,8 +65,10 @@ type cluster struct {
 	sys     *config.Sys
 	workers string // the workers file
 	master  config.WorkerHost
-	remote  []config.WorkerHost
-	opts    deploy.Options
+	// hosts are all the lines; remote those that are not this machine.
+	hosts  []config.WorkerHost
+	remote []config.WorkerHost
+	opts   deploy.Options
 }
 
 // loadCluster reads the workers file (see workersFile). It returns nil
@@ -83,7 +85,7 @@ func loadCluster(s *config.Sys, workersPath string) (*cluster, error) {
 	if err := diags.Err(); err != nil {
 		return nil, err
 	}
-	c := &cluster{sys: s, workers: file, opts: deploy.FromSys(s)}
+	c := &cluster{sys: s, workers: file, opts: deploy.FromSys(s), hosts: w.Hosts}
 	c.master, _ = w.Master()
 	for _, h := range w.Hosts {
 		if !isLocalHost(h.Host) {
@@ -108,8 +110,10 @@ type serviceMode struct {
 }
 
 // mode is what the service of this deployment runs: in standalone mode
-// a worker named after this machine (localWorkerName); in distributed mode one named after the
-// first line of the workers file when that is this machine.
+// a worker named after this machine (localWorkerName); in distributed
+// mode one named after the line of the workers file that is this machine
+// (the first, the master's, unless this is a standby service of
+// natsEmbeddedCluster on the second or third host).
 func (c *cluster) mode(s *config.Sys) serviceMode {
 	switch {
 	case c == nil:
@@ -118,12 +122,22 @@ func (c *cluster) mode(s *config.Sys) serviceMode {
 		return serviceMode{worker: localWorkerName(s), why: "standalone (" + c.workers + " lists only this machine)"}
 	}
 	m := serviceMode{distributed: true, why: fmt.Sprintf("distributed (%s lists %d other machines)", c.workers, len(c.remote))}
-	if isLocalHost(c.master.Host) {
-		m.worker = c.master.Host
+	if h, ok := c.self(); ok {
+		m.worker = h.Host
 	} else {
-		m.why += "; this machine is not the first one listed, so it runs no worker"
+		m.why += "; this machine is not listed, so it runs no worker"
 	}
 	return m
+}
+
+// self is the first line of the workers file that is this machine.
+func (c *cluster) self() (config.WorkerHost, bool) {
+	for _, h := range c.hosts {
+		if isLocalHost(h.Host) {
+			return h, true
+		}
+	}
+	return config.WorkerHost{}, false
 }
 
 // remoteDir is the working directory as remote commands see it.
@@ -180,6 +194,11 @@ func runDeploy(ctx context.Context, stdout io.Writer, sysPath, workersPath strin
 	files := []deploy.File{
 		{Local: exe, Remote: remoteBinary, Mode: 0o755},
 		{Local: sysCopy, Remote: remoteSys, Mode: 0o600},
+	}
+	if c.embedded() {
+		// The members' services read the hosts (their routes and their
+		// workers' names) from the same list.
+		files = append(files, deploy.File{Local: c.workers, Remote: remoteWorkers, Mode: 0o644})
 	}
 	res := deploy.Deploy(ctx, c.remote, c.opts, files)
 	if err := deploy.FormatResults(stdout, res); err != nil {
@@ -251,7 +270,14 @@ func (c *cluster) startWorkers(ctx context.Context, stdout io.Writer, dir workdi
 	if err := c.opts.Validate(); err != nil {
 		return fmt.Errorf("%s: %w", sysFileName(c.sys), err)
 	}
-	natsURL := c.natsURLForWorkers()
+	hosts := c.workerHosts()
+	if len(hosts) == 0 {
+		return nil
+	}
+	natsURL, err := c.workerNATS()
+	if err != nil {
+		return err
+	}
 	var token string
 	if natsURL != "" {
 		data, err := os.ReadFile(tokenFile(dir))
@@ -260,7 +286,7 @@ func (c *cluster) startWorkers(ctx context.Context, stdout io.Writer, dir workdi
 		}
 		token = strings.TrimSpace(string(data))
 	}
-	res := deploy.ForEach(ctx, c.remote, c.opts, func(ctx context.Context, _ int, cl *deploy.Client) (string, error) {
+	res := deploy.ForEach(ctx, hosts, c.opts, func(ctx context.Context, _ int, cl *deploy.Client) (string, error) {
 		name := cl.Host().Host
 		running, err := c.remoteWorkerRunning(ctx, cl, name)
 		if err != nil {
@@ -283,7 +309,7 @@ func (c *cluster) startWorkers(ctx context.Context, stdout io.Writer, dir workdi
 			r, err := c.remoteWorkerRunning(ctx, cl, name)
 			return r || err != nil
 		}
-		if err := waitJoined(ctx, dir, name, before.LastHeartbeat, stillRunning); err != nil {
+		if err := waitJoined(ctx, dir, name, before.LastHeartbeat, "worker", joinWait, stillRunning); err != nil {
 			tail, _, _ := cl.Run(ctx, "tail -n 3 "+deploy.ShellQuote(path.Join(c.remoteDir(), remoteWorkOut)), nil)
 			if t := strings.TrimSpace(tail); t != "" {
 				return "", fmt.Errorf("%w; the end of %s: %s", err, remoteWorkOut, strings.Join(strings.Fields(t), " "))
@@ -316,16 +342,17 @@ func (c *cluster) remoteWorkerRunning(ctx context.Context, cl *deploy.Client, na
 	return false, err
 }
 
-// waitJoined waits until the master records a heartbeat of worker name
-// newer than before (master/workers.json, refreshed every few seconds),
-// or running says its process ended.
-func waitJoined(ctx context.Context, dir workdir.Dir, name string, before time.Time, running func(ctx context.Context) bool) error {
-	deadline := time.Now().Add(joinWait)
+// waitJoined waits up to wait until the master records a heartbeat of
+// worker name newer than before (master/workers.json, refreshed every
+// few seconds), or running says the process (what: the worker, or the
+// service that runs it) ended.
+func waitJoined(ctx context.Context, dir workdir.Dir, name string, before time.Time, what string, wait time.Duration, running func(ctx context.Context) bool) error {
+	deadline := time.Now().Add(wait)
 	nextCheck := time.Now().Add(time.Second)
 	for {
 		if time.Now().After(nextCheck) {
 			if !running(ctx) {
-				return errors.New("the worker exited right after it started")
+				return fmt.Errorf("the %s exited right after it started", what)
 			}
 			nextCheck = time.Now().Add(2 * time.Second)
 		}
@@ -333,7 +360,7 @@ func waitJoined(ctx context.Context, dir workdir.Dir, name string, before time.T
 			return nil
 		}
 		if !time.Now().Before(deadline) {
-			return fmt.Errorf("the worker started but did not join the master within %s (can it reach the master's NATS port? check firewalls, natsListen and natsPort)", joinWait)
+			return fmt.Errorf("the %s started but its worker did not join the master within %s (can it reach the master's NATS port? check firewalls, natsListen and natsPort)", what, wait)
 		}
 		if err := transfer.Sleep(ctx, 500*time.Millisecond); err != nil {
 			return err
@@ -352,13 +379,17 @@ func recordedWorker(dir workdir.Dir, name string) (tracker.WorkerStatus, bool) {
 	return tracker.WorkerStatus{}, false
 }
 
-// stopWorkers stops the worker on every remote host (each hands its
-// running tasks back) and prints one row per host.
+// stopWorkers stops the worker on every remote host that runs only a
+// worker (each hands its running tasks back) and prints one row per host.
 func (c *cluster) stopWorkers(ctx context.Context, stdout io.Writer) error {
+	hosts := c.workerHosts()
+	if len(hosts) == 0 {
+		return nil
+	}
 	if err := c.opts.Validate(); err != nil {
 		return fmt.Errorf("%s: %w", sysFileName(c.sys), err)
 	}
-	res := deploy.ForEach(ctx, c.remote, c.opts, func(ctx context.Context, _ int, cl *deploy.Client) (string, error) {
+	res := deploy.ForEach(ctx, hosts, c.opts, func(ctx context.Context, _ int, cl *deploy.Client) (string, error) {
 		name := cl.Host().Host
 		_, stderr, err := cl.Run(ctx, c.remoteCmd("", "worker", "--stop", "--sys", remoteSys, "--name", name), nil)
 		var re *deploy.RunError

@@ -210,6 +210,31 @@ func externalConn(s *config.Sys, name string) bus.ConnOptions {
 	return bus.ConnOptions{URLs: strings.Join(s.NATSURLs, ","), CredsFile: s.NATSCredsFile, TLSCAFile: s.NATSTLSCAFile, Name: name}
 }
 
+// sharedConn reaches the NATS that outlives this working directory's
+// service: natsUrl's cluster, or with natsEmbeddedCluster the servers of
+// the first three hosts of conf/workers (with this working directory's
+// token). ok is false for the single embedded server, which runs only
+// with the service.
+func sharedConn(s *config.Sys, dir workdir.Dir, name string) (o bus.ConnOptions, ok bool) {
+	if len(s.NATSURLs) > 0 {
+		return externalConn(s, name), true
+	}
+	if !s.NATSEmbeddedCluster {
+		return o, false
+	}
+	c, err := loadCluster(s, "")
+	if err != nil || c == nil {
+		return o, false
+	}
+	urls, err := embeddedClusterURLs(s, &config.Workers{Hosts: c.hosts})
+	if err != nil {
+		return o, false
+	}
+	o = serviceConn(s, dir, name)
+	o.URLs = strings.Join(urls, ",")
+	return o, true
+}
+
 // serviceConn reaches the running service's NATS from this machine: the
 // natsUrl cluster, or the embedded server on natsPort with the token file.
 func serviceConn(s *config.Sys, dir workdir.Dir, name string) bus.ConnOptions {
@@ -260,6 +285,9 @@ type session struct {
 	srv  *bus.Server
 	lock *storeLock
 	set  bool
+	// shared: the bus is natsUrl's or natsEmbeddedCluster's, where a
+	// master may run while this working directory's service does not.
+	shared bool
 }
 
 // openSession connects to the service's bus; with needService it fails
@@ -271,14 +299,19 @@ func openSession(ctx context.Context, s *config.Sys, needService bool) (*session
 		return nil, err
 	}
 	se := &session{pid: pid, lock: lock}
+	sharedOpts, shared := sharedConn(s, dir, "ossimport-console")
+	se.shared = shared
 	switch {
 	case pid > 0:
 		se.bus, err = connectService(ctx, s, dir, 10*time.Second)
 	case needService:
 		lock.release()
 		return nil, errNotRunning
-	case len(s.NATSURLs) > 0:
-		se.bus, err = bus.Connect(ctx, externalConn(s, "ossimport-console"))
+	case shared:
+		se.bus, err = bus.Connect(ctx, sharedOpts)
+		if err != nil && s.NATSEmbeddedCluster {
+			err = fmt.Errorf("no NATS server of natsEmbeddedCluster answers (%s): start the service first with `console.sh start`, which starts them on the first three hosts of conf/workers: %w", sharedOpts.URLs, err)
+		}
 	default:
 		se.srv, err = bus.StartServer(bus.ServerOptions{Dir: natsDir(dir), TokenFile: tokenFile(dir), InProcessOnly: true})
 		if err == nil {
@@ -321,8 +354,8 @@ func (se *session) request(ctx context.Context, verb string, data []byte) (maste
 // this working directory's service (standby or not), or one on natsUrl's
 // cluster. sent is false, with no error, when none runs, and the caller
 // acts itself.
-func (se *session) toMaster(ctx context.Context, s *config.Sys, verb string, data []byte) (r master.Reply, sent bool, err error) {
-	if se.pid == 0 && len(s.NATSURLs) == 0 {
+func (se *session) toMaster(ctx context.Context, verb string, data []byte) (r master.Reply, sent bool, err error) {
+	if se.pid == 0 && !se.shared {
 		return r, false, nil
 	}
 	r, err = se.request(ctx, verb, data)

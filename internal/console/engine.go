@@ -35,6 +35,12 @@ type serviceOptions struct {
 	metrics *metrics.Metrics
 	// resolve builds submitted jobs' specs (job.FromConfig when nil).
 	resolve job.Resolver
+	// cluster joins the embedded NATS server to the other hosts' of
+	// natsEmbeddedCluster; nil runs it alone.
+	cluster *bus.ClusterOptions
+	// token, when set, is the cluster's NATS token, handed over by the
+	// host that started the cluster: it replaces the working directory's.
+	token string
 }
 
 // serviceLogs are the roles' logs under <workingDir>/logs.
@@ -134,11 +140,16 @@ func openService(ctx context.Context, opts serviceOptions) (_ *service, err erro
 	conn := func(name string) bus.ConnOptions { return externalConn(s, name) }
 	se.where = strings.Join(s.NATSURLs, ",")
 	if len(s.NATSURLs) == 0 {
+		if opts.token != "" {
+			if err := bus.SetToken(tokenFile(se.dir), opts.token); err != nil {
+				return nil, fail(1, err)
+			}
+		}
 		srv, err := bus.StartServer(bus.ServerOptions{
 			Dir: natsDir(se.dir), TokenFile: tokenFile(se.dir),
-			Host: s.NATSListenAddr(opts.mode.distributed), Port: s.NATSPort,
+			Host: s.NATSListenAddr(opts.mode.distributed || opts.cluster != nil), Port: s.NATSPort,
 			TLSCert: s.NATSTLSCert, TLSKey: s.NATSTLSKey, TLSCAFile: s.NATSTLSCAFile,
-			Logger: se.logs.master,
+			Logger: se.logs.master, Cluster: opts.cluster,
 		})
 		if err != nil {
 			return nil, fail(1, err)
@@ -159,6 +170,11 @@ func openService(ctx context.Context, opts serviceOptions) (_ *service, err erro
 		}
 		so := masterSetupOptions(s)
 		so.Retry = natsRetry(se.logs.master, nil)
+		if opts.cluster != nil && so.Replicas == 0 {
+			// natsEmbeddedCluster is three servers by definition: state
+			// waits for a second one rather than start unreplicated.
+			so.Replicas = config.EmbeddedClusterSize
+		}
 		if err := b.Setup(ctx, so); err != nil {
 			return nil, err
 		}
@@ -184,7 +200,7 @@ func openService(ctx context.Context, opts serviceOptions) (_ *service, err erro
 	if err != nil {
 		return nil, fail(2, err)
 	}
-	if crashed && se.srv != nil && !opts.mode.distributed {
+	if crashed && se.srv != nil && !opts.mode.distributed && opts.cluster == nil {
 		// Alone on its embedded server, no other worker can hold a task
 		// the killed predecessor of this process was running: hand such
 		// tasks out now rather than after taskAckWait. (A graceful stop

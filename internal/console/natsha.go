@@ -14,6 +14,7 @@ import (
 
 	"github.com/ossimport/ossimport/internal/bus"
 	"github.com/ossimport/ossimport/internal/config"
+	"github.com/ossimport/ossimport/internal/workdir"
 )
 
 // NATS high availability in the console: replication advice for check
@@ -144,15 +145,16 @@ func checkNATSReplication(ctx context.Context, s *config.Sys) config.Diagnostics
 }
 
 // printReplicationWarnings is start's report on the running service's
-// NATS state (natsUrl only: the single embedded server has nothing to
-// replicate to).
+// NATS state (natsUrl or natsEmbeddedCluster: the single embedded server
+// has nothing to replicate to).
 func printReplicationWarnings(ctx context.Context, w io.Writer, s *config.Sys) {
-	if len(s.NATSURLs) == 0 {
+	o, ok := sharedConn(s, workdir.Dir(s.WorkingDir), "ossimport-console")
+	if !ok {
 		return
 	}
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	b, err := bus.Connect(ctx, externalConn(s, "ossimport-console"))
+	b, err := bus.Connect(ctx, o)
 	if err != nil {
 		return // start already said whether the service answers
 	}

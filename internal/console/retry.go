@@ -57,7 +57,7 @@ func runRetry(ctx context.Context, stdout io.Writer, sysPath, name string) error
 			return &ExitError{Code: 1, Err: err}
 		}
 	}
-	r, sent, err := se.toMaster(ctx, s, master.VerbRetry, []byte(name))
+	r, sent, err := se.toMaster(ctx, master.VerbRetry, []byte(name))
 	if !sent && err == nil {
 		if err = se.store(ctx, s); err == nil {
 			r, err = master.Retry(ctx, se.bus, dir, name)

@@ -120,7 +120,17 @@ func runJob(ctx context.Context, stdout, stderr io.Writer, f runFlags) error {
 	}
 	// `run` is the service in one process: the same master, tracker,
 	// worker, records and lock as `console start`, ending with the job.
-	se, err := openService(ctx, serviceOptions{sys: s, mode: serviceMode{worker: localWorkerName(s), why: "ossimport run"}, metrics: mx, resolve: f.resolve})
+	// With natsEmbeddedCluster, run's NATS server joins the other hosts'
+	// like the service's would.
+	c, err := loadCluster(s, "")
+	if err != nil {
+		return &ExitError{Code: 2, Err: err}
+	}
+	member, err := embeddedServer(s, c)
+	if err != nil {
+		return &ExitError{Code: 2, Err: err}
+	}
+	se, err := openService(ctx, serviceOptions{sys: s, mode: serviceMode{worker: localWorkerName(s), why: "ossimport run"}, metrics: mx, resolve: f.resolve, cluster: member})
 	if err != nil {
 		return err
 	}

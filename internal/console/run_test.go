@@ -522,7 +522,7 @@ func TestRunLocksTheWorkingDirectory(t *testing.T) {
 		t.Fatalf("second run: code %d, want it refused naming pid %d:\n%s", second.code, os.Getpid(), second.stderr)
 	}
 	var out, errOut bytes.Buffer
-	err := runService(t.Context(), &errOut, f.sysFile, filepath.Join(t.TempDir(), "workers"))
+	err := runService(t.Context(), strings.NewReader(""), &errOut, serviceFlags{sys: f.sysFile, workers: filepath.Join(t.TempDir(), "workers")})
 	if exitCode(err) != 1 || !strings.Contains(fmt.Sprint(err), fmt.Sprintf("(pid %d)", os.Getpid())) {
 		t.Fatalf("a service beside the run: %v\n%s%s", err, out.String(), errOut.String())
 	}

@@ -2,6 +2,7 @@ package console
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -20,8 +21,19 @@ import (
 	"github.com/ossimport/ossimport/internal/workdir"
 )
 
+// serviceFlags are `ossimport service`'s.
+type serviceFlags struct {
+	sys, workers string
+	// tokenFile "-" reads the NATS token of natsEmbeddedCluster from
+	// standard input (console start hands it to the second and third
+	// hosts so); status and stop act on the running service instead
+	// (console start and stop run them on those hosts over SSH).
+	tokenFile    string
+	status, stop bool
+}
+
 func newServiceCommand() *cobra.Command {
-	var sysPath, workersPath string
+	var f serviceFlags
 	cmd := &cobra.Command{
 		Use:    "service",
 		Hidden: true,
@@ -35,11 +47,17 @@ process id to <workingDir>/ossimport.pid. Running tasks are handed back
 when it stops.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runService(cmd.Context(), cmd.ErrOrStderr(), sysPath, workersPath)
+			if f.status || f.stop {
+				return serviceControl(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), f)
+			}
+			return runService(cmd.Context(), cmd.InOrStdin(), cmd.ErrOrStderr(), f)
 		},
 	}
-	cmd.Flags().StringVar(&sysPath, "sys", "", "sys.properties (default conf/sys.properties when present)")
-	cmd.Flags().StringVar(&workersPath, "workers", "", "workers file (default: workers next to sys.properties, when present)")
+	cmd.Flags().StringVar(&f.sys, "sys", "", "sys.properties (default conf/sys.properties when present)")
+	cmd.Flags().StringVar(&f.workers, "workers", "", "workers file (default: workers next to sys.properties, when present)")
+	cmd.Flags().StringVar(&f.tokenFile, "token-file", "", `"-" reads the NATS token of natsEmbeddedCluster from standard input (it replaces <workingDir>/nats/token)`)
+	cmd.Flags().BoolVar(&f.status, "status", false, "report whether the service of this working directory runs (exit status 0: it runs, 3: it does not)")
+	cmd.Flags().BoolVar(&f.stop, "stop", false, "stop the service of this working directory and wait until it exits")
 	return cmd
 }
 
@@ -81,14 +99,28 @@ func isLocalHost(host string) bool {
 
 // runService runs the service until ctx ends, a signal or the console's
 // stop. A graceful stop returns nil.
-func runService(ctx context.Context, stderr io.Writer, sysPath, workersPath string) error {
-	s, err := loadSysWarn(stderr, sysPath)
+func runService(ctx context.Context, stdin io.Reader, stderr io.Writer, f serviceFlags) error {
+	s, err := loadSysWarn(stderr, f.sys)
 	if err != nil {
 		return err
 	}
-	c, err := loadCluster(s, workersPath)
+	c, err := loadCluster(s, f.workers)
 	if err != nil {
 		return &ExitError{Code: 2, Err: err}
+	}
+	member, err := embeddedServer(s, c)
+	if err != nil {
+		return &ExitError{Code: 2, Err: err}
+	}
+	var token string
+	switch f.tokenFile {
+	case "":
+	case "-":
+		if token, err = readStdinToken(stdin); err != nil {
+			return &ExitError{Code: 2, Err: err}
+		}
+	default:
+		return &ExitError{Code: 2, Err: errors.New(`--token-file takes only "-" (the token on standard input)`)}
 	}
 	if s.MemoryLimit > 0 {
 		debug.SetMemoryLimit(s.MemoryLimit)
@@ -98,7 +130,7 @@ func runService(ctx context.Context, stderr io.Writer, sysPath, workersPath stri
 
 	mx := metrics.New()
 	mx.Tasks(metrics.WorkdirTasks(workdir.Dir(s.WorkingDir)))
-	se, err := openService(ctx, serviceOptions{sys: s, mode: c.mode(s), metrics: mx})
+	se, err := openService(ctx, serviceOptions{sys: s, mode: c.mode(s), metrics: mx, cluster: member, token: token})
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil // a signal while starting is no error
@@ -126,5 +158,28 @@ func runService(ctx context.Context, stderr io.Writer, sysPath, workersPath stri
 	}
 	se.logs.master.Info("service stopped")
 	fmt.Fprintf(stderr, "%s ossimport service stopped\n", time.Now().Format(time.DateTime))
+	return nil
+}
+
+// serviceControl is `ossimport service --status` and `--stop`.
+func serviceControl(ctx context.Context, stdout, stderr io.Writer, f serviceFlags) error {
+	s, err := loadValidSys(f.sys)
+	if err != nil {
+		return err
+	}
+	dir := workdir.Dir(s.WorkingDir)
+	if f.stop {
+		return stopService(ctx, stdout, stderr, s, stopWait)
+	}
+	pid, lock, err := probeService(ctx, dir, lockWait)
+	lock.release()
+	if err != nil {
+		return &ExitError{Code: 2, Err: err}
+	}
+	if pid == 0 {
+		fmt.Fprintf(stderr, "the service is not running in %s\n", dir)
+		return &ExitError{Code: workerStoppedStatus}
+	}
+	fmt.Fprintf(stderr, "the service is running in %s (pid %d)\n", dir, pid)
 	return nil
 }

@@ -1,6 +1,7 @@
 package console
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/ossimport/ossimport/internal/bus"
 	"github.com/ossimport/ossimport/internal/config"
 	"github.com/ossimport/ossimport/internal/workdir"
 )
@@ -49,7 +51,7 @@ func runStart(ctx context.Context, stdout, stderr io.Writer, sysPath, workersPat
 	if err != nil {
 		return &ExitError{Code: 2, Err: err}
 	}
-	if err := startService(ctx, stdout, stderr, s, sysPath, workersPath, wait); err != nil {
+	if err := startCluster(ctx, stdout, stderr, s, c, sysPath, workersPath, wait); err != nil {
 		return err
 	}
 	printReplicationWarnings(ctx, stderr, s)
@@ -60,6 +62,39 @@ func runStart(ctx context.Context, stdout, stderr io.Writer, sysPath, workersPat
 	// again after adding machines: running workers are left alone.
 	if err := c.startWorkers(ctx, stdout, workdir.Dir(s.WorkingDir)); err != nil {
 		return &ExitError{Code: 1, Err: fmt.Errorf("some workers did not start (fix them and run start again; the others work meanwhile): %w", err)}
+	}
+	return nil
+}
+
+// startCluster starts the local service and, with natsEmbeddedCluster,
+// beside it the members' services over SSH: the NATS server here forms
+// JetStream's cluster only with theirs. The members' table follows the
+// local service's answer.
+func startCluster(ctx context.Context, stdout, stderr io.Writer, s *config.Sys, c *cluster, sysPath, workersPath string, wait time.Duration) error {
+	if len(c.members()) == 0 {
+		return startService(ctx, stdout, stderr, s, sysPath, workersPath, wait)
+	}
+	dir := workdir.Dir(s.WorkingDir)
+	token, err := bus.Token(tokenFile(dir))
+	if err != nil {
+		return &ExitError{Code: 1, Err: err}
+	}
+	mctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var table bytes.Buffer
+	done := make(chan error, 1)
+	go func() { done <- c.startMembers(mctx, &table, dir, token) }()
+	startErr := startService(ctx, stdout, stderr, s, sysPath, workersPath, max(wait, memberJoinWait))
+	if startErr != nil {
+		cancel() // no master here to see the members join
+	}
+	membersErr := <-done
+	stdout.Write(table.Bytes())
+	if startErr != nil {
+		return startErr
+	}
+	if membersErr != nil {
+		return &ExitError{Code: 1, Err: fmt.Errorf("some NATS servers of natsEmbeddedCluster did not start (fix them and run start again; the cluster runs while two of three are up): %w", membersErr)}
 	}
 	return nil
 }

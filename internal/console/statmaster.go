@@ -9,6 +9,7 @@ import (
 	"github.com/ossimport/ossimport/internal/config"
 	"github.com/ossimport/ossimport/internal/master"
 	"github.com/ossimport/ossimport/internal/tracker"
+	"github.com/ossimport/ossimport/internal/workdir"
 )
 
 // leaderStale is the age past which the view's record of the master
@@ -81,17 +82,19 @@ func masterGone(jobs []tracker.JobStatus, now time.Time) error {
 	return nil
 }
 
-// leaseAsker asks natsUrl's cluster for the master lease's holder,
-// within a few seconds; nil without natsUrl (the embedded server runs
-// only with this working directory's service).
+// leaseAsker asks the shared NATS (natsUrl's cluster, or the servers of
+// natsEmbeddedCluster) for the master lease's holder, within a few
+// seconds; nil without one (the single embedded server runs only with
+// this working directory's service).
 func leaseAsker(ctx context.Context, s *config.Sys) func() (bus.Leader, bool) {
-	if len(s.NATSURLs) == 0 {
+	o, ok := sharedConn(s, workdir.Dir(s.WorkingDir), "ossimport-console")
+	if !ok {
 		return nil
 	}
 	return func() (bus.Leader, bool) {
 		ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 		defer cancel()
-		b, err := bus.Connect(ctx, externalConn(s, "ossimport-console"))
+		b, err := bus.Connect(ctx, o)
 		if err != nil {
 			return bus.Leader{}, false
 		}

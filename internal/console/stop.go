@@ -1,6 +1,7 @@
 package console
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -47,11 +48,35 @@ func runStop(ctx context.Context, stdout, stderr io.Writer, sysPath string, wait
 		// Workers first: they hand their tasks back to the master's NATS.
 		workersErr = c.stopWorkers(ctx, stdout)
 	}
-	if err := stopService(ctx, stdout, stderr, s, wait); err != nil {
+	if err := stopCluster(ctx, stdout, stderr, s, c, wait); err != nil {
 		return err
 	}
 	if workersErr != nil {
 		return &ExitError{Code: 1, Err: fmt.Errorf("some workers could not be stopped: %w", workersErr)}
+	}
+	return nil
+}
+
+// stopCluster stops the local service and, with natsEmbeddedCluster, the
+// members' services at the same time: each hands its tasks back while
+// the others' NATS servers still make a quorum.
+func stopCluster(ctx context.Context, stdout, stderr io.Writer, s *config.Sys, c *cluster, wait time.Duration) error {
+	if len(c.members()) == 0 {
+		return stopService(ctx, stdout, stderr, s, wait)
+	}
+	var table bytes.Buffer
+	done := make(chan error, 1)
+	go func() { done <- c.stopMembers(ctx, &table) }()
+	var local bytes.Buffer
+	err := stopService(ctx, &local, stderr, s, wait)
+	membersErr := <-done
+	stdout.Write(table.Bytes())
+	stdout.Write(local.Bytes())
+	if err != nil {
+		return err
+	}
+	if membersErr != nil {
+		return &ExitError{Code: 1, Err: fmt.Errorf("some services of natsEmbeddedCluster could not be stopped: %w", membersErr)}
 	}
 	return nil
 }

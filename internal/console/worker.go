@@ -78,12 +78,8 @@ func runWorker(ctx context.Context, stdin io.Reader, stderr io.Writer, f workerF
 			return &ExitError{Code: 2, Err: errors.New("no NATS credentials: give --token-file (a copy of the master's <workingDir>/nats/token) or set natsCredsFile")}
 		}
 	case "-":
-		data, err := io.ReadAll(io.LimitReader(stdin, 64<<10))
-		if err != nil {
-			return &ExitError{Code: 2, Err: fmt.Errorf("read the token from standard input: %w", err)}
-		}
-		if o.Token = strings.TrimSpace(string(data)); o.Token == "" {
-			return &ExitError{Code: 2, Err: errors.New("standard input holds no token")}
+		if o.Token, err = readStdinToken(stdin); err != nil {
+			return &ExitError{Code: 2, Err: err}
 		}
 		o.CredsFile = ""
 	default:
@@ -172,4 +168,17 @@ func workerName(urls string) string {
 		return h
 	}
 	return "worker"
+}
+
+// readStdinToken reads a NATS token from standard input (--token-file -).
+func readStdinToken(stdin io.Reader) (string, error) {
+	data, err := io.ReadAll(io.LimitReader(stdin, 64<<10))
+	if err != nil {
+		return "", fmt.Errorf("read the token from standard input: %w", err)
+	}
+	tok := strings.TrimSpace(string(data))
+	if tok == "" {
+		return "", errors.New("standard input holds no token")
+	}
+	return tok, nil
 }
