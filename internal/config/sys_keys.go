@@ -62,7 +62,7 @@ var sysKeys = []Key{
 	{Name: "natsReplicas", Default: "0", Kind: KindInt, Min: 0, Max: 5, Bounded: true, Extension: true, Section: secSysNATS,
 		Doc: "Replicas of every JetStream stream, key-value bucket and object store (0 to 5). 0 means automatic: 3 when the NATS the service uses is a cluster that can place 3 replicas (natsUrl naming a cluster of 3 or more servers, or natsEmbeddedCluster), 1 for the single embedded server. The service brings existing state up to it at start; automatic never lowers what exists. check and start warn when state would be unreplicated on a cluster."},
 	{Name: "natsEmbeddedCluster", Default: "false", Kind: KindBool, Extension: true, Section: secSysNATS,
-		Doc: "When true (and natsUrl is empty), the first three hosts of conf/workers each run an embedded NATS server joined into one JetStream cluster on natsClusterPort, so that state is replicated without an external NATS; every host routes to the other two with the same token (and TLS, when set). Needs at least three hosts in conf/workers."},
+		Doc: "When true (and natsUrl is empty), the first three hosts of conf/workers each run the service: an embedded NATS server joined into one JetStream cluster on natsClusterPort (state replicated three times without an external NATS), a standby master and a worker. console start on the first host starts the other two over SSH with its token; every host routes to the other two with that token (and TLS, when set). Needs at least three hosts in conf/workers."},
 	{Name: "natsClusterPort", Default: "6222", Kind: KindInt, Min: 1, Max: 65535, Bounded: true, Extension: true, Section: secSysNATS,
 		Doc: "Route port the embedded NATS servers of natsEmbeddedCluster listen on and dial each other at."},
 
