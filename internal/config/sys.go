@@ -41,6 +41,7 @@ type Sys struct {
 	NATSTLSKey    string   `key:"natsTlsKey"`
 	NATSTLSCAFile string   `key:"natsTlsCaFile"`
 	NATSCredsFile string   `key:"natsCredsFile"`
+	NATSAutoTLS   bool     `key:"natsAutoTls"`
 	// NATSReplicas is natsReplicas; 0 means automatic (bus.DefaultReplicas).
 	NATSReplicas        int  `key:"natsReplicas"`
 	NATSEmbeddedCluster bool `key:"natsEmbeddedCluster"`

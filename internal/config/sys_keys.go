@@ -57,6 +57,8 @@ var sysKeys = []Key{
 		Doc: "Private key file (PEM) for natsTlsCert."},
 	{Name: "natsTlsCaFile", Extension: true, Section: secSysNATS,
 		Doc: "CA bundle (PEM) used to verify NATS peers."},
+	{Name: "natsAutoTls", Default: "true", Kind: KindBool, Extension: true, Section: secSysNATS,
+		Doc: "In distributed mode (conf/workers lists other machines) with natsTlsCert empty and no natsUrl, NATS traffic (clients and routes) is encrypted with TLS from a private CA that deploy generates in <workingDir>/nats/tls/ (the CA key stays on the first host; workers get the CA certificate, the hosts that run NATS servers the server certificate and key). false sends NATS traffic in clear text, as ossimport did."},
 	{Name: "natsCredsFile", Extension: true, Section: secSysNATS,
 		Doc: "Credentials or token file for connecting to an external NATS (natsUrl)."},
 	{Name: "natsReplicas", Default: "0", Kind: KindInt, Min: 0, Max: 5, Bounded: true, Extension: true, Section: secSysNATS,

@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -200,7 +201,21 @@ func runDeploy(ctx context.Context, stdout io.Writer, sysPath, workersPath strin
 		// workers' names) from the same list.
 		files = append(files, deploy.File{Local: c.workers, Remote: remoteWorkers, Mode: 0o644})
 	}
-	res := deploy.Deploy(ctx, c.remote, c.opts, files)
+	dir := workdir.Dir(s.WorkingDir)
+	tlsOn := autoTLSOn(s, c)
+	if tlsOn {
+		if err := autoTLS(dir).Ensure(c.serverHosts()); err != nil {
+			return &ExitError{Code: 1, Err: fmt.Errorf("generate the NATS TLS certificate (natsAutoTls): %w", err)}
+		}
+	}
+	members := c.members()
+	res := deploy.DeployEach(ctx, c.remote, c.opts, func(i int) []deploy.File {
+		if !tlsOn {
+			return files
+		}
+		member := slices.ContainsFunc(members, func(m config.WorkerHost) bool { return m.Line == c.remote[i].Line })
+		return append(slices.Clone(files), deployTLSFiles(dir, member)...)
+	})
 	if err := deploy.FormatResults(stdout, res); err != nil {
 		return err
 	}
@@ -259,7 +274,8 @@ func (c *cluster) natsURLForWorkers() string {
 			host = l
 		}
 	}
-	return "nats://" + net.JoinHostPort(host, strconv.Itoa(c.sys.NATSPort))
+	scheme := tlsFiles(c.sys, workdir.Dir(c.sys.WorkingDir), c).scheme()
+	return scheme + "://" + net.JoinHostPort(host, strconv.Itoa(c.sys.NATSPort))
 }
 
 // startWorkers starts a worker over SSH on every remote host that does

@@ -245,16 +245,11 @@ func serviceConn(s *config.Sys, dir workdir.Dir, name string) bus.ConnOptions {
 	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
 		host = "127.0.0.1"
 	}
-	scheme, ca := "nats", ""
-	if s.NATSTLSCert != "" {
-		scheme, ca = "tls", s.NATSTLSCAFile
-		if ca == "" {
-			ca = s.NATSTLSCert // a self-signed certificate is its own CA
-		}
-	}
+	c, _ := loadCluster(s, "")
+	t := tlsFiles(s, dir, c)
 	return bus.ConnOptions{
-		URLs:      scheme + "://" + net.JoinHostPort(host, strconv.Itoa(s.NATSPort)),
-		CredsFile: tokenFile(dir), TLSCAFile: ca, Name: name,
+		URLs:      t.scheme() + "://" + net.JoinHostPort(host, strconv.Itoa(s.NATSPort)),
+		CredsFile: tokenFile(dir), TLSCAFile: t.ca, Name: name,
 	}
 }
 

@@ -1,7 +1,9 @@
 package console
 
 import (
+	"bufio"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -155,8 +157,8 @@ func TestDistributedLifecycle(t *testing.T) {
 		}
 	}
 	// Deploying again uploads nothing.
-	if r := h.console("deploy"); r.code != 0 || len(regexp.MustCompile(`(?m) OK +0 +2 `).FindAllString(r.stdout, -1)) != 3 {
-		t.Errorf("second deploy should skip both files on every host: %s", r)
+	if r := h.console("deploy"); r.code != 0 || len(regexp.MustCompile(`(?m) OK +0 +3 `).FindAllString(r.stdout, -1)) != 3 {
+		t.Errorf("second deploy should skip every file (binary, sys.properties, the NATS CA) on every host: %s", r)
 	}
 
 	h.mustConsole("", "submit", h.job)
@@ -180,6 +182,20 @@ func TestDistributedLifecycle(t *testing.T) {
 		if !strings.Contains(string(cmdline), "--token-file\x00-") {
 			t.Errorf("%s: worker command line %q: want the token from standard input", c.hosts[i].Name, cmdline)
 		}
+		if !strings.Contains(string(cmdline), "--nats\x00tls://") {
+			t.Errorf("%s: worker command line %q: want TLS to the master's NATS (natsAutoTls)", c.hosts[i].Name, cmdline)
+		}
+	}
+	// natsAutoTls: the master's NATS, reachable from the other hosts,
+	// requires TLS (its greeting says so before any plaintext is read).
+	conn, err := net.DialTimeout("tcp", net.JoinHostPort(c.master, strconv.Itoa(h.port)), 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	greeting, _ := bufio.NewReader(conn).ReadString('\n')
+	conn.Close()
+	if !strings.Contains(greeting, `"tls_required":true`) {
+		t.Errorf("the master's NATS does not require TLS in distributed mode: %q", greeting)
 	}
 	// start again: every worker is left as it is.
 	if r := h.console("start"); r.code != 0 || len(regexp.MustCompile(`(?m) OK +\S+ +already running$`).FindAllString(r.stdout, -1)) != 3 {

@@ -72,7 +72,7 @@ func TestEmbeddedClusterOverSSH(t *testing.T) {
 			t.Logf("--- %s (pid %d): LEADER %+v %v\n%s", s.name, s.pid(), lv, err, tailFile(filepath.Join(string(s.dir), "logs", "master.log"), 0, 40))
 		}
 	})
-	files := h.writeFiles(h.src, 600, 9000, 0)
+	files := h.writeFiles(h.src, 2000, 2500, 0)
 	h.addBig(files, "big/multipart.bin", 3<<20, 7)
 
 	if r := h.console("deploy"); r.code != 0 || !strings.Contains(r.stdout, "deployed to 3 of 3 hosts") {
@@ -224,6 +224,11 @@ func TestEmbeddedClusterOverSSH(t *testing.T) {
 	c.d.verify(t, files)
 	h.checkKeysOnce(failJob, files)
 	c.d.noUploadsLeft(t)
+	got, _ := tracker.ReadStatus(h.workdir(), failJob)
+	n := int64(len(files))
+	if got.Objects.Total != n || got.Objects.Done != n || got.Counters.Copied+got.Counters.Skipped != n || got.FailedObjs != 0 || got.Failed != 0 {
+		t.Fatalf("this machine's view %+v: want %d objects planned and done once", got, n)
+	}
 
 	r = h.console("stop")
 	if r.code != 0 || !strings.Contains(r.stdout, "Stop import service completed.") ||

@@ -41,6 +41,8 @@ type serviceOptions struct {
 	// token, when set, is the cluster's NATS token, handed over by the
 	// host that started the cluster: it replaces the working directory's.
 	token string
+	// tls is the embedded server's TLS (none when empty).
+	tls natsTLS
 }
 
 // serviceLogs are the roles' logs under <workingDir>/logs.
@@ -148,7 +150,7 @@ func openService(ctx context.Context, opts serviceOptions) (_ *service, err erro
 		srv, err := bus.StartServer(bus.ServerOptions{
 			Dir: natsDir(se.dir), TokenFile: tokenFile(se.dir),
 			Host: s.NATSListenAddr(opts.mode.distributed || opts.cluster != nil), Port: s.NATSPort,
-			TLSCert: s.NATSTLSCert, TLSKey: s.NATSTLSKey, TLSCAFile: s.NATSTLSCAFile,
+			TLSCert: opts.tls.cert, TLSKey: opts.tls.key, TLSCAFile: serverCA(s, opts.tls),
 			Logger: se.logs.master, Cluster: opts.cluster,
 		})
 		if err != nil {
@@ -298,4 +300,14 @@ func (se *service) started(stderr io.Writer) {
 	se.logs.master.Info("service started", "pid", os.Getpid(), "nats", se.where, "mode", se.opts.mode.why, "worker", se.opts.mode.worker)
 	fmt.Fprintf(stderr, "%s ossimport service started: pid %d, NATS %s, working directory %s, %s\n",
 		time.Now().Format(time.DateTime), os.Getpid(), se.where, se.dir, se.opts.mode.why)
+}
+
+// serverCA is the CA the embedded server verifies peers with:
+// natsTlsCaFile when TLS is configured, the generated CA with
+// natsAutoTls.
+func serverCA(s *config.Sys, t natsTLS) string {
+	if s.NATSTLSCert != "" {
+		return s.NATSTLSCAFile
+	}
+	return t.ca
 }

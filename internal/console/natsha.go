@@ -213,7 +213,7 @@ func embeddedClusterURLs(s *config.Sys, w *config.Workers) ([]string, error) {
 		return nil, err
 	}
 	scheme := "nats"
-	if s.NATSTLSCert != "" {
+	if s.NATSTLSCert != "" || (s.NATSAutoTLS && len(s.NATSURLs) == 0) { // natsAutoTls: the embedded cluster spans hosts
 		scheme = "tls"
 	}
 	var urls []string

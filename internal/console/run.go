@@ -130,7 +130,11 @@ func runJob(ctx context.Context, stdout, stderr io.Writer, f runFlags) error {
 	if err != nil {
 		return &ExitError{Code: 2, Err: err}
 	}
-	se, err := openService(ctx, serviceOptions{sys: s, mode: serviceMode{worker: localWorkerName(s), why: "ossimport run"}, metrics: mx, resolve: f.resolve, cluster: member})
+	if err := ensureServerTLS(s, dir, c); err != nil {
+		return &ExitError{Code: 2, Err: err}
+	}
+	se, err := openService(ctx, serviceOptions{sys: s, mode: serviceMode{worker: localWorkerName(s), why: "ossimport run"}, metrics: mx, resolve: f.resolve,
+		cluster: member, tls: tlsFiles(s, dir, c)})
 	if err != nil {
 		return err
 	}

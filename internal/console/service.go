@@ -130,7 +130,11 @@ func runService(ctx context.Context, stdin io.Reader, stderr io.Writer, f servic
 
 	mx := metrics.New()
 	mx.Tasks(metrics.WorkdirTasks(workdir.Dir(s.WorkingDir)))
-	se, err := openService(ctx, serviceOptions{sys: s, mode: c.mode(s), metrics: mx, cluster: member, token: token})
+	if err := ensureServerTLS(s, workdir.Dir(s.WorkingDir), c); err != nil {
+		return &ExitError{Code: 2, Err: err}
+	}
+	se, err := openService(ctx, serviceOptions{sys: s, mode: c.mode(s), metrics: mx, cluster: member, token: token,
+		tls: tlsFiles(s, workdir.Dir(s.WorkingDir), c)})
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil // a signal while starting is no error

@@ -88,6 +88,12 @@ func runWorker(ctx context.Context, stdin io.Reader, stderr io.Writer, f workerF
 		}
 		o.CredsFile = f.tokenFile
 	}
+	if ca := autoTLS(workdir.Dir(s.WorkingDir)).CA(); o.TLSCAFile == "" && strings.Contains(o.URLs, "tls://") {
+		if _, err := os.Stat(ca); err != nil {
+			return &ExitError{Code: 2, Err: fmt.Errorf("the master's NATS uses TLS (natsAutoTls), but this host has no CA certificate %s: run `console.sh deploy` on the master, or set natsTlsCaFile", ca)}
+		}
+		o.TLSCAFile = ca
+	}
 	name := f.name
 	if name == "" {
 		name = workerName(o.URLs)

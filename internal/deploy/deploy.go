@@ -44,9 +44,15 @@ func (r HostResult) OK() bool { return r.Err == nil }
 // result per host, in the order of hosts; a failing host does not stop the
 // others.
 func Deploy(ctx context.Context, hosts []config.WorkerHost, opts Options, files []File) []HostResult {
+	return DeployEach(ctx, hosts, opts, func(int) []File { return files })
+}
+
+// DeployEach is Deploy with files chosen per host (i is the host's
+// index in hosts).
+func DeployEach(ctx context.Context, hosts []config.WorkerHost, opts Options, files func(i int) []File) []HostResult {
 	results := make([]HostResult, len(hosts))
 	done := ForEach(ctx, hosts, opts, func(ctx context.Context, i int, c *Client) (string, error) {
-		return "", deployHost(ctx, c, &results[i], opts, files)
+		return "", deployHost(ctx, c, &results[i], opts, files(i))
 	})
 	for i, r := range done {
 		results[i].Host, results[i].Addr, results[i].Err, results[i].Duration = r.Host, r.Addr, r.Err, r.Duration
