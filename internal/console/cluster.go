@@ -283,9 +283,6 @@ func (c *cluster) natsURLForWorkers() string {
 // each has joined (sent a heartbeat). It prints one row per host and
 // returns an error when any failed.
 func (c *cluster) startWorkers(ctx context.Context, stdout io.Writer, dir workdir.Dir) error {
-	if err := c.opts.Validate(); err != nil {
-		return fmt.Errorf("%s: %w", sysFileName(c.sys), err)
-	}
 	hosts := c.workerHosts()
 	if len(hosts) == 0 {
 		return nil
@@ -302,47 +299,80 @@ func (c *cluster) startWorkers(ctx context.Context, stdout io.Writer, dir workdi
 		}
 		token = strings.TrimSpace(string(data))
 	}
-	res := deploy.ForEach(ctx, hosts, c.opts, func(ctx context.Context, _ int, cl *deploy.Client) (string, error) {
+	return c.eachHost(ctx, stdout, hosts, "workers running", func(ctx context.Context, cl *deploy.Client) (string, error) {
 		name := cl.Host().Host
-		running, err := c.remoteWorkerRunning(ctx, cl, name)
-		if err != nil {
-			return "", err
-		}
-		if running {
-			return "already running", nil
-		}
-		before, _ := recordedWorker(dir, name)
-		args := []string{"worker", "--sys", remoteSys, "--name", name}
-		var stdin io.Reader
+		l := remoteLaunch{what: "worker", args: []string{"worker", "--sys", remoteSys, "--name", name}, out: remoteWorkOut, wait: joinWait,
+			status: []string{"worker", "--status", "--sys", remoteSys, "--name", name}}
 		if natsURL != "" {
-			args = append(args, "--nats", natsURL, "--token-file", "-")
-			stdin = strings.NewReader(token + "\n")
+			l.args = append(l.args, "--nats", natsURL, "--token-file", "-")
+			l.stdin = token + "\n"
 		}
-		if err := cl.Start(ctx, c.remoteCmd(" >>"+remoteWorkOut+" 2>&1", args...), stdin); err != nil {
-			return "", fmt.Errorf("start the worker: %w", err)
-		}
-		stillRunning := func(ctx context.Context) bool {
-			r, err := c.remoteWorkerRunning(ctx, cl, name)
-			return r || err != nil
-		}
-		if err := waitJoined(ctx, dir, name, before.LastHeartbeat, "worker", joinWait, stillRunning); err != nil {
-			tail, _, _ := cl.Run(ctx, "tail -n 3 "+deploy.ShellQuote(path.Join(c.remoteDir(), remoteWorkOut)), nil)
-			if t := strings.TrimSpace(tail); t != "" {
-				return "", fmt.Errorf("%w; the end of %s: %s", err, remoteWorkOut, strings.Join(strings.Fields(t), " "))
-			}
-			return "", err
-		}
-		return "started", nil
+		return c.launch(ctx, cl, dir, l)
 	})
-	if err := deploy.FormatTable(stdout, "workers running", res); err != nil {
+}
+
+// eachHost runs fn on every host over SSH (see deploy.ForEach) and
+// prints the results as a table headed by what was done.
+func (c *cluster) eachHost(ctx context.Context, stdout io.Writer, hosts []config.WorkerHost, done string, fn func(ctx context.Context, cl *deploy.Client) (string, error)) error {
+	if err := c.opts.Validate(); err != nil {
+		return fmt.Errorf("%s: %w", sysFileName(c.sys), err)
+	}
+	res := deploy.ForEach(ctx, hosts, c.opts, func(ctx context.Context, _ int, cl *deploy.Client) (string, error) { return fn(ctx, cl) })
+	if err := deploy.FormatTable(stdout, done, res); err != nil {
 		return err
 	}
 	return deploy.Errors(res)
 }
 
-// remoteWorkerRunning asks the host whether its worker runs.
-func (c *cluster) remoteWorkerRunning(ctx context.Context, cl *deploy.Client, name string) (bool, error) {
-	_, _, err := cl.Run(ctx, c.remoteCmd("", "worker", "--status", "--sys", remoteSys, "--name", name), nil)
+// remoteLaunch is a process that start runs in the background on a
+// host: a worker, or a member's service (whose worker joins likewise).
+type remoteLaunch struct {
+	what   string   // "worker" or "service", for messages
+	args   []string // its ossimport arguments
+	status []string // the ossimport arguments that tell whether it runs
+	stdin  string   // given on its standard input ("" for none)
+	out    string   // its output file, relative to the working directory
+	wait   time.Duration
+}
+
+// launch starts l on the host unless it runs, and waits until the
+// host's worker has joined; the status is "started" or "already
+// running".
+func (c *cluster) launch(ctx context.Context, cl *deploy.Client, dir workdir.Dir, l remoteLaunch) (string, error) {
+	name := cl.Host().Host
+	running, err := c.remoteRunning(ctx, cl, l.status)
+	if err != nil {
+		return "", err
+	}
+	if running {
+		return "already running", nil
+	}
+	before, _ := recordedWorker(dir, name)
+	var stdin io.Reader
+	if l.stdin != "" {
+		stdin = strings.NewReader(l.stdin)
+	}
+	if err := cl.Start(ctx, c.remoteCmd(" >>"+l.out+" 2>&1", l.args...), stdin); err != nil {
+		return "", fmt.Errorf("start the %s: %w", l.what, err)
+	}
+	stillRunning := func(ctx context.Context) bool {
+		r, err := c.remoteRunning(ctx, cl, l.status)
+		return r || err != nil
+	}
+	if err := waitJoined(ctx, dir, name, before.LastHeartbeat, l.what, l.wait, stillRunning); err != nil {
+		tail, _, _ := cl.Run(ctx, "tail -n 3 "+deploy.ShellQuote(path.Join(c.remoteDir(), l.out)), nil)
+		if t := strings.TrimSpace(tail); t != "" {
+			return "", fmt.Errorf("%w; the end of %s: %s", err, l.out, strings.Join(strings.Fields(t), " "))
+		}
+		return "", err
+	}
+	return "started", nil
+}
+
+// remoteRunning runs a --status command on the host: whether the worker
+// or service it asks about runs.
+func (c *cluster) remoteRunning(ctx context.Context, cl *deploy.Client, status []string) (bool, error) {
+	_, _, err := cl.Run(ctx, c.remoteCmd("", status...), nil)
 	if err == nil {
 		return true, nil
 	}
@@ -356,6 +386,20 @@ func (c *cluster) remoteWorkerRunning(ctx context.Context, cl *deploy.Client, na
 		}
 	}
 	return false, err
+}
+
+// remoteStop runs a --stop command on the host; the status is what it
+// said, or "not deployed".
+func (c *cluster) remoteStop(ctx context.Context, cl *deploy.Client, stop ...string) (string, error) {
+	stdout, stderr, err := cl.Run(ctx, c.remoteCmd("", stop...), nil)
+	var re *deploy.RunError
+	if errors.As(err, &re) && re.Status == notDeployed {
+		return "not deployed", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	return strings.TrimSpace(stdout + stderr), nil
 }
 
 // waitJoined waits up to wait until the master records a heartbeat of
@@ -402,23 +446,7 @@ func (c *cluster) stopWorkers(ctx context.Context, stdout io.Writer) error {
 	if len(hosts) == 0 {
 		return nil
 	}
-	if err := c.opts.Validate(); err != nil {
-		return fmt.Errorf("%s: %w", sysFileName(c.sys), err)
-	}
-	res := deploy.ForEach(ctx, hosts, c.opts, func(ctx context.Context, _ int, cl *deploy.Client) (string, error) {
-		name := cl.Host().Host
-		_, stderr, err := cl.Run(ctx, c.remoteCmd("", "worker", "--stop", "--sys", remoteSys, "--name", name), nil)
-		var re *deploy.RunError
-		if errors.As(err, &re) && re.Status == notDeployed {
-			return "not deployed", nil
-		}
-		if err != nil {
-			return "", err
-		}
-		return strings.TrimSpace(stderr), nil
+	return c.eachHost(ctx, stdout, hosts, "workers stopped", func(ctx context.Context, cl *deploy.Client) (string, error) {
+		return c.remoteStop(ctx, cl, "worker", "--stop", "--sys", remoteSys, "--name", cl.Host().Host)
 	})
-	if err := deploy.FormatTable(stdout, "workers stopped", res); err != nil {
-		return err
-	}
-	return deploy.Errors(res)
 }

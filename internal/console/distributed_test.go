@@ -361,7 +361,7 @@ func TestDistributedDeployErrors(t *testing.T) {
 	if r.code != 1 || !strings.Contains(r.stdout, "Start import service completed.") {
 		t.Fatalf("start: want the service started and exit 1, got %s", r)
 	}
-	for _, want := range []string{"the worker exited right after it started", "cannot reach the master's NATS at nats://127.0.0.1:",
+	for _, want := range []string{"the worker exited right after it started", "cannot reach the master's NATS at tls://127.0.0.1:",
 		"ossimport is not deployed in " + h.dir + " on this host: run `console.sh deploy` first"} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("start output lacks %q:\n%s%s", want, r.stdout, c.hostLogs())

@@ -2,10 +2,8 @@ package console
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"path"
 	"slices"
 	"strings"
 	"time"
@@ -114,58 +112,11 @@ func (c *cluster) startMembers(ctx context.Context, stdout io.Writer, dir workdi
 	if len(members) == 0 {
 		return nil
 	}
-	if err := c.opts.Validate(); err != nil {
-		return fmt.Errorf("%s: %w", sysFileName(c.sys), err)
-	}
-	res := deploy.ForEach(ctx, members, c.opts, func(ctx context.Context, _ int, cl *deploy.Client) (string, error) {
-		name := cl.Host().Host
-		running, err := c.remoteServiceRunning(ctx, cl)
-		if err != nil {
-			return "", err
-		}
-		if running {
-			return "already running", nil
-		}
-		before, _ := recordedWorker(dir, name)
-		args := []string{"service", "--sys", remoteSys, "--workers", remoteWorkers, "--token-file", "-"}
-		if err := cl.Start(ctx, c.remoteCmd(" >>"+remoteServiceOut+" 2>&1", args...), strings.NewReader(token+"\n")); err != nil {
-			return "", fmt.Errorf("start the service: %w", err)
-		}
-		stillRunning := func(ctx context.Context) bool {
-			r, err := c.remoteServiceRunning(ctx, cl)
-			return r || err != nil
-		}
-		if err := waitJoined(ctx, dir, name, before.LastHeartbeat, "service", memberJoinWait, stillRunning); err != nil {
-			tail, _, _ := cl.Run(ctx, "tail -n 3 "+deploy.ShellQuote(path.Join(c.remoteDir(), remoteServiceOut)), nil)
-			if t := strings.TrimSpace(tail); t != "" {
-				return "", fmt.Errorf("%w; the end of %s: %s", err, remoteServiceOut, strings.Join(strings.Fields(t), " "))
-			}
-			return "", err
-		}
-		return "started", nil
+	return c.eachHost(ctx, stdout, members, "NATS servers and standby services running", func(ctx context.Context, cl *deploy.Client) (string, error) {
+		return c.launch(ctx, cl, dir, remoteLaunch{what: "service", out: remoteServiceOut, wait: memberJoinWait, stdin: token + "\n",
+			args:   []string{"service", "--sys", remoteSys, "--workers", remoteWorkers, "--token-file", "-"},
+			status: []string{"service", "--status", "--sys", remoteSys}})
 	})
-	if err := deploy.FormatTable(stdout, "NATS servers and standby services running", res); err != nil {
-		return err
-	}
-	return deploy.Errors(res)
-}
-
-// remoteServiceRunning asks a member whether its service runs.
-func (c *cluster) remoteServiceRunning(ctx context.Context, cl *deploy.Client) (bool, error) {
-	_, _, err := cl.Run(ctx, c.remoteCmd("", "service", "--status", "--sys", remoteSys), nil)
-	if err == nil {
-		return true, nil
-	}
-	var re *deploy.RunError
-	if errors.As(err, &re) {
-		switch re.Status {
-		case workerStoppedStatus:
-			return false, nil
-		case notDeployed:
-			return false, fmt.Errorf("ossimport is not deployed in %s on this host: run `console.sh deploy` first", c.remoteDir())
-		}
-	}
-	return false, err
 }
 
 // stopMembers stops the service of every member (its worker hands its
@@ -176,25 +127,14 @@ func (c *cluster) stopMembers(ctx context.Context, stdout io.Writer) error {
 	if len(members) == 0 {
 		return nil
 	}
-	if err := c.opts.Validate(); err != nil {
-		return fmt.Errorf("%s: %w", sysFileName(c.sys), err)
-	}
-	res := deploy.ForEach(ctx, members, c.opts, func(ctx context.Context, _ int, cl *deploy.Client) (string, error) {
-		out, _, err := cl.Run(ctx, c.remoteCmd("", "service", "--stop", "--sys", remoteSys), nil)
-		var re *deploy.RunError
-		if errors.As(err, &re) && re.Status == notDeployed {
-			return "not deployed", nil
-		}
-		if err != nil {
-			return "", err
-		}
-		if strings.Contains(out, "not running") {
+	return c.eachHost(ctx, stdout, members, "standby services stopped", func(ctx context.Context, cl *deploy.Client) (string, error) {
+		said, err := c.remoteStop(ctx, cl, "service", "--stop", "--sys", remoteSys)
+		switch {
+		case err != nil || said == "not deployed":
+			return said, err
+		case strings.Contains(said, "not running"):
 			return "was not running", nil
 		}
 		return "stopped", nil
 	})
-	if err := deploy.FormatTable(stdout, "standby services stopped", res); err != nil {
-		return err
-	}
-	return deploy.Errors(res)
 }

@@ -34,8 +34,13 @@ func TestEmbeddedClusterOptionsFromWorkers(t *testing.T) {
 		t.Fatalf("the fourth host runs a server: %v", err)
 	}
 	urls, err := embeddedClusterURLs(s, w)
-	if err != nil || !slices.Equal(urls, []string{"nats://10.0.0.1:4333", "nats://10.0.0.2:4333", "nats://host-c:4333"}) {
+	if err != nil || !slices.Equal(urls, []string{"tls://10.0.0.1:4333", "tls://10.0.0.2:4333", "tls://host-c:4333"}) {
 		t.Fatalf("urls %v (%v)", urls, err)
+	}
+	// natsAutoTls=false: clear text, as ossimport had it.
+	plain, _ := config.ParseSys("s", []byte("natsEmbeddedCluster=true\nnatsPort=4333\nnatsAutoTls=false\n"))
+	if urls, err := embeddedClusterURLs(plain, w); err != nil || urls[0] != "nats://10.0.0.1:4333" {
+		t.Fatalf("urls without TLS %v (%v)", urls, err)
 	}
 	two, _ := config.ParseWorkers("workers", []byte("10.0.0.1\n10.0.0.2\n"))
 	if _, err := embeddedClusterOptions(s, two, 0); err == nil || !strings.Contains(err.Error(), "at least 3 hosts") {
