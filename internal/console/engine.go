@@ -158,7 +158,9 @@ func openService(ctx context.Context, opts serviceOptions) (_ *service, err erro
 		}
 		se.srv = srv
 		se.closers = append(se.closers, srv.Shutdown)
-		conn = func(name string) bus.ConnOptions { return bus.ConnOptions{Server: srv, Name: name, TLSCAFile: opts.tls.ca} }
+		conn = func(name string) bus.ConnOptions {
+			return bus.ConnOptions{Server: srv, Name: name, TLSCAFile: opts.tls.ca}
+		}
 		se.where = srv.ClientURL()
 	}
 	connect := func(name string) (*bus.Bus, error) {
