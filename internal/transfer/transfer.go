@@ -130,6 +130,12 @@ type Options struct {
 	// names it). Other errors fail the write like a destination error
 	// (retried when storage.IsTransient says so).
 	Fence func(ctx context.Context, obj Object) error
+	// Buffers is the budget of part buffers, which only sources that
+	// cannot read a part again (no ranged reads) need: parts of other
+	// sources stream straight from the source into their upload. Nil
+	// means SharedBudget, one per process, so that buffer memory does not
+	// multiply with the copiers or the files in flight.
+	Buffers *Budget
 }
 
 // Validate checks the options and fills in defaults.
@@ -165,7 +171,7 @@ type Copier struct {
 	dst  storage.Destination
 	src  storage.Source
 	opts Options
-	bufs *bufferPool
+	bufs *Budget
 }
 
 // New returns a Copier from src to dst.
@@ -173,7 +179,12 @@ func New(dst storage.Destination, src storage.Source, opts Options) (*Copier, er
 	if err := opts.Validate(); err != nil {
 		return nil, err
 	}
-	return &Copier{dst: dst, src: src, opts: opts, bufs: newBufferPool()}, nil
+	bufs := opts.Buffers
+	if bufs == nil {
+		bufs = SharedBudget()
+	}
+	bufs.fit(opts.PartConcurrency, opts.PartSize)
+	return &Copier{dst: dst, src: src, opts: opts, bufs: bufs}, nil
 }
 
 // Copy copies one object and verifies it. It never returns a success for
@@ -442,13 +453,22 @@ func sourceFailure(err error) Result {
 	return failure(DownloadFailed, err)
 }
 
-// needMD5 reports whether the content MD5 is worth computing while
-// copying: only when the destination can be checked against it (an MD5
-// it reports, or an MD5 ETag) and offers no CRC-64, which is cheaper
-// and checked anyway. MD5 costs about twice CRC-64 on the copy path.
-func (c *Copier) needMD5() bool {
+// hashes picks the checksums computed while copying, so that each byte
+// is hashed once per checksum something compares: CRC-64 when the
+// destination reports it (OSS; also the cheapest); else MD5 when it
+// reports one or its ETags are content MD5s (S3: MD5 costs about twice
+// CRC-64, but a CRC-64 nothing compares is wasted); else CRC-64, which
+// the copy read back is compared with (VerifyAfterCopy) and which
+// local destinations report.
+func (c *Copier) hashes() hashes {
 	caps := c.dst.Capabilities()
-	return !caps.CRC64 && (caps.MD5 || caps.ETagIsMD5)
+	switch {
+	case caps.CRC64:
+		return hashes{crc: true}
+	case caps.MD5 || caps.ETagIsMD5:
+		return hashes{md5: true}
+	}
+	return hashes{crc: true}
 }
 
 // Options returns the copier's options (with defaults filled in).
