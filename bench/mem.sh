@@ -9,12 +9,14 @@
 #
 #   bash bench/mem.sh                       # bin/ossimport, all sets
 #   BIN=/tmp/old/ossimport SETS=large REPS=1 bash bench/mem.sh
+#   SRC=s3 SETS=many bash bench/mem.sh      # from a second versitygw (network source)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REPS=${REPS:-1}
 SETS=${SETS:-"small large huge many"}
 WORK=${BENCH_DIR:-/tmp/ossimport-bench-mem}
 BIN=${BIN:-}
+SRC=${SRC:-local}
 if [ -z "$BIN" ]; then
 	make -s build
 	BIN=bin/ossimport
@@ -46,13 +48,28 @@ start_server() {
 	for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break; sleep 0.1; done
 }
 
+# The source server serves each data set as a bucket.
+start_source() {
+	SRC_PORT=$(free_port)
+	ROOT_ACCESS_KEY=benchkey ROOT_SECRET_KEY=benchsecret123 "$VGW" --port "127.0.0.1:$SRC_PORT" posix "$WORK/data" >"$WORK/versitygw-src.log" 2>&1 &
+	SRC_PID=$!
+	for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$SRC_PORT") 2>/dev/null && break; sleep 0.1; done
+}
+
+source_cfg() { # set
+	if [ "$SRC" = s3 ]; then
+		printf 'srcType=s3\nsrcDomain=http://127.0.0.1:%s\nsrcBucket=%s\nsrcAccessKey=benchkey\nsrcSecretKey=benchsecret123\n' "$SRC_PORT" "$1"
+	else
+		printf 'srcType=local\nsrcPrefix=%s\n' "$WORK/data/$1/"
+	fi
+}
+
 run_set() { # set bucket
 	local dir="$WORK/run-$2"
 	mkdir -p "$dir/conf" "$WORK/s3/$2"
 	cat >"$dir/conf/job.cfg" <<CFG
 jobName=mem_$2
-srcType=local
-srcPrefix=$WORK/data/$1/
+$(source_cfg "$1")
 destType=s3
 destDomain=http://127.0.0.1:$PORT
 destBucket=$2
@@ -75,6 +92,7 @@ for set in $SETS; do
 	esac
 done
 cat "$WORK"/data/*/* >/dev/null # warm the page cache
+if [ "$SRC" = s3 ]; then start_source; fi
 
 printf '%-6s %4s %8s %8s %8s\n' set rep wall_s cpu_s rss_mib
 for set in $SETS; do
@@ -85,3 +103,4 @@ for set in $SETS; do
 		printf '%-6s %4s %8s %8s %8s\n' "$set" "$rep" $out
 	done
 done
+if [ "$SRC" = s3 ]; then kill "$SRC_PID" && wait "$SRC_PID" 2>/dev/null || true; fi

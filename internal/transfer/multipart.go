@@ -267,6 +267,10 @@ func (u *upload) streamPart(ctx context.Context, i int, off, size int64) error {
 	}
 	defer rc.Close()
 	sr := newSourceReader(ctx, rc, size, u.c.hashes(), u.c.opts.Bandwidth, u.c.onBytes(u.obj))
+	// Ownership is checked again before the part's last byte is handed
+	// over, so that a copy that slept through its task being handed on
+	// while the part streamed fails the part and stores nothing.
+	sr.ranged, sr.last = true, func() error { return u.c.fence(ctx, u.obj) }
 	return u.send(ctx, i, checkedBody{sr}, size, sr.partSum, func() error {
 		if sr.err != nil {
 			return fmt.Errorf("read source %q at %d: %w", u.obj.Key, off, sr.err)
@@ -289,7 +293,7 @@ func (u *upload) send(ctx context.Context, i int, body io.Reader, size int64, su
 	p, err := u.mpw.UploadPart(ctx, u.obj.Dst(), u.id, i+1, body, size)
 	if readErr != nil {
 		if rerr := readErr(); rerr != nil {
-			return &partError{err: rerr}
+			return &partError{upload: errors.Is(rerr, ErrFenced), err: rerr}
 		}
 	}
 	if err != nil {
@@ -333,6 +337,7 @@ func (u *upload) hashRange(ctx context.Context, off, size int64) (partSum, error
 	}
 	defer rc.Close()
 	sr := newSourceReader(ctx, rc, size, u.c.hashes(), u.c.opts.Bandwidth, u.c.onBytes(u.obj))
+	sr.ranged = true
 	if err := sr.drain(); err != nil {
 		return partSum{}, fmt.Errorf("read source %q at %d: %w", u.obj.Key, off, err)
 	}

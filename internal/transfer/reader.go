@@ -33,6 +33,11 @@ type sourceReader struct {
 	limit   Limiter
 	onBytes func(int64)
 	err     error
+	// ranged is set when r is a ranged read of exactly the bytes wanted:
+	// nothing is read past them (the range ends there, whatever the
+	// source holds after it), so that the last read is the one that
+	// hands over the last byte.
+	ranged bool
 	// last, when set, is called when the last byte has been read and
 	// before it is returned; its error fails the read, and the bytes of
 	// that read are not returned (a source that changed while it was
@@ -113,6 +118,9 @@ func (s *sourceReader) consume(p []byte) {
 
 // atEnd checks that the source has nothing beyond size.
 func (s *sourceReader) atEnd() error {
+	if s.ranged {
+		return io.EOF
+	}
 	var one [1]byte
 	n, err := io.ReadFull(s.r, one[:])
 	if n > 0 {

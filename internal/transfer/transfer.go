@@ -1,8 +1,9 @@
 // Package transfer copies and verifies one object at a time from a source
 // store to a destination store. It picks a single PUT, a multipart upload
 // or a server-side copy, streams the bytes without staging them on disk,
-// computes CRC-64/ECMA and MD5 inline, compares them with what the
-// destination reports, and classifies every failure with one of the closed
+// hashes each byte once as it streams, with the checksum the destination
+// can check (CRC-64/ECMA or MD5, see Copier.hashes), compares it with
+// what the destination reports, and classifies every failure with one of the closed
 // set of result codes. A source file that changes while it is read is
 // never stored as a mix of versions (see MaxRecopies), and a copy that
 // lost its object to another worker stops writing (Options.Fence). It
@@ -66,9 +67,13 @@ type Options struct {
 	// AllowSymlinks copies symbolic links to files (isAllowSymbolicLink);
 	// otherwise they are reported as Skipped.
 	AllowSymlinks bool
-	// VerifyAfterCopy reads the destination's size back after each copy
-	// (isAuditAfterImport). Checksums are compared whenever the
-	// destination reports them, regardless.
+	// VerifyAfterCopy makes sure of each copy (isAuditAfterImport): when
+	// the write's answer proved it (a CRC-64, MD5 or MD5 ETag equal to
+	// ours) nothing more is asked; otherwise the destination's size and
+	// CRC-64 are read back (a HEAD), and when it reports no checksum the
+	// copy is read back and hashed. The result's Detail ends with
+	// "verified=put", "head" or "readback". Checksums are compared
+	// whenever the destination reports them, regardless.
 	VerifyAfterCopy bool
 	// RecordMD5 stores the content MD5 as user metadata "md5"
 	// (workerRecordMd5), read from the source before the upload; it has
