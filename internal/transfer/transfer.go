@@ -1,10 +1,11 @@
 // Package transfer copies and verifies one object at a time from a source
 // store to a destination store. It picks a single PUT, a multipart upload
-// or a server-side copy, streams the bytes without staging them on disk,
-// hashes each byte once as it streams, with the checksum the destination
-// can check (CRC-64/ECMA or MD5, see Copier.hashes), compares it with
-// what the destination reports, and classifies every failure with one of the closed
-// set of result codes. A source file that changes while it is read is
+// or a server-side copy, streams the bytes without staging them on disk
+// (the parts of a source that reads ranges go straight from it into their
+// uploads; only other sources need part buffers, from a Budget), hashes
+// each byte once, with the checksum the destination can check (CRC-64/ECMA
+// or MD5), compares it with what the destination reports, and classifies
+// every failure with one of the closed set of result codes. A source file that changes while it is read is
 // never stored as a mix of versions (see MaxRecopies), and a copy that
 // lost its object to another worker stops writing (Options.Fence). It
 // knows nothing about tasks, queues or processes.
