@@ -10,6 +10,8 @@
 #   bash bench/mem.sh                       # bin/ossimport, all sets
 #   BIN=/tmp/old/ossimport SETS=large REPS=1 bash bench/mem.sh
 #   SRC=s3 SETS=many bash bench/mem.sh      # from a second versitygw (network source)
+#   SRC=http SETS=many bash bench/mem.sh    # URL list on python's http.server, which
+#                                           # ignores Range: parts go through the buffer budget
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REPS=${REPS:-1}
@@ -56,8 +58,18 @@ start_source() {
 	for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$SRC_PORT") 2>/dev/null && break; sleep 0.1; done
 }
 
+start_http() {
+	SRC_PORT=$(free_port)
+	python3 -m http.server "$SRC_PORT" --bind 127.0.0.1 --directory "$WORK/data" >"$WORK/http-src.log" 2>&1 &
+	SRC_PID=$!
+	for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$SRC_PORT") 2>/dev/null && break; sleep 0.1; done
+}
+
 source_cfg() { # set
-	if [ "$SRC" = s3 ]; then
+	if [ "$SRC" = http ]; then
+		find "$WORK/data/$1" -type f -printf "http://127.0.0.1:$SRC_PORT/$1/ %f\n" >"$WORK/$1.list"
+		printf 'srcType=http\nhttpListFilePath=%s\n' "$WORK/$1.list"
+	elif [ "$SRC" = s3 ]; then
 		printf 'srcType=s3\nsrcDomain=http://127.0.0.1:%s\nsrcBucket=%s\nsrcAccessKey=benchkey\nsrcSecretKey=benchsecret123\n' "$SRC_PORT" "$1"
 	else
 		printf 'srcType=local\nsrcPrefix=%s\n' "$WORK/data/$1/"
@@ -76,7 +88,7 @@ destBucket=$2
 destAccessKey=benchkey
 destSecretKey=benchsecret123
 CFG
-	printf 'workingDir=%s\n' "$dir" >"$dir/conf/sys.properties"
+	printf 'workingDir=%s\nnatsPort=%s\n' "$dir" "$(free_port)" >"$dir/conf/sys.properties"
 	/usr/bin/time -f "%e %U %S %M" -o "$WORK/time.out" "$BIN" run "$dir/conf/job.cfg" --sys "$dir/conf/sys.properties" --progress 0 \
 		>"$WORK/tool.log" 2>&1 || { tail -5 "$WORK/tool.log" >&2; return 1; }
 	rm -rf "$dir"
@@ -92,7 +104,7 @@ for set in $SETS; do
 	esac
 done
 cat "$WORK"/data/*/* >/dev/null # warm the page cache
-if [ "$SRC" = s3 ]; then start_source; fi
+case $SRC in s3) start_source ;; http) start_http ;; esac
 
 printf '%-6s %4s %8s %8s %8s\n' set rep wall_s cpu_s rss_mib
 for set in $SETS; do
@@ -103,4 +115,4 @@ for set in $SETS; do
 		printf '%-6s %4s %8s %8s %8s\n' "$set" "$rep" $out
 	done
 done
-if [ "$SRC" = s3 ]; then kill "$SRC_PID" && wait "$SRC_PID" 2>/dev/null || true; fi
+if [ "$SRC" != local ]; then kill "$SRC_PID" && wait "$SRC_PID" 2>/dev/null || true; fi

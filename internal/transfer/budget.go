@@ -8,9 +8,8 @@ import (
 
 // DefaultBudget is the least capacity of the shared budget: the part
 // buffers of one file at the default settings (uploadThreadNumPerLargeFile
-// 3 parts in flight plus the one being read, of multipartUploadPartSize
-// 50 MiB).
-const DefaultBudget = 4 * 50 << 20
+// 3 parts in flight, of multipartUploadPartSize 50 MiB).
+const DefaultBudget = 3 * 50 << 20
 
 // Budget bounds the memory of part buffers held by all the copies that
 // share it, whatever the number of files in flight: a copy that needs a
@@ -42,15 +41,15 @@ var (
 // SharedBudget is the process's budget, used by every Copier whose
 // Options.Buffers is nil. Its capacity is DefaultBudget, raised by each
 // new Copier to hold at least one file's parts in flight (PartConcurrency
-// + 1 parts of PartSize), so that no copier's settings starve it.
+// parts of PartSize), so that no copier's settings starve it.
 func SharedBudget() *Budget {
 	sharedOnce.Do(func() { shared = NewBudget(DefaultBudget) })
 	return shared
 }
 
-// fit raises the capacity to hold concurrency+1 parts of partSize.
+// fit raises the capacity to hold concurrency parts of partSize.
 func (b *Budget) fit(concurrency int, partSize int64) {
-	need := int64(concurrency+1) * partSize
+	need := int64(max(concurrency, 1)) * partSize
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if need > b.cap {

@@ -237,7 +237,7 @@ func TestBudgetBoundsBuffersInFlight(t *testing.T) {
 	c1 := newCopier(t, dst, noRanges{src}, opts)
 	c2 := newCopier(t, dst, noRanges{src}, opts)
 	capacity := budget.Cap()
-	if want := int64(opts.PartConcurrency+1) * opts.PartSize; capacity != want {
+	if want := int64(opts.PartConcurrency) * opts.PartSize; capacity != want {
 		t.Fatalf("budget capacity %d, want one file's parts in flight, %d", capacity, want)
 	}
 	const files = 8
