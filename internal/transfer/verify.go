@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/hex"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/ossimport/ossimport/internal/storage"
@@ -72,7 +73,7 @@ func (c *Copier) verify(ctx context.Context, obj Object, size int64, sums storag
 	if check == "" {
 		check = CheckSizeOnly
 	}
-	return Result{Code: Succeed, Size: size, Checksums: sums, Strategy: strategy, Check: check, Detail: detail(size, sums, put) + " verified=" + proof}
+	return Result{Code: Succeed, Size: size, Checksums: sums, Strategy: strategy, Check: check, Detail: detail(size, sums, put, proof)}
 }
 
 // How a copy was verified, as the audit line's "verified=" says.
@@ -132,19 +133,25 @@ func checkSums(sums storage.Checksums, put storage.PutResult, caps storage.Capab
 	return check, nil
 }
 
-func detail(size int64, sums storage.Checksums, put storage.PutResult) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "size=%d", size)
+func detail(size int64, sums storage.Checksums, put storage.PutResult, proof string) string {
+	b := make([]byte, 0, 128)
+	b = append(b, "size="...)
+	b = strconv.AppendInt(b, size, 10)
 	if sums.HasCRC64 {
-		fmt.Fprintf(&b, " crc64=%d", sums.CRC64)
+		b = append(b, " crc64="...)
+		b = strconv.AppendUint(b, sums.CRC64, 10)
 	}
 	if sums.MD5 != nil {
-		fmt.Fprintf(&b, " md5=%x", sums.MD5)
+		b = append(b, " md5="...)
+		b = hex.AppendEncode(b, sums.MD5)
 	}
-	if put.ETag != "" {
-		fmt.Fprintf(&b, " etag=%s", strings.Trim(put.ETag, `"`))
+	if etag := strings.Trim(put.ETag, `"`); etag != "" {
+		b = append(b, " etag="...)
+		b = append(b, etag...)
 	}
-	return b.String()
+	b = append(b, " verified="...)
+	b = append(b, proof...)
+	return string(b)
 }
 
 // readBack reads the copy at key and compares it with sums: its CRC-64
