@@ -301,7 +301,8 @@ func (u *upload) send(ctx context.Context, i int, body io.Reader, size int64, su
 	}
 	s := sum()
 	if err := checkPart(p, s, u.c.dst.Capabilities()); err != nil {
-		return &partError{upload: true, err: fmt.Errorf("upload part %d of %q: %w", i+1, u.obj.Dst(), err)}
+		// Damaged in transit: sent again (see part).
+		return &partError{upload: true, err: storage.Transient(fmt.Errorf("upload part %d of %q: %w", i+1, u.obj.Dst(), err))}
 	}
 	u.record(i, p, s, size)
 	return nil

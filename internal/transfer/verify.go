@@ -36,7 +36,10 @@ const (
 func (c *Copier) verify(ctx context.Context, obj Object, size int64, sums storage.Checksums, put storage.PutResult, strategy, checked string) Result {
 	check, err := checkSums(sums, put, c.dst.Capabilities())
 	if err != nil {
-		return failure(CheckFailed, fmt.Errorf("verify %q: %w", obj.Dst(), err))
+		// What the store says it received is not what we sent: damaged
+		// in transit (the SDK no longer checks it for us), so copied
+		// again while the retry budget lasts.
+		return failure(CheckFailed, storage.Transient(fmt.Errorf("verify %q: %w", obj.Dst(), err)))
 	}
 	check = stronger(check, checked)
 	proof := proofPut
