@@ -36,10 +36,7 @@ const (
 func (c *Copier) verify(ctx context.Context, obj Object, size int64, sums storage.Checksums, put storage.PutResult, strategy, checked string) Result {
 	check, err := checkSums(sums, put, c.dst.Capabilities())
 	if err != nil {
-		// What the store says it received is not what we sent: damaged
-		// in transit (the SDK no longer checks it for us), so copied
-		// again while the retry budget lasts.
-		return failure(CheckFailed, storage.Transient(fmt.Errorf("verify %q: %w", obj.Dst(), err)))
+		return failure(CheckFailed, fmt.Errorf("verify %q: %w", obj.Dst(), err))
 	}
 	check = stronger(check, checked)
 	proof := proofPut
@@ -129,7 +126,11 @@ func checkSums(sums storage.Checksums, put storage.PutResult, caps storage.Capab
 	}
 	if sums.HasCRC64 && put.Checksums.HasCRC64 {
 		if sums.CRC64 != put.Checksums.CRC64 {
-			return "", fmt.Errorf("%w: destination CRC64 %d, source %d", storage.ErrChecksumMismatch, put.Checksums.CRC64, sums.CRC64)
+			// The CRC-64 OSS computed of what it received is not ours:
+			// damaged in transit, as the OSS SDK's own check (now off,
+			// see storage.CheckedBody) reported it: copied again while
+			// the retry budget lasts.
+			return "", storage.Transient(fmt.Errorf("%w: destination CRC64 %d, source %d", storage.ErrChecksumMismatch, put.Checksums.CRC64, sums.CRC64))
 		}
 		check = CheckCRC64
 	}
