@@ -141,7 +141,7 @@ func (c *Copier) crcOf(ctx context.Context, r storage.Reader, key string, size i
 		return 0, err
 	}
 	defer rc.Close()
-	sr := newSourceReader(ctx, rc, size, false, c.opts.Bandwidth, nil)
+	sr := newSourceReader(ctx, rc, size, hashes{crc: true}, c.opts.Bandwidth, nil)
 	if err := sr.drain(); err != nil {
 		return 0, err
 	}

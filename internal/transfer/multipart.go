@@ -12,6 +12,7 @@ import (
 	"path"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/ossimport/ossimport/internal/storage"
 )
@@ -144,8 +145,8 @@ type upload struct {
 	written int64
 }
 
-// partJob is one part to upload: read from its range by the worker, or
-// (buf set) already read from the sequential stream.
+// partJob is one part to upload: streamed from its range by the
+// uploader, or (buf set) already read from the sequential stream.
 type partJob struct {
 	i   int
 	buf *[]byte
@@ -154,8 +155,9 @@ type partJob struct {
 
 // partSum is what we computed for one part.
 type partSum struct {
-	crc uint64
-	md5 []byte
+	crc    uint64
+	hasCRC bool
+	md5    []byte
 }
 
 func (u *upload) count() int { return int((u.size + u.partSize - 1) / u.partSize) }
@@ -214,62 +216,133 @@ func (u *upload) classify(ctx context.Context, err error) Result {
 	return readFailure(err)
 }
 
-// part reads part j.i from the source (unless the sequential stream
-// did) and uploads it unless an earlier attempt stored the same bytes.
+// part uploads part j.i unless an earlier attempt stored the same
+// bytes. A part of the sequential stream is sent from its buffer; any
+// other streams from a ranged read of the source into its upload,
+// hashed on the way, without a part-sized buffer, and is sent again
+// from a new read when the upload fails in a way worth retrying.
 func (u *upload) part(ctx context.Context, j partJob) error {
-	i := j.i
-	off := int64(i) * u.partSize
+	off := int64(j.i) * u.partSize
 	size := min(u.partSize, u.size-off)
-	bufp, sum := j.buf, j.sum
-	if bufp == nil {
-		bufp = u.c.bufs.get(u.partSize)
+	if j.buf != nil {
+		defer u.c.bufs.put(u.partSize, j.buf)
+		if old, ok := u.have[j.i+1]; ok && samePart(old, size, j.sum) {
+			u.record(j.i, old, j.sum, 0)
+			return nil
+		}
+		return u.send(ctx, j.i, bytes.NewReader((*j.buf)[:size]), size, func() partSum { return j.sum }, nil)
 	}
-	defer u.c.bufs.put(u.partSize, bufp)
-	buf := (*bufp)[:size]
-	if j.buf == nil {
-		var err error
-		if sum, err = u.read(ctx, buf, off); err != nil {
+	if old, ok := u.have[j.i+1]; ok {
+		sum, err := u.hashRange(ctx, off, size)
+		if err != nil {
 			return &partError{err: err}
 		}
+		if samePart(old, size, sum) {
+			u.record(j.i, old, sum, 0)
+			return nil
+		}
 	}
-	if old, ok := u.have[i+1]; ok && samePart(old, size, sum) {
-		u.record(i, old, sum, 0)
+	for attempt := 1; ; attempt++ {
+		err := u.streamPart(ctx, j.i, off, size)
+		var pe *partError
+		if err == nil || attempt >= partAttempts || !errors.As(err, &pe) || !pe.upload ||
+			!storage.IsTransient(err) || errors.Is(err, ErrFenced) || ctx.Err() != nil {
+			return err
+		}
+		if Sleep(ctx, u.c.opts.RetryBase*time.Duration(attempt)) != nil {
+			return err
+		}
+	}
+}
+
+// partAttempts is how many times a streamed part is sent before its
+// failure fails the upload (the object is then retried, resuming it).
+const partAttempts = 3
+
+// streamPart sends part i, read from the source at off as it is sent.
+func (u *upload) streamPart(ctx context.Context, i int, off, size int64) error {
+	rc, err := u.c.src.Open(ctx, u.obj.Key, off, size)
+	if err != nil {
+		return &partError{err: fmt.Errorf("open source %q at %d: %w", u.obj.Key, off, err)}
+	}
+	defer rc.Close()
+	sr := newSourceReader(ctx, rc, size, u.c.hashes(), u.c.opts.Bandwidth, u.c.onBytes(u.obj))
+	// Ownership is checked again before the part's last byte is handed
+	// over, so that a copy that slept through its task being handed on
+	// while the part streamed fails the part and stores nothing.
+	sr.ranged, sr.last = true, func() error { return u.c.fence(ctx, u.obj) }
+	return u.send(ctx, i, checkedBody{sr}, size, sr.partSum, func() error {
+		if sr.err != nil {
+			return fmt.Errorf("read source %q at %d: %w", u.obj.Key, off, sr.err)
+		}
 		return nil
-	}
+	})
+}
+
+// send uploads part i from body and checks the store's answer against
+// the part's checksums, which sum gives once the body was read. readErr,
+// when set, says whether reading the body failed (a read-side error
+// comes before an upload error it caused).
+func (u *upload) send(ctx context.Context, i int, body io.Reader, size int64, sum func() partSum, readErr func() error) error {
 	if err := u.c.waitRequest(ctx); err != nil {
 		return &partError{upload: true, err: err}
 	}
 	if err := u.c.fence(ctx, u.obj); err != nil {
 		return &partError{upload: true, err: err}
 	}
-	p, err := u.mpw.UploadPart(ctx, u.obj.Dst(), u.id, i+1, bytes.NewReader(buf), size)
+	p, err := u.mpw.UploadPart(ctx, u.obj.Dst(), u.id, i+1, body, size)
+	if readErr != nil {
+		if rerr := readErr(); rerr != nil {
+			return &partError{upload: errors.Is(rerr, ErrFenced), err: rerr}
+		}
+	}
 	if err != nil {
 		return &partError{upload: true, err: fmt.Errorf("upload part %d of %q: %w", i+1, u.obj.Dst(), err)}
 	}
-	if p.Checksums.HasCRC64 && p.Checksums.CRC64 != sum.crc {
-		return &partError{upload: true, err: fmt.Errorf("upload part %d of %q: %w: destination CRC64 %d, source %d",
-			i+1, u.obj.Dst(), storage.ErrChecksumMismatch, p.Checksums.CRC64, sum.crc)}
+	s := sum()
+	if err := checkPart(p, s, u.c.dst.Capabilities()); err != nil {
+		// Damaged in transit: sent again (see part).
+		return &partError{upload: true, err: storage.Transient(fmt.Errorf("upload part %d of %q: %w", i+1, u.obj.Dst(), err))}
 	}
-	u.record(i, p, sum, size)
+	u.record(i, p, s, size)
 	return nil
 }
 
-// read fills buf from the source at off, throttled, and returns the
-// checksums of what it read (hashed as it streamed in, not read again).
-func (u *upload) read(ctx context.Context, buf []byte, off int64) (partSum, error) {
-	rc, err := u.c.src.Open(ctx, u.obj.Key, off, int64(len(buf)))
+// checkPart compares a stored part's reported checksums with ours: its
+// CRC-64, else its MD5, else its ETag when ETags are content MD5s.
+func checkPart(p storage.Part, sum partSum, caps storage.Capabilities) error {
+	switch {
+	case p.Checksums.HasCRC64 && sum.hasCRC:
+		if p.Checksums.CRC64 != sum.crc {
+			return fmt.Errorf("%w: destination CRC64 %d, source %d", storage.ErrChecksumMismatch, p.Checksums.CRC64, sum.crc)
+		}
+	case p.Checksums.MD5 != nil && sum.md5 != nil:
+		if !bytes.Equal(p.Checksums.MD5, sum.md5) {
+			return fmt.Errorf("%w: destination MD5 %x, source %x", storage.ErrChecksumMismatch, p.Checksums.MD5, sum.md5)
+		}
+	case caps.ETagIsMD5 && sum.md5 != nil && isMD5(strings.Trim(p.ETag, `"`)):
+		if etag := strings.Trim(p.ETag, `"`); !strings.EqualFold(etag, hex.EncodeToString(sum.md5)) {
+			return fmt.Errorf("%w: destination ETag %s, source MD5 %x", storage.ErrChecksumMismatch, etag, sum.md5)
+		}
+	}
+	return nil
+}
+
+// hashRange reads size bytes of the source at off and returns their
+// checksums, sending them nowhere: to compare with a part an earlier
+// attempt stored.
+func (u *upload) hashRange(ctx context.Context, off, size int64) (partSum, error) {
+	rc, err := u.c.src.Open(ctx, u.obj.Key, off, size)
 	if err != nil {
 		return partSum{}, fmt.Errorf("open source %q at %d: %w", u.obj.Key, off, err)
 	}
 	defer rc.Close()
-	sr := newSourceReader(ctx, rc, int64(len(buf)), u.c.needMD5(), u.c.opts.Bandwidth, u.c.onBytes(u.obj))
-	if _, err := io.ReadFull(sr, buf); err != nil {
-		if sr.err != nil {
-			err = sr.err
-		}
+	sr := newSourceReader(ctx, rc, size, u.c.hashes(), u.c.opts.Bandwidth, u.c.onBytes(u.obj))
+	sr.ranged = true
+	if err := sr.drain(); err != nil {
 		return partSum{}, fmt.Errorf("read source %q at %d: %w", u.obj.Key, off, err)
 	}
-	return partSum{crc: sr.crc.Sum64(), md5: sr.md5Sum()}, nil
+	return sr.partSum(), nil
 }
 
 // samePart reports whether a stored part holds the bytes we just read.
@@ -277,7 +350,7 @@ func samePart(p storage.Part, size int64, sum partSum) bool {
 	if p.Size != size {
 		return false
 	}
-	if p.Checksums.HasCRC64 {
+	if p.Checksums.HasCRC64 && sum.hasCRC {
 		return p.Checksums.CRC64 == sum.crc
 	}
 	if sum.md5 == nil {
@@ -317,7 +390,8 @@ func (u *upload) complete(ctx context.Context) Result {
 	if err != nil {
 		return failure(UploadFailed, fmt.Errorf("complete multipart upload of %q: %w", u.obj.Dst(), err))
 	}
-	sums := storage.Checksums{CRC64: u.combinedCRC(), HasCRC64: true}
+	var sums storage.Checksums
+	sums.CRC64, sums.HasCRC64 = u.combinedCRC()
 	checked, err := u.checkMultipartETag(put.ETag)
 	if err != nil {
 		return failure(CheckFailed, fmt.Errorf("verify %q: %w", u.obj.Dst(), err))
@@ -327,13 +401,17 @@ func (u *upload) complete(ctx context.Context) Result {
 	return res
 }
 
-// combinedCRC is the whole object's CRC-64 from the parts' CRCs.
-func (u *upload) combinedCRC() uint64 {
+// combinedCRC is the whole object's CRC-64 from the parts' CRCs, when
+// they were computed.
+func (u *upload) combinedCRC() (uint64, bool) {
 	var crc uint64
 	for i, s := range u.sums {
+		if !s.hasCRC {
+			return 0, false
+		}
 		crc = crc64Combine(crc, s.crc, u.parts[i].Size)
 	}
-	return crc
+	return crc, true
 }
 
 // checkMultipartETag checks an S3-style "<md5 of part md5s>-<parts>"

@@ -31,7 +31,11 @@ func (c *Copier) put(ctx context.Context, obj Object, info storage.ObjectInfo, v
 	defer rc.Close()
 	// An MD5 read beforehand is the one the upload is checked against:
 	// the metadata must describe the bytes stored.
-	sr := newSourceReader(ctx, rc, info.Size, recorded == nil && c.needMD5(), c.opts.Bandwidth, c.onBytes(obj))
+	h := c.hashes()
+	if recorded != nil {
+		h.md5 = false
+	}
+	sr := newSourceReader(ctx, rc, info.Size, h, c.opts.Bandwidth, c.onBytes(obj))
 	// Checked before the last byte is handed over, so that the PUT fails
 	// and stores nothing: a source that changed while it was read (no
 	// mixed object), and the ownership of a copy that may have slept
@@ -42,7 +46,7 @@ func (c *Copier) put(ctx context.Context, obj Object, info storage.ObjectInfo, v
 		}
 		return c.fence(ctx, obj)
 	}
-	put, err := c.dst.Put(ctx, obj.Dst(), sr, info.Size, meta)
+	put, err := c.dst.Put(ctx, obj.Dst(), checkedBody{sr}, info.Size, meta)
 	if errors.Is(sr.err, ErrFenced) {
 		return failure(UploadFailed, sr.err)
 	}
@@ -58,7 +62,7 @@ func (c *Copier) put(ctx context.Context, obj Object, info storage.ObjectInfo, v
 	if err != nil {
 		return failure(UploadFailed, fmt.Errorf("upload %q: %w", obj.Dst(), err))
 	}
-	sums := storage.Checksums{CRC64: sr.crc.Sum64(), HasCRC64: true, MD5: sr.md5Sum()}
+	sums := sr.sums()
 	if recorded != nil {
 		sums.MD5 = recorded
 	}
@@ -101,7 +105,7 @@ func (c *Copier) sourceMD5(ctx context.Context, obj Object, size int64) ([]byte,
 		return nil, fmt.Errorf("open source %q: %w", obj.Key, err)
 	}
 	defer rc.Close()
-	sr := newSourceReader(ctx, rc, size, true, nil, nil)
+	sr := newSourceReader(ctx, rc, size, hashes{md5: true}, nil, nil)
 	if err := sr.drain(); err != nil {
 		return nil, fmt.Errorf("read source %q: %w", obj.Key, err)
 	}

@@ -8,7 +8,8 @@ import (
 	"hash"
 	"hash/crc64"
 	"io"
-	"sync"
+
+	"github.com/ossimport/ossimport/internal/storage"
 )
 
 var crcTable = crc64.MakeTable(crc64.ECMA)
@@ -27,11 +28,16 @@ type sourceReader struct {
 	ctx     context.Context
 	r       io.Reader
 	left    int64
-	crc     hash.Hash64
-	md5     hash.Hash // nil when not wanted
+	crc     hash.Hash64 // nil when not wanted
+	md5     hash.Hash   // nil when not wanted
 	limit   Limiter
 	onBytes func(int64)
 	err     error
+	// ranged is set when r is a ranged read of exactly the bytes wanted:
+	// nothing is read past them (the range ends there, whatever the
+	// source holds after it), so that the last read is the one that
+	// hands over the last byte.
+	ranged bool
 	// last, when set, is called when the last byte has been read and
 	// before it is returned; its error fails the read, and the bytes of
 	// that read are not returned (a source that changed while it was
@@ -39,9 +45,17 @@ type sourceReader struct {
 	last func() error
 }
 
-func newSourceReader(ctx context.Context, r io.Reader, size int64, wantMD5 bool, limit Limiter, onBytes func(int64)) *sourceReader {
-	sr := &sourceReader{ctx: ctx, r: r, left: size, crc: crc64.New(crcTable), limit: limit, onBytes: onBytes}
-	if wantMD5 {
+// hashes says which checksums a sourceReader computes as the bytes
+// stream: each byte is hashed once per checksum wanted, and only the
+// checksums something compares are wanted (Copier.hashes).
+type hashes struct{ crc, md5 bool }
+
+func newSourceReader(ctx context.Context, r io.Reader, size int64, h hashes, limit Limiter, onBytes func(int64)) *sourceReader {
+	sr := &sourceReader{ctx: ctx, r: r, left: size, limit: limit, onBytes: onBytes}
+	if h.crc {
+		sr.crc = crc64.New(crcTable)
+	}
+	if h.md5 {
 		sr.md5 = md5.New()
 	}
 	return sr
@@ -86,7 +100,9 @@ func (s *sourceReader) Read(p []byte) (int, error) {
 
 func (s *sourceReader) consume(p []byte) {
 	s.left -= int64(len(p))
-	s.crc.Write(p)
+	if s.crc != nil {
+		s.crc.Write(p)
+	}
 	if s.md5 != nil {
 		s.md5.Write(p)
 	}
@@ -102,6 +118,9 @@ func (s *sourceReader) consume(p []byte) {
 
 // atEnd checks that the source has nothing beyond size.
 func (s *sourceReader) atEnd() error {
+	if s.ranged {
+		return io.EOF
+	}
 	var one [1]byte
 	n, err := io.ReadFull(s.r, one[:])
 	if n > 0 {
@@ -135,29 +154,18 @@ func (s *sourceReader) md5Sum() []byte {
 	return s.md5.Sum(nil)
 }
 
-// bufferPool recycles part buffers so memory stays at parts in flight ×
-// part size, whatever the object sizes.
-type bufferPool struct {
-	mu    sync.Mutex
-	pools map[int64]*sync.Pool
-}
-
-func newBufferPool() *bufferPool { return &bufferPool{pools: map[int64]*sync.Pool{}} }
-
-func (b *bufferPool) get(size int64) *[]byte {
-	b.mu.Lock()
-	p, ok := b.pools[size]
-	if !ok {
-		p = &sync.Pool{New: func() any { buf := make([]byte, size); return &buf }}
-		b.pools[size] = p
+// sums returns the checksums computed so far.
+func (s *sourceReader) sums() storage.Checksums {
+	var c storage.Checksums
+	if s.crc != nil {
+		c.CRC64, c.HasCRC64 = s.crc.Sum64(), true
 	}
-	b.mu.Unlock()
-	return p.Get().(*[]byte)
+	c.MD5 = s.md5Sum()
+	return c
 }
 
-func (b *bufferPool) put(size int64, buf *[]byte) {
-	b.mu.Lock()
-	p := b.pools[size]
-	b.mu.Unlock()
-	p.Put(buf)
+// partSum returns the checksums computed so far, as a part's.
+func (s *sourceReader) partSum() partSum {
+	c := s.sums()
+	return partSum{crc: c.CRC64, hasCRC: c.HasCRC64, md5: c.MD5}
 }

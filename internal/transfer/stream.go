@@ -38,7 +38,8 @@ func (u *upload) stored() map[int]storage.Part {
 // stream reads the whole source in one request, from its start, and
 // hands each part to the uploaders as soon as it is read: for sources
 // that cannot read from an offset. At most PartConcurrency parts plus
-// the one being read are held in memory.
+// the one being read are held in memory, in buffers from the Copier's
+// Budget, which bounds them over all the files in flight.
 func (u *upload) stream(ctx context.Context, next chan<- partJob) error {
 	rc, err := u.c.src.Open(ctx, u.obj.Key, 0, -1)
 	if err != nil {
@@ -48,8 +49,11 @@ func (u *upload) stream(ctx context.Context, next chan<- partJob) error {
 	for i := range u.count() {
 		off := int64(i) * u.partSize
 		size := min(u.partSize, u.size-off)
-		bufp := u.c.bufs.get(u.partSize)
-		sr := newSourceReader(ctx, rc, size, u.c.needMD5(), u.c.opts.Bandwidth, u.c.onBytes(u.obj))
+		bufp, err := u.c.bufs.get(ctx, u.partSize)
+		if err != nil {
+			return err
+		}
+		sr := newSourceReader(ctx, rc, size, u.c.hashes(), u.c.opts.Bandwidth, u.c.onBytes(u.obj))
 		if _, err := io.ReadFull(sr, (*bufp)[:size]); err != nil {
 			u.c.bufs.put(u.partSize, bufp)
 			if sr.err != nil {
@@ -58,7 +62,7 @@ func (u *upload) stream(ctx context.Context, next chan<- partJob) error {
 			return &partError{err: fmt.Errorf("read source %q at %d: %w", u.obj.Key, off, err)}
 		}
 		select {
-		case next <- partJob{i: i, buf: bufp, sum: partSum{crc: sr.crc.Sum64(), md5: sr.md5Sum()}}:
+		case next <- partJob{i: i, buf: bufp, sum: sr.partSum()}:
 		case <-ctx.Done():
 			u.c.bufs.put(u.partSize, bufp)
 			return context.Cause(ctx)

@@ -1,9 +1,11 @@
 // Package transfer copies and verifies one object at a time from a source
 // store to a destination store. It picks a single PUT, a multipart upload
-// or a server-side copy, streams the bytes without staging them on disk,
-// computes CRC-64/ECMA and MD5 inline, compares them with what the
-// destination reports, and classifies every failure with one of the closed
-// set of result codes. A source file that changes while it is read is
+// or a server-side copy, streams the bytes without staging them on disk
+// (the parts of a source that reads ranges go straight from it into their
+// uploads; only other sources need part buffers, from a Budget), hashes
+// each byte once, with the checksum the destination can check (CRC-64/ECMA
+// or MD5), compares it with what the destination reports, and classifies
+// every failure with one of the closed set of result codes. A source file that changes while it is read is
 // never stored as a mix of versions (see MaxRecopies), and a copy that
 // lost its object to another worker stops writing (Options.Fence). It
 // knows nothing about tasks, queues or processes.
@@ -66,9 +68,13 @@ type Options struct {
 	// AllowSymlinks copies symbolic links to files (isAllowSymbolicLink);
 	// otherwise they are reported as Skipped.
 	AllowSymlinks bool
-	// VerifyAfterCopy reads the destination's size back after each copy
-	// (isAuditAfterImport). Checksums are compared whenever the
-	// destination reports them, regardless.
+	// VerifyAfterCopy makes sure of each copy (isAuditAfterImport): when
+	// the write's answer proved it (a CRC-64, MD5 or MD5 ETag equal to
+	// ours) nothing more is asked; otherwise the destination's size and
+	// CRC-64 are read back (a HEAD), and when it reports no checksum the
+	// copy is read back and hashed. The result's Detail ends with
+	// "verified=put", "head" or "readback". Checksums are compared
+	// whenever the destination reports them, regardless.
 	VerifyAfterCopy bool
 	// RecordMD5 stores the content MD5 as user metadata "md5"
 	// (workerRecordMd5), read from the source before the upload; it has
@@ -130,6 +136,12 @@ type Options struct {
 	// names it). Other errors fail the write like a destination error
 	// (retried when storage.IsTransient says so).
 	Fence func(ctx context.Context, obj Object) error
+	// Buffers is the budget of part buffers, which only sources that
+	// cannot read a part again (no ranged reads) need: parts of other
+	// sources stream straight from the source into their upload. Nil
+	// means SharedBudget, one per process, so that buffer memory does not
+	// multiply with the copiers or the files in flight.
+	Buffers *Budget
 }
 
 // Validate checks the options and fills in defaults.
@@ -165,7 +177,7 @@ type Copier struct {
 	dst  storage.Destination
 	src  storage.Source
 	opts Options
-	bufs *bufferPool
+	bufs *Budget
 }
 
 // New returns a Copier from src to dst.
@@ -173,7 +185,12 @@ func New(dst storage.Destination, src storage.Source, opts Options) (*Copier, er
 	if err := opts.Validate(); err != nil {
 		return nil, err
 	}
-	return &Copier{dst: dst, src: src, opts: opts, bufs: newBufferPool()}, nil
+	bufs := opts.Buffers
+	if bufs == nil {
+		bufs = SharedBudget()
+	}
+	bufs.fit(opts.PartConcurrency, opts.PartSize)
+	return &Copier{dst: dst, src: src, opts: opts, bufs: bufs}, nil
 }
 
 // Copy copies one object and verifies it. It never returns a success for
@@ -442,13 +459,22 @@ func sourceFailure(err error) Result {
 	return failure(DownloadFailed, err)
 }
 
-// needMD5 reports whether the content MD5 is worth computing while
-// copying: only when the destination can be checked against it (an MD5
-// it reports, or an MD5 ETag) and offers no CRC-64, which is cheaper
-// and checked anyway. MD5 costs about twice CRC-64 on the copy path.
-func (c *Copier) needMD5() bool {
+// hashes picks the checksums computed while copying, so that each byte
+// is hashed once per checksum something compares: CRC-64 when the
+// destination reports it (OSS; also the cheapest); else MD5 when it
+// reports one or its ETags are content MD5s (S3: MD5 costs about twice
+// CRC-64, but a CRC-64 nothing compares is wasted); else CRC-64, which
+// the copy read back is compared with (VerifyAfterCopy) and which
+// local destinations report.
+func (c *Copier) hashes() hashes {
 	caps := c.dst.Capabilities()
-	return !caps.CRC64 && (caps.MD5 || caps.ETagIsMD5)
+	switch {
+	case caps.CRC64:
+		return hashes{crc: true}
+	case caps.MD5 || caps.ETagIsMD5:
+		return hashes{md5: true}
+	}
+	return hashes{crc: true}
 }
 
 // Options returns the copier's options (with defaults filled in).

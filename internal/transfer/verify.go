@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/hex"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/ossimport/ossimport/internal/storage"
@@ -38,7 +39,16 @@ func (c *Copier) verify(ctx context.Context, obj Object, size int64, sums storag
 		return failure(CheckFailed, fmt.Errorf("verify %q: %w", obj.Dst(), err))
 	}
 	check = stronger(check, checked)
-	if c.opts.VerifyAfterCopy {
+	proof := proofPut
+	switch {
+	case check != "":
+		// The write's own answer proves the object: the store accepted
+		// exactly size bytes and reports checksums (or an ETag) of what
+		// it stored that equal those of what we sent. Reading its
+		// metadata back would prove nothing more, so isAuditAfterImport
+		// costs no request here.
+	case c.opts.VerifyAfterCopy:
+		proof = proofHead
 		info, err := c.dst.Stat(ctx, obj.Dst())
 		if err != nil {
 			return failure(CheckFailed, fmt.Errorf("get target meta of %q failed: %w", obj.Dst(), err))
@@ -52,23 +62,29 @@ func (c *Copier) verify(ctx context.Context, obj Object, size int64, sums storag
 			}
 			check = CheckCRC64
 		}
-		if check == "" && sums.HasCRC64 {
+		if check == "" && (sums.HasCRC64 || sums.MD5 != nil) {
+			proof = proofReadBack
 			// Nothing better than the size: read the copy back and hash it.
-			crc, err := c.crcOf(ctx, c.dst, obj.Dst(), size)
-			if err != nil {
-				return failure(CheckFailed, fmt.Errorf("verify %q: read it back: %w", obj.Dst(), err))
+			if check, err = c.readBack(ctx, obj.Dst(), size, sums); err != nil {
+				return failure(CheckFailed, fmt.Errorf("verify %q: %w", obj.Dst(), err))
 			}
-			if crc != sums.CRC64 {
-				return failure(CheckFailed, fmt.Errorf("verify %q: %w: destination read back has CRC64 %d, source %d", obj.Dst(), storage.ErrChecksumMismatch, crc, sums.CRC64))
-			}
-			check = CheckCRC64
 		}
 	}
 	if check == "" {
 		check = CheckSizeOnly
 	}
-	return Result{Code: Succeed, Size: size, Checksums: sums, Strategy: strategy, Check: check, Detail: detail(size, sums, put)}
+	return Result{Code: Succeed, Size: size, Checksums: sums, Strategy: strategy, Check: check, Detail: detail(size, sums, put, proof)}
 }
+
+// How a copy was verified, as the audit line's "verified=" says.
+const (
+	// proofPut: the write's answer (its CRC-64, MD5 or ETag) was compared.
+	proofPut = "put"
+	// proofHead: the destination's metadata was read back (a HEAD).
+	proofHead = "head"
+	// proofReadBack: the copy was read back and hashed.
+	proofReadBack = "readback"
+)
 
 // stronger returns the stronger of two checks ("" is the weakest).
 func stronger(a, b string) string {
@@ -110,24 +126,59 @@ func checkSums(sums storage.Checksums, put storage.PutResult, caps storage.Capab
 	}
 	if sums.HasCRC64 && put.Checksums.HasCRC64 {
 		if sums.CRC64 != put.Checksums.CRC64 {
-			return "", fmt.Errorf("%w: destination CRC64 %d, source %d", storage.ErrChecksumMismatch, put.Checksums.CRC64, sums.CRC64)
+			// The CRC-64 OSS computed of what it received is not ours:
+			// damaged in transit, as the OSS SDK's own check (now off,
+			// see storage.CheckedBody) reported it: copied again while
+			// the retry budget lasts.
+			return "", storage.Transient(fmt.Errorf("%w: destination CRC64 %d, source %d", storage.ErrChecksumMismatch, put.Checksums.CRC64, sums.CRC64))
 		}
 		check = CheckCRC64
 	}
 	return check, nil
 }
 
-func detail(size int64, sums storage.Checksums, put storage.PutResult) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "size=%d", size)
+func detail(size int64, sums storage.Checksums, put storage.PutResult, proof string) string {
+	b := make([]byte, 0, 128)
+	b = append(b, "size="...)
+	b = strconv.AppendInt(b, size, 10)
 	if sums.HasCRC64 {
-		fmt.Fprintf(&b, " crc64=%d", sums.CRC64)
+		b = append(b, " crc64="...)
+		b = strconv.AppendUint(b, sums.CRC64, 10)
 	}
 	if sums.MD5 != nil {
-		fmt.Fprintf(&b, " md5=%x", sums.MD5)
+		b = append(b, " md5="...)
+		b = hex.AppendEncode(b, sums.MD5)
 	}
-	if put.ETag != "" {
-		fmt.Fprintf(&b, " etag=%s", strings.Trim(put.ETag, `"`))
+	if etag := strings.Trim(put.ETag, `"`); etag != "" {
+		b = append(b, " etag="...)
+		b = append(b, etag...)
 	}
-	return b.String()
+	b = append(b, " verified="...)
+	b = append(b, proof...)
+	return string(b)
+}
+
+// readBack reads the copy at key and compares it with sums: its CRC-64
+// when we have one, else its MD5.
+func (c *Copier) readBack(ctx context.Context, key string, size int64, sums storage.Checksums) (string, error) {
+	rc, err := c.dst.Open(ctx, key, 0, -1)
+	if err != nil {
+		return "", fmt.Errorf("read it back: %w", err)
+	}
+	defer rc.Close()
+	sr := newSourceReader(ctx, rc, size, hashes{crc: sums.HasCRC64, md5: !sums.HasCRC64}, c.opts.Bandwidth, nil)
+	if err := sr.drain(); err != nil {
+		return "", fmt.Errorf("read it back: %w", err)
+	}
+	got := sr.sums()
+	if sums.HasCRC64 {
+		if got.CRC64 != sums.CRC64 {
+			return "", fmt.Errorf("%w: destination read back has CRC64 %d, source %d", storage.ErrChecksumMismatch, got.CRC64, sums.CRC64)
+		}
+		return CheckCRC64, nil
+	}
+	if !bytes.Equal(got.MD5, sums.MD5) {
+		return "", fmt.Errorf("%w: destination read back has MD5 %x, source %x", storage.ErrChecksumMismatch, got.MD5, sums.MD5)
+	}
+	return CheckMD5, nil
 }

@@ -49,7 +49,7 @@ func (s *Store) UploadPart(ctx context.Context, key, uploadID string, n int, r i
 		return storage.Part{}, fmt.Errorf("%s in %s: part numbers go from 1 to %d", what, s, maxParts)
 	}
 	body, rewindable := sizedBody(r, size)
-	res, err := s.client.UploadPart(ctx, &oss.UploadPartRequest{
+	res, err := s.uploader(r).UploadPart(ctx, &oss.UploadPartRequest{
 		Bucket:        oss.Ptr(s.bucket),
 		Key:           oss.Ptr(key),
 		UploadId:      oss.Ptr(uploadID),

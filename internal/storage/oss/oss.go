@@ -4,7 +4,10 @@
 //
 // Every upload, part and full download is checked end to end with the
 // CRC-64/ECMA OSS reports in x-oss-hash-crc64ecma, and that CRC is
-// returned in the results so the caller can verify it again. Requests are
+// returned in the results so the caller can verify it again; a body the
+// caller hashes and checks itself (storage.CheckedBody) is not hashed
+// again by the SDK, so each byte is hashed once. Signature V4 signs
+// every body as UNSIGNED-PAYLOAD: the CRC carries its integrity. Requests are
 // signed with OSS signature V4 unless WithSignatureV1 is given; V4 needs
 // the region, which is taken from an OSS endpoint name
 // (oss-<region>[-internal].aliyuncs.com) or from Spec.Region.
@@ -28,6 +31,7 @@ import (
 	"strings"
 
 	"github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss"
+	"github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss/transport"
 
 	"github.com/ossimport/ossimport/internal/storage"
 )
@@ -52,12 +56,15 @@ const (
 
 // Store is an OSS bucket. It is safe for concurrent use.
 type Store struct {
-	client   *oss.Client
-	bucket   string
-	region   string
-	endpoint string // the service the endpoint reaches, see serviceID
-	account  string // access key id, to tell whether CopyFrom can work
-	opts     options
+	client *oss.Client
+	// unchecked is client without the SDK's upload CRC-64, for bodies
+	// the caller hashes and checks itself (storage.CheckedBody).
+	unchecked *oss.Client
+	bucket    string
+	region    string
+	endpoint  string // the service the endpoint reaches, see serviceID
+	account   string // access key id, to tell whether CopyFrom can work
+	opts      options
 }
 
 var (
@@ -129,8 +136,15 @@ func New(_ context.Context, spec storage.Spec, opts ...Option) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
+	if cfg.HttpClient == nil {
+		// One connection pool for both clients.
+		cfg.WithHttpClient(transport.NewHttpClient(&transport.Config{}))
+	}
+	unchecked := *cfg
+	unchecked.WithDisableUploadCRC64Check(true)
 	return &Store{
-		client: oss.NewClient(cfg, allowAnonymous), bucket: spec.Bucket, region: region,
+		client: oss.NewClient(cfg, allowAnonymous), unchecked: oss.NewClient(&unchecked, allowAnonymous),
+		bucket: spec.Bucket, region: region,
 		endpoint: serviceID(u, region), account: spec.AccessKey, opts: o,
 	}, nil
 }

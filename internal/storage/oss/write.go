@@ -14,8 +14,9 @@ import (
 
 // Put implements storage.Writer with PutObject, for objects of up to
 // 5 GiB. The SDK checks the CRC-64 of what it sent against the one OSS
-// computed and fails with ErrChecksumMismatch when they differ; the
-// result carries OSS's CRC-64 for the caller to check against its own.
+// computed and fails with ErrChecksumMismatch when they differ, unless
+// r is a storage.CheckedBody; the result carries OSS's CRC-64 for the
+// caller to check against its own.
 func (s *Store) Put(ctx context.Context, key string, r io.Reader, size int64, meta storage.Metadata) (storage.PutResult, error) {
 	what := fmt.Sprintf("put %q", key)
 	if err := checkWrite(key, size, maxPartSize); err != nil {
@@ -37,7 +38,7 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader, size int64, me
 		ServerSideEncryption: ptr(meta.ServerSideEncryption),
 		RequestCommon:        extraHeaders(meta),
 	}
-	res, err := s.client.PutObject(ctx, req, retries(rewindable)...)
+	res, err := s.uploader(r).PutObject(ctx, req, retries(rewindable)...)
 	if err != nil {
 		return storage.PutResult{}, s.wrap(what, err)
 	}
@@ -123,4 +124,14 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 	}
 	_, err := s.client.DeleteObject(ctx, &oss.DeleteObjectRequest{Bucket: oss.Ptr(s.bucket), Key: oss.Ptr(key)})
 	return s.wrap(what, err)
+}
+
+// uploader returns the client to send body r with: one that leaves the
+// CRC-64 check to the caller when r is a storage.CheckedBody (the
+// result still carries OSS's CRC-64 for it to compare).
+func (s *Store) uploader(r io.Reader) *oss.Client {
+	if _, ok := r.(storage.CheckedBody); ok && s.unchecked != nil {
+		return s.unchecked
+	}
+	return s.client
 }
