@@ -265,9 +265,13 @@ func (se *service) run(ctx context.Context, extra ...func(context.Context)) erro
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	se.cancel = cancel
+	// The master stops after the worker: it files what the worker hands
+	// back as it stops.
+	mctx, mcancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer mcancel()
 	errc := make(chan error, 2)
-	var wg sync.WaitGroup
-	wg.Go(func() { errc <- se.master.Run(ctx) })
+	var wg, mwg sync.WaitGroup
+	mwg.Go(func() { errc <- se.master.Run(mctx) })
 	if se.worker != nil {
 		wg.Go(func() { errc <- se.worker.Run(ctx) })
 	}
@@ -281,6 +285,8 @@ func (se *service) run(ctx context.Context, extra ...func(context.Context)) erro
 	}
 	cancel()
 	wg.Wait()
+	mcancel()
+	mwg.Wait()
 	if runErr != nil && !errors.Is(runErr, context.Canceled) {
 		se.logs.master.Error("service failed", "err", runErr)
 		return fmt.Errorf("service failed: %w", runErr)

@@ -31,8 +31,11 @@ func (v *statView) noteMaster(jobs []tracker.JobStatus, now time.Time) {
 		return
 	}
 	var since time.Time
+	// No service runs here when its last look is old, or when it said it
+	// stopped after it.
+	stale := now.Sub(lv.Seen) > leaderStale || (!lv.Stopped.IsZero() && !lv.Stopped.Before(lv.Seen))
 	switch {
-	case now.Sub(lv.Seen) > leaderStale && v.askLeader != nil:
+	case stale && v.askLeader != nil:
 		// No service runs here, but one may lead elsewhere on the
 		// shared NATS: ask the lease itself.
 		if l, ok := v.askLeader(); ok {
@@ -48,7 +51,7 @@ func (v *statView) noteMaster(jobs []tracker.JobStatus, now time.Time) {
 		if since.IsZero() {
 			since = lv.Seen
 		}
-	case now.Sub(lv.Seen) > leaderStale: // no service runs here
+	case stale: // no service runs here
 		since = lv.Renewed
 		if since.IsZero() {
 			since = lv.Lost

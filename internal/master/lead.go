@@ -37,6 +37,9 @@ type LeaderView struct {
 	// Lost is when a master was last known to hold the lease, when none
 	// does now.
 	Lost time.Time `json:"lost,omitzero"`
+	// Stopped is when this working directory's service stopped: no
+	// service runs here since, whatever Seen says.
+	Stopped time.Time `json:"stopped,omitzero"`
 }
 
 // ReadLeader reads the working directory's record of the active master.
@@ -75,6 +78,20 @@ func (m *Master) observeLeader(l bus.Leader, ok bool) {
 			v.Lost = now
 		}
 	}
+	data, _ := json.Marshal(v)
+	_ = workdir.WriteFile(leaderPath(m.opts.Dir), data)
+}
+
+// leftView records in the view that this service stopped, so that stat
+// does not take the last look for a running master.
+func (m *Master) leftView() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	v, err := ReadLeader(m.opts.Dir)
+	if err != nil {
+		return
+	}
+	v.Stopped = time.Now()
 	data, _ := json.Marshal(v)
 	_ = workdir.WriteFile(leaderPath(m.opts.Dir), data)
 }

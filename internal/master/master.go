@@ -142,7 +142,16 @@ func (m *Master) Run(ctx context.Context) error {
 			}
 		})
 	}
-	run(m.follow)
+	// The journal is followed until the end of the journal as the
+	// service stops is filed (below): the results its workers handed
+	// back as they stopped are in the view it leaves.
+	fctx, fstop := context.WithCancel(context.WithoutCancel(ctx))
+	var fwg sync.WaitGroup
+	fwg.Go(func() {
+		if err := m.follow(fctx); err != nil && fctx.Err() == nil {
+			errc <- err
+		}
+	})
 	run(m.mirrorCheckpoints)
 	run(m.watchJobs)
 	run(m.watchEnds)
@@ -160,8 +169,22 @@ func (m *Master) Run(ctx context.Context) error {
 	}
 	m.stopPlanning()
 	wg.Wait()
+	if first == nil {
+		dctx, cancel := context.WithTimeout(fctx, finalFilingWait)
+		if err := m.filedUpTo(dctx); err != nil {
+			m.log.Warn("stopping before the journal's last entries were filed; the next start files them", "err", err)
+		}
+		cancel()
+	}
+	fstop()
+	fwg.Wait()
+	m.leftView()
 	return first
 }
+
+// finalFilingWait bounds filing the journal's last entries as the
+// service stops.
+const finalFilingWait = 10 * time.Second
 
 // watchJobs notes the submitted jobs' modes and, on the active master,
 // starts planning the jobs whose scan is not finished.

@@ -149,31 +149,37 @@ func of(dir workdir.Dir, st tracker.JobStatus, c record.Counters) Job {
 	return j
 }
 
-// inFlight adds up what the job's dispatched tasks recorded before they
+// inFlight adds up what the job's unfinished tasks (dispatched, or
+// pending again after a worker handed them back) recorded before they
 // stopped or while they run: their objects finished successfully (a
-// worker that stops hands them in as a partial result) and those that
-// failed for good in an earlier attempt. The other objects of those
-// tasks are still to do.
+// worker hands them in as partial results) and those that failed for
+// good in an earlier attempt. The other objects of those tasks are still
+// to do.
 func inFlight(dir workdir.Dir, job string) record.Counters {
 	var c record.Counters
+	add := func(tdir string) {
+		p, err := record.ReadProgress(tdir)
+		if err != nil || len(p.Finished) == 0 {
+			return
+		}
+		task, err := record.ReadTask(tdir)
+		if err != nil {
+			return
+		}
+		for _, o := range task.Objects {
+			code, ok := p.Finished[o.Key]
+			if ok && (code.OK() || record.Permanent(code)) {
+				c.AddWhy(transfer.Result{Object: o, Code: code, Size: max(o.Size, 0)}, p.Why[o.Key])
+			}
+		}
+	}
+	for _, id := range workdir.Subdirs(filepath.Join(dir.Job(job), workdir.Pending)) {
+		add(dir.Task(job, workdir.Pending, "", id))
+	}
 	root := filepath.Join(dir.Job(job), workdir.Dispatched)
 	for _, worker := range workdir.Subdirs(root) {
 		for _, id := range workdir.Subdirs(filepath.Join(root, worker)) {
-			tdir := dir.Task(job, workdir.Dispatched, worker, id)
-			p, err := record.ReadProgress(tdir)
-			if err != nil || len(p.Finished) == 0 {
-				continue
-			}
-			task, err := record.ReadTask(tdir)
-			if err != nil {
-				continue
-			}
-			for _, o := range task.Objects {
-				code, ok := p.Finished[o.Key]
-				if ok && (code.OK() || record.Permanent(code)) {
-					c.AddWhy(transfer.Result{Object: o, Code: code, Size: max(o.Size, 0)}, p.Why[o.Key])
-				}
-			}
+			add(dir.Task(job, workdir.Dispatched, worker, id))
 		}
 	}
 	return c
