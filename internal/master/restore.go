@@ -132,9 +132,6 @@ func (m *Master) restoreLost(ctx context.Context) {
 			m.jlog.Error("cannot restore the job after the NATS store was lost", "job", name, "err", err)
 			continue
 		}
-		if r.Job == "" {
-			continue // its spec is there
-		}
 		attrs := []any{"job", name, "from", r.From, "queued", r.Queued, "retried", r.Retried, "finished", r.Finished, "checkpoint", r.Checkpoint}
 		m.log.Info("job restored from the working directory after the NATS store was lost", attrs...)
 		m.jlog.Info("job restored from the working directory after the NATS store was lost", attrs...)
@@ -146,18 +143,18 @@ func (m *Master) restoreLost(ctx context.Context) {
 	}
 }
 
-// restoreJob restores one job whose spec is missing; the report is empty
-// when the spec is there.
+// restoreJob restores one job of the view: its spec when missing, its
+// scan checkpoint, then its unfinished tasks. The spec comes first: a
+// worker fails a task of a job it cannot find. A job whose spec is there
+// (restored by a restore that was interrupted) has its tasks queued
+// again all the same: journal and queue drop what they already hold.
 func (m *Master) restoreJob(ctx context.Context, name string) (RestoreReport, error) {
 	var r RestoreReport
-	if _, err := m.opts.Bus.Jobs().Get(ctx, name); err == nil || !errors.Is(err, bus.ErrNotFound) {
+	_, err := m.opts.Bus.Jobs().Get(ctx, name)
+	missing := errors.Is(err, bus.ErrNotFound)
+	if err != nil && !missing {
 		return r, err
 	}
-	cfg, sub, err := m.keptJob(name)
-	if err != nil {
-		return r, err
-	}
-	r.From = sub.File
 	st, err := tracker.ReadStatus(m.opts.Dir, name)
 	if err != nil {
 		return r, fmt.Errorf("read the job's status: %w", err)
@@ -170,22 +167,28 @@ func (m *Master) restoreJob(ctx context.Context, name string) (RestoreReport, er
 			r.Checkpoint = true
 		}
 	}
-	pj := protocol.Job{Name: name, Config: cfg, File: sub.File, Submitted: sub.Submitted}
-	if st.State == tracker.Abort {
-		pj.State, pj.Reason = tracker.Abort, st.Reason
-	} else {
+	if missing {
+		cfg, sub, err := m.keptJob(name)
+		if err != nil {
+			return r, err
+		}
+		r.From = sub.File
+		pj := protocol.Job{Name: name, Config: cfg, File: sub.File, Submitted: sub.Submitted}
+		if st.State == tracker.Abort {
+			pj.State, pj.Reason = tracker.Abort, st.Reason
+		}
+		data, err := json.Marshal(pj)
+		if err != nil {
+			return r, err
+		}
+		if err := m.opts.Bus.CreateJob(ctx, name, data); err != nil && !errors.Is(err, bus.ErrJobExists) {
+			return r, fmt.Errorf("restore the job's spec: %w", err)
+		}
+	}
+	if st.State != tracker.Abort {
 		if err := m.restoreTasks(ctx, name, st.Ended(), &r); err != nil {
 			return r, err
 		}
-	}
-	// The spec last: the planner starts once it is there, and a restore
-	// interrupted before is done again.
-	data, err := json.Marshal(pj)
-	if err != nil {
-		return r, err
-	}
-	if err := m.opts.Bus.CreateJob(ctx, name, data); err != nil && !errors.Is(err, bus.ErrJobExists) {
-		return r, fmt.Errorf("restore the job's spec: %w", err)
 	}
 	r.Job = name
 	return r, nil
