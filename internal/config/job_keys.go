@@ -52,7 +52,7 @@ var jobKeys = []Key{
 		Doc: "Source endpoint without the bucket name, e.g. http://oss-cn-hangzhou.aliyuncs.com, http://bj.bcebos.com, http://v0.api.upyun.com; qiniu: the bucket's download domain; cos: the region (e.g. ap-guangzhou, may be empty); azure: the endpoint suffix (e.g. core.windows.net), the blob service URL (e.g. http://127.0.0.1:10000/devstoreaccount1 for Azurite, Azure Stack or a private endpoint) or a connection string with BlobEndpoint= or EndpointSuffix= (never AccountKey=, which belongs in srcSecretKey). A bare host name means https. " +
 			"oss: an endpoint naming its region, or a custom domain bound to the bucket with srcUseCname=true and srcRegion set. bos: the region endpoint, not a bucket domain such as mybkt.bj.bcebos.com. " +
 			"Qiniu, BOS, KS3 and COS are read through their S3-compatible APIs: qiniu uses https://s3.<srcRegion>.qiniucs.com (set srcRegion, e.g. cn-east-1, or give that endpoint here); " +
-			"bos turns http://bj.bcebos.com into https://s3.bj.bcebos.com; ks3 uses its endpoint as written (e.g. http://ks3-cn-beijing.ksyuncs.com, region cn-beijing); " +
+			"bos turns http://bj.bcebos.com into https://s3.bj.bcebos.com; ks3 uses its endpoint as written and signs for the region KS3 names it by (http://ks3-cn-beijing.ksyuncs.com: BEIJING, the legacy http://kss.ksyun.com: HANGZHOU; set srcRegion for an IP address or a private deployment); " +
 			"cos turns a short region (gz, sh, tj, bj, cd, ...) or a full one (ap-guangzhou) into https://cos.<region>.myqcloud.com and reads bucket <srcBucket>-<appId>. " +
 			"An IP address or localhost is used as written, with path-style addressing."},
 	{Name: "srcBucket", Kind: KindString, Section: secSource,
@@ -129,7 +129,7 @@ var jobKeys = []Key{
 	{Name: "destRegion", Kind: KindString, Extension: true, Dests: cloudDests, Section: secExtDest,
 		Doc: "Region used to sign destination requests; empty means us-east-1 for s3 and the endpoint's region for oss (required when destDomain names none: a custom domain, an IP address, oss-accelerate or a private deployment)."},
 	{Name: "srcRegion", Kind: KindString, Extension: true, Sources: regionSrcs, Section: secExtDest,
-		Doc: "Region used to sign source requests (oss, s3, bos, ks3, cos, qiniu); empty means the endpoint's region for oss (required when srcDomain names none: a custom domain, an IP address, oss-accelerate or a private deployment) and us-east-1 for s3."},
+		Doc: "Region used to sign source requests (oss, s3, bos, ks3, cos, qiniu); empty means the endpoint's region for oss (required when srcDomain names none: a custom domain, an IP address, oss-accelerate or a private deployment), the region KS3 names a ks3 endpoint by (BEIJING for ks3-cn-beijing.ksyuncs.com) and us-east-1 for s3."},
 	{Name: "destStorageClass", Kind: KindString, Extension: true, Dests: cloudDests, Section: secExtDest,
 		Doc: "Storage class of new objects; empty keeps the bucket default. oss: Standard, IA, Archive, ColdArchive or DeepColdArchive; s3: the service's name, e.g. STANDARD_IA."},
 	{Name: "destUsePathStyle", Default: "auto", Kind: KindEnum, Enum: []string{"auto", "true", "false"}, Extension: true, Dests: cloudDests, Section: secExtDest,

@@ -65,6 +65,7 @@ next round starts.`,
 			// three missed beats and the master's refresh is lost: its
 			// master was killed before it could say so.
 			v.stale = 3*s.WorkerHeartbeatInterval + 5*time.Second
+			v.ackWait = s.TaskAckWait
 			if watch || untilDone {
 				if interval <= 0 {
 					return &ExitError{Code: 1, Err: fmt.Errorf("--interval must be positive, not %s", interval)}
@@ -116,6 +117,9 @@ type statView struct {
 	// askLeader, when set, asks the shared NATS for the master lease's
 	// holder when no service runs on this working directory.
 	askLeader func() (bus.Leader, bool)
+	// ackWait is taskAckWait: a lost worker's tasks go to another
+	// worker that long after its last heartbeat.
+	ackWait time.Duration
 }
 
 // read reads the jobs' status and the workers the master recorded.
@@ -166,7 +170,7 @@ func (v *statView) render(w io.Writer, jobs []tracker.JobStatus, workers []track
 		}
 		return enc.Encode(statJobs(v.dir, jobs))
 	}
-	writeStat(w, v.dir, jobs)
+	writeStatWith(w, v.dir, jobs, retryLines(jobs, workers, v.ackWait, now))
 	if v.master != nil {
 		fmt.Fprintf(w, "Master:%s Since:%s\n", v.master.Name, v.master.Since.Local().Format(time.DateTime))
 	}
@@ -179,6 +183,12 @@ const causeLines = 3
 
 // writeStat prints jobs in ossimport's stat layout.
 func writeStat(w io.Writer, dir workdir.Dir, jobs []tracker.JobStatus) {
+	writeStatWith(w, dir, jobs, nil)
+}
+
+// writeStatWith is writeStat with a line per job about its retries
+// (statretry.go).
+func writeStatWith(w io.Writer, dir workdir.Dir, jobs []tracker.JobStatus, retries map[string]string) {
 	if len(jobs) == 0 {
 		fmt.Fprintln(w, "no jobs is running or finished.")
 		return
@@ -196,6 +206,9 @@ func writeStat(w io.Writer, dir workdir.Dir, jobs []tracker.JobStatus) {
 		}
 		fmt.Fprintf(w, "Pending Task Count:%d\nDispatched Task Count:%d\nSucceed Task Count:%d\nFailed Task Count:%d\nIs Scan Finished:%v\n",
 			st.Pending, st.Dispatched, st.Succeed, st.Failed, st.ScanFinished)
+		if l := retries[st.Name]; l != "" {
+			fmt.Fprintln(w, l)
+		}
 		if st.Incremental {
 			writeRounds(w, st, time.Now())
 		}

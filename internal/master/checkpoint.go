@@ -45,7 +45,11 @@ func (m *Master) saveCheckpoint(ctx context.Context, name string, cp *plan.Check
 	if err := m.opts.Bus.Checkpoints().Put(ctx, name, data); err != nil {
 		return err
 	}
-	return workdir.WriteFile(m.opts.Dir.Checkpoint(name), data)
+	if err := workdir.WriteFile(m.opts.Dir.Checkpoint(name), data); err != nil {
+		return err
+	}
+	m.keepJobFiles(ctx, name) // what a lost NATS store is restored from
+	return nil
 }
 
 // mirrorCheckpoints copies the checkpoints another service saves into
@@ -73,6 +77,7 @@ func (m *Master) mirrorCheckpoints(ctx context.Context) error {
 // from its journal into the view, when missing: the job file (secrets
 // masked) and the scan checkpoint's copy.
 func (m *Master) restoreJobFiles(ctx context.Context, pj protocol.Job) {
+	m.keepSubmission(pj)
 	if _, err := os.Stat(m.opts.Dir.JobFile(pj.Name)); errors.Is(err, os.ErrNotExist) {
 		if err := workdir.WriteFile(m.opts.Dir.JobFile(pj.Name), config.MaskJobFile(pj.Config)); err != nil {
 			m.log.Warn("cannot keep the job file in the view", "job", pj.Name, "err", err)

@@ -57,6 +57,7 @@ func (m *Master) follow(ctx context.Context) error {
 	} else if mk.Journal != "" {
 		m.log.Warn("the journal stream was created again since this view was filed (a lost NATS store?): filing it from its start",
 			"filed", mk.Seq)
+		m.noteLost(mk) // the active master restores the jobs: see restore.go
 	}
 	saved := m.filed.Load()
 	save := func() {

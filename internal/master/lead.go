@@ -116,6 +116,7 @@ func (m *Master) lead(ctx context.Context) error {
 		m.stopPlanning()
 	}()
 	m.log.Info("this service is the active master", "name", m.opts.Name, "takeover", time.Since(start).Round(time.Millisecond))
+	m.restoreLost(ctx) // after a lost NATS store: see restore.go
 	dead, err := m.opts.Bus.DeadTasks(ctx)
 	if err != nil {
 		if ctx.Err() != nil {

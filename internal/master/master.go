@@ -455,7 +455,8 @@ func (m *Master) stopPlanning() {
 func (m *Master) apply(res protocol.TaskResult) (record.Counters, error) {
 	defer m.book.Track(res.Job, res.TaskID)()
 	var fresh []protocol.ObjectResult
-	if path, state, err := tracker.Locate(m.opts.Dir, res.Job, res.TaskID); err == nil && state != workdir.Succeed && (!res.Partial || tracker.PartialApplies(state)) {
+	path, state, lerr := tracker.Locate(m.opts.Dir, res.Job, res.TaskID)
+	if lerr == nil && state != workdir.Succeed && (!res.Partial || tracker.PartialApplies(state)) {
 		done, err := record.ReadProgress(path)
 		if err != nil {
 			return record.Counters{}, err
@@ -465,6 +466,9 @@ func (m *Master) apply(res protocol.TaskResult) (record.Counters, error) {
 				fresh = append(fresh, o)
 			}
 		}
+	}
+	if lerr == nil {
+		fresh = dueRows(path, res, fresh) // rows a crash left unwritten: reporting.go
 	}
 	c, err := tracker.Apply(m.opts.Dir, res)
 	if err != nil || len(fresh) == 0 {
@@ -490,6 +494,8 @@ func (m *Master) apply(res protocol.TaskResult) (record.Counters, error) {
 	}
 	if err := w.Close(); err != nil {
 		m.tlog.Error("cannot write the reports", "job", res.Job, "err", err)
+		return c, nil
 	}
+	m.rowsWritten(res.Job, res.TaskID)
 	return c, nil
 }

@@ -47,6 +47,13 @@ type s3Config struct {
 	access, secret string
 	root           string
 	host           string
+	region         string
+}
+
+// WithRegion makes versitygw serve region (it refuses requests signed for
+// another) instead of DefaultRegion; MinIO too (MINIO_REGION).
+func WithRegion(region string) S3Option {
+	return func(c *s3Config) { c.region = region }
 }
 
 // WithCredentials sets the server's root access key and secret key.
@@ -68,7 +75,7 @@ func WithHost(host string) S3Option {
 }
 
 func newS3Config(opts []S3Option) s3Config {
-	c := s3Config{access: DefaultAccessKey, secret: DefaultSecretKey, host: "127.0.0.1"}
+	c := s3Config{access: DefaultAccessKey, secret: DefaultSecretKey, host: "127.0.0.1", region: DefaultRegion}
 	for _, o := range opts {
 		o(&c)
 	}
@@ -136,7 +143,7 @@ func StartVersityGW(ctx context.Context, opts ...S3Option) (*S3Server, func(), e
 
 	p, port, err := startWithPortRetry(ctx, 3,
 		func(port int) (*process, error) {
-			args := append([]string{bin, "--port", net.JoinHostPort(cfg.host, itoa(port)), "--region", DefaultRegion, "--quiet"}, backendArgs...)
+			args := append([]string{bin, "--port", net.JoinHostPort(cfg.host, itoa(port)), "--region", cfg.region, "--quiet"}, backendArgs...)
 			return startProcess("versitygw", logPath, env, args...)
 		},
 		func(ctx context.Context, port int) error {
@@ -193,7 +200,7 @@ func StartMinIO(ctx context.Context, opts ...S3Option) (*S3Server, func(), error
 	logPath := filepath.Join(work, "minio.log")
 	env := childEnv([]string{"MINIO_"},
 		"MINIO_ROOT_USER="+cfg.access, "MINIO_ROOT_PASSWORD="+cfg.secret,
-		"MINIO_BROWSER=off", "MINIO_UPDATE=off", "MINIO_CI_CD=1", "MINIO_REGION="+DefaultRegion,
+		"MINIO_BROWSER=off", "MINIO_UPDATE=off", "MINIO_CI_CD=1", "MINIO_REGION="+cfg.region,
 		"HOME="+work) // MinIO keeps client config under $HOME/.minio
 	p, port, err := startWithPortRetry(ctx, 3,
 		func(port int) (*process, error) {
@@ -334,7 +341,7 @@ func newS3Server(port int, cfg s3Config, root, logPath string) *S3Server {
 		Endpoint:  "http://127.0.0.1:" + itoa(port),
 		AccessKey: cfg.access,
 		SecretKey: cfg.secret,
-		Region:    DefaultRegion,
+		Region:    cfg.region,
 		Root:      root,
 		LogFile:   logPath,
 	}

@@ -232,6 +232,7 @@ func (l *Ledger) Track(job, id string) (done func()) {
 		was := b.tally.phase()
 		b.tally.count(before.state, before.counters, -1)
 		b.tally.count(after.state, after.counters, 1)
+		b.tally.Retrying += after.retrying() - before.retrying()
 		if after.state != workdir.Dispatched {
 			// Filed or requeued: its in-flight bytes are now in the
 			// finished counters, or to be done again.
@@ -247,11 +248,20 @@ func (l *Ledger) Track(job, id string) (done func()) {
 type taskSnap struct {
 	state    string
 	counters record.Counters
+	retry    bool // pending in a retry
+}
+
+// retrying is 1 for a task pending in a retry (Tally.Retrying).
+func (s taskSnap) retrying() int {
+	if s.retry {
+		return 1
+	}
+	return 0
 }
 
 func (s taskSnap) equal(o taskSnap) bool {
 	a, b := s.counters, o.counters
-	return s.state == o.state && a.Copied == b.Copied && a.Verified == b.Verified && a.Skipped == b.Skipped &&
+	return s.state == o.state && s.retry == o.retry && a.Copied == b.Copied && a.Verified == b.Verified && a.Skipped == b.Skipped &&
 		a.Failed == b.Failed && a.CopiedBytes == b.CopiedBytes && a.SkippedBytes == b.SkippedBytes &&
 		a.WrittenBytes == b.WrittenBytes && maps.Equal(a.ByCode, b.ByCode) && maps.Equal(a.SkippedBy, b.SkippedBy)
 }
@@ -263,7 +273,7 @@ func snapshot(dir workdir.Dir, job, id string) taskSnap {
 	if err != nil {
 		return taskSnap{}
 	}
-	s := taskSnap{state: state}
+	s := taskSnap{state: state, retry: state == workdir.Pending && Retries(path) > 0}
 	if state == workdir.Succeed || state == workdir.Failed {
 		s.counters = finishedCounters(path, nil)
 	}

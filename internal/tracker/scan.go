@@ -30,6 +30,9 @@ type Tally struct {
 	// (Scan finds them; the master restores them at start, see Repair):
 	// their objects are unknown, so the job cannot be Succeed.
 	Damaged []string `json:"damaged,omitempty"`
+	// Retrying counts the pending tasks queued again after a failed
+	// attempt (their RetriesFile is set): the job waits on their retries.
+	Retrying int `json:"retrying,omitempty"`
 }
 
 // active reports whether tasks are pending or running.
@@ -130,6 +133,10 @@ func Scan(dir workdir.Dir, job string) (Tally, []TaskProgress, error) {
 		t.Bytes += task.Bytes
 		var c record.Counters
 		switch r.state {
+		case workdir.Pending:
+			if Retries(tdir) > 0 {
+				t.Retrying++
+			}
 		case workdir.Dispatched:
 			running = append(running, runningProgress(tdir, r.worker, task.ID, task.Objects, task.Bytes))
 		case workdir.Succeed, workdir.Failed:

@@ -49,6 +49,10 @@ type JobStatus struct {
 	// Counters add up the finished objects' results (Objects and Bytes
 	// are the job's planned totals); in-flight objects are not in them.
 	Counters record.Counters `json:"counters"`
+
+	// Retrying counts the pending tasks queued again after a failed
+	// attempt: the job waits on their retries.
+	Retrying int `json:"retryingTasks,omitempty"`
 	// Incremental jobs rescan their source every interval and never end.
 	// Round is the current round (0: the full pass), RoundEnded when its
 	// scan ended (zero while it scans) and NextRound when the next one
@@ -161,6 +165,7 @@ func ReadStatus(dir workdir.Dir, job string) (JobStatus, error) {
 func (st *JobStatus) fill(doc CountersDoc) {
 	t := doc.Tally
 	st.Pending, st.Dispatched, st.Succeed, st.Failed = t.Pending, t.Dispatched, t.Succeed, t.Failed
+	st.Retrying = min(max(t.Retrying, 0), t.Pending) // a file of an earlier version counted none
 	st.Objects = Progress{Done: t.Finished.Done(), Total: t.Objects}
 	st.Bytes = Progress{Done: t.Finished.CopiedBytes + t.Finished.SkippedBytes, Total: t.Bytes}
 	st.FailedObjs = t.Finished.Failed
