@@ -99,6 +99,8 @@ type Worker struct {
 	// limits cap the bytes and requests of every job and task together
 	// (workerMaxThroughput, its schedule, workerMaxRequestRate).
 	limits *job.Limits
+	// bandwidth is limits.Bytes handed out fairly (fair.go); nil uncapped.
+	bandwidth transfer.Limiter
 
 	mu      sync.Mutex
 	engines map[string]*engine // by job name
@@ -123,8 +125,12 @@ func New(opts Options) (*Worker, error) {
 	if err := opts.Validate(); err != nil {
 		return nil, err
 	}
-	return &Worker{opts: opts, log: opts.Logger, slots: transfer.NewSlots(opts.Sys.WorkerTaskThreadNum),
-		limits: job.NewLimits(opts.Sys), engines: map[string]*engine{}, admit: newAdmission(opts.Sys.WorkerTaskThreadNum)}, nil
+	w := &Worker{opts: opts, log: opts.Logger, slots: transfer.NewSlots(opts.Sys.WorkerTaskThreadNum),
+		limits: job.NewLimits(opts.Sys), engines: map[string]*engine{}, admit: newAdmission(opts.Sys.WorkerTaskThreadNum)}
+	if w.limits.Bytes != nil {
+		w.bandwidth = fair(w.limits.Bytes)
+	}
+	return w, nil
 }
 
 // Run pulls and runs tasks until ctx ends, then hands running tasks back
@@ -315,6 +321,9 @@ func (w *Worker) engine(ctx context.Context, name string) (*engine, error) {
 	topts := spec.Transfer
 	topts.OnBytes = func(n int64) { w.read.Add(n) }
 	w.limits.Apply(&topts) // one cap for the whole worker, not one per job
+	if w.bandwidth != nil {
+		topts.Bandwidth = w.bandwidth
+	}
 	copier, err := transfer.New(dst, src, topts)
 	if err != nil {
 		return nil, err
