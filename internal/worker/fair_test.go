@@ -45,19 +45,19 @@ func (r *countingReader) Read(p []byte) (int, error) {
 // read waited behind 16 parts' bursts and the small task finished with
 // the large files.
 func TestSmallFilesFlowWhileLargeOnesUpload(t *testing.T) {
-	r := newRig(t, func(s *config.Sys) { s.WorkerMaxThroughputKB = 8192 }) // 8 MiB/s, 2 MiB bursts; 4 slots
+	r := newRig(t, func(s *config.Sys) { s.WorkerMaxThroughputKB = 2048 }) // 2 MiB/s, 512 KiB bursts; 4 slots
 	results := r.results()
 	src := &countingSource{Store: memory.New("src"), prefix: "big"}
 	r.submit("mixed", src, memory.New("dst"),
 		"multipartUploadThreshold=2m", "multipartUploadPartSize=256k", "uploadThreadNumPerLargeFile=8")
-	const big = 8 << 20
+	const big = 4 << 20
 	large := objects(t, src.Store, "big", 2, big)
-	small := objects(t, src.Store, "small", 8, 32<<10)
+	small := objects(t, src.Store, "small", 4, 32<<10)
 	r.queue("mixed", "L", large)
 	r.start("w", nil)
 	// The small files come once the parts stream at the cap (the idle
 	// limiter's first burst spent).
-	eventually(t, "the large files stream", func() bool { return src.read.Load() >= 2<<20 })
+	eventually(t, "the large files stream", func() bool { return src.read.Load() >= 1<<20 })
 	r.queue("mixed", "S", small)
 	before := src.read.Load()
 	res := next(t, results, "result")
