@@ -168,7 +168,7 @@ run_service() {
 		sleep 0.1
 	done
 	t1=$(date +%s.%N)
-	"${c[@]}" stop >/dev/null 2>&1 || kill "$pid"
+	"${c[@]}" stop >/dev/null 2>&1 || kill "$pid" 2>/dev/null || true
 	wait "$pid" || true
 	echo "$(awk "BEGIN{print $t1 - $t0}") $(cpu_rss "$WORK/time.out")" >"$WORK/result"
 }
