@@ -146,6 +146,20 @@ run_run() {
 	timed "$ROOT/bin/ossimport" run "$dir/conf/job.cfg" --sys "$dir/conf/sys.properties" --progress 0
 }
 
+# stop_service PID CONSOLE...: stops the service that /usr/bin/time (PID)
+# runs, so time writes its report (a stop that cannot reach the workers
+# of conf/workers fails but still stops the service).
+stop_service() {
+	local pid=$1
+	shift
+	"$@" stop >/dev/null 2>&1 || true
+	for _ in $(seq 600); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+	if kill -0 "$pid" 2>/dev/null; then
+		kill $(pgrep -P "$pid") 2>/dev/null || true
+	fi
+	wait "$pid" || true
+}
+
 # run_service: the service in the foreground under time -v; the job is
 # submitted once it answers and the wall time runs from the service's
 # start to the job's Succeed, as `run` (which starts the same engine).
@@ -168,8 +182,7 @@ run_service() {
 		sleep 0.1
 	done
 	t1=$(date +%s.%N)
-	"${c[@]}" stop >/dev/null 2>&1 || kill "$pid" 2>/dev/null || true
-	wait "$pid" || true
+	stop_service "$pid" "${c[@]}"
 	echo "$(awk "BEGIN{print $t1 - $t0}") $(cpu_rss "$WORK/time.out")" >"$WORK/result"
 }
 

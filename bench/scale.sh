@@ -33,6 +33,20 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# stop_service PID CONSOLE...: stops the service that /usr/bin/time (PID)
+# runs, so time writes its report (a stop that cannot reach the workers
+# of conf/workers fails but still stops the service).
+stop_service() {
+	local pid=$1
+	shift
+	"$@" stop >/dev/null 2>&1 || true
+	for _ in $(seq 600); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+	if kill -0 "$pid" 2>/dev/null; then
+		kill $(pgrep -P "$pid") 2>/dev/null || true
+	fi
+	wait "$pid" || true
+}
+
 plan_scale() {
 	local files=${FILES:-1000000} work=${BENCH_DIR:-/tmp/ossimport-planscale} data home t0 t1 pid secs
 	data=$work/data-$files home=$work/home
@@ -70,8 +84,7 @@ plan_scale() {
 		printf 'job ended after %.1f s\n' "$(awk "BEGIN{print $(date +%s.%N) - $t0}")"
 	fi
 	"${c[@]}" stat planscale | grep -E 'Task Count|Objects:' || true
-	"${c[@]}" stop >/dev/null 2>&1 || kill "$pid" 2>/dev/null || true
-	wait "$pid" || true
+	stop_service "$pid" "${c[@]}"
 	secs=$(awk "BEGIN{print $t1 - $t0}")
 	printf 'planned %d files in %.1f s: %.0f objects/s\n' "$files" "$secs" "$(awk "BEGIN{print $files / $secs}")"
 	awk -F': ' '/Maximum resident/{printf "service peak RSS: %.0f MiB\n", $2 / 1024} /User time/{u=$2} /System time/{s=$2} END{printf "service CPU: %.1f s\n", u + s}' "$work/time.out"
