@@ -3,7 +3,10 @@
 // once across all its tasks, under one throughput cap for the process),
 // keeps each task alive while it runs, publishes its progress every
 // workerProgressInterval and a heartbeat every workerHeartbeatInterval,
-// and reports results. A worker stopped gracefully reports the objects it
+// and reports results. It takes a task only when the tasks it holds
+// leave a slot free (admit.go), publishes a running task's successes in
+// batches of ResultBatch (stream.go), and hands out its throughput cap in
+// small quanta so small files keep flowing beside large ones (fair.go). A worker stopped gracefully reports the objects it
 // finished and hands its running tasks back at once; a worker that dies
 // has them redelivered after the ack deadline.
 package worker
