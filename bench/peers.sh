@@ -174,14 +174,14 @@ run_service() {
 		kill -0 "$pid" 2>/dev/null || die "the service ended; see $WORK/tool.log and $dir/logs"
 		sleep 0.05
 	done
-	until "${c[@]}" stat "$job" 2>/dev/null | grep -q 'JobState:Succeed'; do
-		if "${c[@]}" stat "$job" 2>/dev/null | grep -q 'JobState:\(Failed\|Abort\)'; then
-			"${c[@]}" stop >/dev/null 2>&1 || true
-			die "job $job failed; see $dir/logs"
-		fi
-		sleep 0.1
-	done
+	# The job log's end line, polled without starting a console each time
+	# (a process per poll would take CPU from the service measured).
+	until grep -qs 'job finished' "$dir/logs/import.log"; do sleep 0.05; done
 	t1=$(date +%s.%N)
+	if ! grep -q "job finished.* job=$job state=Succeed" "$dir/logs/import.log"; then
+		stop_service "$pid" "${c[@]}"
+		die "job $job did not succeed; see $dir/logs"
+	fi
 	stop_service "$pid" "${c[@]}"
 	echo "$(awk "BEGIN{print $t1 - $t0}") $(cpu_rss "$WORK/time.out")" >"$WORK/result"
 }
