@@ -17,8 +17,84 @@
 #
 #   sudo bash bench/scale.sh
 #   RATE=40mbit FILES=160 SIZE_KB=512 WORKERS="1 2 4" sudo -E bash bench/scale.sh
+#
+# MODE=plan measures planning instead (no root needed): the service plans
+# FILES local files (default 1,000,000 empty files in folders of 1000),
+# with no worker of its own (conf/workers names another machine) or, with
+# PLAN_WORKER=1, its in-process worker copying to a local folder (and with
+# PLAN_UNTIL=done the service runs until the job ends, so its peak RSS
+# covers the copy of every file through the service). It
+# prints the planning rate (submit to "Is Scan Finished:true"), the
+# service's peak RSS and CPU (/usr/bin/time -v) and the working
+# directory's size and file count.
+#
+#   MODE=plan bash bench/scale.sh
+#   MODE=plan FILES=200000 PLAN_WORKER=1 PLAN_UNTIL=done bash bench/scale.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+# stop_service PID CONSOLE...: stops the service that /usr/bin/time (PID)
+# runs, so time writes its report (a stop that cannot reach the workers
+# of conf/workers fails but still stops the service).
+stop_service() {
+	local pid=$1
+	shift
+	"$@" stop >/dev/null 2>&1 || true
+	for _ in $(seq 600); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+	if kill -0 "$pid" 2>/dev/null; then
+		kill $(pgrep -P "$pid") 2>/dev/null || true
+	fi
+	wait "$pid" || true
+}
+
+plan_scale() {
+	local files=${FILES:-1000000} work=${BENCH_DIR:-/tmp/ossimport-planscale} data home t0 t1 pid secs
+	data=$work/data-$files home=$work/home
+	make -s build
+	if [ ! -f "$data.complete" ]; then
+		rm -rf "$data" && mkdir -p "$data"
+		for ((d = 0; d * 1000 < files; d++)); do
+			mkdir "$data/d$d" && (cd "$data/d$d" && touch $(seq -f 'f%g' 1 $((files - d * 1000 < 1000 ? files - d * 1000 : 1000))))
+		done
+		touch "$data.complete"
+	fi
+	rm -rf "$home" && mkdir -p "$home/conf" "$work/dst"
+	cat >"$home/conf/job.cfg" <<-EOF
+		jobName=planscale
+		srcType=local
+		srcPrefix=$data/
+		destType=local
+		destBucket=$work/dst
+	EOF
+	printf 'workingDir=%s\nhttpListen=\n' "$home" >"$home/conf/sys.properties"
+	[ "${PLAN_WORKER:-}" = 1 ] || echo 192.0.2.1 >"$home/conf/workers" # TEST-NET: no local worker
+	local c=(bin/ossimport console --sys "$home/conf/sys.properties")
+	/usr/bin/time -v -o "$work/time.out" bin/ossimport service --sys "$home/conf/sys.properties" >"$work/service.log" 2>&1 &
+	pid=$!
+	until "${c[@]}" stat >/dev/null 2>&1; do
+		kill -0 "$pid" 2>/dev/null || { echo "the service ended; see $work/service.log" >&2; exit 1; }
+		sleep 0.1
+	done
+	t0=$(date +%s.%N)
+	"${c[@]}" submit "$home/conf/job.cfg" >/dev/null
+	until "${c[@]}" stat planscale 2>/dev/null | grep -q 'Is Scan Finished:true'; do sleep 0.2; done
+	t1=$(date +%s.%N)
+	if [ "${PLAN_UNTIL:-}" = done ]; then
+		until "${c[@]}" stat planscale 2>/dev/null | grep -q 'JobState:\(Succeed\|Failed\|Abort\)'; do sleep 1; done
+		printf 'job ended after %.1f s\n' "$(awk "BEGIN{print $(date +%s.%N) - $t0}")"
+	fi
+	"${c[@]}" stat planscale | grep -E 'Task Count|Objects:' || true
+	stop_service "$pid" "${c[@]}"
+	secs=$(awk "BEGIN{print $t1 - $t0}")
+	printf 'planned %d files in %.1f s: %.0f objects/s\n' "$files" "$secs" "$(awk "BEGIN{print $files / $secs}")"
+	awk -F': ' '/Maximum resident/{printf "service peak RSS: %.0f MiB\n", $2 / 1024} /User time/{u=$2} /System time/{s=$2} END{printf "service CPU: %.1f s\n", u + s}' "$work/time.out"
+	printf 'working directory: %s in %d files (%d in the job folder, nats store %s)\n' "$(du -sh "$home" | cut -f1)" "$(find "$home" -type f | wc -l)" \
+		"$(find "$home/master/jobs" -type f 2>/dev/null | wc -l)" "$(du -sh "$home/nats" 2>/dev/null | cut -f1)"
+}
+if [ "${MODE:-}" = plan ]; then
+	plan_scale
+	exit
+fi
 [ "$(id -u)" = 0 ] || { echo "bench/scale.sh needs root (network namespaces, tc)" >&2; exit 2; }
 
 RATE=${RATE:-24mbit}      # egress cap of every machine

@@ -93,12 +93,15 @@ func (b *builder) flush(ctx context.Context, token string, next int) error {
 	return b.s.commit(ctx, b.prefix, t, ShardState{Token: token, Skip: next, Seq: b.seq})
 }
 
-// finish emits the last task and marks the shard done.
+// finish emits the last task and marks the shard done, with one
+// checkpoint: a source of many small folders (a shard each) saves one
+// checkpoint per folder, not two.
 func (b *builder) finish(ctx context.Context) error {
-	if len(b.objs) > 0 {
-		if err := b.flush(ctx, b.token, b.last); err != nil {
-			return err
-		}
+	if len(b.objs) == 0 {
+		return b.s.commit(ctx, b.prefix, nil, ShardState{Seq: b.seq, Done: true})
 	}
-	return b.s.commit(ctx, b.prefix, nil, ShardState{Seq: b.seq, Done: true})
+	b.seq++
+	t := &Task{Job: b.s.p.opts.Job, Round: b.s.p.opts.Round, Objects: b.objs, Bytes: b.bytes}
+	b.objs, b.bytes = nil, 0
+	return b.s.commit(ctx, b.prefix, t, ShardState{Seq: b.seq, Done: true})
 }

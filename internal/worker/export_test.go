@@ -14,3 +14,6 @@ func Limiters(w *Worker, job string) (bytes, requests transfer.Limiter, ok bool)
 	o := eng.copier.Options()
 	return o.Bandwidth, o.Requests, true
 }
+
+// Running returns how many tasks the worker holds.
+func Running(w *Worker) int { return int(w.running.Load()) }

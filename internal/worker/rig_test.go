@@ -96,13 +96,16 @@ func (r *rig) resolve(file string, cfg []byte, s *config.Sys) (*job.Spec, error)
 	return spec, nil
 }
 
-// submit creates a job copying src to dst.
-func (r *rig) submit(name string, src storage.Source, dst storage.Destination) {
+// submit creates a job copying src to dst, with the job.cfg lines extra.
+func (r *rig) submit(name string, src storage.Source, dst storage.Destination, extra ...string) {
 	r.t.Helper()
 	r.mu.Lock()
 	r.stores[name] = [2]string{register(src), register(dst)}
 	r.mu.Unlock()
 	cfg := fmt.Sprintf("jobName=%s\nsrcType=local\nsrcPrefix=%s/\ndestType=local\ndestBucket=%s\n", name, r.t.TempDir(), r.t.TempDir())
+	for _, line := range extra {
+		cfg += line + "\n"
+	}
 	data, _ := json.Marshal(protocol.Job{Name: name, Config: []byte(cfg), File: "job.cfg", Submitted: time.Now()})
 	if err := r.bus.CreateJob(r.ctx, name, data); err != nil {
 		r.t.Fatal(err)

@@ -3,7 +3,10 @@
 // once across all its tasks, under one throughput cap for the process),
 // keeps each task alive while it runs, publishes its progress every
 // workerProgressInterval and a heartbeat every workerHeartbeatInterval,
-// and reports results. A worker stopped gracefully reports the objects it
+// and reports results. It takes a task only when the tasks it holds
+// leave a slot free (admit.go), publishes a running task's successes in
+// batches of ResultBatch (stream.go), and hands out its throughput cap in
+// small quanta so small files keep flowing beside large ones (fair.go). A worker stopped gracefully reports the objects it
 // finished and hands its running tasks back at once; a worker that dies
 // has them redelivered after the ack deadline.
 package worker
@@ -99,12 +102,16 @@ type Worker struct {
 	// limits cap the bytes and requests of every job and task together
 	// (workerMaxThroughput, its schedule, workerMaxRequestRate).
 	limits *job.Limits
+	// bandwidth is limits.Bytes handed out fairly (fair.go); nil uncapped.
+	bandwidth transfer.Limiter
 
 	mu      sync.Mutex
 	engines map[string]*engine // by job name
 
 	running atomic.Int32
 	read    atomic.Int64 // bytes read from sources
+	// admit holds the next task back while the held ones fill the slots.
+	admit *admission
 }
 
 // engine is one job's stores and copier on this worker.
@@ -121,8 +128,12 @@ func New(opts Options) (*Worker, error) {
 	if err := opts.Validate(); err != nil {
 		return nil, err
 	}
-	return &Worker{opts: opts, log: opts.Logger, slots: transfer.NewSlots(opts.Sys.WorkerTaskThreadNum),
-		limits: job.NewLimits(opts.Sys), engines: map[string]*engine{}}, nil
+	w := &Worker{opts: opts, log: opts.Logger, slots: transfer.NewSlots(opts.Sys.WorkerTaskThreadNum),
+		limits: job.NewLimits(opts.Sys), engines: map[string]*engine{}, admit: newAdmission(opts.Sys.WorkerTaskThreadNum)}
+	if w.limits.Bytes != nil {
+		w.bandwidth = fair(w.limits.Bytes)
+	}
+	return w, nil
 }
 
 // Run pulls and runs tasks until ctx ends, then hands running tasks back
@@ -139,6 +150,9 @@ func (w *Worker) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		}
+		if w.admit.wait(ctx) != nil {
+			return nil
+		}
 		msg, err := w.opts.Bus.NextTask(ctx, w.opts.Name)
 		if err != nil {
 			<-tasks
@@ -149,17 +163,26 @@ func (w *Worker) Run(ctx context.Context) error {
 			_ = transfer.Sleep(ctx, time.Second)
 			continue
 		}
+		started := make(chan struct{})
 		wg.Go(func() {
 			defer func() { <-tasks }()
-			w.run(ctx, msg)
+			w.run(ctx, msg, sync.OnceFunc(func() { close(started) }))
 		})
+		select { // its objects are counted before the next task is considered
+		case <-started:
+		case <-ctx.Done():
+			return nil
+		}
 	}
 }
 
-// run runs one task to its end and reports it, or hands it back.
-func (w *Worker) run(ctx context.Context, msg *bus.TaskMsg) {
+// run runs one task to its end and reports it, or hands it back. It
+// calls started once the task's objects are counted by w.admit (or it
+// ends early).
+func (w *Worker) run(ctx context.Context, msg *bus.TaskMsg, started func()) {
 	w.running.Add(1)
 	defer w.running.Add(-1)
+	defer started()
 	log := w.log.With("job", msg.Job, "task", msg.TaskID, "delivery", msg.Delivered)
 	fence, err := w.claimTask(ctx, msg, log)
 	if err != nil {
@@ -169,6 +192,9 @@ func (w *Worker) run(ctx context.Context, msg *bus.TaskMsg) {
 	}
 	defer fence.release()
 	task, eng, err := w.prepare(ctx, msg)
+	held := w.admit.hold(len(task.Objects))
+	defer held.release()
+	started()
 	if err != nil {
 		log.Error("cannot run task", "err", err)
 		w.fail(ctx, msg, task, err)
@@ -176,18 +202,18 @@ func (w *Worker) run(ctx context.Context, msg *bus.TaskMsg) {
 	}
 	copier, uploads := w.trackUploads(ctx, msg, &task, eng.copier, eng.spec.Transfer.MultipartThreshold, log)
 	log.Info("task started", "objects", len(task.Objects))
-	res := protocol.TaskResult{Job: msg.Job, TaskID: msg.TaskID, Worker: w.opts.Name, Attempt: int(msg.Delivered), Started: time.Now()}
-	var resultsErr []error
+	out := &results{res: protocol.TaskResult{Job: msg.Job, TaskID: msg.TaskID, Worker: w.opts.Name, Attempt: int(msg.Delivered), Started: time.Now()}}
+	res := &out.res
 	done := map[string]bool{}
 	mx := w.opts.Metrics
 	mx.WorkerInFlight(w.opts.Name, len(task.Objects))
 	prog := newTaskProgress(task)
 	add := func(r transfer.Result) {
 		prog.finish(r)
-		res.Objects = append(res.Objects, protocol.FromResult(r, time.Now()))
+		out.add(protocol.FromResult(r, time.Now()), r.Err)
 		res.Counters.Add(r)
-		resultsErr = append(resultsErr, r.Err)
 		done[r.Object.Key] = true
+		held.done()
 		mx.ObserveWorker(w.opts.Name, msg.Job, r)
 		mx.WorkerInFlight(w.opts.Name, -1)
 	}
@@ -212,6 +238,9 @@ func (w *Worker) run(ctx context.Context, msg *bus.TaskMsg) {
 		// tried keeps the upload it may have on record.
 		uploads.ended(r)
 		add(r)
+		if err := out.flush(taskCtx, w); err != nil && taskCtx.Err() == nil {
+			log.Warn("cannot publish finished objects yet; the task's result carries them", "err", err)
+		}
 		if eng.spec.AbortOnUnknownError && transfer.Unclassified(r) {
 			abort(aborted(r.Object.Key))
 		}
@@ -221,8 +250,8 @@ func (w *Worker) run(ctx context.Context, msg *bus.TaskMsg) {
 	if fence.isLost(ctx) {
 		// Another delivery runs the task: its result is the one that
 		// counts, and the queue's message is its own to ack or nak.
-		mx.WorkerInFlight(w.opts.Name, len(res.Objects)-len(task.Objects))
-		log.Warn("task given up: another delivery owns it now", "finished", len(res.Objects))
+		mx.WorkerInFlight(w.opts.Name, out.n-len(task.Objects))
+		log.Warn("task given up: another delivery owns it now", "finished", out.n)
 		return
 	}
 	if ctx.Err() == nil {
@@ -232,15 +261,15 @@ func (w *Worker) run(ctx context.Context, msg *bus.TaskMsg) {
 			}
 		}
 	}
-	mx.WorkerInFlight(w.opts.Name, len(res.Objects)-len(task.Objects)) // objects never started
+	mx.WorkerInFlight(w.opts.Name, out.n-len(task.Objects)) // objects never started
 	if ctx.Err() != nil {
 		// Stopping: hand the task back so another worker takes it now.
-		w.handBack(msg, res, log)
+		w.handBack(msg, *res, log)
 		return
 	}
 	res.Finished = time.Now()
-	res.Abort = abortReason(res.Objects, resultsErr)
-	w.report(ctx, msg, res)
+	res.Abort = out.abortReason()
+	w.report(ctx, msg, *res)
 	log.Info("task finished", "copied", res.Counters.Copied, "skipped", res.Counters.Skipped, "failed", res.Counters.Failed)
 }
 
@@ -295,6 +324,9 @@ func (w *Worker) engine(ctx context.Context, name string) (*engine, error) {
 	topts := spec.Transfer
 	topts.OnBytes = func(n int64) { w.read.Add(n) }
 	w.limits.Apply(&topts) // one cap for the whole worker, not one per job
+	if w.bandwidth != nil {
+		topts.Bandwidth = w.bandwidth
+	}
 	copier, err := transfer.New(dst, src, topts)
 	if err != nil {
 		return nil, err

@@ -1,0 +1,268 @@
+#!/usr/bin/env bash
+# Side-by-side copy benchmark (issue 17): ossimport `run`, the ossimport
+# service (submit + start + wait for Succeed), s5cmd, rclone and a bare
+# aws-sdk-go-v2 program (bench/ceiling: PutObject with 32 goroutines,
+# 16 MiB parts with 8 in flight) copying local files into versitygw on
+# loopback. Tools run alternately, each run into a fresh server and bucket;
+# it prints per tool and data set the median wall time, throughput, client
+# CPU (user + system seconds) and peak RSS (/usr/bin/time -v), then the
+# ratios of the medians ossimport/s5cmd and ossimport/ceiling (time: less
+# than 1 is faster than the peer).
+#
+# Data sets:  small: 2000 x 64 KiB   large: 4 x 256 MiB   huge: 1 x 2 GiB
+#
+#   bash bench/peers.sh                         # REPS=1, SETS="small large"
+#   REPS=5 SETS="small large huge" bash bench/peers.sh
+#   TOOLS="run service ceiling" bash bench/peers.sh
+#
+# s5cmd (v2.3.0) and rclone (v1.60.1) are built from the Go module proxy
+# into ~/.cache/ossimport-test/bin on first use: `go mod download` of the
+# exact version, then `go build` in a copy of the module (their version
+# lists are not served, so `go install pkg@version` cannot be used). A
+# tool that cannot be built is skipped with a message.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+REPS=${REPS:-1}
+SETS=${SETS:-"small large"}
+TOOLS=${TOOLS:-"run service s5cmd rclone ceiling"}
+WORK=${BENCH_DIR:-/tmp/ossimport-peers}
+S5CMD_VERSION=${S5CMD_VERSION:-v2.3.0}
+RCLONE_VERSION=${RCLONE_VERSION:-v1.60.1}
+ROOT=$PWD
+
+SCRIPT_NAME=peers
+# shellcheck source=../scripts/testenv/lib.sh
+. scripts/testenv/lib.sh
+
+# build_module NAME MODULE VERSION: builds the main package at the root of
+# MODULE@VERSION into $CACHE_DIR/bin/NAME-VERSION/NAME; prints its path.
+build_module() {
+	local name=$1 mod=$2 version=$3 dir="$CACHE_DIR/bin/$1-$3" src stage
+	if [ -x "$dir/$name" ]; then
+		echo "$dir/$name"
+		return
+	fi
+	log "building $mod@$version (minutes on a cold cache)"
+	src=$(cd /tmp && GOWORK=off GOFLAGS= go mod download -json "$mod@$version" | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')
+	[ -n "$src" ] || return 1
+	stage=$(mktemp -d "${TMPDIR:-/tmp}/peers-$name.XXXXXX")
+	cp -r "$src/." "$stage/" && chmod -R u+w "$stage" && rm -rf "$stage/vendor" # zips hold no vendor tree
+	if ! (cd "$stage" && GOWORK=off GOFLAGS=-mod=mod CGO_ENABLED=0 go build -trimpath -o "$stage/$name.bin" . >&2); then
+		rm -rf "$stage"
+		return 1
+	fi
+	mkdir -p "$dir" && mv -f "$stage/$name.bin" "$dir/$name" && rm -rf "$stage"
+	echo "$dir/$name"
+}
+
+install_peers() {
+	S5CMD= RCLONE=
+	case " $TOOLS " in *" s5cmd "*) S5CMD=$(build_module s5cmd github.com/peak/s5cmd/v2 "$S5CMD_VERSION") || log "s5cmd $S5CMD_VERSION cannot be built: skipped" ;; esac
+	case " $TOOLS " in *" rclone "*) RCLONE=$(build_module rclone github.com/rclone/rclone "$RCLONE_VERSION") || log "rclone $RCLONE_VERSION cannot be built: skipped" ;; esac
+	mkdir -p "$WORK/bin"
+	go build -o "$WORK/bin/ceiling" ./bench/ceiling
+}
+
+make_data() {
+	local set=$1 d=$WORK/data/$1
+	[ -f "$d.complete" ] && return
+	rm -rf "$d" && mkdir -p "$d"
+	case $set in
+	small) for i in $(seq 1 2000); do head -c 65536 /dev/urandom >"$d/f$i"; done ;;
+	large) for i in 1 2 3 4; do head -c $((256 << 20)) /dev/urandom >"$d/f$i"; done ;;
+	huge) head -c $((2048 << 20)) /dev/urandom >"$d/f1" ;;
+	*) die "unknown data set $set" ;;
+	esac
+	touch "$d.complete"
+}
+
+free_port() {
+	local p
+	for _ in $(seq 50); do
+		p=$((20000 + RANDOM % 40000))
+		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p" && return; fi
+	done
+	return 1
+}
+
+start_server() {
+	rm -rf "$WORK/s3" && mkdir -p "$WORK/s3"
+	PORT=$(free_port)
+	ROOT_ACCESS_KEY=benchkey ROOT_SECRET_KEY=benchsecret123 "$VGW" --port "127.0.0.1:$PORT" --quiet posix "$WORK/s3" >"$WORK/versitygw.log" 2>&1 &
+	VGW_PID=$!
+	for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && return; sleep 0.1; done
+	die "versitygw did not start; see $WORK/versitygw.log"
+}
+
+stop_server() {
+	[ -n "${VGW_PID:-}" ] || return 0
+	kill "$VGW_PID" 2>/dev/null || true
+	wait "$VGW_PID" 2>/dev/null || true
+	VGW_PID=
+}
+
+# timed CMD...: runs CMD under /usr/bin/time -v; leaves "wall cpu rss_kb"
+# in $WORK/result.
+timed() {
+	local t0 t1
+	t0=$(date +%s.%N)
+	/usr/bin/time -v -o "$WORK/time.out" "$@" >"$WORK/tool.log" 2>&1 || {
+		tail -5 "$WORK/tool.log" >&2
+		return 1
+	}
+	t1=$(date +%s.%N)
+	echo "$(awk "BEGIN{print $t1 - $t0}") $(cpu_rss "$WORK/time.out")" >"$WORK/result"
+}
+
+# cpu_rss FILE: "user+system seconds" and "max RSS KiB" of a time -v output.
+cpu_rss() {
+	awk -F': ' '/User time/{u=$2} /System time/{s=$2} /Maximum resident/{r=$2} END{print u+s, r}' "$1"
+}
+
+# ossimport_conf SET BUCKET: writes job.cfg and sys.properties in $dir.
+ossimport_conf() {
+	local set=$1 bucket=$2
+	mkdir -p "$dir/conf"
+	cat >"$dir/conf/job.cfg" <<EOF
+jobName=bench_$bucket
+srcType=local
+srcPrefix=$WORK/data/$set/
+destType=s3
+destDomain=http://127.0.0.1:$PORT
+destBucket=$bucket
+destAccessKey=benchkey
+destSecretKey=benchsecret123
+taskObjectCountLimit=100
+multipartUploadThreshold=64m
+multipartUploadPartSize=16m
+uploadThreadNumPerLargeFile=8
+EOF
+	printf 'workingDir=%s\nworkerTaskThreadNum=32\nhttpListen=\n' "$dir" >"$dir/conf/sys.properties"
+}
+
+run_run() {
+	local dir="$WORK/ossimport-$2"
+	ossimport_conf "$1" "$2"
+	timed "$ROOT/bin/ossimport" run "$dir/conf/job.cfg" --sys "$dir/conf/sys.properties" --progress 0
+}
+
+# stop_service PID CONSOLE...: stops the service that /usr/bin/time (PID)
+# runs, so time writes its report (a stop that cannot reach the workers
+# of conf/workers fails but still stops the service).
+stop_service() {
+	local pid=$1
+	shift
+	"$@" stop >/dev/null 2>&1 || true
+	for _ in $(seq 600); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+	if kill -0 "$pid" 2>/dev/null; then
+		kill $(pgrep -P "$pid") 2>/dev/null || true
+	fi
+	wait "$pid" || true
+}
+
+# run_service: the service in the foreground under time -v; the job is
+# submitted once it answers and the wall time runs from the service's
+# start to the job's Succeed, as `run` (which starts the same engine).
+run_service() {
+	local dir="$WORK/ossimport-$2" job=bench_$2 t0 t1 pid
+	ossimport_conf "$1" "$2"
+	local c=("$ROOT/bin/ossimport" console --sys "$dir/conf/sys.properties")
+	t0=$(date +%s.%N)
+	/usr/bin/time -v -o "$WORK/time.out" "$ROOT/bin/ossimport" service --sys "$dir/conf/sys.properties" >"$WORK/tool.log" 2>&1 &
+	pid=$!
+	until "${c[@]}" submit "$dir/conf/job.cfg" >/dev/null 2>&1; do
+		kill -0 "$pid" 2>/dev/null || die "the service ended; see $WORK/tool.log and $dir/logs"
+		sleep 0.05
+	done
+	# The job log's end line, polled without starting a console each time
+	# (a process per poll would take CPU from the service measured).
+	until grep -qs 'job finished' "$dir/logs/import.log"; do sleep 0.05; done
+	t1=$(date +%s.%N)
+	if ! grep -q "job finished.* job=$job state=Succeed" "$dir/logs/import.log"; then
+		stop_service "$pid" "${c[@]}"
+		die "job $job did not succeed; see $dir/logs"
+	fi
+	stop_service "$pid" "${c[@]}"
+	echo "$(awk "BEGIN{print $t1 - $t0}") $(cpu_rss "$WORK/time.out")" >"$WORK/result"
+}
+
+run_s5cmd() {
+	timed env AWS_ACCESS_KEY_ID=benchkey AWS_SECRET_ACCESS_KEY=benchsecret123 AWS_REGION=us-east-1 \
+		"$S5CMD" --endpoint-url "http://127.0.0.1:$PORT" cp "$WORK/data/$1/f*" "s3://$2/"
+}
+
+run_rclone() {
+	timed env -u AWS_CA_BUNDLE RCLONE_CONFIG_B_TYPE=s3 RCLONE_CONFIG_B_PROVIDER=Other RCLONE_CONFIG_B_ACCESS_KEY_ID=benchkey \
+		RCLONE_CONFIG_B_SECRET_ACCESS_KEY=benchsecret123 RCLONE_CONFIG_B_ENDPOINT="http://127.0.0.1:$PORT" \
+		"$RCLONE" copy --config /dev/null "$WORK/data/$1" "B:$2/"
+}
+
+run_ceiling() {
+	timed env AWS_ACCESS_KEY_ID=benchkey AWS_SECRET_ACCESS_KEY=benchsecret123 \
+		"$WORK/bin/ceiling" -endpoint "http://127.0.0.1:$PORT" -bucket "$2" -src "$WORK/data/$1"
+}
+
+# median: the median of the numbers on stdin.
+median() { sort -g | awk '{a[NR]=$1} END {if (NR) print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+
+trap stop_server EXIT
+make -s build
+VGW=$(bash scripts/testenv/install-versitygw.sh)
+install_peers
+[ "${PEERS_INSTALL_ONLY:-}" = 1 ] && exit 0
+tools=()
+for t in $TOOLS; do
+	case $t in
+	s5cmd) [ -n "$S5CMD" ] && tools+=(s5cmd) ;;
+	rclone) [ -n "$RCLONE" ] && tools+=(rclone) ;;
+	run | service | ceiling) tools+=("$t") ;;
+	*) die "unknown tool $t" ;;
+	esac
+done
+for set in $SETS; do make_data "$set"; done
+
+printf '%-8s %-6s %5s %9s %10s %6s %9s %8s\n' tool set runs "median s" throughput unit "CPU s" "RSS MiB"
+for set in $SETS; do
+	cat "$WORK/data/$set"/f* >/dev/null # warm the page cache
+	bytes=$(du -sb "$WORK/data/$set" | cut -f1)
+	files=$(find "$WORK/data/$set" -type f -name 'f*' | wc -l)
+	declare -A walls=() cpus=() rsss=()
+	for rep in $(seq "$REPS"); do
+		for tool in "${tools[@]}"; do # alternate the tools within a round
+			start_server
+			bucket="b$rep$RANDOM"
+			mkdir -p "$WORK/s3/$bucket" # versitygw's posix backend: a folder is a bucket
+			if "run_$tool" "$set" "$bucket"; then
+				read -r wall cpu rss <"$WORK/result"
+				walls[$tool]+="$wall " cpus[$tool]+="$cpu " rsss[$tool]+="$rss "
+			else
+				log "$tool failed on $set (run $rep)"
+			fi
+			stop_server
+			rm -rf "$WORK/ossimport-$bucket"
+		done
+	done
+	declare -A med=()
+	for tool in "${tools[@]}"; do
+		[ -n "${walls[$tool]:-}" ] || continue
+		wall=$(tr ' ' '\n' <<<"${walls[$tool]}" | grep . | median)
+		cpu=$(tr ' ' '\n' <<<"${cpus[$tool]}" | grep . | median)
+		rss=$(tr ' ' '\n' <<<"${rsss[$tool]}" | grep . | median)
+		n=$(wc -w <<<"${walls[$tool]}")
+		med[$tool]=$wall
+		if [ "$set" = small ]; then
+			rate=$(awk "BEGIN{printf \"%.0f\", $files / $wall}") unit=obj/s
+		else
+			rate=$(awk "BEGIN{printf \"%.1f\", $bytes / 1048576 / $wall}") unit=MiB/s
+		fi
+		printf '%-8s %-6s %5d %9.2f %10s %6s %9.2f %8.0f\n' "$tool" "$set" "$n" "$wall" "$rate" "$unit" "$cpu" "$(awk "BEGIN{print $rss / 1024}")"
+	done
+	for o in run service; do
+		for p in s5cmd ceiling run; do
+			[ "$o" != "$p" ] && [ -n "${med[$o]:-}" ] && [ -n "${med[$p]:-}" ] || continue
+			[ "$o" = run ] && [ "$p" = run ] && continue
+			printf '  %s: time ossimport %s / %s = %.2f\n' "$set" "$o" "$p" "$(awk "BEGIN{print ${med[$o]} / ${med[$p]}}")"
+		done
+	done
+	unset walls cpus rsss med
+done
