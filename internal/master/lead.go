@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ossimport/ossimport/internal/bus"
+	"github.com/ossimport/ossimport/internal/protocol"
 	"github.com/ossimport/ossimport/internal/tracker"
 	"github.com/ossimport/ossimport/internal/workdir"
 )
@@ -168,7 +169,7 @@ func (m *Master) requeuePending(ctx context.Context, name string) (int, error) {
 		if err != nil {
 			return n, err
 		}
-		data, err := json.Marshal(t)
+		data, err := protocol.EncodeTask(t)
 		if err != nil {
 			return n, err
 		}
