@@ -85,7 +85,21 @@ func (b *Bus) DeadTasks(ctx context.Context) (<-chan DeadTask, error) {
 	out := make(chan DeadTask)
 	go func() {
 		defer close(out)
-		consume(ctx, cons, func(m jetstream.Msg) { b.deadTask(ctx, st, m, out) })
+		for {
+			// consume ends without error only when ctx ends. A failure
+			// (a leader election, a reconnect) is waited out and the
+			// consumer read again: dead tasks must not go unhandled for
+			// the rest of a master's term.
+			err := consume(ctx, cons, func(m jetstream.Msg) { b.deadTask(ctx, st, m, out) })
+			if err == nil || b.nc.IsClosed() {
+				return
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(time.Second):
+			}
+		}
 	}()
 	return out, nil
 }

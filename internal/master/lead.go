@@ -47,7 +47,8 @@ func ReadLeader(dir workdir.Dir) (LeaderView, error) {
 	if err != nil {
 		return v, err
 	}
-	return v, json.Unmarshal(data, &v)
+	err = json.Unmarshal(data, &v)
+	return v, err
 }
 
 func leaderPath(dir workdir.Dir) string {

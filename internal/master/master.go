@@ -249,7 +249,8 @@ func (m *Master) job(ctx context.Context, name string) (protocol.Job, error) {
 	if err != nil {
 		return pj, err
 	}
-	return pj, json.Unmarshal(data, &pj)
+	err = json.Unmarshal(data, &pj)
+	return pj, err
 }
 
 // spec rebuilds a job's engine spec from its submitted config.
