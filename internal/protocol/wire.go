@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"time"
+	"unicode/utf8"
 
 	"github.com/ossimport/ossimport/internal/plan"
 	"github.com/ossimport/ossimport/internal/record"
@@ -30,7 +31,10 @@ var ErrNewerVersion = errors.New("message written by a newer ossimport")
 // the edge, so the in-process types can change without changing the
 // wire.
 
-// WireObject is a transfer.Object on the wire.
+// WireObject is a transfer.Object on the wire. JSON strings cannot carry
+// names that are not valid UTF-8 (local files in another encoding):
+// those keys travel as raw bytes (base64) in "kb" and "db" instead, and
+// "k" and "d" are empty.
 type WireObject struct {
 	Key       string    `json:"k"`
 	DstKey    string    `json:"d,omitempty"`
@@ -40,6 +44,8 @@ type WireObject struct {
 	IsSymlink bool      `json:"l,omitempty"`
 	UploadID  string    `json:"u,omitempty"`
 	PartSize  int64     `json:"p,omitempty"`
+	KeyBytes  []byte    `json:"kb,omitempty"`
+	DstBytes  []byte    `json:"db,omitempty"`
 }
 
 // WireTask is a planned task on the task queue and in the journal.
@@ -242,11 +248,25 @@ func DecodeHeartbeat(data []byte) (Heartbeat, error) {
 }
 
 func wireObject(o transfer.Object) WireObject {
-	return WireObject{Key: o.Key, DstKey: o.DstKey, Size: o.Size, ModTime: o.ModTime, ETag: o.ETag,
+	w := WireObject{Key: o.Key, DstKey: o.DstKey, Size: o.Size, ModTime: o.ModTime, ETag: o.ETag,
 		IsSymlink: o.IsSymlink, UploadID: o.UploadID, PartSize: o.PartSize}
+	if !utf8.ValidString(o.Key) {
+		w.KeyBytes, w.Key = []byte(o.Key), ""
+	}
+	if !utf8.ValidString(o.DstKey) {
+		w.DstBytes, w.DstKey = []byte(o.DstKey), ""
+	}
+	return w
 }
 
 func (o WireObject) object() transfer.Object {
-	return transfer.Object{Key: o.Key, DstKey: o.DstKey, Size: o.Size, ModTime: o.ModTime, ETag: o.ETag,
+	t := transfer.Object{Key: o.Key, DstKey: o.DstKey, Size: o.Size, ModTime: o.ModTime, ETag: o.ETag,
 		IsSymlink: o.IsSymlink, UploadID: o.UploadID, PartSize: o.PartSize}
+	if o.KeyBytes != nil {
+		t.Key = string(o.KeyBytes)
+	}
+	if o.DstBytes != nil {
+		t.DstKey = string(o.DstBytes)
+	}
+	return t
 }

@@ -98,6 +98,33 @@ func TestWireRoundTrips(t *testing.T) {
 	}
 }
 
+// TestWireKeepsNamesThatAreNotUTF8: a key in another encoding (bytes
+// that are not UTF-8) crosses the wire byte for byte, in a task and in a
+// result, and reads the same from a message of before versioning.
+func TestWireKeepsNamesThatAreNotUTF8(t *testing.T) {
+	o := transfer.Object{Key: "bad\xffname.txt", DstKey: "dst/bad\xfe.txt", Size: 1}
+	data, err := EncodeTask(plan.Task{ID: "T", Objects: []transfer.Object{o}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	task, err := DecodeTask(data)
+	if err != nil || len(task.Objects) != 1 || task.Objects[0] != o {
+		t.Fatalf("task after the wire: %+v, %v", task, err)
+	}
+	data, err = EncodeResult(TaskResult{TaskID: "T", Objects: []ObjectResult{{Object: o, Code: transfer.Succeed}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := DecodeResult(data)
+	if err != nil || len(res.Objects) != 1 || res.Objects[0].Object != o {
+		t.Fatalf("result after the wire: %+v, %v", res, err)
+	}
+	old, _ := json.Marshal(plan.Task{ID: "T", Objects: []transfer.Object{o}}) // transfer.Object's own JSON
+	if task, err := DecodeTask(old); err != nil || task.Objects[0] != o {
+		t.Fatalf("unversioned task: %+v, %v", task, err)
+	}
+}
+
 // TestWireReadsOlderMessages: a message from a worker or master of
 // before the version field (the in-process types marshalled as they
 // were) still decodes, as version 1.
