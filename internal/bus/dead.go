@@ -70,6 +70,38 @@ func (b *Bus) DeadTasks(ctx context.Context) (<-chan DeadTask, error) {
 	if err != nil {
 		return nil, err
 	}
+	cons, err := deadConsumer(ctx, st)
+	if err != nil {
+		return nil, err
+	}
+	out := make(chan DeadTask)
+	go func() {
+		defer close(out)
+		for {
+			// consume ends without error only when ctx ends. A failure
+			// (a leader election, a reconnect, the consumer deleted) is
+			// waited out and the consumer set up and read again: dead
+			// tasks must not go unhandled for the rest of a master's term.
+			err := consume(ctx, cons, func(m jetstream.Msg) { b.deadTask(ctx, st, m, out) })
+			if err == nil || b.nc.IsClosed() {
+				return
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(time.Second):
+			}
+			if c, err := deadConsumer(ctx, st); err == nil {
+				cons = c
+			}
+		}
+	}()
+	return out, nil
+}
+
+// deadConsumer creates or updates the tracker's durable consumer of the
+// dead-task stream.
+func deadConsumer(ctx context.Context, st *state) (jetstream.Consumer, error) {
 	cons, err := st.dead.CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{
 		Durable:       trackerName,
 		Description:   "ossimport tracker reading dead tasks",
@@ -82,12 +114,7 @@ func (b *Bus) DeadTasks(ctx context.Context) (<-chan DeadTask, error) {
 	if err != nil {
 		return nil, fmt.Errorf("bus: dead tasks consumer: %w", err)
 	}
-	out := make(chan DeadTask)
-	go func() {
-		defer close(out)
-		consume(ctx, cons, func(m jetstream.Msg) { b.deadTask(ctx, st, m, out) })
-	}()
-	return out, nil
+	return cons, nil
 }
 
 // deadTask turns one advisory into a DeadTask on out.

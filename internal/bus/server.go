@@ -156,7 +156,7 @@ func checkWritableDir(dir string) error {
 		return fmt.Errorf("bus: NATS store directory %s is not writable: %w %s", dir, err, fix)
 	}
 	name := f.Name()
-	f.Close()
+	_ = f.Close()
 	return os.Remove(name)
 }
 

@@ -88,7 +88,7 @@ func (s secretFile) create(value string) (string, error) {
 	serr := f.Sync()
 	cerr := f.Close()
 	if err := errors.Join(werr, serr, cerr); err != nil {
-		os.Remove(s.path)
+		_ = os.Remove(s.path)
 		return "", fmt.Errorf("bus: cannot write %s %s: %w", s.what, s.path, err)
 	}
 	return value, nil

@@ -247,9 +247,9 @@ func workerSysCopy(s *config.Sys) (string, func(), error) {
 	if err != nil {
 		return "", nil, fmt.Errorf("write the workers' sys.properties: %w", err)
 	}
-	cleanup := func() { os.Remove(f.Name()) }
+	cleanup := func() { _ = os.Remove(f.Name()) }
 	if _, err := f.Write(data); err != nil {
-		f.Close()
+		_ = f.Close()
 		cleanup()
 		return "", nil, fmt.Errorf("write the workers' sys.properties: %w", err)
 	}

@@ -78,11 +78,11 @@ func tryLock(dir workdir.Dir) (*storeLock, error) {
 	}
 	locked, err := lockExclusive(f)
 	if err != nil {
-		f.Close()
+		_ = f.Close()
 		return nil, fmt.Errorf("lock the NATS store folder %s: %w", natsDir(dir), err)
 	}
 	if !locked {
-		f.Close()
+		_ = f.Close()
 		return nil, nil
 	}
 	return &storeLock{f: f}, nil
@@ -91,7 +91,7 @@ func tryLock(dir workdir.Dir) (*storeLock, error) {
 // release gives the lock up; a nil lock is fine.
 func (l *storeLock) release() {
 	if l != nil && l.f != nil {
-		l.f.Close()
+		_ = l.f.Close()
 		l.f = nil
 	}
 }
@@ -145,7 +145,7 @@ func writePid(dir workdir.Dir, pid int) error {
 		return fmt.Errorf("write the pid file: %w", err)
 	}
 	if err := os.Rename(tmp, pidFile(dir)); err != nil {
-		os.Remove(tmp)
+		_ = os.Remove(tmp)
 		return fmt.Errorf("write the pid file: %w", err)
 	}
 	return nil
@@ -158,7 +158,7 @@ func readPid(dir workdir.Dir) int { return readPidFile(pidFile(dir)) }
 // names; only for a holder of the store lock).
 func removePid(dir workdir.Dir, pid int) {
 	if got := readPid(dir); pid == 0 || got == pid {
-		os.Remove(pidFile(dir))
+		_ = os.Remove(pidFile(dir))
 	}
 }
 

@@ -90,7 +90,7 @@ func dryRun(ctx context.Context, stdout, stderr io.Writer, spec *job.Spec, src s
 	save := func(context.Context, *plan.Checkpoint) error { return nil }
 	p, err := plan.New(src, opts, emit, save)
 	if err != nil {
-		rep.close()
+		_ = rep.close()
 		return &ExitError{Code: 2, Err: err}
 	}
 	started := time.Now()

@@ -320,5 +320,5 @@ func openSysLog(dir workdir.Dir, name string, s *config.Sys) (*slog.Logger, func
 	if err != nil {
 		return nil, nil, &ExitError{Code: 2, Err: err}
 	}
-	return logger, func() { f.Close() }, nil
+	return logger, func() { _ = f.Close() }, nil
 }

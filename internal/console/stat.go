@@ -1,11 +1,9 @@
 package console
 
 import (
-	"bufio"
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -18,7 +16,6 @@ import (
 	"github.com/ossimport/ossimport/internal/progress"
 	"github.com/ossimport/ossimport/internal/record"
 	"github.com/ossimport/ossimport/internal/tracker"
-	"github.com/ossimport/ossimport/internal/transfer"
 	"github.com/ossimport/ossimport/internal/workdir"
 )
 
@@ -290,18 +287,18 @@ func failedCauses(tdir string, n int) ([]string, int) {
 	}
 	latest := make([]string, len(keys))
 	var failed []string
-	for _, line := range readTail(filepath.Join(tdir, record.AuditFile), auditTail) {
-		entry, ok := auditEntry(line)
+	_ = record.ScanAudit(tdir, auditTail, func(e record.AuditEntry) {
+		entry, ok := e.Cause()
 		if !ok {
-			continue
+			return
 		}
 		failed = append(failed, entry)
 		for i, k := range keys {
-			if strings.HasPrefix(entry[strings.IndexByte(entry, ' ')+1:], record.AuditKey(k)+" Detail:") {
+			if strings.HasPrefix(e.Rest, record.AuditKey(k)+" Detail:") {
 				latest[i] = entry
 			}
 		}
-	}
+	})
 	var out []string
 	for i, k := range keys {
 		if latest[i] == "" {
@@ -318,43 +315,4 @@ func failedCauses(tdir string, n int) ([]string, int) {
 		}
 	}
 	return out, max(total-len(out), 0)
-}
-
-// auditEntry returns an audit.log line of a failed object without its
-// time: "<Code> <key> Detail:<message>".
-func auditEntry(line string) (string, bool) {
-	// <yyyy-MM-dd> <HH:mm:ss> <Code> <key> Detail:<message>
-	fields := strings.SplitN(line, " ", 4)
-	if len(fields) < 4 || transfer.Code(fields[2]).OK() || !strings.Contains(fields[3], " Detail:") {
-		return "", false
-	}
-	return fields[2] + " " + fields[3], true
-}
-
-// readTail returns the lines of the last max bytes of path (the first,
-// partial one dropped when the file is longer).
-func readTail(path string, limit int64) []string {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil
-	}
-	defer f.Close()
-	cut := false
-	if info, err := f.Stat(); err == nil && info.Size() > limit {
-		if _, err := f.Seek(info.Size()-limit, io.SeekStart); err != nil {
-			return nil
-		}
-		cut = true
-	}
-	var lines []string
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		if cut {
-			cut = false
-			continue
-		}
-		lines = append(lines, sc.Text())
-	}
-	return lines
 }

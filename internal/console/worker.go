@@ -164,7 +164,7 @@ func workerName(urls string) string {
 		// UDP "dial" sends nothing; it only picks the route and source address.
 		if c, err := net.Dial("udp", net.JoinHostPort(u.Hostname(), port)); err == nil {
 			addr := c.LocalAddr().(*net.UDPAddr)
-			c.Close()
+			_ = c.Close()
 			if !addr.IP.IsLoopback() {
 				return addr.IP.String()
 			}

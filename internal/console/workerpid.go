@@ -59,11 +59,11 @@ func lockWorker(dir workdir.Dir, name string) (*workerLock, int, error) {
 	}
 	locked, err := lockExclusive(f)
 	if err != nil {
-		f.Close()
+		_ = f.Close()
 		return nil, 0, fmt.Errorf("lock the worker pid file %s: %w", p, err)
 	}
 	if !locked {
-		f.Close()
+		_ = f.Close()
 		return nil, readPidFile(p), nil
 	}
 	err = f.Truncate(0)
@@ -71,7 +71,7 @@ func lockWorker(dir workdir.Dir, name string) (*workerLock, int, error) {
 		_, err = f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
 	}
 	if err != nil {
-		f.Close()
+		_ = f.Close()
 		return nil, 0, fmt.Errorf("write the worker pid file %s: %w", p, err)
 	}
 	return &workerLock{f: f, path: p}, 0, nil
@@ -82,8 +82,8 @@ func (l *workerLock) release() {
 	if l == nil || l.f == nil {
 		return
 	}
-	os.Remove(l.path)
-	l.f.Close()
+	_ = os.Remove(l.path)
+	_ = l.f.Close()
 	l.f = nil
 }
 

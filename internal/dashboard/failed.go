@@ -7,11 +7,9 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/ossimport/ossimport/internal/record"
 	"github.com/ossimport/ossimport/internal/tracker"
-	"github.com/ossimport/ossimport/internal/transfer"
 	"github.com/ossimport/ossimport/internal/workdir"
 )
 
@@ -98,12 +96,12 @@ func readFailedTask(tdir, id string, lines int) (FailedTask, error) {
 	// The last failure lines: a ring of lines entries.
 	ring := make([]string, 0, lines)
 	next, seen := 0, 0
-	err = scanLines(filepath.Join(tdir, record.AuditFile), func(line string) {
-		if !failureLine(line) {
+	err = record.ScanAudit(tdir, 0, func(e record.AuditEntry) {
+		if !e.Failed() {
 			return
 		}
 		seen++
-		line = clip(line, maxLineBytes)
+		line := clip(e.Line, maxLineBytes)
 		if len(ring) < lines {
 			ring = append(ring, line)
 			return
@@ -112,7 +110,7 @@ func readFailedTask(tdir, id string, lines int) (FailedTask, error) {
 		next = (next + 1) % lines
 	})
 	if err != nil {
-		problems = append(problems, fmt.Errorf("read %s: %w", record.AuditFile, err))
+		problems = append(problems, err)
 	}
 	ft.Audit = append(ft.Audit, ring[next:]...)
 	ft.Audit = append(ft.Audit, ring[:next]...)
@@ -138,11 +136,4 @@ func scanLines(path string, fn func(string)) error {
 		}
 	}
 	return sc.Err()
-}
-
-// failureLine reports whether an audit line ("<date> <time> <Result>
-// <key> Detail:<message>") records a failure.
-func failureLine(line string) bool {
-	f := strings.SplitN(line, " ", 4)
-	return len(f) >= 3 && !transfer.Code(f[2]).OK()
 }

@@ -98,11 +98,11 @@ func Dial(ctx context.Context, host config.WorkerHost, opts Options) (*Client, e
 	}
 	// Bound the handshake by the timeout and ctx.
 	_ = nc.SetDeadline(time.Now().Add(opts.Timeout))
-	stop := context.AfterFunc(dctx, func() { nc.Close() })
+	stop := context.AfterFunc(dctx, func() { _ = nc.Close() })
 	sc, chans, reqs, err := ssh.NewClientConn(nc, addr, cfg)
 	stopped := stop()
 	if err != nil {
-		nc.Close()
+		_ = nc.Close()
 		switch {
 		case hk.err != nil:
 			return nil, hk.err
@@ -176,7 +176,7 @@ func (c *Client) SSH() *ssh.Client { return c.conn }
 func (c *Client) Close() error {
 	c.sftpMu.Lock()
 	if c.sftp != nil {
-		c.sftp.Close()
+		_ = c.sftp.Close()
 		c.sftp = nil
 	}
 	c.sftpMu.Unlock()
@@ -249,9 +249,9 @@ func (c *Client) Run(ctx context.Context, cmd string, stdin io.Reader) (stdout, 
 		// Not every sshd honours signals, and closing the channel does not
 		// end the remote command; give up waiting after a short grace.
 		_ = s.Signal(ssh.SIGKILL)
-		s.Close()
+		_ = s.Close()
 		select {
-		case <-done:
+		case <-done: //nolint:errcheck // timed out already; the command's own error adds nothing
 		case <-time.After(2 * time.Second):
 		}
 		return out.String(), errb.String(), fmt.Errorf("command %q on %s: %w", cmd, c.addr, ctx.Err())

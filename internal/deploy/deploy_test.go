@@ -276,7 +276,7 @@ func TestUnreachable(t *testing.T) {
 			if err != nil {
 				return
 			}
-			defer c.Close()
+			defer c.Close() //nolint:gocritic // deferInLoop: each connection stays open, silent, until the listener closes
 		}
 	}()
 	host = config.WorkerHost{Host: "127.0.0.1", Port: l.Addr().(*net.TCPAddr).Port}

@@ -165,7 +165,7 @@ func appendKnownHost(file, addr string, key ssh.PublicKey) error {
 		}
 	}
 	if _, err := f.WriteString(line); err != nil {
-		f.Close()
+		_ = f.Close()
 		return fmt.Errorf("record host key of %s in %s: %w", addr, file, err)
 	}
 	if err := f.Close(); err != nil {

@@ -128,7 +128,7 @@ func (c *Client) Upload(ctx context.Context, localPath, remotePath string, mode 
 	ok := false
 	defer func() {
 		if !ok {
-			dst.Close()
+			_ = dst.Close()
 			_ = s.Remove(tmp)
 		}
 	}()

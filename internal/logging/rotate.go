@@ -52,7 +52,7 @@ func (r *RotatingFile) open() error {
 	}
 	info, err := f.Stat()
 	if err != nil {
-		f.Close()
+		_ = f.Close()
 		return fmt.Errorf("open log: %w", err)
 	}
 	r.f, r.size = f, info.Size()
@@ -71,7 +71,8 @@ func (r *RotatingFile) Write(p []byte) (int, error) {
 		// A record larger than a whole file: keep its start.
 		cut := make([]byte, 0, r.maxSize)
 		cut = append(cut, p[:r.maxSize-1]...)
-		p = append(cut, '\n')
+		cut = append(cut, '\n')
+		p = cut
 	}
 	if r.maxSize > 0 && r.size > 0 && r.size+int64(len(p)) > r.maxSize {
 		if err := r.rotate(); err != nil {

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/ossimport/ossimport/internal/bus"
-	"github.com/ossimport/ossimport/internal/plan"
 	"github.com/ossimport/ossimport/internal/protocol"
 	"github.com/ossimport/ossimport/internal/tracker"
 	"github.com/ossimport/ossimport/internal/workdir"
@@ -126,8 +125,8 @@ func (m *Master) file(e bus.JournalEntry) error {
 
 // filePlanned files a planned task as pending.
 func (m *Master) filePlanned(e bus.JournalEntry) error {
-	var t plan.Task
-	if err := json.Unmarshal(e.Data, &t); err != nil {
+	t, err := protocol.DecodeTask(e.Data)
+	if err != nil {
 		m.tlog.Error("dropping an undecodable planned task", "job", e.Job, "task", e.TaskID, "err", err)
 		return nil
 	}
@@ -210,7 +209,7 @@ func (m *Master) filedUpTo(ctx context.Context) error {
 // appendResult adds a result the master makes itself (a dead task's
 // failure) to the job's journal; msgID makes it once only.
 func (m *Master) appendResult(ctx context.Context, res protocol.TaskResult, msgID string) error {
-	data, err := json.Marshal(res)
+	data, err := protocol.EncodeResult(res)
 	if err != nil {
 		return err
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ossimport/ossimport/internal/bus"
+	"github.com/ossimport/ossimport/internal/protocol"
 	"github.com/ossimport/ossimport/internal/tracker"
 	"github.com/ossimport/ossimport/internal/workdir"
 )
@@ -49,7 +50,8 @@ func ReadLeader(dir workdir.Dir) (LeaderView, error) {
 	if err != nil {
 		return v, err
 	}
-	return v, json.Unmarshal(data, &v)
+	err = json.Unmarshal(data, &v)
+	return v, err
 }
 
 func leaderPath(dir workdir.Dir) string {
@@ -186,7 +188,7 @@ func (m *Master) requeuePending(ctx context.Context, name string) (int, error) {
 		if err != nil {
 			return n, err
 		}
-		data, err := json.Marshal(t)
+		data, err := protocol.EncodeTask(t)
 		if err != nil {
 			return n, err
 		}

@@ -272,7 +272,8 @@ func (m *Master) job(ctx context.Context, name string) (protocol.Job, error) {
 	if err != nil {
 		return pj, err
 	}
-	return pj, json.Unmarshal(data, &pj)
+	err = json.Unmarshal(data, &pj)
+	return pj, err
 }
 
 // spec rebuilds a job's engine spec from its submitted config.
@@ -292,7 +293,7 @@ func (m *Master) publish(ctx context.Context, t plan.Task) error {
 	if known && state != workdir.Pending {
 		return nil
 	}
-	data, err := json.Marshal(t)
+	data, err := protocol.EncodeTask(t)
 	if err != nil {
 		return err
 	}
@@ -307,8 +308,8 @@ func (m *Master) publish(ctx context.Context, t plan.Task) error {
 // onResult files a result from the journal. Results of unknown tasks
 // (cleaned jobs) are dropped.
 func (m *Master) onResult(e bus.JournalEntry) error {
-	var res protocol.TaskResult
-	if err := json.Unmarshal(e.Data, &res); err != nil {
+	res, err := protocol.DecodeResult(e.Data)
+	if err != nil {
 		m.tlog.Error("dropping an undecodable result", "job", e.Job, "task", e.TaskID, "err", err)
 		return nil
 	}
@@ -342,6 +343,10 @@ func (m *Master) onProgress(p bus.Progress) {
 	m.fileMu.Lock()
 	defer m.fileMu.Unlock()
 	defer m.book.Track(p.Job, p.TaskID)()
+	if _, err := protocol.DecodeProgress(p.Data); err != nil {
+		m.tlog.Warn("dropping an undecodable progress report", "job", p.Job, "task", p.TaskID, "worker", p.Worker, "err", err)
+		return
+	}
 	if err := tracker.Dispatch(m.opts.Dir, p.Job, p.TaskID, p.Worker); err != nil && !errors.Is(err, tracker.ErrUnknownTask) {
 		m.tlog.Warn("cannot file a running task", "job", p.Job, "task", p.TaskID, "err", err)
 		return

@@ -2,9 +2,9 @@ package master
 
 import (
 	"context"
-	"encoding/json"
 	"time"
 
+	"github.com/ossimport/ossimport/internal/protocol"
 	"github.com/ossimport/ossimport/internal/tracker"
 )
 
@@ -26,7 +26,7 @@ func (m *Master) repairTasks(ctx context.Context) {
 		for _, t := range requeue {
 			// Queued as a retry, numbered by the time: the first run's
 			// message id may still be in the queue's duplicates window.
-			data, err := json.Marshal(t)
+			data, err := protocol.EncodeTask(t)
 			if err == nil {
 				err = m.opts.Bus.RetryTask(ctx, t.Job, t.ID, int(time.Now().Unix()), data)
 			}

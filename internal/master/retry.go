@@ -13,6 +13,7 @@ import (
 
 	"github.com/ossimport/ossimport/internal/bus"
 	"github.com/ossimport/ossimport/internal/plan"
+	"github.com/ossimport/ossimport/internal/protocol"
 	"github.com/ossimport/ossimport/internal/record"
 	"github.com/ossimport/ossimport/internal/tracker"
 	"github.com/ossimport/ossimport/internal/workdir"
@@ -111,7 +112,7 @@ func requeueTask(ctx context.Context, b *bus.Bus, dir workdir.Dir, job, id strin
 	if err != nil || retry.ID == "" {
 		return err // retry.ID empty: the task runs already
 	}
-	data, err := json.Marshal(retry)
+	data, err := protocol.EncodeTask(retry)
 	if err != nil {
 		return err
 	}

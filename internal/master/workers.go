@@ -2,7 +2,6 @@ package master
 
 import (
 	"context"
-	"encoding/json"
 	"time"
 
 	"github.com/ossimport/ossimport/internal/protocol"
@@ -98,9 +97,9 @@ func (m *Master) heartbeats(ctx context.Context) ([]protocol.Heartbeat, error) {
 		if err != nil {
 			continue // expired meanwhile
 		}
-		var hb protocol.Heartbeat
-		if err := json.Unmarshal(data, &hb); err != nil {
-			continue
+		hb, err := protocol.DecodeHeartbeat(data)
+		if err != nil {
+			continue // not one this master reads (ErrNewerVersion): as if lost
 		}
 		if hb.Worker == "" {
 			hb.Worker = name

@@ -24,7 +24,7 @@ func (p *Plain) Update(s Snapshot) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if !p.closed {
-		fmt.Fprintln(p.w, Line(s))
+		_, _ = fmt.Fprintln(p.w, Line(s))
 	}
 }
 

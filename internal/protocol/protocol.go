@@ -1,12 +1,18 @@
 // Package protocol holds the messages master, tracker, workers and
-// console exchange over the bus. They are JSON, versioned by field
-// presence: new fields are optional, old ones are never reused.
+// console exchange over the bus. The in-process types (TaskResult,
+// ObjectResult, TaskProgress, Heartbeat; tasks are plan.Task) are
+// converted at the edge, by Encode* and Decode*, to and from the wire
+// types (WireTask, WireResult, WireProgress, WireHeartbeat): JSON
+// carrying the format's major version in "v" (Major). Within a major
+// version the format evolves by field presence: new fields are
+// optional, old ones are never reused. A message of a newer major
+// version is refused with ErrNewerVersion; one without a version (from
+// before versioning) reads as version 1.
 package protocol
 
 import (
 	"time"
 
-	"github.com/ossimport/ossimport/internal/plan"
 	"github.com/ossimport/ossimport/internal/record"
 	"github.com/ossimport/ossimport/internal/storage"
 	"github.com/ossimport/ossimport/internal/transfer"
@@ -25,9 +31,6 @@ type Job struct {
 	State  string `json:"state,omitempty"`
 	Reason string `json:"reason,omitempty"`
 }
-
-// Task is what the task queue carries: the planned task.
-type Task = plan.Task
 
 // ObjectResult is the outcome of one object of a task.
 type ObjectResult struct {

@@ -173,20 +173,20 @@ func open(dir string, t plan.Task) (*Writer, error) {
 	}
 	errF, err := os.Create(filepath.Join(dir, ErrorFile))
 	if err != nil {
-		audit.Close()
+		_ = audit.Close()
 		return nil, fmt.Errorf("create error list: %w", err)
 	}
 	progF, err := os.OpenFile(filepath.Join(dir, ProgressFile), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
-		audit.Close()
-		errF.Close()
+		_ = audit.Close()
+		_ = errF.Close()
 		return nil, fmt.Errorf("open task progress: %w", err)
 	}
 	end, err := audit.Seek(0, io.SeekEnd)
 	if err != nil {
-		audit.Close()
-		errF.Close()
-		progF.Close()
+		_ = audit.Close()
+		_ = errF.Close()
+		_ = progF.Close()
 		return nil, fmt.Errorf("open audit log: %w", err)
 	}
 	w := &Writer{dir: dir, audit: audit, auditW: bufio.NewWriter(audit), errF: errF, errW: bufio.NewWriter(errF),

@@ -68,7 +68,7 @@ func TestTaskRecords(t *testing.T) {
 			re := regexp.MustCompile(`^2026-11-24 09:12:42 (\S+) (.+) Detail:(.*)$`)
 			for i, l := range lines {
 				m := re.FindStringSubmatch(l)
-				if m == nil || m[1] != string(tc.results[i].Code) {
+				if len(m) < 2 || m[1] != string(tc.results[i].Code) {
 					t.Errorf("audit line %q does not match the format or code %s", l, tc.results[i].Code)
 				}
 			}

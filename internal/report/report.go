@@ -144,7 +144,7 @@ func Open(dir string) (*Writer, error) {
 		for _, ext := range []string{".csv", ".jsonl"} {
 			f, err := openFile(filepath.Join(dir, name+ext))
 			if err != nil {
-				w.Close()
+				_ = w.Close()
 				return nil, err
 			}
 			rf := &file{f: f}
@@ -152,13 +152,13 @@ func Open(dir string) (*Writer, error) {
 				rf.csv = csv.NewWriter(f)
 				st, err := f.Stat()
 				if err == nil && st.Size() == 0 {
-					rf.csv.Write(headers[name])
+					_ = rf.csv.Write(headers[name])
 					rf.csv.Flush()
 					err = rf.csv.Error()
 				}
 				if err != nil {
-					f.Close()
-					w.Close()
+					_ = f.Close()
+					_ = w.Close()
 					return nil, fmt.Errorf("write report header: %w", err)
 				}
 			}
@@ -175,7 +175,7 @@ func openFile(path string) (*os.File, error) {
 		return nil, fmt.Errorf("open report: %w", err)
 	}
 	if err := cutTornLine(f); err != nil {
-		f.Close()
+		_ = f.Close()
 		return nil, fmt.Errorf("repair report %s: %w", path, err)
 	}
 	return f, nil
@@ -235,7 +235,7 @@ func (w *Writer) AddAt(r transfer.Result, at time.Time) error {
 		return errors.New("report: writer closed")
 	}
 	c := w.files[name+".csv"].csv
-	c.Write(record)
+	_ = c.Write(record)
 	c.Flush()
 	if err := c.Error(); err != nil {
 		return fmt.Errorf("write %s.csv: %w", name, err)
@@ -339,7 +339,7 @@ func Summary(dir string) (map[string]int64, error) {
 		}
 		var n lineCounter
 		_, err = io.Copy(&n, f)
-		f.Close()
+		_ = f.Close()
 		if err != nil {
 			return counts, fmt.Errorf("read report: %w", err)
 		}

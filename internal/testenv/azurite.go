@@ -51,7 +51,7 @@ func StartAzurite(ctx context.Context) (*AzureServer, func(), error) {
 	}
 	loc := filepath.Join(work, "data")
 	if err := os.Mkdir(loc, 0o755); err != nil {
-		os.RemoveAll(work)
+		_ = os.RemoveAll(work)
 		return nil, nil, err
 	}
 	logPath := filepath.Join(work, "azurite.log")
@@ -68,7 +68,7 @@ func StartAzurite(ctx context.Context) (*AzureServer, func(), error) {
 		},
 		"127.0.0.1")
 	if err != nil {
-		os.RemoveAll(work)
+		_ = os.RemoveAll(work)
 		return nil, nil, err
 	}
 	srv := &AzureServer{

@@ -359,5 +359,5 @@ func (c *NATSCluster) stopAll() {
 		}
 	}
 	wg.Wait()
-	os.RemoveAll(c.work)
+	_ = os.RemoveAll(c.work)
 }

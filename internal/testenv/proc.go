@@ -46,7 +46,7 @@ func startProcess(name, logPath string, env []string, argv ...string) (*process,
 	cmd.Env = env
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
-		lf.Close()
+		_ = lf.Close()
 		return nil, fmt.Errorf("start %s: %w", name, err)
 	}
 	p := &process{name: name, cmd: cmd, logPath: logPath, logFile: lf, done: make(chan struct{})}
@@ -81,7 +81,7 @@ func (p *process) stop(grace time.Duration) {
 		}
 		// Leftover children in the group (if any) go too.
 		_ = syscall.Kill(-pgid, syscall.SIGKILL)
-		p.logFile.Close()
+		_ = p.logFile.Close()
 	})
 }
 
@@ -241,7 +241,7 @@ func stopFunc(p *process, work string) func() {
 	return func() {
 		once.Do(func() {
 			p.stop(5 * time.Second)
-			os.RemoveAll(work)
+			_ = os.RemoveAll(work)
 		})
 	}
 }

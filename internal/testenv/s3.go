@@ -122,7 +122,7 @@ func StartVersityGW(ctx context.Context, opts ...S3Option) (*S3Server, func(), e
 	if root == "" {
 		root = filepath.Join(work, "root")
 		if err := os.Mkdir(root, 0o755); err != nil {
-			os.RemoveAll(work)
+			_ = os.RemoveAll(work)
 			return nil, nil, err
 		}
 	}
@@ -131,7 +131,7 @@ func StartVersityGW(ctx context.Context, opts ...S3Option) (*S3Server, func(), e
 		// e.g. tmpfs without user xattrs: keep metadata in a sidecar dir.
 		side := filepath.Join(work, "sidecar")
 		if err := os.Mkdir(side, 0o755); err != nil {
-			os.RemoveAll(work)
+			_ = os.RemoveAll(work)
 			return nil, nil, err
 		}
 		backendArgs = append(backendArgs, "--sidecar", side)
@@ -151,7 +151,7 @@ func StartVersityGW(ctx context.Context, opts ...S3Option) (*S3Server, func(), e
 		},
 		cfg.host)
 	if err != nil {
-		os.RemoveAll(work)
+		_ = os.RemoveAll(work)
 		return nil, nil, err
 	}
 	srv := newS3Server(port, cfg, root, logPath)
@@ -193,7 +193,7 @@ func StartMinIO(ctx context.Context, opts ...S3Option) (*S3Server, func(), error
 	if root == "" {
 		root = filepath.Join(work, "data")
 		if err := os.Mkdir(root, 0o755); err != nil {
-			os.RemoveAll(work)
+			_ = os.RemoveAll(work)
 			return nil, nil, err
 		}
 	}
@@ -216,7 +216,7 @@ func StartMinIO(ctx context.Context, opts ...S3Option) (*S3Server, func(), error
 		},
 		"127.0.0.1")
 	if err != nil {
-		os.RemoveAll(work)
+		_ = os.RemoveAll(work)
 		return nil, nil, err
 	}
 	return newS3Server(port, cfg, root, logPath), stopFunc(p, work), nil
@@ -294,7 +294,7 @@ func httpCheck(ctx context.Context, url string) error {
 	if err != nil {
 		return err
 	}
-	resp.Body.Close()
+	_ = resp.Body.Close()
 	return nil
 }
 
@@ -308,7 +308,7 @@ func httpCheck200(ctx context.Context, url string) error {
 	if err != nil {
 		return err
 	}
-	resp.Body.Close()
+	_ = resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		return fmt.Errorf("GET %s: %s", url, resp.Status)
 	}
@@ -322,7 +322,7 @@ func xattrSupported(dir string) bool {
 		return true // let the server report the real problem
 	}
 	name := f.Name()
-	f.Close()
+	_ = f.Close()
 	defer os.Remove(name)
 	return syscall.Setxattr(name, "user.ossimport.probe", []byte("1"), 0) == nil
 }

@@ -136,19 +136,19 @@ func StartSSHD(ctx context.Context, opts SSHOptions) (*SSHServer, func(), error)
 	// The login user (possibly not root) must be able to read
 	// authorized_keys: sshd reads it with the user's privileges.
 	if err := os.Chmod(dir, 0o755); err != nil {
-		os.RemoveAll(dir)
+		_ = os.RemoveAll(dir)
 		return fail(err)
 	}
 	srv, p, err := startSSHDIn(ctx, dir, host, port, userName, opts, ipPath)
 	if err != nil {
-		os.RemoveAll(dir)
+		_ = os.RemoveAll(dir)
 		return fail(err)
 	}
 	var once sync.Once
 	stop := func() {
 		once.Do(func() {
 			p.stop(5 * time.Second)
-			os.RemoveAll(dir)
+			_ = os.RemoveAll(dir)
 			if opts.Password != "" {
 				releaseTestUser()
 			}
@@ -328,7 +328,7 @@ func (s *SSHServer) Dial(t testing.TB) *ssh.Client {
 	if err != nil {
 		t.Fatalf("testenv: ssh dial %s as %s: %v", s.Addr, s.User, err)
 	}
-	t.Cleanup(func() { c.Close() })
+	t.Cleanup(func() { _ = c.Close() })
 	return c
 }
 

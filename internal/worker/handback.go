@@ -2,7 +2,6 @@ package worker
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"time"
@@ -46,7 +45,7 @@ func (w *Worker) handBack(msg *bus.TaskMsg, res protocol.TaskResult, log *slog.L
 }
 
 func (w *Worker) publishPartial(res protocol.TaskResult) error {
-	data, err := json.Marshal(res)
+	data, err := protocol.EncodeResult(res)
 	if err != nil {
 		return fmt.Errorf("encode partial result: %w", err)
 	}

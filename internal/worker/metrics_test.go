@@ -12,6 +12,7 @@ import (
 	"github.com/ossimport/ossimport/internal/bus"
 	"github.com/ossimport/ossimport/internal/config"
 	"github.com/ossimport/ossimport/internal/metrics"
+	"github.com/ossimport/ossimport/internal/plan"
 	"github.com/ossimport/ossimport/internal/protocol"
 	"github.com/ossimport/ossimport/internal/transfer"
 	"github.com/ossimport/ossimport/internal/worker"
@@ -82,7 +83,7 @@ func TestWorkerObservesResults(t *testing.T) {
 	if err := b.CreateJob(ctx, "job1", data); err != nil {
 		t.Fatal(err)
 	}
-	task := protocol.Task{ID: "T1", Job: "job1", Bytes: 8, Objects: []transfer.Object{{Key: "a", Size: 3}, {Key: "b", Size: 4}, {Key: "gone", Size: 1}}}
+	task := plan.Task{ID: "T1", Job: "job1", Bytes: 8, Objects: []transfer.Object{{Key: "a", Size: 3}, {Key: "b", Size: 4}, {Key: "gone", Size: 1}}}
 	data, _ = json.Marshal(task)
 	if err := b.PublishTask(ctx, "job1", "T1", data); err != nil {
 		t.Fatal(err)

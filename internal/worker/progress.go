@@ -2,11 +2,11 @@ package worker
 
 import (
 	"context"
-	"encoding/json"
 	"sync"
 	"time"
 
 	"github.com/ossimport/ossimport/internal/bus"
+	"github.com/ossimport/ossimport/internal/plan"
 	"github.com/ossimport/ossimport/internal/protocol"
 	"github.com/ossimport/ossimport/internal/transfer"
 )
@@ -26,7 +26,7 @@ type taskProgress struct {
 // flying is an object being copied.
 type flying struct{ read, size int64 }
 
-func newTaskProgress(task protocol.Task) *taskProgress {
+func newTaskProgress(task plan.Task) *taskProgress {
 	return &taskProgress{flight: map[string]*flying{}, files0: int64(len(task.Objects)), all: task.Bytes}
 }
 
@@ -83,7 +83,7 @@ func (w *Worker) reportProgress(ctx context.Context, msg *bus.TaskMsg, p *taskPr
 	for {
 		tp := p.snapshot()
 		tp.Job, tp.TaskID, tp.Worker = msg.Job, msg.TaskID, w.opts.Name
-		if data, err := json.Marshal(tp); err == nil {
+		if data, err := protocol.EncodeProgress(tp); err == nil {
 			_ = w.opts.Bus.PublishProgress(msg.Job, msg.TaskID, w.opts.Name, data)
 		}
 		select {

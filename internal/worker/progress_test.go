@@ -3,7 +3,7 @@ package worker
 import (
 	"testing"
 
-	"github.com/ossimport/ossimport/internal/protocol"
+	"github.com/ossimport/ossimport/internal/plan"
 	"github.com/ossimport/ossimport/internal/transfer"
 )
 
@@ -14,7 +14,7 @@ func TestProgressCountsEachObjectOnce(t *testing.T) {
 	a := transfer.Object{Key: "a", Size: 100}
 	b := transfer.Object{Key: "b", Size: 50}
 	u := transfer.Object{Key: "url", Size: -1} // size unknown (URL lists)
-	p := newTaskProgress(protocol.Task{Objects: []transfer.Object{a, b, u}, Bytes: 150})
+	p := newTaskProgress(plan.Task{Objects: []transfer.Object{a, b, u}, Bytes: 150})
 	p.read(a, 60)
 	p.read(a, 60) // the first attempt failed at 60; the retry reads it all again
 	p.read(b, 20)

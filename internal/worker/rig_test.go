@@ -16,6 +16,7 @@ import (
 	"github.com/ossimport/ossimport/internal/bus"
 	"github.com/ossimport/ossimport/internal/config"
 	"github.com/ossimport/ossimport/internal/job"
+	"github.com/ossimport/ossimport/internal/plan"
 	"github.com/ossimport/ossimport/internal/protocol"
 	"github.com/ossimport/ossimport/internal/storage"
 	"github.com/ossimport/ossimport/internal/storage/memory"
@@ -115,7 +116,7 @@ func (r *rig) submit(name string, src storage.Source, dst storage.Destination, e
 // queue publishes a task of job with objs.
 func (r *rig) queue(jobName, id string, objs []transfer.Object) {
 	r.t.Helper()
-	t := protocol.Task{ID: id, Job: jobName, Objects: objs}
+	t := plan.Task{ID: id, Job: jobName, Objects: objs}
 	for _, o := range objs {
 		t.Bytes += max(o.Size, 0)
 	}

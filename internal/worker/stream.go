@@ -2,7 +2,6 @@ package worker
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -54,7 +53,7 @@ func (r *results) flush(ctx context.Context, w *Worker) error {
 		}
 		keep, errs = append(keep, o), append(errs, r.errs[i])
 	}
-	data, err := json.Marshal(partial)
+	data, err := protocol.EncodeResult(partial)
 	if err != nil {
 		return fmt.Errorf("encode partial result: %w", err)
 	}

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/ossimport/ossimport/internal/bus"
-	"github.com/ossimport/ossimport/internal/protocol"
+	"github.com/ossimport/ossimport/internal/plan"
 	"github.com/ossimport/ossimport/internal/transfer"
 )
 
@@ -39,7 +39,7 @@ type taskUploads struct {
 // returns the copier to run the task with, which records the uploads it
 // starts, and the tracker whose ended (or fenced, for an object lost to
 // another delivery) is to be called with each object's result.
-func (w *Worker) trackUploads(ctx context.Context, msg *bus.TaskMsg, task *protocol.Task, c *transfer.Copier, threshold int64, log *slog.Logger) (*transfer.Copier, *taskUploads) {
+func (w *Worker) trackUploads(ctx context.Context, msg *bus.TaskMsg, task *plan.Task, c *transfer.Copier, threshold int64, log *slog.Logger) (*transfer.Copier, *taskUploads) {
 	u := &taskUploads{w: w, job: msg.Job, task: msg.TaskID, delivery: msg.Delivered, log: log, recorded: map[string]string{}}
 	if mayUseMultipart(task.Objects, threshold) {
 		u.resume(ctx, task.Objects)

@@ -27,6 +27,7 @@ import (
 	"github.com/ossimport/ossimport/internal/config"
 	"github.com/ossimport/ossimport/internal/job"
 	"github.com/ossimport/ossimport/internal/metrics"
+	"github.com/ossimport/ossimport/internal/plan"
 	"github.com/ossimport/ossimport/internal/protocol"
 	"github.com/ossimport/ossimport/internal/storage"
 	"github.com/ossimport/ossimport/internal/transfer"
@@ -192,6 +193,10 @@ func (w *Worker) run(ctx context.Context, msg *bus.TaskMsg, started func()) {
 	}
 	defer fence.release()
 	task, eng, err := w.prepare(ctx, msg)
+	if errors.Is(err, protocol.ErrNewerVersion) {
+		w.refuse(msg, err, log)
+		return
+	}
 	held := w.admit.hold(len(task.Objects))
 	defer held.release()
 	started()
@@ -275,14 +280,14 @@ func (w *Worker) run(ctx context.Context, msg *bus.TaskMsg, started func()) {
 
 // prepare decodes the task and finds its job's engine. A task delivered
 // again (its worker died) skips objects already at the destination.
-func (w *Worker) prepare(ctx context.Context, msg *bus.TaskMsg) (protocol.Task, *engine, error) {
-	var task protocol.Task
+func (w *Worker) prepare(ctx context.Context, msg *bus.TaskMsg) (plan.Task, *engine, error) {
 	data, err := msg.Data()
 	if err != nil {
-		return task, nil, err
+		return plan.Task{}, nil, err
 	}
-	if err := json.Unmarshal(data, &task); err != nil {
-		return task, nil, fmt.Errorf("decode task %s: %w", msg.TaskID, err)
+	task, err := protocol.DecodeTask(data)
+	if err != nil {
+		return task, nil, fmt.Errorf("task %s: %w", msg.TaskID, err)
 	}
 	eng, err := w.engine(ctx, msg.Job)
 	if err != nil {
@@ -338,7 +343,7 @@ func (w *Worker) engine(ctx context.Context, name string) (*engine, error) {
 
 // fail reports a task that could not run at all: every object failed
 // with the reason, so the tracker files the task and the job can abort.
-func (w *Worker) fail(ctx context.Context, msg *bus.TaskMsg, task protocol.Task, cause error) {
+func (w *Worker) fail(ctx context.Context, msg *bus.TaskMsg, task plan.Task, cause error) {
 	res := protocol.TaskResult{Job: msg.Job, TaskID: msg.TaskID, Worker: w.opts.Name, Attempt: int(msg.Delivered), Started: time.Now(), Finished: time.Now()}
 	var errs []error
 	for _, o := range task.Objects {
@@ -356,7 +361,7 @@ func (w *Worker) fail(ctx context.Context, msg *bus.TaskMsg, task protocol.Task,
 // redelivers the task, and the tracker ignores the second result of a
 // task that succeeded.
 func (w *Worker) report(ctx context.Context, msg *bus.TaskMsg, res protocol.TaskResult) {
-	data, err := json.Marshal(res)
+	data, err := protocol.EncodeResult(res)
 	if err == nil {
 		err = w.opts.Bus.PublishResult(ctx, msg.Job, msg.TaskID, data)
 	}
@@ -384,7 +389,7 @@ func (w *Worker) heartbeats(ctx context.Context) {
 		last, at = read, now
 		w.opts.Metrics.Worker(w.opts.Name, true, hb.BytesPerSecond)
 		w.opts.Metrics.WorkerTasks(w.opts.Name, hb.Running)
-		if data, err := json.Marshal(hb); err == nil {
+		if data, err := protocol.EncodeHeartbeat(hb); err == nil {
 			if err := w.opts.Bus.Heartbeat(ctx, w.opts.Name, data); err != nil && ctx.Err() == nil {
 				w.log.Warn("cannot send heartbeat", "err", err)
 			}

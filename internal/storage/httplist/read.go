@@ -28,7 +28,7 @@ func (s *Store) Stat(ctx context.Context, key string) (storage.ObjectInfo, error
 	if err != nil {
 		return storage.ObjectInfo{}, requestErr("stat", key, err)
 	}
-	resp.Body.Close()
+	_ = resp.Body.Close()
 	switch resp.StatusCode {
 	case http.StatusOK:
 		info := infoOf(key, resp.Header)
@@ -49,7 +49,7 @@ func (s *Store) statByGet(ctx context.Context, e entry) (storage.ObjectInfo, err
 	if err != nil {
 		return storage.ObjectInfo{}, requestErr("stat", e.key, err)
 	}
-	resp.Body.Close() // a server ignoring Range may send it all: do not read it
+	_ = resp.Body.Close() // a server ignoring Range may send it all: do not read it
 	info := infoOf(e.key, resp.Header)
 	switch resp.StatusCode {
 	case http.StatusOK:
@@ -176,7 +176,7 @@ func (s *Store) Open(ctx context.Context, key string, offset, length int64) (io.
 	}
 	want, exact, err := expectedLength(resp, key, offset, length)
 	if err != nil {
-		resp.Body.Close()
+		_ = resp.Body.Close()
 		return nil, err
 	}
 	return &checkedBody{body: resp.Body, key: key, want: want, exact: exact}, nil

@@ -139,7 +139,8 @@ func (s *Store) newWalker(ctx context.Context, opts storage.ListOptions) (*walke
 		return w, err
 	}
 	w.stack = append(w.stack, f)
-	return w, w.seek(ctx, f, resume)
+	err = w.seek(ctx, f, resume)
+	return w, err
 }
 
 // seek positions the walk after the key f.dir+resume, descending into the

@@ -112,7 +112,7 @@ func (s *Store) UploadPart(ctx context.Context, key, id string, n int, r io.Read
 	removePart(dir, n)
 	name := partName(n, sums)
 	if err := os.Rename(tmp, filepath.Join(dir, name)); err != nil {
-		os.Remove(tmp)
+		_ = os.Remove(tmp)
 		return storage.Part{}, mapErr(op, key, err)
 	}
 	syncDir(dir)
@@ -130,7 +130,7 @@ func removePart(dir string, n int) {
 	entries, _ := os.ReadDir(dir)
 	for _, e := range entries {
 		if p, ok := parsePartName(e.Name()); ok && p.Number == n {
-			os.Remove(filepath.Join(dir, e.Name()))
+			_ = os.Remove(filepath.Join(dir, e.Name()))
 		}
 	}
 }
@@ -320,6 +320,6 @@ func (s *Store) AbortMultipart(ctx context.Context, key, id string) error {
 // removeUpload deletes an upload's directory, and the multipart directory
 // when no upload is left.
 func (s *Store) removeUpload(dir string) {
-	os.RemoveAll(dir)
-	os.Remove(filepath.Dir(dir))
+	_ = os.RemoveAll(dir)
+	_ = os.Remove(filepath.Dir(dir))
 }

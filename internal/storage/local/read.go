@@ -104,7 +104,7 @@ func (s *Store) Open(ctx context.Context, key string, offset, length int64) (io.
 		err = fmt.Errorf("open %q: offset %d is past the end (%d bytes)", key, offset, fi.Size())
 	}
 	if err != nil {
-		f.Close()
+		_ = f.Close()
 		return nil, err
 	}
 	if length < 0 || length > fi.Size()-offset {

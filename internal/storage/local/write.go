@@ -153,7 +153,7 @@ func fillTemp(dir string, mkdir bool, fill func(io.Writer) (storage.Checksums, e
 		err = cerr
 	}
 	if err != nil {
-		os.Remove(f.Name())
+		_ = os.Remove(f.Name())
 		return "", storage.Checksums{}, err
 	}
 	return f.Name(), sums, nil
@@ -193,7 +193,7 @@ func commit(tmp, path string, mtime time.Time) error {
 		err = os.Rename(tmp, path)
 	}
 	if err != nil {
-		os.Remove(tmp)
+		_ = os.Remove(tmp)
 		return err
 	}
 	syncDir(filepath.Dir(path))
@@ -204,8 +204,8 @@ func commit(tmp, path string, mtime time.Time) error {
 // directory are not an error: the data itself was synced.
 func syncDir(dir string) {
 	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
+		_ = d.Sync()
+		_ = d.Close()
 	}
 }
 

@@ -111,7 +111,7 @@ func (s *Store) Open(ctx context.Context, key string, offset, length int64) (io.
 		want = -1
 	}
 	if req.Range != nil && res.StatusCode == http.StatusOK && (offset > 0 || res.ContentLength > length || want < 0) {
-		res.Body.Close()
+		_ = res.Body.Close()
 		return nil, fmt.Errorf("%s in %s: the server ignored the byte range %s", what, s, *req.Range)
 	}
 	r := &objectReader{body: res.Body, store: s, what: fmt.Sprintf("read %q", key), want: want}

@@ -500,7 +500,7 @@ func testNotFound(t *testing.T, e *env) {
 	rc, err := r.Open(e.ctx, "missing/object", 0, -1)
 	if err == nil {
 		_, err = io.ReadAll(rc)
-		rc.Close()
+		_ = rc.Close()
 	}
 	mustBeNotExist(t, "open missing object", err)
 }

@@ -214,5 +214,5 @@ type limited struct {
 // then closes the body.
 func drain(resp *http.Response) {
 	_, _ = io.CopyN(io.Discard, resp.Body, 64<<10)
-	resp.Body.Close()
+	_ = resp.Body.Close()
 }

@@ -110,7 +110,7 @@ func (s *Server) uploadPart(rq *request) *ossError {
 		return err
 	}
 	if err := checkContentMD5(rq.r.Header, data.md5); err != nil {
-		os.Remove(data.path)
+		_ = os.Remove(data.path)
 		return err
 	}
 	p := &part{blob: data, etag: md5ETag(data.md5), modified: time.Now()}
@@ -138,11 +138,11 @@ func (s *Server) storePart(rq *request, u *upload, n int, p *part) *ossError {
 	}
 	s.mu.Unlock()
 	if err != nil {
-		os.Remove(p.path)
+		_ = os.Remove(p.path)
 		return err
 	}
 	if old != nil {
-		os.Remove(old.path)
+		_ = os.Remove(old.path)
 	}
 	return nil
 }
@@ -379,7 +379,7 @@ func (s *Server) assemble(parts []*part) (*object, *ossError) {
 	for _, p := range parts {
 		n, err := appendFile(io.MultiWriter(f, crc), p.path)
 		if err != nil {
-			os.Remove(f.Name())
+			_ = os.Remove(f.Name())
 			return nil, errorf(http.StatusInternalServerError, "InternalError", "%v", err)
 		}
 		size += n
@@ -413,7 +413,7 @@ func (s *Server) finishUpload(rq *request, u *upload, o *object) *ossError {
 	}
 	s.mu.Unlock()
 	if err != nil {
-		os.Remove(o.path)
+		_ = os.Remove(o.path)
 		return err
 	}
 	removeParts(u)
@@ -422,7 +422,7 @@ func (s *Server) finishUpload(rq *request, u *upload, o *object) *ossError {
 
 func removeParts(u *upload) {
 	for _, p := range u.parts {
-		os.Remove(p.path)
+		_ = os.Remove(p.path)
 	}
 }
 

@@ -37,7 +37,7 @@ func (s *Server) putObject(rq *request) *ossError {
 		return err
 	}
 	if err := checkContentMD5(rq.r.Header, data.md5); err != nil {
-		os.Remove(data.path)
+		_ = os.Remove(data.path)
 		return err
 	}
 	o := &object{blob: data, etag: md5ETag(data.md5), typ: "Normal", class: class, header: header, modified: time.Now()}
@@ -250,7 +250,7 @@ func (s *Server) deleteObject(rq *request) *ossError {
 		return err
 	}
 	if old != nil {
-		os.Remove(old.path)
+		_ = os.Remove(old.path)
 	}
 	return noContent(rq)
 }
@@ -354,8 +354,8 @@ func (s *Server) cloneFile(path string) (string, error) {
 		return "", err
 	}
 	name := f.Name()
-	f.Close()
-	os.Remove(name)
+	_ = f.Close()
+	_ = os.Remove(name)
 	if os.Link(path, name) == nil {
 		return name, nil
 	}
@@ -369,7 +369,7 @@ func (s *Server) cloneFile(path string) (string, error) {
 		return "", err
 	}
 	if _, err := io.Copy(dst, src); err != nil {
-		dst.Close()
+		_ = dst.Close()
 		return "", err
 	}
 	return name, dst.Close()

@@ -119,7 +119,7 @@ func (s *Server) spool(body io.Reader, want int64, corrupt bool) (blob, *ossErro
 		err = f.Close()
 	}
 	if err != nil {
-		os.Remove(f.Name())
+		_ = os.Remove(f.Name())
 		return blob{}, errorf(http.StatusBadRequest, "IncompleteBody", "The request body is incomplete: %v", err)
 	}
 	return blob{path: f.Name(), size: n, md5: md.Sum(nil), crc: crc.Sum64()}, nil
@@ -191,11 +191,11 @@ func (s *Server) commit(bucketName, key string, o *object) *ossError {
 	}
 	s.mu.Unlock()
 	if err != nil {
-		os.Remove(o.path)
+		_ = os.Remove(o.path)
 		return err
 	}
 	if old != nil {
-		os.Remove(old.path)
+		_ = os.Remove(old.path)
 	}
 	return nil
 }

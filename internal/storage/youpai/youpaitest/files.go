@@ -148,7 +148,7 @@ func writeListing(w http.ResponseWriter, r *http.Request, page []listEntry, next
 		}
 		body, _ := json.Marshal(map[string]any{"files": files, "iter": next})
 		w.Header().Set("Content-Type", "application/json")
-		w.Write(body)
+		_, _ = w.Write(body)
 		return
 	}
 	lines := make([]string, 0, len(page))
@@ -160,7 +160,7 @@ func writeListing(w http.ResponseWriter, r *http.Request, page []listEntry, next
 		lines = append(lines, e.name+"\t"+typ+"\t"+strconv.FormatInt(e.size, 10)+"\t"+strconv.FormatInt(e.mtime, 10))
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	io.WriteString(w, strings.Join(lines, "\n"))
+	_, _ = io.WriteString(w, strings.Join(lines, "\n"))
 }
 
 // readDir returns the entries of a folder; s.mu is held.
@@ -229,7 +229,7 @@ func (s *Server) serveFile(w http.ResponseWriter, r *http.Request, bucket, rel s
 		fi, err = f.Stat()
 	}
 	if err == nil && fi.IsDir() {
-		f.Close()
+		_ = f.Close()
 		err = errors.New("is a folder")
 	}
 	var m *fileMeta
@@ -365,7 +365,7 @@ func writeFile(tmpDir, p string, data []byte) error {
 		err = os.Rename(f.Name(), p)
 	}
 	if err != nil {
-		os.Remove(f.Name())
+		_ = os.Remove(f.Name())
 	}
 	return err
 }

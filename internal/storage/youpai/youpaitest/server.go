@@ -229,7 +229,7 @@ func (e *apiError) write(w http.ResponseWriter) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("X-Request-Id", e.ID)
 	w.WriteHeader(e.status)
-	w.Write(body)
+	_, _ = w.Write(body)
 }
 
 // faultFor takes one failure for a request of kind, or returns nil.
