@@ -112,12 +112,12 @@ func SetToken(path, token string) error {
 		return nil
 	}
 	tmp := path + ".new"
-	os.Remove(tmp)
+	_ = os.Remove(tmp)
 	if _, err := tokenFile(tmp).create(token); err != nil {
 		return err
 	}
 	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
+		_ = os.Remove(tmp)
 		return fmt.Errorf("bus: cannot replace the NATS token file %s: %w", path, err)
 	}
 	return nil

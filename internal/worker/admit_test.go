@@ -53,7 +53,7 @@ func eventually(t *testing.T, what string, cond func() bool) {
 // objects, each worker holds one task per round (a worker pulling
 // workerTaskThreadNum tasks at once held 4 and left the other 4).
 func TestJoiningWorkerSharesTheLoad(t *testing.T) {
-	r := newRig(t, nil) // workerTaskThreadNum=4
+	r := newRig(t, nil) // four slots (workerTaskThreadNum)
 	results := r.results()
 	src := memory.New("src")
 	dst := &turnstileDest{Store: memory.New("dst"), tokens: make(chan struct{})}
