@@ -10,6 +10,7 @@
 #   REPS=1 SETS=small bash bench/copy.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 REPS=${REPS:-3}
 SETS=${SETS:-"small large"}
 WORK=${BENCH_DIR:-/tmp/ossimport-bench}
@@ -28,23 +29,6 @@ make_data() {
 		for i in 1 2 3 4; do head -c $((256 << 20)) /dev/urandom >"$WORK/data/large/f$i"; done
 	}
 	cat "$WORK"/data/*/* >/dev/null # warm the page cache
-}
-
-free_port() {
-	local p
-	for _ in $(seq 50); do
-		p=$((20000 + RANDOM % 40000))
-		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p" && return; fi
-	done
-	return 1
-}
-
-start_server() {
-	rm -rf "$WORK/s3" && mkdir -p "$WORK/s3"
-	PORT=$(free_port)
-	ROOT_ACCESS_KEY=benchkey ROOT_SECRET_KEY=benchsecret123 "$VGW" --port "127.0.0.1:$PORT" posix "$WORK/s3" >"$WORK/versitygw.log" 2>&1 &
-	VGW_PID=$!
-	for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break; sleep 0.1; done
 }
 
 # versitygw's posix backend serves each folder of its root as a bucket.

@@ -14,6 +14,7 @@
 #                                           # ignores Range: parts go through the buffer budget
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 REPS=${REPS:-1}
 SETS=${SETS:-"small large huge many"}
 WORK=${BENCH_DIR:-/tmp/ossimport-bench-mem}
@@ -31,23 +32,6 @@ make_set() { # name count bytes
 	mkdir -p "$WORK/data/$1.tmp"
 	for i in $(seq 1 "$2"); do head -c "$3" /dev/urandom >"$WORK/data/$1.tmp/f$i"; done
 	mv "$WORK/data/$1.tmp" "$WORK/data/$1"
-}
-
-free_port() {
-	local p
-	for _ in $(seq 50); do
-		p=$((20000 + RANDOM % 40000))
-		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p" && return; fi
-	done
-	return 1
-}
-
-start_server() {
-	rm -rf "$WORK/s3" && mkdir -p "$WORK/s3"
-	PORT=$(free_port)
-	ROOT_ACCESS_KEY=benchkey ROOT_SECRET_KEY=benchsecret123 "$VGW" --port "127.0.0.1:$PORT" posix "$WORK/s3" >"$WORK/versitygw.log" 2>&1 &
-	VGW_PID=$!
-	for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break; sleep 0.1; done
 }
 
 # The source server serves each data set as a bucket.

@@ -22,6 +22,7 @@
 # tool that cannot be built is skipped with a message.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 REPS=${REPS:-1}
 SETS=${SETS:-"small large"}
 TOOLS=${TOOLS:-"run service s5cmd rclone ceiling"}
@@ -76,31 +77,6 @@ make_data() {
 	touch "$d.complete"
 }
 
-free_port() {
-	local p
-	for _ in $(seq 50); do
-		p=$((20000 + RANDOM % 40000))
-		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p" && return; fi
-	done
-	return 1
-}
-
-start_server() {
-	rm -rf "$WORK/s3" && mkdir -p "$WORK/s3"
-	PORT=$(free_port)
-	ROOT_ACCESS_KEY=benchkey ROOT_SECRET_KEY=benchsecret123 "$VGW" --port "127.0.0.1:$PORT" --quiet posix "$WORK/s3" >"$WORK/versitygw.log" 2>&1 &
-	VGW_PID=$!
-	for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && return; sleep 0.1; done
-	die "versitygw did not start; see $WORK/versitygw.log"
-}
-
-stop_server() {
-	[ -n "${VGW_PID:-}" ] || return 0
-	kill "$VGW_PID" 2>/dev/null || true
-	wait "$VGW_PID" 2>/dev/null || true
-	VGW_PID=
-}
-
 # timed CMD...: runs CMD under /usr/bin/time -v; leaves "wall cpu rss_kb"
 # in $WORK/result.
 timed() {
@@ -144,20 +120,6 @@ run_run() {
 	local dir="$WORK/ossimport-$2"
 	ossimport_conf "$1" "$2"
 	timed "$ROOT/bin/ossimport" run "$dir/conf/job.cfg" --sys "$dir/conf/sys.properties" --progress 0
-}
-
-# stop_service PID CONSOLE...: stops the service that /usr/bin/time (PID)
-# runs, so time writes its report (a stop that cannot reach the workers
-# of conf/workers fails but still stops the service).
-stop_service() {
-	local pid=$1
-	shift
-	"$@" stop >/dev/null 2>&1 || true
-	for _ in $(seq 600); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-	if kill -0 "$pid" 2>/dev/null; then
-		kill $(pgrep -P "$pid") 2>/dev/null || true
-	fi
-	wait "$pid" || true
 }
 
 # run_service: the service in the foreground under time -v; the job is

@@ -32,20 +32,7 @@
 #   MODE=plan FILES=200000 PLAN_WORKER=1 PLAN_UNTIL=done bash bench/scale.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
-
-# stop_service PID CONSOLE...: stops the service that /usr/bin/time (PID)
-# runs, so time writes its report (a stop that cannot reach the workers
-# of conf/workers fails but still stops the service).
-stop_service() {
-	local pid=$1
-	shift
-	"$@" stop >/dev/null 2>&1 || true
-	for _ in $(seq 600); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-	if kill -0 "$pid" 2>/dev/null; then
-		kill $(pgrep -P "$pid") 2>/dev/null || true
-	fi
-	wait "$pid" || true
-}
+. bench/lib.sh
 
 plan_scale() {
 	local files=${FILES:-1000000} work=${BENCH_DIR:-/tmp/ossimport-planscale} data home t0 t1 pid secs

@@ -1,0 +1,47 @@
+# Shared by the bench scripts (sourced): a versitygw on a free loopback
+# port with one root account, and the service's stop under time(1).
+# The caller sets WORK and VGW (the versitygw binary).
+
+# free_port prints a free TCP port on 127.0.0.1.
+free_port() {
+	local p
+	for _ in $(seq 50); do
+		p=$((20000 + RANDOM % 40000))
+		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p" && return; fi
+	done
+	return 1
+}
+
+# start_server starts versitygw on a fresh $WORK/s3 (each folder is a
+# bucket), sets PORT and VGW_PID, and waits until it listens.
+start_server() {
+	rm -rf "$WORK/s3" && mkdir -p "$WORK/s3"
+	PORT=$(free_port)
+	ROOT_ACCESS_KEY=benchkey ROOT_SECRET_KEY=benchsecret123 "$VGW" --port "127.0.0.1:$PORT" --quiet posix "$WORK/s3" >"$WORK/versitygw.log" 2>&1 &
+	VGW_PID=$!
+	for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && return; sleep 0.1; done
+	echo "versitygw did not start; see $WORK/versitygw.log" >&2
+	return 1
+}
+
+# stop_server stops the versitygw start_server started.
+stop_server() {
+	[ -n "${VGW_PID:-}" ] || return 0
+	kill "$VGW_PID" 2>/dev/null || true
+	wait "$VGW_PID" 2>/dev/null || true
+	VGW_PID=
+}
+
+# stop_service PID CONSOLE...: stops the service that /usr/bin/time (PID)
+# runs, so time writes its report (a stop that cannot reach the workers
+# of conf/workers fails but still stops the service).
+stop_service() {
+	local pid=$1
+	shift
+	"$@" stop >/dev/null 2>&1 || true
+	for _ in $(seq 600); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+	if kill -0 "$pid" 2>/dev/null; then
+		kill $(pgrep -P "$pid") 2>/dev/null || true
+	fi
+	wait "$pid" || true
+}
