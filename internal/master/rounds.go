@@ -126,7 +126,7 @@ func (m *Master) watchEnds(ctx context.Context) error {
 	for first := true; ; first = false {
 		for _, name := range tracker.Jobs(m.opts.Dir) {
 			if st, err := tracker.ReadStatus(m.opts.Dir, name); err == nil {
-				m.logEnd(st, first)
+				m.logEnd(ctx, st, first)
 			}
 		}
 		if ctx.Err() != nil {
@@ -141,7 +141,7 @@ func (m *Master) watchEnds(ctx context.Context) error {
 
 // logEnd logs a job's final state once per time it is reached; quiet
 // only records it.
-func (m *Master) logEnd(st tracker.JobStatus, quiet bool) {
+func (m *Master) logEnd(ctx context.Context, st tracker.JobStatus, quiet bool) {
 	final := ""
 	if st.Ended() {
 		final = st.State
@@ -152,6 +152,13 @@ func (m *Master) logEnd(st tracker.JobStatus, quiet bool) {
 	m.mu.Unlock()
 	if quiet || final == "" || final == last || !m.isLeader() {
 		return // the active master writes import.log's job lines
+	}
+	// The end is also when no copy can still finish an upload that no
+	// record names (the service may be stopping: the sweep still runs).
+	if n, err := m.sweepUploads(context.WithoutCancel(ctx), st.Name); err != nil {
+		m.log.Warn("cannot look for unfinished multipart uploads at the destination; clean aborts the recorded ones", "job", st.Name, "err", err)
+	} else if n > 0 {
+		m.log.Warn("aborted unfinished multipart uploads an interrupted copy left", "job", st.Name, "uploads", n)
 	}
 	m.jlog.Info("job finished", summary.Of(m.opts.Dir, st).Attrs()...)
 }

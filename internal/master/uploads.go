@@ -51,26 +51,35 @@ func abortUploads(ctx context.Context, b *bus.Bus, name string, resolve job.Reso
 // openMultipart opens the job's destination from its submitted spec; nil
 // when the destination has no multipart uploads.
 func openMultipart(ctx context.Context, b *bus.Bus, name string, resolve job.Resolver, sys *config.Sys) (storage.MultipartWriter, error) {
-	data, err := b.Jobs().Get(ctx, name)
+	_, _, dst, err := openDestination(ctx, b, name, resolve, sys)
 	if err != nil {
 		return nil, err
 	}
+	mpw, _ := dst.(storage.MultipartWriter)
+	return mpw, nil
+}
+
+// openDestination opens the job's destination from its submitted spec
+// (only the destination: a source gone since must not stop a clean).
+func openDestination(ctx context.Context, b *bus.Bus, name string, resolve job.Resolver, sys *config.Sys) (protocol.Job, *job.Spec, storage.Destination, error) {
 	var pj protocol.Job
+	data, err := b.Jobs().Get(ctx, name)
+	if err != nil {
+		return pj, nil, nil, err
+	}
 	if err := json.Unmarshal(data, &pj); err != nil {
-		return nil, fmt.Errorf("job %s: %w", name, err)
+		return pj, nil, nil, fmt.Errorf("job %s: %w", name, err)
 	}
 	if resolve == nil {
 		resolve = job.FromConfig
 	}
 	spec, err := resolve(pj.File, pj.Config, sys)
 	if err != nil {
-		return nil, err
+		return pj, nil, nil, err
 	}
-	// Only the destination: a source gone since must not stop a clean.
 	dst, err := storage.OpenDestination(ctx, spec.Dest)
 	if err != nil {
-		return nil, fmt.Errorf("open destination: %w", err)
+		return pj, nil, nil, fmt.Errorf("open destination: %w", err)
 	}
-	mpw, _ := dst.(storage.MultipartWriter)
-	return mpw, nil
+	return pj, spec, dst, nil
 }

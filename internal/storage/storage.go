@@ -112,6 +112,19 @@ type MultipartWriter interface {
 	AbortMultipart(ctx context.Context, key, uploadID string) error
 }
 
+// PendingUpload is an unfinished multipart upload at a destination.
+type PendingUpload struct {
+	Key, UploadID string
+	Initiated     time.Time
+}
+
+// UploadLister lists a destination's unfinished multipart uploads, so
+// that those nobody will finish can be aborted (they are billed).
+type UploadLister interface {
+	// ListUploads returns the unfinished uploads of keys under prefix.
+	ListUploads(ctx context.Context, prefix string) ([]PendingUpload, error)
+}
+
 // ServerSideCopier copies objects inside the store's service without the
 // data passing through us.
 type ServerSideCopier interface {
