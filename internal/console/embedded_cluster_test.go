@@ -157,21 +157,22 @@ func TestEmbeddedClusterOverSSH(t *testing.T) {
 		}
 		return -1
 	}
-	done := func() int64 {
-		st, _ := tracker.ReadStatus(h.workdir(), failJob)
+	// done is how many objects a service's view has filed as done.
+	done := func(v clusterService) int64 {
+		st, _ := tracker.ReadStatus(v.dir, failJob)
 		return st.Objects.Done
 	}
 	// lose takes the leader away (kill -9, or its link cut when it is a
 	// member) and waits for another service to take over and file a
 	// result; it returns whether the leader was killed.
-	lose := func(round string, kill9 bool) (int, bool) {
+	lose := func(round string, kill9 bool) (lost, took int, killed bool) {
 		var l int
 		h.waitFor(time.Minute, round+": a leader", func() bool { l = leader(); return l >= 0 })
 		if st, _ := tracker.ReadStatus(h.workdir(), failJob); st.State == tracker.Succeed {
 			t.Fatalf("%s: the job ended before the leader was lost; slow it down", round)
 		}
-		lost := time.Now()
-		killed := svcs[l].host < 0 || kill9 // this machine's link cannot be cut
+		at := time.Now()
+		killed = svcs[l].host < 0 || kill9 // this machine's link cannot be cut
 		if killed {
 			kill(t, svcs[l].pid())
 		} else {
@@ -180,13 +181,13 @@ func TestEmbeddedClusterOverSSH(t *testing.T) {
 		}
 		var next int
 		h.waitFor(time.Minute, round+": another service takes over", func() bool { next = leader(); return next >= 0 && next != l })
-		took := time.Since(lost)
+		after := time.Since(at)
 		t.Logf("%s: %s lost by %s; %s took over after %v", round, svcs[l].name,
-			map[bool]string{true: "kill -9", false: "link cut"}[killed], svcs[next].name, took.Round(time.Millisecond))
-		if took > 30*time.Second {
-			t.Errorf("%s: the takeover took %v; want it within the lease TTL and a few seconds", round, took)
+			map[bool]string{true: "kill -9", false: "link cut"}[killed], svcs[next].name, after.Round(time.Millisecond))
+		if after > 30*time.Second {
+			t.Errorf("%s: the takeover took %v; want it within the lease TTL and a few seconds", round, after)
 		}
-		return l, killed
+		return l, next, killed
 	}
 	// restore brings a killed service back with start, or plugs the cut
 	// host back in.
@@ -204,12 +205,13 @@ func TestEmbeddedClusterOverSSH(t *testing.T) {
 		h.waitFor(time.Minute, round+": the restarted service runs", func() bool { return svcs[l].pid() > 0 })
 	}
 
-	h.waitFor(2*time.Minute, "a sixth of the objects copied", func() bool { return done() >= int64(len(files)/6) })
-	l, killed := lose("first loss", false)
-	before := done()
-	h.waitFor(2*time.Minute, "a result filed after the first takeover", func() bool { return done() > before })
+	h.waitFor(2*time.Minute, "a sixth of the objects copied", func() bool { return done(svcs[0]) >= int64(len(files)/6) })
+	l, next, killed := lose("first loss", false)
+	// The new leader's view (this machine's may be the one killed).
+	before := done(svcs[next])
+	h.waitFor(2*time.Minute, "a result filed after the first takeover", func() bool { return done(svcs[next]) > before })
 	restore("first loss", l, killed)
-	l2, killed2 := lose("second loss", !killed)
+	l2, _, killed2 := lose("second loss", !killed)
 	if killed2 == killed {
 		t.Fatalf("both losses were by %v; want one kill -9 and one link cut", map[bool]string{true: "kill -9", false: "link cut"}[killed])
 	}

@@ -56,7 +56,7 @@ func TestRetryWhileStoppedAndInvalidNames(t *testing.T) {
 		t.Fatalf("retry while stopped: ossimport's first line missing:\n%s", r)
 	}
 	st := h.mustConsole("", "stat", "local_test").stdout
-	if !strings.Contains(st, "Pending Task Count:1\n") || !strings.Contains(st, "Failed Task Count:1\n") || !strings.Contains(st, "JobState:Running\n") {
+	if !strings.Contains(st, "Pending Task Count:1\n") || !strings.Contains(st, "Failed Task Count:1\n") || !strings.Contains(st, "JobState:Running (no master since ") {
 		t.Fatalf("stat after the retry while stopped (the counters must follow):\n%s", st)
 	}
 	if doc, ok := tracker.ReadCounters(h.workdir(), "local_test"); !ok || doc.Clean || doc.Pending != 1 || doc.Failed != 1 {
