@@ -87,6 +87,9 @@ func runCheck(w io.Writer, f checkFiles) error {
 				diags = append(diags, config.Diagnostic{File: f.workers, Key: "natsEmbeddedCluster", Severity: config.Error, Msg: err.Error()})
 			}
 		}
+		if d, ok := plainNATSWarning(sys, ws); ok {
+			diags = append(diags, d)
+		}
 	}
 	return printDiagnostics(w, diags)
 }
@@ -155,4 +158,21 @@ func plural(n int, word string) string {
 		return "1 " + word
 	}
 	return fmt.Sprintf("%d %ss", n, word)
+}
+
+// plainNATSWarning warns when NATS traffic between machines would be
+// clear text: other machines listed, natsAutoTls=false and no TLS
+// certificate of the operator's own (natsUrl's NATS is the operator's
+// to secure).
+func plainNATSWarning(s *config.Sys, ws *config.Workers) (config.Diagnostic, bool) {
+	if s == nil || s.NATSAutoTLS || s.NATSTLSCert != "" || len(s.NATSURLs) > 0 {
+		return config.Diagnostic{}, false
+	}
+	for _, h := range ws.Hosts {
+		if !isLocalHost(h.Host) {
+			return config.Diagnostic{File: s.File(), Key: "natsAutoTls", Severity: config.Warning,
+				Msg: "natsAutoTls=false: NATS traffic between the machines of conf/workers (the token, the jobs' credentials, the results) crosses the network in clear text; set natsAutoTls=true (the default) or natsTlsCert/natsTlsKey"}, true
+		}
+	}
+	return config.Diagnostic{}, false
 }

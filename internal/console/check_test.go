@@ -152,3 +152,30 @@ func TestCheckExitCodeThroughRoot(t *testing.T) {
 		t.Fatalf("template exit %d\n%s", code, stdout.String())
 	}
 }
+
+// check warns when natsAutoTls=false would send NATS traffic between
+// machines in clear text, and says nothing with the default.
+func TestCheckWarnsOfPlainNATSBetweenMachines(t *testing.T) {
+	t.Setenv("OSS_IMPORT_HOME", t.TempDir())
+	dir := t.TempDir()
+	workers := filepath.Join(dir, "workers")
+	if err := os.WriteFile(workers, []byte("127.0.0.1\n192.0.2.10\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		sys  string
+		warn bool
+	}{
+		{"workingDir=" + dir + "\nnatsAutoTls=false\n", true},
+		{"workingDir=" + dir + "\n", false},
+	} {
+		sys := filepath.Join(dir, "sys.properties")
+		if err := os.WriteFile(sys, []byte(tc.sys), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		out, _ := runCheckCmd(t, filepath.Join(repoRoot, "conf", "local_job.cfg"), "--sys", sys, "--workers", workers)
+		if got := strings.Contains(out, "natsAutoTls=false: NATS traffic between the machines"); got != tc.warn {
+			t.Errorf("%q: warning shown %v, want %v\n%s", tc.sys, got, tc.warn, out)
+		}
+	}
+}
