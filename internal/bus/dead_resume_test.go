@@ -4,6 +4,8 @@ import (
 	"context"
 	"testing"
 	"time"
+
+	"github.com/ossimport/ossimport/internal/testenv"
 )
 
 // TestDeadTasksSurviveAConsumeFailure: when reading the dead-task stream
@@ -20,20 +22,13 @@ func TestDeadTasksSurviveAConsumeFailure(t *testing.T) {
 	// Delete it once the reader is pulling from it (a pull request is
 	// waiting), so the reader sees the deletion.
 	deadline := tctx(t)
-	for {
+	testenv.Wait(t, 30*time.Second, "the dead-task reader to pull", func() bool {
 		c, err := st.dead.Consumer(deadline, trackerName)
 		must(t, err)
 		info, err := c.Info(deadline)
 		must(t, err)
-		if info.NumWaiting > 0 {
-			break
-		}
-		select {
-		case <-deadline.Done():
-			t.Fatal("the dead-task reader never pulled")
-		case <-time.After(10 * time.Millisecond):
-		}
-	}
+		return info.NumWaiting > 0
+	})
 	must(t, st.dead.DeleteConsumer(deadline, trackerName))
 	must(t, b.PublishTask(tctx(t), "djob", "BAD", []byte("payload")))
 	m := next(t, b, "w")

@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ossimport/ossimport/internal/testenv"
+
 	"github.com/ossimport/ossimport/internal/storage"
 	"github.com/ossimport/ossimport/internal/storage/memory"
 )
@@ -255,17 +257,10 @@ func TestBudgetBoundsBuffersInFlight(t *testing.T) {
 		wg.Go(func() { results[i] = c.Copy(t.Context(), obj) })
 	}
 	// Wait until the budget is full and parts are held at the gate.
-	deadline := time.Now().Add(30 * time.Second)
-	for {
+	testenv.Wait(t, 30*time.Second, "the budget to fill with parts held at the gate", func() bool {
 		used, _, _ := budget.Stats()
-		if used+opts.PartSize > capacity && dst.inFlight.Load() > 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the budget never filled: %d of %d bytes used", used, capacity)
-		}
-		time.Sleep(time.Millisecond)
-	}
+		return used+opts.PartSize > capacity && dst.inFlight.Load() > 0
+	}, func() string { used, _, _ := budget.Stats(); return fmt.Sprintf("%d of %d bytes used", used, capacity) })
 	close(dst.gate)
 	wg.Wait()
 	for _, res := range results {

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ossimport/ossimport/internal/testenv"
+
 	"github.com/ossimport/ossimport/internal/protocol"
 	"github.com/ossimport/ossimport/internal/storage"
 	"github.com/ossimport/ossimport/internal/storage/memory"
@@ -34,16 +36,10 @@ func (d *turnstileDest) Put(ctx context.Context, key string, r io.Reader, size i
 	return d.Store.Put(ctx, key, r, size, meta)
 }
 
-// eventually waits for cond, failing the test after a deadline.
+// eventually waits for cond with the shared helper's deadline.
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("not within 30s: %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	testenv.Wait(t, 30*time.Second, what, cond)
 }
 
 // TestJoiningWorkerSharesTheLoad: a worker takes only the tasks it can
