@@ -136,14 +136,20 @@ func (c *Copier) compareContent(ctx context.Context, obj Object, src, dst storag
 }
 
 func (c *Copier) crcOf(ctx context.Context, r storage.Reader, key string, size int64) (uint64, error) {
+	sums, err := c.hashOf(ctx, r, key, size, hashes{crc: true})
+	return sums.CRC64, err
+}
+
+// hashOf reads key of r whole and returns the checksums h asks for.
+func (c *Copier) hashOf(ctx context.Context, r storage.Reader, key string, size int64, h hashes) (storage.Checksums, error) {
 	rc, err := r.Open(ctx, key, 0, -1)
 	if err != nil {
-		return 0, err
+		return storage.Checksums{}, err
 	}
 	defer rc.Close()
-	sr := newSourceReader(ctx, rc, size, hashes{crc: true}, c.opts.Bandwidth, nil)
+	sr := newSourceReader(ctx, rc, size, h, c.opts.Bandwidth, nil)
 	if err := sr.drain(); err != nil {
-		return 0, err
+		return storage.Checksums{}, err
 	}
-	return sr.crc.Sum64(), nil
+	return sr.sums(), nil
 }

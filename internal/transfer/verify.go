@@ -161,16 +161,10 @@ func detail(size int64, sums storage.Checksums, put storage.PutResult, proof str
 // readBack reads the copy at key and compares it with sums: its CRC-64
 // when we have one, else its MD5.
 func (c *Copier) readBack(ctx context.Context, key string, size int64, sums storage.Checksums) (string, error) {
-	rc, err := c.dst.Open(ctx, key, 0, -1)
+	got, err := c.hashOf(ctx, c.dst, key, size, hashes{crc: sums.HasCRC64, md5: !sums.HasCRC64})
 	if err != nil {
 		return "", fmt.Errorf("read it back: %w", err)
 	}
-	defer rc.Close()
-	sr := newSourceReader(ctx, rc, size, hashes{crc: sums.HasCRC64, md5: !sums.HasCRC64}, c.opts.Bandwidth, nil)
-	if err := sr.drain(); err != nil {
-		return "", fmt.Errorf("read it back: %w", err)
-	}
-	got := sr.sums()
 	if sums.HasCRC64 {
 		if got.CRC64 != sums.CRC64 {
 			return "", fmt.Errorf("%w: destination read back has CRC64 %d, source %d", storage.ErrChecksumMismatch, got.CRC64, sums.CRC64)
