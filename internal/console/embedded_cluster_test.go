@@ -232,6 +232,23 @@ func TestEmbeddedClusterOverSSH(t *testing.T) {
 		t.Fatalf("this machine's view %+v: want %d objects planned and done once", got, n)
 	}
 
+	// With this machine's service gone, stat here reaches the cluster
+	// through the other hosts: it names the master that leads there and
+	// says that the view here is out of date; start brings it back.
+	kill(t, svcs[0].pid())
+	h.waitFor(time.Minute, "stat here to name the master on another host", func() bool {
+		r := h.console("stat", failJob)
+		master := statLine(r.stdout, "Master:")
+		named := false
+		for _, s := range svcs[1:] {
+			named = named || (s.pid() > 0 && strings.Contains(master, fmt.Sprintf("(pid %d)", s.pid())))
+		}
+		return named && strings.Contains(r.stderr, "its view is out of date")
+	})
+	if r := h.console("start"); r.code != 0 || !strings.Contains(r.stdout, "Start import service completed.") {
+		t.Fatalf("start after this machine's service was killed: %s%s", r, c.hostLogs())
+	}
+
 	r = h.console("stop")
 	if r.code != 0 || !strings.Contains(r.stdout, "Stop import service completed.") ||
 		!strings.Contains(r.stdout, "standby services stopped on 2 of 2 hosts") || !strings.Contains(r.stdout, "workers stopped on 1 of 1 hosts") {
