@@ -72,24 +72,32 @@ func (s secretFile) read() (string, error) {
 }
 
 // create writes value to a new file with mode 0600; fs.ErrExist means
-// another process created the file first.
+// another process created the file first. The file appears whole (a
+// private temporary file hard-linked into place), so a process starting
+// at the same moment never reads it empty.
 func (s secretFile) create(value string) (string, error) {
-	if err := os.MkdirAll(filepath.Dir(s.path), 0o700); err != nil {
+	dir := filepath.Dir(s.path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return "", fmt.Errorf("bus: cannot create the %s's directory: %w", s.what, err)
 	}
-	f, err := os.OpenFile(s.path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	f, err := os.CreateTemp(dir, "."+filepath.Base(s.path)+".*")
 	if err != nil {
+		return "", fmt.Errorf("bus: cannot create %s: %w", s.what, err)
+	}
+	tmp := f.Name()
+	defer func() { _ = os.Remove(tmp) }()
+	cherr := f.Chmod(0o600)
+	_, werr := f.WriteString(value + "\n")
+	serr := f.Sync()
+	cerr := f.Close()
+	if err := errors.Join(cherr, werr, serr, cerr); err != nil {
+		return "", fmt.Errorf("bus: cannot write %s %s: %w", s.what, s.path, err)
+	}
+	if err := os.Link(tmp, s.path); err != nil {
 		if errors.Is(err, fs.ErrExist) {
 			return "", err
 		}
 		return "", fmt.Errorf("bus: cannot create %s: %w", s.what, err)
-	}
-	_, werr := f.WriteString(value + "\n")
-	serr := f.Sync()
-	cerr := f.Close()
-	if err := errors.Join(werr, serr, cerr); err != nil {
-		_ = os.Remove(s.path)
-		return "", fmt.Errorf("bus: cannot write %s %s: %w", s.what, s.path, err)
 	}
 	return value, nil
 }
