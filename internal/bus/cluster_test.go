@@ -133,6 +133,21 @@ func TestEmbeddedClusterReplicatesAndSurvivesANodeLoss(t *testing.T) {
 	if err := b.Jobs().Put(ctx, "k", []byte("v0")); err != nil {
 		t.Fatal(err)
 	}
+	current := func() bool {
+		r, err := b.Replication(ctx)
+		if err != nil {
+			return false
+		}
+		for _, a := range r {
+			if a.Current != 3 {
+				return false
+			}
+		}
+		return true
+	}
+	// The assets scaled from 1 replica to 3 must have caught up before a
+	// server goes: until then the first server holds the only copy.
+	testenv.Wait(t, DefaultPatience, "the scaled-up replicas to catch up", current)
 	for i := range 3 {
 		c.srvs[i].Shutdown()
 		c.srvs[i] = nil
@@ -140,7 +155,7 @@ func TestEmbeddedClusterReplicatesAndSurvivesANodeLoss(t *testing.T) {
 		// As long as the service's own patience with elections
 		// (DefaultPatience): a loaded machine elects slowly.
 		testenv.Wait(t, DefaultPatience, fmt.Sprintf("the KV entry to be read and written with server s%d down", i), func() bool {
-			octx, ocancel := context.WithTimeout(ctx, 2*time.Second)
+			octx, ocancel := context.WithTimeout(ctx, 5*time.Second)
 			defer ocancel()
 			got, err := b.Jobs().Get(octx, "k")
 			if err != nil {
@@ -160,18 +175,7 @@ func TestEmbeddedClusterReplicatesAndSurvivesANodeLoss(t *testing.T) {
 			t.Fatal(err)
 		}
 		c.srvs[i] = srv
-		testenv.Wait(t, 30*time.Second, fmt.Sprintf("server s%d to catch up", i), func() bool {
-			r, err := b.Replication(ctx)
-			if err != nil {
-				return false
-			}
-			for _, a := range r {
-				if a.Current != 3 {
-					return false
-				}
-			}
-			return true
-		})
+		testenv.Wait(t, DefaultPatience, fmt.Sprintf("server s%d to catch up", i), current)
 	}
 }
 
