@@ -22,7 +22,7 @@
 //	stream OSSIMPORT_RESULTS    ossimport.result.<job>          limits, no age limit: a job's   master Append (planned tasks,
 //	  (job journals)            header Ossimport-Kind: "",      entries stay until clean        retries, aborts, cleans, dead-task
 //	                            planned, requeue, abort, clean  (PurgeJob); dedup 24h by        failures), workers PublishResult →
-//	                                                            Nats-Msg-Id where given         every service's master Follow
+//	                                                            Nats-Msg-Id where given         every service's tracker Follow
 //	                                                                                            (ordered consumer from its view's
 //	                                                                                            marker)
 //	object store                task/<job>/<task>/<nuid>,       deleted on ack, term,           PublishTask, PublishResult →

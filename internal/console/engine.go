@@ -193,7 +193,7 @@ func openService(ctx context.Context, opts serviceOptions) (_ *service, err erro
 		}
 	}
 	mo := master.Options{
-		Dir: se.dir, Bus: se.mb, Sys: s, Logger: se.logs.master, TrackerLogger: se.logs.tracker, JobLogger: se.logs.jobs,
+		Dir: se.dir, Bus: se.mb, Settings: master.SettingsFrom(s), Logger: se.logs.master, TrackerLogger: se.logs.tracker, JobLogger: se.logs.jobs,
 		Stop: se.stop, Metrics: opts.metrics, Resolve: opts.resolve, Name: leaseName(os.Getpid()),
 		Service: serviceID(os.Getpid()),
 	}
@@ -219,7 +219,7 @@ func openService(ctx context.Context, opts serviceOptions) (_ *service, err erro
 		if err != nil {
 			return nil, fail(1, err)
 		}
-		se.worker, err = worker.New(worker.Options{Name: opts.mode.worker, Bus: wb, Sys: s, Logger: se.logs.worker, Metrics: opts.metrics, Resolve: opts.resolve})
+		se.worker, err = worker.New(worker.Options{Name: opts.mode.worker, Bus: wb, Settings: worker.SettingsFrom(s), Logger: se.logs.worker, Metrics: opts.metrics, Resolve: opts.resolve})
 		if err != nil {
 			return nil, fail(2, err)
 		}

@@ -50,7 +50,7 @@ func runRebuild(ctx context.Context, stdout io.Writer, sysPath string) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Minute)
 	defer cancel()
-	r, err := master.Rebuild(ctx, master.Options{Dir: workdir.Dir(s.WorkingDir), Bus: se.bus, Sys: s})
+	r, err := master.Rebuild(ctx, master.Options{Dir: workdir.Dir(s.WorkingDir), Bus: se.bus, Settings: master.SettingsFrom(s)})
 	if errors.Is(err, context.DeadlineExceeded) {
 		err = fmt.Errorf("the journal was not filed within 30 minutes: %w", err)
 	}

@@ -133,7 +133,7 @@ func runWorker(ctx context.Context, stdin io.Reader, stderr io.Writer, f workerF
 	if s.WorkerHTTPListen != "" {
 		mx = metrics.New()
 	}
-	w, err := worker.New(worker.Options{Name: name, Bus: b, Sys: s, Logger: logger, Metrics: mx})
+	w, err := worker.New(worker.Options{Name: name, Bus: b, Settings: worker.SettingsFrom(s), Logger: logger, Metrics: mx})
 	if err != nil {
 		return &ExitError{Code: 2, Err: err}
 	}

@@ -29,9 +29,7 @@ type Limits struct {
 // NewLimits builds the limiters of a worker from its settings. Call Run
 // to follow a schedule.
 func NewLimits(s *config.Sys) *Limits {
-	l := &Limits{fixed: s.MaxThroughput(), schedule: s.WorkerMaxThroughputSchedule}
-	l.Bytes, l.Requests = newLimiters(l.fixed, l.schedule, float64(s.WorkerMaxRequestRate))
-	return l
+	return LimitsOf(s.MaxThroughput(), s.WorkerMaxThroughputSchedule, float64(s.WorkerMaxRequestRate))
 }
 
 // RateAt is the byte rate cap in force at t: the schedule's entry, else

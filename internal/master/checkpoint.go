@@ -5,12 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 
 	"github.com/ossimport/ossimport/internal/bus"
-	"github.com/ossimport/ossimport/internal/config"
 	"github.com/ossimport/ossimport/internal/plan"
-	"github.com/ossimport/ossimport/internal/protocol"
 	"github.com/ossimport/ossimport/internal/workdir"
 )
 
@@ -48,7 +45,7 @@ func (m *Master) saveCheckpoint(ctx context.Context, name string, cp *plan.Check
 	if err := workdir.WriteFile(m.opts.Dir.Checkpoint(name), data); err != nil {
 		return err
 	}
-	m.keepJobFiles(ctx, name) // what a lost NATS store is restored from
+	m.tr.KeepJobFiles(ctx, name) // what a lost NATS store is restored from
 	return nil
 }
 
@@ -71,21 +68,4 @@ func (m *Master) mirrorCheckpoints(ctx context.Context) error {
 		}
 	}
 	return nil
-}
-
-// restoreJobFiles writes a job's files that come from JetStream and not
-// from its journal into the view, when missing: the job file (secrets
-// masked) and the scan checkpoint's copy.
-func (m *Master) restoreJobFiles(ctx context.Context, pj protocol.Job) {
-	m.keepSubmission(pj)
-	if _, err := os.Stat(m.opts.Dir.JobFile(pj.Name)); errors.Is(err, os.ErrNotExist) {
-		if err := workdir.WriteFile(m.opts.Dir.JobFile(pj.Name), config.MaskJobFile(pj.Config)); err != nil {
-			m.log.Warn("cannot keep the job file in the view", "job", pj.Name, "err", err)
-		}
-	}
-	if _, err := os.Stat(m.opts.Dir.Checkpoint(pj.Name)); errors.Is(err, os.ErrNotExist) {
-		if data, err := m.opts.Bus.Checkpoints().Get(ctx, pj.Name); err == nil {
-			_ = workdir.WriteFile(m.opts.Dir.Checkpoint(pj.Name), data)
-		}
-	}
 }

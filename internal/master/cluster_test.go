@@ -68,7 +68,7 @@ func (c *cluster) connect(name string) *bus.Bus {
 }
 
 func (c *cluster) startMaster() {
-	m, err := master.New(master.Options{Dir: c.dir, Bus: c.connect("master"), Sys: c.sys, Poll: 100 * time.Millisecond})
+	m, err := master.New(master.Options{Dir: c.dir, Bus: c.connect("master"), Settings: master.SettingsFrom(c.sys), Poll: 100 * time.Millisecond})
 	if err != nil {
 		c.t.Fatal(err)
 	}
@@ -83,7 +83,7 @@ func (c *cluster) startWorker(name string, edit ...func(*config.Sys)) (stop func
 	for _, e := range edit {
 		e(&sys)
 	}
-	w, err := worker.New(worker.Options{Name: name, Bus: c.connect(name), Sys: &sys, KeepAlive: 300 * time.Millisecond})
+	w, err := worker.New(worker.Options{Name: name, Bus: c.connect(name), Settings: worker.SettingsFrom(&sys), KeepAlive: 300 * time.Millisecond})
 	if err != nil {
 		c.t.Fatal(err)
 	}

@@ -67,9 +67,7 @@ func (m *Master) retry(ctx context.Context, job string) (Reply, error) {
 // now. Its folder moves back to pending_tasks and keeps its progress, so
 // the final counters cover every object.
 func (m *Master) requeue(ctx context.Context, job, id string) error {
-	m.fileMu.Lock()
-	defer m.fileMu.Unlock()
-	defer m.book.Track(job, id)()
+	defer m.tr.Change(job, id)()
 	return requeueTask(ctx, m.opts.Bus, m.opts.Dir, job, id)
 }
 
@@ -95,11 +93,11 @@ func (m *Master) clean(ctx context.Context, job string) (Reply, error) {
 		delete(m.done, job)
 		m.mu.Unlock()
 	}()
-	m.book.Forget(job)
-	if err := Clean(ctx, m.opts.Bus, m.opts.Dir, job, m.opts.Resolve, m.opts.Sys); err != nil {
+	m.tr.Forget(job)
+	if err := Clean(ctx, m.opts.Bus, m.opts.Dir, job, m.opts.Resolve, m.opts.Settings.ResolveWith); err != nil {
 		return Reply{}, err
 	}
-	m.book.Forget(job) // and what a late report loaded meanwhile
+	m.tr.Forget(job) // and what a late report loaded meanwhile
 	return Reply{Message: "Clean job:" + job + " completed."}, nil
 }
 

@@ -91,7 +91,7 @@ func (f *failover) startService(name string, dir workdir.Dir) *service {
 	f.t.Helper()
 	ctx, cancel := context.WithCancel(f.ctx)
 	s := &service{dir: dir, b: f.connect(name), cancel: cancel, done: make(chan struct{})}
-	m, err := master.New(master.Options{Dir: dir, Bus: s.b, Sys: f.sys, Poll: 100 * time.Millisecond, Resolve: f.resolve, Name: name})
+	m, err := master.New(master.Options{Dir: dir, Bus: s.b, Settings: master.SettingsFrom(f.sys), Poll: 100 * time.Millisecond, Resolve: f.resolve, Name: name})
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -100,7 +100,7 @@ func (f *failover) startService(name string, dir workdir.Dir) *service {
 }
 
 func (f *failover) startWorker(name string) {
-	w, err := worker.New(worker.Options{Name: name, Bus: f.connect(name), Sys: f.sys, KeepAlive: 300 * time.Millisecond, Resolve: f.resolve})
+	w, err := worker.New(worker.Options{Name: name, Bus: f.connect(name), Settings: worker.SettingsFrom(f.sys), KeepAlive: 300 * time.Millisecond, Resolve: f.resolve})
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -269,7 +269,7 @@ func TestRebuildTheViewFromTheJournal(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(failed, record.TaskFile), []byte(`{"id":"T1","job":"old_job","objects":[]}`), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	r, err := master.Rebuild(f.ctx, master.Options{Dir: f.dir, Bus: f.connect("rebuild"), Sys: f.sys})
+	r, err := master.Rebuild(f.ctx, master.Options{Dir: f.dir, Bus: f.connect("rebuild"), Settings: master.SettingsFrom(f.sys)})
 	if err != nil {
 		t.Fatal(err)
 	}

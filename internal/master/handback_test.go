@@ -87,13 +87,13 @@ func TestStoppedWorkerReportsWhatItFinished(t *testing.T) {
 	src := &holdSource{Store: base, key: "k000", release: make(chan struct{})}
 	resolve := withStores(src, dst)
 	mx := metrics.New()
-	m, err := master.New(master.Options{Dir: c.dir, Bus: c.connect("master"), Sys: c.sys, Poll: 100 * time.Millisecond, Metrics: mx, Resolve: resolve})
+	m, err := master.New(master.Options{Dir: c.dir, Bus: c.connect("master"), Settings: master.SettingsFrom(c.sys), Poll: 100 * time.Millisecond, Metrics: mx, Resolve: resolve})
 	if err != nil {
 		t.Fatal(err)
 	}
 	c.wg.Go(func() { _ = m.Run(c.ctx) })
 	startWorker := func(name string) (stop func()) {
-		w, err := worker.New(worker.Options{Name: name, Bus: c.connect(name), Sys: c.sys, Resolve: resolve})
+		w, err := worker.New(worker.Options{Name: name, Bus: c.connect(name), Settings: worker.SettingsFrom(c.sys), Resolve: resolve})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -102,7 +102,7 @@ func (m *Master) leftView() {
 // it (or ctx ending).
 func (m *Master) lead(ctx context.Context) error {
 	start := time.Now()
-	if err := m.filedUpTo(ctx); err != nil {
+	if err := m.tr.FiledUpTo(ctx); err != nil {
 		if ctx.Err() != nil {
 			return nil
 		}
@@ -179,9 +179,7 @@ func (m *Master) requeuePending(ctx context.Context, name string) (int, error) {
 		if tracker.Retries(m.opts.Dir.Task(name, workdir.Pending, "", id)) == 0 {
 			continue // planned, not retried: see takeOver
 		}
-		m.fileMu.Lock()
-		t, attempt, err := tracker.QueuedTask(m.opts.Dir, name, id)
-		m.fileMu.Unlock()
+		t, attempt, err := m.tr.QueuedTask(name, id)
 		if errors.Is(err, tracker.ErrUnknownTask) || attempt == 0 {
 			continue
 		}

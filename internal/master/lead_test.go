@@ -33,13 +33,13 @@ func TestTakeOverQueuesLostRetries(t *testing.T) {
 	}
 	dir := workdir.Dir(work)
 	failTask(t, dir, "lost_job", "RETRIED", transfer.Succeed, transfer.UploadFailed)
-	if _, err := applyRequeue(dir, "lost_job", "RETRIED", 1); err != nil {
+	if _, err := tracker.ApplyRequeue(dir, "lost_job", "RETRIED", 1); err != nil {
 		t.Fatal(err)
 	}
 	if _, _, err := tracker.FilePlanned(dir, plan.Task{ID: "PLANNED", Job: "lost_job", Objects: []transfer.Object{{Key: "p", Size: 1}}}); err != nil {
 		t.Fatal(err)
 	}
-	m, err := New(Options{Dir: dir, Bus: b, Sys: config.DefaultSys()})
+	m, err := New(Options{Dir: dir, Bus: b, Settings: SettingsFrom(config.DefaultSys())})
 	if err != nil {
 		t.Fatal(err)
 	}

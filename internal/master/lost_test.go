@@ -155,7 +155,7 @@ func (f *failover) startLogged(name string, logs *lockedBuffer) *service {
 	f.t.Helper()
 	ctx, cancel := context.WithCancel(f.ctx)
 	s := &service{dir: f.dir, b: f.connect(name), cancel: cancel, done: make(chan struct{})}
-	m, err := master.New(master.Options{Dir: f.dir, Bus: s.b, Sys: f.sys, Poll: 100 * time.Millisecond, Resolve: f.resolve, Name: name,
+	m, err := master.New(master.Options{Dir: f.dir, Bus: s.b, Settings: master.SettingsFrom(f.sys), Poll: 100 * time.Millisecond, Resolve: f.resolve, Name: name,
 		Logger: slog.New(slog.NewTextHandler(logs, nil))})
 	if err != nil {
 		f.t.Fatal(err)

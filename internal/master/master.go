@@ -1,8 +1,10 @@
-// Package master is the master and tracker roles of the service: it plans
-// submitted jobs into the bus's task queue, files the workers' results in
-// the working-directory view, fails tasks that exhausted their
-// deliveries, aborts jobs that cannot proceed, and answers the console's
-// control requests (stop, retry, clean).
+// Package master is the master role of the service: it plans submitted
+// jobs into the bus's task queue, fails tasks that exhausted their
+// deliveries, retries, aborts jobs that cannot proceed, and answers the
+// console's control requests (stop, retry, clean). Every service runs
+// one; the holder of the master lease decides. Each master runs a
+// tracker (package tracker) beside it, which files the journals into the
+// working-directory view and keeps the counters.
 package master
 
 import (
@@ -18,13 +20,10 @@ import (
 	"time"
 
 	"github.com/ossimport/ossimport/internal/bus"
-	"github.com/ossimport/ossimport/internal/config"
 	"github.com/ossimport/ossimport/internal/job"
 	"github.com/ossimport/ossimport/internal/metrics"
 	"github.com/ossimport/ossimport/internal/plan"
 	"github.com/ossimport/ossimport/internal/protocol"
-	"github.com/ossimport/ossimport/internal/record"
-	"github.com/ossimport/ossimport/internal/report"
 	"github.com/ossimport/ossimport/internal/tracker"
 	"github.com/ossimport/ossimport/internal/transfer"
 	"github.com/ossimport/ossimport/internal/workdir"
@@ -32,12 +31,13 @@ import (
 
 // Options configure the master.
 type Options struct {
-	Dir    workdir.Dir
-	Bus    *bus.Bus
-	Sys    *config.Sys
-	Logger *slog.Logger
+	Dir workdir.Dir
+	Bus *bus.Bus
+	// Settings are the master's sys.properties settings (SettingsFrom).
+	Settings Settings
+	Logger   *slog.Logger
 	// TrackerLogger receives the tracker's lines (results filed, tasks
-	// failed); Logger when nil.
+	// failed): the tracker's Logger; Logger when nil.
 	TrackerLogger *slog.Logger
 	// JobLogger receives the job-level lines operators read first
 	// (logs/import.log: job started, scans and rounds, failed objects,
@@ -47,7 +47,7 @@ type Options struct {
 	Poll time.Duration
 	// Stop is called when the console asks the service to stop.
 	Stop func()
-	// Metrics, when set, observes the results the master files.
+	// Metrics, when set, observes the results the tracker files.
 	Metrics *metrics.Metrics
 	// Resolve builds a submitted job's spec (job.FromConfig when nil;
 	// tests give their own stores this way).
@@ -66,8 +66,11 @@ type Options struct {
 
 // Validate checks the options and fills in defaults.
 func (o *Options) Validate() error {
-	if o.Dir == "" || o.Bus == nil || o.Sys == nil {
-		return errors.New("master: working directory, bus and sys settings are required")
+	if o.Dir == "" || o.Bus == nil {
+		return errors.New("master: working directory and bus are required")
+	}
+	if err := o.Settings.Validate(); err != nil {
+		return err
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
@@ -93,25 +96,22 @@ func (o *Options) Validate() error {
 	return nil
 }
 
-// Master runs the master and tracker roles.
+// Master runs the master role beside its tracker.
 type Master struct {
 	opts Options
 	log  *slog.Logger
 	tlog *slog.Logger // the tracker's
 	jlog *slog.Logger // the job-level lines (import.log)
+	tr   *tracker.Tracker
 
 	mu       sync.Mutex
 	planning map[string]*planner // jobs being planned
 	done     map[string]bool     // jobs whose scan finished in this process
 	cleaning map[string]bool     // jobs being cleaned: not planned meanwhile
 	ended    map[string]string   // the final state last logged per job
-	fileMu   sync.Mutex          // serialises moves in the workdir view
-	book     *tracker.Ledger     // the jobs' counters (COUNTERS files)
 
 	leading    atomic.Bool     // this service holds the master lease
 	running    context.Context // Run's context
-	filed      atomic.Uint64   // the last journal entry filed in the view
-	markMu     sync.Mutex      // serialises writes of the journal marker
 	lastLeader time.Time       // the lease's last renewal seen (under mu)
 }
 
@@ -120,19 +120,35 @@ func New(opts Options) (*Master, error) {
 	if err := opts.Validate(); err != nil {
 		return nil, err
 	}
-	return &Master{opts: opts, log: opts.Logger, tlog: opts.TrackerLogger, jlog: opts.JobLogger,
-		planning: map[string]*planner{}, done: map[string]bool{}, cleaning: map[string]bool{}, ended: map[string]string{},
-		book: tracker.NewLedger(opts.Dir)}, nil
+	m := &Master{opts: opts, log: opts.Logger, tlog: opts.TrackerLogger, jlog: opts.JobLogger,
+		planning: map[string]*planner{}, done: map[string]bool{}, cleaning: map[string]bool{}, ended: map[string]string{}}
+	tr, err := tracker.New(m.opts.trackerOptions(m.filed, m.aborted))
+	if err != nil {
+		return nil, err
+	}
+	m.tr = tr
+	return m, nil
 }
 
-// Run runs until ctx ends: it files the journal into the view and
-// campaigns for the master lease, doing the active master's work while
-// it holds it.
+// trackerOptions are the options of the tracker beside the master.
+func (o *Options) trackerOptions(filed func(protocol.TaskResult), aborted func(job, reason string)) tracker.Options {
+	to := tracker.Options{Dir: o.Dir, Bus: o.Bus, Logger: o.TrackerLogger, ServiceLogger: o.Logger, JobLogger: o.JobLogger,
+		Filed: filed, Aborted: aborted}
+	if o.Metrics != nil {
+		to.Metrics = o.Metrics
+	}
+	return to
+}
+
+// Run runs until ctx ends: its tracker files the journal into the view
+// while the master campaigns for the master lease, doing the active
+// master's work while it holds it.
 func (m *Master) Run(ctx context.Context) error {
 	m.running = ctx
-	m.repairTasks(ctx)
-	m.openBook()
-	defer m.closeBook()
+	// The tracker follows the journal until the end of the journal as
+	// the service stops is filed (Stop): the results its workers handed
+	// back as they stopped are in the view it leaves.
+	m.tr.Start(ctx)
 	var wg sync.WaitGroup
 	errc := make(chan error, 8)
 	run := func(f func(context.Context) error) {
@@ -142,22 +158,9 @@ func (m *Master) Run(ctx context.Context) error {
 			}
 		})
 	}
-	// The journal is followed until the end of the journal as the
-	// service stops is filed (below): the results its workers handed
-	// back as they stopped are in the view it leaves.
-	fctx, fstop := context.WithCancel(context.WithoutCancel(ctx))
-	var fwg sync.WaitGroup
-	fwg.Go(func() {
-		if err := m.follow(fctx); err != nil && fctx.Err() == nil {
-			errc <- err
-		}
-	})
 	run(m.mirrorCheckpoints)
 	run(m.watchJobs)
 	run(m.watchEnds)
-	run(m.recordWorkers)
-	run(m.book.Run)
-	run(func(ctx context.Context) error { return m.opts.Bus.SubscribeProgress(ctx, m.onProgress) })
 	run(m.campaign)
 	if m.opts.Service != "" {
 		run(func(ctx context.Context) error { return m.opts.Bus.HandleService(ctx, m.opts.Service, m.control) })
@@ -166,25 +169,14 @@ func (m *Master) Run(ctx context.Context) error {
 	select {
 	case <-ctx.Done():
 	case first = <-errc:
+	case first = <-m.tr.Err():
 	}
 	m.stopPlanning()
 	wg.Wait()
-	if first == nil {
-		dctx, cancel := context.WithTimeout(fctx, finalFilingWait)
-		if err := m.filedUpTo(dctx); err != nil {
-			m.log.Warn("stopping before the journal's last entries were filed; the next start files them", "err", err)
-		}
-		cancel()
-	}
-	fstop()
-	fwg.Wait()
+	m.tr.Stop(first == nil)
 	m.leftView()
 	return first
 }
-
-// finalFilingWait bounds filing the journal's last entries as the
-// service stops.
-const finalFilingWait = 10 * time.Second
 
 // watchJobs notes the submitted jobs' modes and, on the active master,
 // starts planning the jobs whose scan is not finished.
@@ -222,7 +214,7 @@ func (m *Master) maybePlan(ctx context.Context, name string) {
 		return
 	}
 	if _, err := os.Stat(m.opts.Dir.Job(name)); err == nil {
-		m.restoreJobFiles(ctx, pj)
+		m.tr.RestoreJobFiles(ctx, pj)
 	}
 	if pj.State == tracker.Abort {
 		return
@@ -232,7 +224,7 @@ func (m *Master) maybePlan(ctx context.Context, name string) {
 		m.abort(ctx, name, err.Error())
 		return
 	}
-	m.book.Mode(name, spec.Incremental, spec.Interval)
+	m.tr.Mode(name, spec.Incremental, spec.Interval)
 	if !m.isLeader() {
 		return
 	}
@@ -267,18 +259,12 @@ func (m *Master) maybePlan(ctx context.Context, name string) {
 type planner struct{ cancel context.CancelFunc }
 
 func (m *Master) job(ctx context.Context, name string) (protocol.Job, error) {
-	var pj protocol.Job
-	data, err := m.opts.Bus.Jobs().Get(ctx, name)
-	if err != nil {
-		return pj, err
-	}
-	err = json.Unmarshal(data, &pj)
-	return pj, err
+	return tracker.SubmittedJob(ctx, m.opts.Bus, name)
 }
 
 // spec rebuilds a job's engine spec from its submitted config.
 func (m *Master) spec(pj protocol.Job) (*job.Spec, error) {
-	return m.opts.Resolve(pj.File, pj.Config, m.opts.Sys)
+	return m.opts.Resolve(pj.File, pj.Config, m.opts.Settings.ResolveWith)
 }
 
 // publish adds a planned task to the job's journal, which files it as
@@ -286,9 +272,7 @@ func (m *Master) spec(pj protocol.Job) (*job.Spec, error) {
 // state than pending (planned again after a crash or a takeover) is not
 // queued again; the journal and the queue drop a duplicate by task id.
 func (m *Master) publish(ctx context.Context, t plan.Task) error {
-	m.fileMu.Lock()
-	_, state, err := tracker.Locate(m.opts.Dir, t.Job, t.ID)
-	m.fileMu.Unlock()
+	_, state, err := m.tr.Locate(t.Job, t.ID)
 	known := err == nil
 	if known && state != workdir.Pending {
 		return nil
@@ -305,55 +289,30 @@ func (m *Master) publish(ctx context.Context, t plan.Task) error {
 	return m.opts.Bus.PublishTask(ctx, t.Job, t.ID, data)
 }
 
-// onResult files a result from the journal. Results of unknown tasks
-// (cleaned jobs) are dropped.
-func (m *Master) onResult(e bus.JournalEntry) error {
-	res, err := protocol.DecodeResult(e.Data)
-	if err != nil {
-		m.tlog.Error("dropping an undecodable result", "job", e.Job, "task", e.TaskID, "err", err)
-		return nil
-	}
-	m.fileMu.Lock()
-	c, err := m.apply(res)
-	m.fileMu.Unlock()
-	if errors.Is(err, tracker.ErrUnknownTask) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	if res.Partial { // handed back by a stopping worker: not done yet
-		m.tlog.Info("task handed back", "job", res.Job, "task", res.TaskID, "worker", res.Worker, "recorded", c.Done())
-		return nil
-	}
-	m.tlog.Info("task done", "job", res.Job, "task", res.TaskID, "worker", res.Worker, "copied", c.Copied, "failed", c.Failed)
+// filed is the master's part of filing a finished result (the
+// tracker's Filed): the active master logs its failed objects, and the
+// abort it asks for.
+func (m *Master) filed(res protocol.TaskResult) {
 	if m.isLeader() {
 		m.logFailures(res)
 	}
 	if res.Abort != "" {
-		// Every view files the abort the result asks for.
 		m.logAbort(res.Job, res.Abort)
-		return m.fileAbort(res.Job, res.Abort)
 	}
-	return nil
 }
 
-// onProgress moves a task under the worker that reports running it.
-func (m *Master) onProgress(p bus.Progress) {
-	m.fileMu.Lock()
-	defer m.fileMu.Unlock()
-	defer m.book.Track(p.Job, p.TaskID)()
-	if _, err := protocol.DecodeProgress(p.Data); err != nil {
-		m.tlog.Warn("dropping an undecodable progress report", "job", p.Job, "task", p.TaskID, "worker", p.Worker, "err", err)
-		return
+// aborted is the master's part of filing a job's abort (the tracker's
+// Aborted): the job is no longer planned, and the leader stops it (see
+// stopAborted).
+func (m *Master) aborted(name, reason string) {
+	m.mu.Lock()
+	if p, ok := m.planning[name]; ok {
+		p.cancel()
 	}
-	if err := tracker.Dispatch(m.opts.Dir, p.Job, p.TaskID, p.Worker); err != nil && !errors.Is(err, tracker.ErrUnknownTask) {
-		m.tlog.Warn("cannot file a running task", "job", p.Job, "task", p.TaskID, "err", err)
-		return
-	}
-	if path, state, err := tracker.Locate(m.opts.Dir, p.Job, p.TaskID); err == nil && state == workdir.Dispatched {
-		_ = workdir.WriteFile(path+"/"+tracker.ProgressFile, p.Data)
-		m.book.Progress(p.Job, p.TaskID, p.Worker, p.Data)
+	m.done[name] = true
+	m.mu.Unlock()
+	if m.isLeader() {
+		m.stopAborted(context.Background(), name, reason)
 	}
 }
 
@@ -381,17 +340,11 @@ func (m *Master) onDead(ctx context.Context, dead <-chan bus.DeadTask) {
 }
 
 func (m *Master) failTask(ctx context.Context, d bus.DeadTask) error {
-	m.fileMu.Lock()
-	path, _, err := tracker.Locate(m.opts.Dir, d.Job, d.TaskID)
-	var t plan.Task
-	if err == nil {
-		t, err = record.ReadTask(path)
-	}
-	m.fileMu.Unlock()
+	t, err := m.tr.Task(d.Job, d.TaskID)
 	if err != nil {
 		return nil // a task of a cleaned job, or one the view lost: nothing to fail
 	}
-	reason := fmt.Sprintf("task failed on %d deliveries: its workers died or kept failing (taskMaxDeliver=%d); see logs/worker.log on the workers, then retry", d.Deliveries, m.opts.Sys.TaskMaxDeliver)
+	reason := fmt.Sprintf("task failed on %d deliveries: its workers died or kept failing (taskMaxDeliver=%d); see logs/worker.log on the workers, then retry", d.Deliveries, m.opts.Settings.MaxDeliveries)
 	res := protocol.TaskResult{Job: d.Job, TaskID: d.TaskID, Worker: "tracker", Finished: time.Now()}
 	for _, o := range t.Objects {
 		res.Objects = append(res.Objects, protocol.ObjectResult{Object: o, Code: transfer.UploadFailed, Detail: reason, At: res.Finished})
@@ -410,7 +363,7 @@ func (m *Master) abort(ctx context.Context, name, reason string) {
 	if err := m.opts.Bus.Append(ctx, name, bus.KindAbort, "", "", []byte(reason)); err != nil {
 		m.log.Error("cannot record the abort in the journal", "job", name, "err", err)
 		// Filed here at least, so that this view stops the job.
-		if err := m.fileAbort(name, reason); err != nil {
+		if err := m.tr.FileAbort(name, reason); err != nil {
 			m.log.Error("cannot record the abort", "job", name, "err", err)
 		}
 	}
@@ -446,61 +399,12 @@ func (m *Master) stopPlanning() {
 	}
 }
 
-// apply files a task result with tracker.Apply, then adds the objects it
-// recorded to the job's reports and metrics. The caller holds fileMu.
-//
-// Apply skips what an earlier application already counted: the whole
-// result when the task already succeeded, and each object its task
-// progress already holds as finished OK. The same objects are left out
-// here, read from the task progress before Apply, so a redelivered or
-// re-applied result (after a crash) adds no copied or skipped rows twice
-// and nothing is kept in memory. Failed objects of a result applied again
-// to a still-failed task are reported again, as audit.log records them
-// again.
-func (m *Master) apply(res protocol.TaskResult) (record.Counters, error) {
-	defer m.book.Track(res.Job, res.TaskID)()
-	var fresh []protocol.ObjectResult
-	path, state, lerr := tracker.Locate(m.opts.Dir, res.Job, res.TaskID)
-	if lerr == nil && state != workdir.Succeed && (!res.Partial || tracker.PartialApplies(state)) {
-		done, err := record.ReadProgress(path)
-		if err != nil {
-			return record.Counters{}, err
-		}
-		for _, o := range res.Objects {
-			if code, ok := done.Finished[o.Object.Key]; (!ok || !code.OK()) && (!res.Partial || o.Code.OK()) {
-				fresh = append(fresh, o)
-			}
-		}
-	}
-	if lerr == nil {
-		fresh = dueRows(path, res, fresh) // rows a crash left unwritten: reporting.go
-	}
-	c, err := tracker.Apply(m.opts.Dir, res)
-	if err != nil || len(fresh) == 0 {
-		return c, err
-	}
-	for _, o := range fresh {
-		m.opts.Metrics.Observe(res.Job, o.Result())
-	}
-	w, err := report.Open(report.JobDir(m.opts.Dir, res.Job))
+// appendResult adds a result the master makes itself (a dead task's
+// failure) to the job's journal; msgID makes it once only.
+func (m *Master) appendResult(ctx context.Context, res protocol.TaskResult, msgID string) error {
+	data, err := protocol.EncodeResult(res)
 	if err != nil {
-		m.tlog.Error("cannot open the reports", "job", res.Job, "err", err)
-		return c, nil
+		return err
 	}
-	for _, o := range fresh {
-		at := o.At
-		if at.IsZero() {
-			at = time.Now()
-		}
-		if err := w.AddAt(o.Result(), at); err != nil {
-			m.tlog.Error("cannot write the reports", "job", res.Job, "task", res.TaskID, "err", err)
-			break
-		}
-	}
-	if err := w.Close(); err != nil {
-		m.tlog.Error("cannot write the reports", "job", res.Job, "err", err)
-		return c, nil
-	}
-	m.rowsWritten(res.Job, res.TaskID)
-	return c, nil
+	return m.opts.Bus.Append(ctx, res.Job, bus.KindResult, res.TaskID, msgID, data)
 }

@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"time"
 
 	"github.com/ossimport/ossimport/internal/bus"
 	"github.com/ossimport/ossimport/internal/config"
@@ -30,30 +29,9 @@ import (
 // view's copy, and the unfinished tasks, journaled again and queued.
 // Finished tasks stay finished and are not copied again.
 
-// LostFile in the view's master folder marks a restore to do: it is
-// written when the loss is noticed and removed once every job was
-// restored, so a restore interrupted by a crash is done again.
-const LostFile = "LOST"
-
-// SubmittedFile in a job's folder records where the job was submitted
-// from (a submission as JSON): a restore reads the job file there when
-// the view's copy has its secrets masked.
-const SubmittedFile = "SUBMITTED"
-
-// lostMark is the content of LostFile.
-type lostMark struct {
-	// Journal is the journal stream the view was filed from, Filed how
-	// far.
-	Journal string    `json:"journal"`
-	Filed   uint64    `json:"filed"`
-	Noticed time.Time `json:"noticed"`
-}
-
-// submission is the content of SubmittedFile.
-type submission struct {
-	File      string    `json:"file"`
-	Submitted time.Time `json:"submitted"`
-}
+// LostFile in the view's master folder marks a restore to do
+// (tracker.LostFile).
+const LostFile = tracker.LostFile
 
 // RestoreReport says what a restore of one job did.
 type RestoreReport struct {
@@ -68,47 +46,11 @@ type RestoreReport struct {
 	From string
 }
 
-func (m *Master) lostPath() string { return filepath.Join(string(m.opts.Dir), "master", LostFile) }
-
-// noteLost records that the journal the view followed is gone.
-func (m *Master) noteLost(mk marker) {
-	if _, err := os.Stat(m.lostPath()); err == nil {
-		return
-	}
-	data, _ := json.Marshal(lostMark{Journal: mk.Journal, Filed: mk.Seq, Noticed: time.Now()})
-	if err := workdir.WriteFile(m.lostPath(), data); err != nil {
-		m.log.Warn("cannot record that the NATS store was lost", "err", err)
-	}
-}
-
-// storeLost reports whether a restore is to be done: one was noticed and
-// not finished, or the view's journal marker names another journal
-// stream than the one there now.
-func (m *Master) storeLost(ctx context.Context) (bool, error) {
-	if _, err := os.Stat(m.lostPath()); err == nil {
-		return true, nil
-	}
-	var mk marker
-	data, err := os.ReadFile(m.markerPath())
-	if err != nil || json.Unmarshal(data, &mk) != nil || mk.Journal == "" {
-		return false, nil // a new view, or one being rebuilt
-	}
-	id, err := m.opts.Bus.JournalID(ctx)
-	if err != nil {
-		return false, err
-	}
-	if id == mk.Journal {
-		return false, nil
-	}
-	m.noteLost(mk)
-	return true, nil
-}
-
 // restoreLost restores, after a lost NATS store, every job of the view
 // whose spec is missing. The active master calls it when it takes over,
 // before anything is planned or queued.
 func (m *Master) restoreLost(ctx context.Context) {
-	lost, err := m.storeLost(ctx)
+	lost, err := m.tr.StoreLost(ctx)
 	if err != nil {
 		m.log.Warn("cannot tell whether the NATS store was lost", "err", err)
 		return
@@ -137,7 +79,7 @@ func (m *Master) restoreLost(ctx context.Context) {
 		m.jlog.Info("job restored from the working directory after the NATS store was lost", attrs...)
 	}
 	if !failed {
-		if err := os.Remove(m.lostPath()); err != nil && !errors.Is(err, os.ErrNotExist) {
+		if err := m.tr.RestoreDone(); err != nil {
 			m.log.Warn("cannot record that the restore is done", "err", err)
 		}
 	}
@@ -280,11 +222,8 @@ var maskedValue = regexp.MustCompile(`(?m)^[ \t]*[A-Za-z0-9_.\-]+[ \t]*[=:][ \t]
 // job was submitted from when it still holds the job the view kept (the
 // view's copy with its secrets masked), else the view's copy when it has
 // no masked secret.
-func (m *Master) keptJob(name string) ([]byte, submission, error) {
-	var sub submission
-	if data, err := os.ReadFile(filepath.Join(m.opts.Dir.Job(name), SubmittedFile)); err == nil {
-		_ = json.Unmarshal(data, &sub)
-	}
+func (m *Master) keptJob(name string) ([]byte, tracker.Submission, error) {
+	sub := tracker.ReadSubmission(m.opts.Dir, name)
 	kept, err := os.ReadFile(m.opts.Dir.JobFile(name))
 	if err != nil {
 		return nil, sub, fmt.Errorf("the job file kept in the working directory is missing: %w", err)
@@ -309,32 +248,4 @@ func (m *Master) keptJob(name string) ([]byte, submission, error) {
 	}
 	sub.File = m.opts.Dir.JobFile(name)
 	return kept, sub, nil
-}
-
-// keepJobFiles writes a job's files into the view as soon as it is
-// planned (restoreJobFiles), unless they are there.
-func (m *Master) keepJobFiles(ctx context.Context, name string) {
-	if _, err := os.Stat(filepath.Join(m.opts.Dir.Job(name), SubmittedFile)); err == nil {
-		return
-	}
-	if pj, err := m.job(ctx, name); err == nil {
-		m.restoreJobFiles(ctx, pj)
-	}
-}
-
-// keepSubmission records in the view where a job was submitted from,
-// when it is not recorded yet.
-func (m *Master) keepSubmission(pj protocol.Job) {
-	path := filepath.Join(m.opts.Dir.Job(pj.Name), SubmittedFile)
-	if _, err := os.Stat(path); err == nil {
-		return
-	}
-	file := pj.File
-	if abs, err := filepath.Abs(file); err == nil && file != "" {
-		file = abs
-	}
-	data, _ := json.Marshal(submission{File: file, Submitted: pj.Submitted})
-	if err := workdir.WriteFile(path, data); err != nil {
-		m.log.Warn("cannot record where the job was submitted from", "job", pj.Name, "err", err)
-	}
 }

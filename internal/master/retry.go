@@ -2,17 +2,14 @@ package master
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/ossimport/ossimport/internal/bus"
-	"github.com/ossimport/ossimport/internal/plan"
 	"github.com/ossimport/ossimport/internal/protocol"
 	"github.com/ossimport/ossimport/internal/record"
 	"github.com/ossimport/ossimport/internal/tracker"
@@ -91,7 +88,7 @@ func Retry(ctx context.Context, b *bus.Bus, dir workdir.Dir, job string) (Reply,
 		return requeueTask(ctx, b, dir, job, id)
 	})
 	for j := range touched {
-		err = errors.Join(err, rebuildCounters(dir, j))
+		err = errors.Join(err, tracker.RebuildCounters(dir, j))
 	}
 	if err == nil && r.Count > 0 {
 		r.Message += "\nThe service is not running: the tasks run when it is started (console.sh start)."
@@ -108,7 +105,7 @@ func requeueTask(ctx context.Context, b *bus.Bus, dir workdir.Dir, job, id strin
 	if err := b.Append(ctx, job, bus.KindRequeue, id, id+"-"+n, []byte(n)); err != nil {
 		return err
 	}
-	retry, err := applyRequeue(dir, job, id, attempt)
+	retry, err := tracker.ApplyRequeue(dir, job, id, attempt)
 	if err != nil || retry.ID == "" {
 		return err // retry.ID empty: the task runs already
 	}
@@ -117,52 +114,4 @@ func requeueTask(ctx context.Context, b *bus.Bus, dir workdir.Dir, job, id strin
 		return err
 	}
 	return b.RetryTask(ctx, job, id, attempt, data)
-}
-
-// applyRequeue files a failed task's retry attempt in the view: the task
-// moves back to pending_tasks, keeping its progress, and the job's
-// explicit state goes. It returns the task as the retry runs it. An
-// attempt the view already filed, or a task no longer failed, is left as
-// it is: the task comes back as still pending, or empty when it runs or
-// ended meanwhile.
-func applyRequeue(dir workdir.Dir, job, id string, attempt int) (plan.Task, error) {
-	path, state, err := tracker.Locate(dir, job, id)
-	if err != nil {
-		return plan.Task{}, err
-	}
-	if state != workdir.Failed || tracker.Retries(path) >= attempt {
-		t, _, err := tracker.QueuedTask(dir, job, id)
-		if errors.Is(err, tracker.ErrUnknownTask) {
-			err = nil
-		}
-		return t, err
-	}
-	if err := tracker.SetRetries(path, attempt); err != nil {
-		return plan.Task{}, err
-	}
-	if err := os.Remove(filepath.Join(dir.Job(job), tracker.StateFile)); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return plan.Task{}, err
-	}
-	return record.Requeue(path, dir.Task(job, workdir.Pending, "", id))
-}
-
-// rebuildCounters rewrites a job's counters file from its task folders,
-// without the clean mark (only a master stopping gracefully sets it).
-func rebuildCounters(dir workdir.Dir, job string) error {
-	old, _ := tracker.ReadCounters(dir, job)
-	t, running, err := tracker.Scan(dir, job)
-	if err != nil {
-		_ = os.Remove(filepath.Join(dir.Job(job), tracker.CountersFile))
-		return fmt.Errorf("rebuild the counters of job %s: %w", job, err)
-	}
-	doc := tracker.CountersDoc{Version: tracker.CountersVersion, Written: time.Now(), Tally: t, Running: running,
-		Incremental: old.Incremental, IntervalSeconds: old.IntervalSeconds}
-	data, err := json.Marshal(doc)
-	if err != nil {
-		return err
-	}
-	if err := workdir.WriteFile(filepath.Join(dir.Job(job), tracker.CountersFile), data); err != nil {
-		return fmt.Errorf("write the counters of job %s: %w", job, err)
-	}
-	return nil
 }

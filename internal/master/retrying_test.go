@@ -41,7 +41,7 @@ func TestRetriedTasksAreCountedAsWaiting(t *testing.T) {
 	f.startService("a", f.dir)
 	ctx, stopWorker := context.WithCancel(f.ctx)
 	runWorker := func(ctx context.Context, name string) chan struct{} {
-		w, err := worker.New(worker.Options{Name: name, Bus: f.connect(name), Sys: f.sys, KeepAlive: 300 * time.Millisecond, Resolve: f.resolve})
+		w, err := worker.New(worker.Options{Name: name, Bus: f.connect(name), Settings: worker.SettingsFrom(f.sys), KeepAlive: 300 * time.Millisecond, Resolve: f.resolve})
 		if err != nil {
 			t.Fatal(err)
 		}

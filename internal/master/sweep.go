@@ -31,7 +31,7 @@ const sweepTimeout = 2 * time.Minute
 func (m *Master) sweepUploads(ctx context.Context, name string) (int, error) {
 	ctx, cancel := context.WithTimeout(ctx, sweepTimeout)
 	defer cancel()
-	pj, spec, dst, err := openDestination(ctx, m.opts.Bus, name, m.opts.Resolve, m.opts.Sys)
+	pj, spec, dst, err := openDestination(ctx, m.opts.Bus, name, m.opts.Resolve, m.opts.Settings.ResolveWith)
 	if errors.Is(err, bus.ErrNotFound) {
 		return 0, nil // cleaned meanwhile: clean aborts the recorded ones
 	}

@@ -173,7 +173,7 @@ func (u *uploadCluster) submitLarge(name string, partSize int) {
 // startMaster runs a master until the returned function is called.
 func (u *uploadCluster) startMaster() (stop func()) {
 	ctx, cancel := context.WithCancel(u.ctx)
-	m, err := master.New(master.Options{Dir: u.dir, Bus: u.connect("master"), Sys: u.sys, Poll: 100 * time.Millisecond, Resolve: u.resolve})
+	m, err := master.New(master.Options{Dir: u.dir, Bus: u.connect("master"), Settings: master.SettingsFrom(u.sys), Poll: 100 * time.Millisecond, Resolve: u.resolve})
 	if err != nil {
 		u.t.Fatal(err)
 	}
@@ -188,7 +188,7 @@ func (u *uploadCluster) startMaster() (stop func()) {
 func (u *uploadCluster) startWorker(name string) (stop, kill func()) {
 	ctx, cancel := context.WithCancel(u.ctx)
 	b := u.connect(name)
-	w, err := worker.New(worker.Options{Name: name, Bus: b, Sys: u.sys, KeepAlive: 300 * time.Millisecond, Resolve: u.resolve})
+	w, err := worker.New(worker.Options{Name: name, Bus: b, Settings: worker.SettingsFrom(u.sys), KeepAlive: 300 * time.Millisecond, Resolve: u.resolve})
 	if err != nil {
 		u.t.Fatal(err)
 	}

@@ -18,9 +18,9 @@ import (
 	"github.com/ossimport/ossimport/internal/workdir"
 )
 
-// CountersFile in a job's folder holds the counters the master keeps of
+// CountersFile in a job's folder holds the counters the tracker keeps of
 // the job (a CountersDoc as JSON), so ReadStatus reads one small file
-// instead of every task. Only the master writes it.
+// instead of every task. Only the tracker writes it.
 const CountersFile = "COUNTERS"
 
 // CountersVersion is the CountersDoc layout; a file of another version
@@ -40,7 +40,7 @@ const RateWindow = 30 * time.Second
 // CountersDoc is the content of CountersFile.
 type CountersDoc struct {
 	Version int `json:"version"`
-	// Clean is set when the master stopped gracefully. A master starting
+	// Clean is set when the tracker stopped gracefully. A tracker starting
 	// on a file without it (it crashed) rebuilds the counters from the
 	// task folders.
 	Clean   bool      `json:"clean"`
@@ -65,10 +65,10 @@ func ReadCounters(dir workdir.Dir, job string) (CountersDoc, bool) {
 	return doc, true
 }
 
-// Ledger keeps every job's counters as the master files tasks: tasks by
+// Ledger keeps every job's counters as the tracker files tasks: tasks by
 // state, objects and bytes planned, the finished objects' counters, the
 // running tasks' latest progress and the throughput over a sliding
-// window. It writes them to each job's CountersFile. The master owns it:
+// window. It writes them to each job's CountersFile. The Tracker owns it:
 // it calls Open before filing anything, the hooks (Planned, Track,
 // Progress, Mode, Forget) as it files, Run for the periodic writes and
 // sampling, and Close when it stops. It is safe for concurrent use.
@@ -106,7 +106,7 @@ func NewLedger(dir workdir.Dir) *Ledger {
 }
 
 // Open loads the counters of every job of the working directory:
-// from its counters file when the master stopped cleanly, otherwise
+// from its counters file when the tracker stopped cleanly, otherwise
 // (missing, or left by a crash) rebuilt from the task folders. Every
 // file is then rewritten without the clean mark, so a crash from now on
 // is noticed. A job that cannot be loaded (a task file unreadable) is
@@ -183,7 +183,7 @@ func (l *Ledger) bookScanned(job string) (*book, bool) {
 	return b, scanned
 }
 
-// Planned counts a task the master filed as pending; fresh is what
+// Planned counts a task the tracker filed as pending; fresh is what
 // FilePlanned returned, so a task planned again is not counted twice.
 func (l *Ledger) Planned(t plan.Task, fresh bool) {
 	if l == nil || !fresh {
@@ -202,8 +202,8 @@ func (l *Ledger) Planned(t plan.Task, fresh bool) {
 	l.changed(t.Job, b, was)
 }
 
-// Track notes a task's state and counters before the master changes its
-// folder (dispatches it, files a result, fails or requeues it); the
+// Track notes a task's state and counters before its folder changes (the
+// tracker dispatches it or files a result, the master requeues it); the
 // function it returns, called once the change is done, counts the
 // difference. A change that changed nothing (a result applied twice)
 // counts nothing. The caller serialises changes to the task's folder.
@@ -281,7 +281,7 @@ func snapshot(dir workdir.Dir, job, id string) taskSnap {
 }
 
 // Progress records the latest progress a worker reported of a running
-// task (a protocol.TaskProgress as JSON). The master calls it only for
+// task (a protocol.TaskProgress as JSON). The tracker calls it only for
 // a task filed as dispatched.
 func (l *Ledger) Progress(job, id, worker string, data []byte) {
 	if l == nil {

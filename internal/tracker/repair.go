@@ -86,7 +86,7 @@ func (d Damage) String() string {
 // pending_tasks, to be queued again (the tasks returned). A damaged task
 // the plan log has no copy of is reported, not restored. When anything
 // was restored the job's counters file is removed, so the Ledger rebuilds
-// it. Call it before the master files anything (at start).
+// it. Call it before the tracker files anything (at start).
 func Repair(dir workdir.Dir, job string) ([]Damage, []plan.Task, error) {
 	planned, err := readPlanned(dir, job)
 	if err != nil {

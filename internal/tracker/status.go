@@ -1,6 +1,10 @@
-// Package tracker keeps job and task state and the working-directory view
-// operators read. ReadStatus computes a job's status from that view alone,
-// so `stat` works whether or not the service is running.
+// Package tracker is the tracker role and the working-directory view it
+// keeps: every service runs a Tracker (tracker.go) that files the jobs'
+// journals, the workers' progress and heartbeats into the view and keeps
+// the jobs' counters (Ledger); the folder operations it files with
+// (Apply, FilePlanned, Dispatch, Repair...) are exported for the master
+// and the console. ReadStatus computes a job's status from that view
+// alone, so `stat` works whether or not the service is running.
 package tracker
 
 import (
@@ -115,7 +119,7 @@ func Jobs(dir workdir.Dir) []string {
 }
 
 // ReadStatus returns a job's status. It reads the job's counters file
-// (the Ledger the master keeps), its checkpoint and its STATE file: a
+// (the Ledger the tracker keeps), its checkpoint and its STATE file: a
 // constant time whatever the job's size. Only a job without a counters
 // file (the service never ran since it was submitted) is counted from
 // its task folders, reading every task.

@@ -45,7 +45,7 @@ func (w *Worker) claimTask(ctx context.Context, msg *bus.TaskMsg, log *slog.Logg
 	if err != nil {
 		return nil, err
 	}
-	return &taskFence{claim: c, log: log, fresh: min(fenceFresh, w.opts.Sys.TaskAckWait/10), ok: time.Now()}, nil
+	return &taskFence{claim: c, log: log, fresh: min(fenceFresh, w.opts.Settings.AckWait/10), ok: time.Now()}, nil
 }
 
 // check is the copier's fence: nil while the delivery owns its task.

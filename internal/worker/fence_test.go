@@ -136,7 +136,7 @@ func testFrozenWorkerFenced(t *testing.T, size, at int64) {
 	sys1 := *r.sys
 	sys1.WorkerTaskThreadNum = 1
 	_, stop1 := r.start("w1", func(o *worker.Options) {
-		o.Resolve, o.KeepAlive, o.Sys = resolver(src1, dst1Type), time.Hour, &sys1
+		o.Resolve, o.KeepAlive, o.Settings = resolver(src1, dst1Type), time.Hour, worker.SettingsFrom(&sys1)
 	})
 	select {
 	case <-gated.reached:

@@ -90,7 +90,7 @@ func TestWorkerObservesResults(t *testing.T) {
 	}
 
 	m := metrics.New()
-	w, err := worker.New(worker.Options{Name: "w1", Bus: b, Sys: sys, Metrics: m, KeepAlive: 100 * time.Millisecond})
+	w, err := worker.New(worker.Options{Name: "w1", Bus: b, Settings: worker.SettingsFrom(sys), Metrics: m, KeepAlive: 100 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -78,7 +78,7 @@ func (p *taskProgress) snapshot() protocol.TaskProgress {
 // reportProgress publishes the task's progress at once and then every
 // ProgressInterval until ctx ends.
 func (w *Worker) reportProgress(ctx context.Context, msg *bus.TaskMsg, p *taskProgress) {
-	t := time.NewTicker(w.opts.ProgressInterval)
+	t := time.NewTicker(w.opts.Settings.ProgressInterval)
 	defer t.Stop()
 	for {
 		tp := p.snapshot()

@@ -129,7 +129,7 @@ func (r *rig) queue(jobName, id string, objs []transfer.Object) {
 // start runs a worker until the returned function is called.
 func (r *rig) start(name string, edit func(*worker.Options)) (w *worker.Worker, stop func()) {
 	r.t.Helper()
-	opts := worker.Options{Name: name, Bus: r.connect(name), Sys: r.sys, Resolve: r.resolve}
+	opts := worker.Options{Name: name, Bus: r.connect(name), Settings: worker.SettingsFrom(r.sys), Resolve: r.resolve}
 	if edit != nil {
 		edit(&opts)
 	}

@@ -13,7 +13,6 @@ package worker
 
 import (
 	"bytes"
-	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -24,7 +23,6 @@ import (
 	"time"
 
 	"github.com/ossimport/ossimport/internal/bus"
-	"github.com/ossimport/ossimport/internal/config"
 	"github.com/ossimport/ossimport/internal/job"
 	"github.com/ossimport/ossimport/internal/metrics"
 	"github.com/ossimport/ossimport/internal/plan"
@@ -40,20 +38,13 @@ type Options struct {
 	// or "localhost" in standalone mode).
 	Name string
 	Bus  *bus.Bus
-	// Sys holds the worker's own settings (threads, throughput).
-	Sys    *config.Sys
-	Logger *slog.Logger
+	// Settings are the worker's sys.properties settings (SettingsFrom).
+	Settings Settings
+	Logger   *slog.Logger
 	// KeepAlive is how often a running task's ack deadline is extended;
-	// it must be well below the queue's ack wait (taskAckWait/3 is used
-	// when zero).
+	// it must be well below the queue's ack wait (Settings.AckWait/3 is
+	// used when zero).
 	KeepAlive time.Duration
-	// ProgressInterval is how often a running task's progress is
-	// published (workerProgressInterval when zero).
-	ProgressInterval time.Duration
-	// HeartbeatInterval is how often the worker's liveness record is
-	// refreshed (workerHeartbeatInterval when zero); the bus's
-	// SetupOptions.HeartbeatInterval must be the same.
-	HeartbeatInterval time.Duration
 	// Metrics, when set, counts the worker's results, objects in flight,
 	// running tasks and copy rate (labelled with its name); nil records
 	// nothing.
@@ -65,11 +56,14 @@ type Options struct {
 
 // Validate checks the options and fills in defaults.
 func (o *Options) Validate() error {
-	switch {
-	case o.Name == "":
+	if o.Name == "" {
 		return errors.New("worker: no name")
-	case o.Bus == nil || o.Sys == nil:
-		return errors.New("worker: bus and sys settings are required")
+	}
+	if o.Bus == nil {
+		return errors.New("worker: bus is required")
+	}
+	if err := o.Settings.Validate(); err != nil {
+		return err
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
@@ -78,22 +72,10 @@ func (o *Options) Validate() error {
 		o.Resolve = job.FromConfig
 	}
 	if o.KeepAlive <= 0 {
-		o.KeepAlive = max(o.Sys.TaskAckWait/3, time.Second)
-	}
-	if o.ProgressInterval <= 0 {
-		o.ProgressInterval = cmp.Or(o.Sys.WorkerProgressInterval, defaultProgressInterval)
-	}
-	if o.HeartbeatInterval <= 0 {
-		o.HeartbeatInterval = cmp.Or(o.Sys.WorkerHeartbeatInterval, defaultHeartbeatInterval)
+		o.KeepAlive = max(o.Settings.AckWait/3, time.Second)
 	}
 	return nil
 }
-
-// Defaults of the intervals when the sys settings leave them zero.
-const (
-	defaultProgressInterval  = 2 * time.Second
-	defaultHeartbeatInterval = 5 * time.Second
-)
 
 // Worker runs tasks.
 type Worker struct {
@@ -129,8 +111,9 @@ func New(opts Options) (*Worker, error) {
 	if err := opts.Validate(); err != nil {
 		return nil, err
 	}
-	w := &Worker{opts: opts, log: opts.Logger, slots: transfer.NewSlots(opts.Sys.WorkerTaskThreadNum),
-		limits: job.NewLimits(opts.Sys), engines: map[string]*engine{}, admit: newAdmission(opts.Sys.WorkerTaskThreadNum)}
+	set := opts.Settings
+	w := &Worker{opts: opts, log: opts.Logger, slots: transfer.NewSlots(set.Threads),
+		limits: job.LimitsOf(set.BytesPerSecond, set.Schedule, set.RequestsPerSecond), engines: map[string]*engine{}, admit: newAdmission(set.Threads)}
 	if w.limits.Bytes != nil {
 		w.bandwidth = fair(w.limits.Bytes)
 	}
@@ -144,7 +127,7 @@ func (w *Worker) Run(ctx context.Context) error {
 	defer wg.Wait()
 	wg.Go(func() { w.heartbeats(ctx) })
 	wg.Go(func() { w.limits.Run(ctx) })
-	tasks := make(chan struct{}, max(w.opts.Sys.WorkerTaskThreadNum, 1))
+	tasks := make(chan struct{}, max(w.opts.Settings.Threads, 1))
 	for {
 		select {
 		case tasks <- struct{}{}:
@@ -318,7 +301,7 @@ func (w *Worker) engine(ctx context.Context, name string) (*engine, error) {
 	if eng, ok := w.engines[name]; ok && eng.job.Submitted.Equal(pj.Submitted) && bytes.Equal(eng.job.Config, pj.Config) {
 		return eng, nil
 	}
-	spec, err := w.opts.Resolve(pj.File, pj.Config, w.opts.Sys)
+	spec, err := w.opts.Resolve(pj.File, pj.Config, w.opts.Settings.ResolveWith)
 	if err != nil {
 		return nil, err
 	}
@@ -378,7 +361,7 @@ func (w *Worker) report(ctx context.Context, msg *bus.TaskMsg, res protocol.Task
 // heartbeats keeps the worker's liveness record fresh.
 func (w *Worker) heartbeats(ctx context.Context) {
 	last, at := w.read.Load(), time.Now()
-	t := time.NewTicker(w.opts.HeartbeatInterval)
+	t := time.NewTicker(w.opts.Settings.HeartbeatInterval)
 	defer t.Stop()
 	for {
 		now, read := time.Now(), w.read.Load()

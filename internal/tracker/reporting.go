@@ -1,4 +1,4 @@
-package master
+package tracker
 
 import (
 	"encoding/json"
@@ -7,11 +7,10 @@ import (
 	"path/filepath"
 
 	"github.com/ossimport/ossimport/internal/protocol"
-	"github.com/ossimport/ossimport/internal/tracker"
 	"github.com/ossimport/ossimport/internal/workdir"
 )
 
-// A result's report rows are written after tracker.Apply filed it, and a
+// A result's report rows are written after Apply filed it, and a
 // result filed again (the journal marker lags after a crash) adds no rows
 // for objects the task already holds as finished. A crash between the two
 // would lose the rows: the keys the rows are due for are therefore noted
@@ -61,12 +60,12 @@ func dueRows(path string, res protocol.TaskResult, fresh []protocol.ObjectResult
 }
 
 // rowsWritten removes the note of a task whose rows are written.
-func (m *Master) rowsWritten(job, id string) {
-	path, _, err := tracker.Locate(m.opts.Dir, job, id)
+func (t *Tracker) rowsWritten(job, id string) {
+	path, _, err := Locate(t.opts.Dir, job, id)
 	if err != nil {
 		return
 	}
 	if err := os.Remove(filepath.Join(path, ReportingFile)); err != nil && !errors.Is(err, os.ErrNotExist) {
-		m.tlog.Warn("cannot record that a task's report rows are written", "job", job, "task", id, "err", err)
+		t.log.Warn("cannot record that a task's report rows are written", "job", job, "task", id, "err", err)
 	}
 }

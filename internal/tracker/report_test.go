@@ -1,7 +1,6 @@
-package master
+package tracker_test
 
 import (
-	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +12,7 @@ import (
 	"github.com/ossimport/ossimport/internal/protocol"
 	"github.com/ossimport/ossimport/internal/record"
 	"github.com/ossimport/ossimport/internal/report"
+	"github.com/ossimport/ossimport/internal/tracker"
 	"github.com/ossimport/ossimport/internal/transfer"
 	"github.com/ossimport/ossimport/internal/workdir"
 )
@@ -24,7 +24,7 @@ func TestApplyFeedsReportsOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	mx := metrics.New()
-	m := &Master{opts: Options{Dir: dir, Metrics: mx}, log: slog.New(slog.DiscardHandler)}
+	m := tracker.NewFiling(dir, mx)
 	now := time.Now()
 	res := protocol.TaskResult{Job: "j", TaskID: "T1", Worker: "w", Finished: now, Objects: []protocol.ObjectResult{
 		{Object: objs[0], Code: transfer.Succeed, Size: 1, At: now},
@@ -41,23 +41,23 @@ func TestApplyFeedsReportsOnce(t *testing.T) {
 			t.Fatalf("reports %v, want copied %d skipped %d failed %d", got, copied, skipped, failed)
 		}
 	}
-	if _, err := m.apply(res); err != nil {
+	if _, err := m.ApplyResult(res); err != nil {
 		t.Fatal(err)
 	}
 	check(1, 1, 1)
 	// The same result again (redelivered): only the failure is recorded again.
-	if _, err := m.apply(res); err != nil {
+	if _, err := m.ApplyResult(res); err != nil {
 		t.Fatal(err)
 	}
 	check(1, 1, 2)
 	// The retry succeeds; the task is filed as succeeded.
 	res.Objects = []protocol.ObjectResult{{Object: objs[2], Code: transfer.Succeed, Size: 3, At: now}}
-	if _, err := m.apply(res); err != nil {
+	if _, err := m.ApplyResult(res); err != nil {
 		t.Fatal(err)
 	}
 	check(2, 1, 2)
 	// A late result for the succeeded task changes nothing.
-	if _, err := m.apply(res); err != nil {
+	if _, err := m.ApplyResult(res); err != nil {
 		t.Fatal(err)
 	}
 	check(2, 1, 2)

@@ -1,14 +1,13 @@
-package master
+package tracker
 
 import (
 	"context"
 	"time"
 
 	"github.com/ossimport/ossimport/internal/protocol"
-	"github.com/ossimport/ossimport/internal/tracker"
 )
 
-// workersEvery is how often the master records the workers' heartbeats
+// workersEvery is how often the tracker records the workers' heartbeats
 // in the working directory (master/workers.json).
 const workersEvery = 5 * time.Second
 
@@ -20,62 +19,62 @@ const forgetWorker = 24 * time.Hour
 // current from the workers KV, whose entries expire with the heartbeats,
 // so stat, the dashboard and the console's start show every worker,
 // alive or not, without a NATS connection of their own.
-func (m *Master) recordWorkers(ctx context.Context) error {
-	t := time.NewTicker(workersEvery)
-	defer t.Stop()
+func (t *Tracker) recordWorkers(ctx context.Context) error {
+	tk := time.NewTicker(workersEvery)
+	defer tk.Stop()
 	for {
-		if beats, err := m.heartbeats(ctx); err != nil {
+		if beats, err := t.heartbeats(ctx); err != nil {
 			if ctx.Err() == nil {
-				m.log.Warn("cannot read worker heartbeats", "err", err)
+				t.svc.Warn("cannot read worker heartbeats", "err", err)
 			}
 		} else {
-			prev, err := tracker.ReadWorkers(m.opts.Dir)
+			prev, err := ReadWorkers(t.opts.Dir)
 			if err != nil {
-				m.log.Warn("cannot read the recorded workers; starting a new list", "err", err)
+				t.svc.Warn("cannot read the recorded workers; starting a new list", "err", err)
 			}
 			now := time.Now()
-			next := tracker.MergeHeartbeats(prev, beats, now, forgetWorker)
+			next := MergeHeartbeats(prev, beats, now, forgetWorker)
 			for _, w := range next {
 				if w.Alive && w.Since.Equal(now) {
-					m.log.Info("worker joined", "worker", w.Name, "version", w.Version)
+					t.svc.Info("worker joined", "worker", w.Name, "version", w.Version)
 				}
 			}
 			for _, w := range prev {
 				if w.Alive && !alive(next, w.Name) {
-					m.log.Warn("worker heartbeat lost", "worker", w.Name, "last", w.LastHeartbeat)
+					t.svc.Warn("worker heartbeat lost", "worker", w.Name, "last", w.LastHeartbeat)
 				}
 			}
-			m.opts.Metrics.Workers(next)
-			if err := tracker.WriteWorkers(m.opts.Dir, next); err != nil {
-				m.log.Warn("cannot record workers", "err", err)
+			t.opts.Metrics.Workers(next)
+			if err := WriteWorkers(t.opts.Dir, next); err != nil {
+				t.svc.Warn("cannot record workers", "err", err)
 			}
 		}
 		select {
 		case <-ctx.Done():
-			m.workersStopped()
+			t.workersStopped()
 			return nil
-		case <-t.C:
+		case <-tk.C:
 		}
 	}
 }
 
-// workersStopped records, as the master stops, that it sees no worker
+// workersStopped records, as the service stops, that it sees no worker
 // alive any more: stat then never shows a worker of a stopped service
 // or a finished `run` as alive.
-func (m *Master) workersStopped() {
-	ws, err := tracker.ReadWorkers(m.opts.Dir)
+func (t *Tracker) workersStopped() {
+	ws, err := ReadWorkers(t.opts.Dir)
 	if err != nil || len(ws) == 0 {
 		return
 	}
 	for i := range ws {
 		ws[i].Alive, ws[i].Running, ws[i].BytesPerSecond, ws[i].Stopped = false, 0, 0, ws[i].Alive
 	}
-	if err := tracker.WriteWorkers(m.opts.Dir, ws); err != nil {
-		m.log.Warn("cannot record workers", "err", err)
+	if err := WriteWorkers(t.opts.Dir, ws); err != nil {
+		t.svc.Warn("cannot record workers", "err", err)
 	}
 }
 
-func alive(ws []tracker.WorkerStatus, name string) bool {
+func alive(ws []WorkerStatus, name string) bool {
 	for _, w := range ws {
 		if w.Name == name {
 			return w.Alive
@@ -85,8 +84,8 @@ func alive(ws []tracker.WorkerStatus, name string) bool {
 }
 
 // heartbeats reads the live heartbeats from the workers KV.
-func (m *Master) heartbeats(ctx context.Context) ([]protocol.Heartbeat, error) {
-	kv := m.opts.Bus.Workers()
+func (t *Tracker) heartbeats(ctx context.Context) ([]protocol.Heartbeat, error) {
+	kv := t.opts.Bus.Workers()
 	names, err := kv.Keys(ctx)
 	if err != nil {
 		return nil, err
@@ -99,7 +98,7 @@ func (m *Master) heartbeats(ctx context.Context) ([]protocol.Heartbeat, error) {
 		}
 		hb, err := protocol.DecodeHeartbeat(data)
 		if err != nil {
-			continue // not one this master reads (ErrNewerVersion): as if lost
+			continue // not one this tracker reads (ErrNewerVersion): as if lost
 		}
 		if hb.Worker == "" {
 			hb.Worker = name
