@@ -77,7 +77,7 @@ func retryJobs(ctx context.Context, dir workdir.Dir, job string, requeue func(ct
 // failed tasks of one job, or of every job, on b exactly as the master
 // does (only their failed objects, the folders moved back to
 // pending_tasks), so the service runs them when it is started. The
-// caller holds the working directory's lock, so no master files tasks
+// caller holds the working directory's lock, so no tracker files tasks
 // meanwhile. Each job's counters file is rebuilt from the task folders
 // and left without its clean mark: stat reads the requeued tasks as
 // pending, and the next master rebuilds the counters again.

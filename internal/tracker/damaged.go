@@ -9,7 +9,7 @@ import (
 
 // damaged keeps a job whose task folders are damaged or missing from
 // showing Succeed: its objects are not all accounted for. The Reason
-// names the damaged folders (the master restores them at start from the
+// names the damaged folders (the tracker restores them at start from the
 // plan log, see Repair).
 func (st *JobStatus) damaged(t Tally, cp *plan.Checkpoint, kept bool) {
 	var why []string

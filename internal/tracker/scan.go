@@ -27,7 +27,7 @@ type Tally struct {
 	// (their Objects and Bytes left zero).
 	Finished record.Counters `json:"finished"`
 	// Damaged lists the task folders whose TASK file cannot be read
-	// (Scan finds them; the master restores them at start, see Repair):
+	// (Scan finds them; the tracker restores them at start, see Repair):
 	// their objects are unknown, so the job cannot be Succeed.
 	Damaged []string `json:"damaged,omitempty"`
 	// Retrying counts the pending tasks queued again after a failed
@@ -197,7 +197,7 @@ func finishedCounters(tdir string, objs []transfer.Object) record.Counters {
 }
 
 // runningProgress is a dispatched task's progress: the last report its
-// worker sent (the PROGRESS file the master writes), else what its
+// worker sent (the PROGRESS file the tracker writes), else what its
 // progress file holds.
 func runningProgress(tdir, worker, id string, objs []transfer.Object, bytes int64) TaskProgress {
 	tp := TaskProgress{ID: id, Worker: worker, Files: Progress{Total: int64(len(objs))}, Bytes: Progress{Total: bytes}}

@@ -15,7 +15,7 @@ import (
 )
 
 // WorkerStatus is what `stat` and the dashboard show of one worker. The
-// master keeps the list in <workingDir>/master/workers.json from the
+// tracker keeps the list in <workingDir>/master/workers.json from the
 // workers' heartbeats, so it can be read without the service.
 type WorkerStatus struct {
 	Name           string    `json:"name"`
@@ -31,7 +31,7 @@ type WorkerStatus struct {
 	Stopped bool `json:"stopped,omitempty"`
 }
 
-// WorkersFile is where the master keeps the worker list.
+// WorkersFile is where the tracker keeps the worker list.
 func WorkersFile(dir workdir.Dir) string {
 	return filepath.Join(string(dir), "master", "workers.json")
 }
