@@ -136,8 +136,9 @@ func (b *Bus) follow(ctx context.Context, st *state, next *uint64, handle func(J
 		return err
 	}
 	defer it.Stop()
+	behind := false
 	for {
-		m, err := it.Next(jetstream.NextContext(ctx))
+		m, err := b.nextEntry(ctx, st, it, *next, &behind)
 		if err != nil {
 			return err
 		}
@@ -158,6 +159,51 @@ func (b *Bus) follow(ctx context.Context, st *state, next *uint64, handle func(J
 			case <-time.After(retryDelay(try)):
 			}
 		}
+	}
+}
+
+// followCheck is how long a follower waits for its next entry before it
+// asks whether the journal holds one it should have had.
+const followCheck = 3 * time.Second
+
+// errFollowStalled means a follower's consumer stopped delivering while
+// the journal holds entries past its position.
+var errFollowStalled = errors.New("bus: the journal follower stopped receiving entries the stream holds")
+
+// nextEntry waits for the iterator's next message. Every followCheck
+// without one, it compares the follower's position with the journal's
+// end: an ordered consumer whose server was lost is not always replaced
+// by the client (seen with a three-server cluster losing the server the
+// follower was connected to: no entry arrived for minutes), so when the
+// journal has held an entry past the position for two checks in a row,
+// the follower starts a new consumer from its position.
+func (b *Bus) nextEntry(ctx context.Context, st *state, it jetstream.MessagesContext, next uint64, behind *bool) (jetstream.Msg, error) {
+	for {
+		wctx, cancel := context.WithTimeout(ctx, followCheck)
+		m, err := it.Next(jetstream.NextContext(wctx))
+		cancel()
+		if err == nil {
+			*behind = false
+			return m, nil
+		}
+		if ctx.Err() != nil || !errors.Is(err, context.DeadlineExceeded) {
+			return nil, err
+		}
+		ictx, icancel := context.WithTimeout(ctx, followCheck)
+		info, ierr := st.results.Info(ictx)
+		icancel()
+		if ierr != nil {
+			continue // the cluster is electing; ask again at the next check
+		}
+		if info.State.LastSeq < next {
+			*behind = false
+			continue
+		}
+		if *behind {
+			*behind = false
+			return nil, errFollowStalled
+		}
+		*behind = true
 	}
 }
 
