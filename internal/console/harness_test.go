@@ -244,7 +244,7 @@ func (h *testHome) waitState(job, state string, timeout time.Duration) string {
 // logs is the end of the service's logs, for failure messages.
 func (h *testHome) logs() string {
 	var b strings.Builder
-	for _, name := range []string{serviceLogName, "master.log", "worker.log"} {
+	for _, name := range []string{serviceLogName, "master.log", "tracker.log", "worker.log"} {
 		fmt.Fprintf(&b, "\n--- logs/%s (end) ---\n%s\n", name, tailFile(filepath.Join(h.dir, "logs", name), 0, 30))
 	}
 	return b.String()

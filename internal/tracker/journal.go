@@ -116,10 +116,28 @@ func (t *Tracker) file(e bus.JournalEntry) error {
 		t.log.Warn("skipping a journal entry of an unknown kind (a newer ossimport?)", "job", e.Job, "kind", e.Kind, "seq", e.Seq)
 	}
 	if err != nil {
+		// The follower files the entry again and again, never skipping
+		// it, so nothing after it is filed meanwhile: say so once.
+		if t.stuck != e.Seq {
+			t.stuck = e.Seq
+			t.log.Warn("cannot file a journal entry; trying again (nothing after it is filed until it is)",
+				"job", e.Job, "task", e.TaskID, "kind", kindName(e.Kind), "seq", e.Seq, "err", err)
+		}
 		return err
+	}
+	if t.stuck == e.Seq {
+		t.log.Info("filed the journal entry that failed before", "job", e.Job, "task", e.TaskID, "seq", e.Seq)
 	}
 	t.filed.Store(e.Seq)
 	return nil
+}
+
+// kindName names a journal entry's kind in the log.
+func kindName(kind string) string {
+	if kind == bus.KindResult {
+		return "result"
+	}
+	return kind
 }
 
 // filePlanned files a planned task as pending.

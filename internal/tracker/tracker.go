@@ -104,6 +104,7 @@ type Tracker struct {
 	book   *Ledger       // the jobs' counters (COUNTERS files)
 	filed  atomic.Uint64 // the last journal entry filed in the view
 	markMu sync.Mutex    // serialises writes of the journal marker
+	stuck  uint64        // the entry that failed to file last (the follower's goroutine only)
 
 	errc  chan error         // the first failures after Start
 	wg    sync.WaitGroup     // what ends with Start's context
