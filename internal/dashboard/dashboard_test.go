@@ -20,6 +20,7 @@ import (
 
 	"github.com/ossimport/ossimport/internal/plan"
 	"github.com/ossimport/ossimport/internal/record"
+	"github.com/ossimport/ossimport/internal/testenv"
 	"github.com/ossimport/ossimport/internal/tracker"
 	"github.com/ossimport/ossimport/internal/transfer"
 	"github.com/ossimport/ossimport/internal/workdir"
@@ -616,13 +617,10 @@ func TestDashboardThroughputSampling(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { h.Run(ctx); close(done) }()
-	deadline := time.Now().Add(10 * time.Second)
-	for s := h.Samples(); !s[len(s)-1].Time.Equal(clk.Now()); s = h.Samples() {
-		if time.Now().After(deadline) {
-			t.Fatal("Run took no sample")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	testenv.Wait(t, 10*time.Second, "Run to take a sample", func() bool {
+		s := h.Samples()
+		return s[len(s)-1].Time.Equal(clk.Now())
+	})
 	cancel()
 	<-done
 }

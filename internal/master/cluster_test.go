@@ -163,12 +163,10 @@ func TestWorkerStoppedMidJobHandsTasksBack(t *testing.T) {
 	c.startMaster()
 	stop := c.startWorker("10.0.0.1", func(s *config.Sys) { s.WorkerMaxThroughputKB = 1 })
 	c.submit("handback_job", "")
-	for {
-		if st, _ := tracker.ReadStatus(c.dir, "handback_job"); st.Dispatched > 0 {
-			break
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	testenv.Wait(t, time.Minute, "a task dispatched", func() bool {
+		st, _ := tracker.ReadStatus(c.dir, "handback_job")
+		return st.Dispatched > 0
+	})
 	stop()
 	c.startWorker("10.0.0.2")
 	c.waitState("handback_job", tracker.Succeed)

@@ -14,6 +14,7 @@ import (
 	"github.com/ossimport/ossimport/internal/metrics"
 	"github.com/ossimport/ossimport/internal/plan"
 	"github.com/ossimport/ossimport/internal/protocol"
+	"github.com/ossimport/ossimport/internal/testenv"
 	"github.com/ossimport/ossimport/internal/transfer"
 	"github.com/ossimport/ossimport/internal/worker"
 
@@ -103,11 +104,8 @@ func TestWorkerObservesResults(t *testing.T) {
 	finished := func() float64 {
 		return objects("Succeed") + objects("SourceNotFound") + objects("UploadFailed") + objects("DownloadFailed")
 	}
-	for deadline := time.Now().Add(30 * time.Second); finished() < 3; time.Sleep(20 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("the worker did not finish the task: %v objects", finished())
-		}
-	}
+	testenv.Wait(t, 30*time.Second, "the worker to finish the task", func() bool { return finished() >= 3 },
+		func() string { return fmt.Sprintf("%v objects finished", finished()) })
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatal(err)
