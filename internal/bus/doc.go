@@ -40,9 +40,11 @@
 //	KV OSSIMPORT_LEADER         master → {name, since,          history 1; TTL (LeaseTTL,       every service's master Lead (create,
 //	  (master lease)            renewed}                        10s)                            renew by revision) → stat's view
 //	KV OSSIMPORT_OWNERS         <job>.<task> → {worker, stream, history 1; a release's marker     workers TaskMsg.Claim at a delivery's
-//	  (task ownership)          delivery, delivered, at}        expires after 1 minute; purged  start (CAS on the revision; the latest
-//	                                                            by PurgeQueue (abort, clean)    delivery wins), Claim.Check before
-//	                                                                                            every write, Release after the ack
+//	  (task ownership)          delivery, delivered, at, ack    expires after 1 minute; purged  start (CAS on the revision; the latest
+//	                            subject}                        by PurgeQueue (abort, clean)    delivery wins), Claim.Check before
+//	                                                                                            every write, Release after the ack;
+//	                                                                                            active master HandBackLost (NAKs a
+//	                                                                                            lost worker's delivery at once)
 //	core subject (progress)     ossimport.progress.<job>        not stored                      workers → tracker, console
 //	core request/reply          ossimport.control.<verb>,       not stored                      console Request → active master
 //	  (control)                 queue group "master"                                            HandleControl (retry, clean)

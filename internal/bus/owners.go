@@ -33,6 +33,10 @@ type Owner struct {
 	Delivery  uint64    `json:"delivery"`
 	Delivered uint64    `json:"delivered"`
 	At        time.Time `json:"at"`
+	// Ack is the delivery's acknowledgement subject: the active master
+	// sends a negative acknowledgement there for a worker that was lost
+	// (HandBackLost), so the task goes to another worker at once.
+	Ack string `json:"ack,omitempty"`
 }
 
 // Claim is a delivery's ownership of its task, a key of OwnersBucket
@@ -66,7 +70,7 @@ func (t *TaskMsg) Claim(ctx context.Context) (*Claim, error) {
 	if err != nil {
 		return nil, err
 	}
-	o := Owner{Worker: t.Worker, Delivered: t.Delivered, At: time.Now().UTC()}
+	o := Owner{Worker: t.Worker, Delivered: t.Delivered, At: time.Now().UTC(), Ack: t.msg.Reply()}
 	if md, err := t.msg.Metadata(); err == nil {
 		o.Stream, o.Delivery = md.Sequence.Stream, md.Sequence.Consumer
 	}

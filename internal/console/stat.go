@@ -167,7 +167,7 @@ func (v *statView) render(w io.Writer, jobs []tracker.JobStatus, workers []track
 		}
 		return enc.Encode(statJobs(v.dir, jobs))
 	}
-	writeStatWith(w, v.dir, jobs, retryLines(jobs, workers, v.ackWait, now))
+	writeStatWith(w, v.dir, jobs, retryLines(jobs, workers, v.ackWait, v.master != nil, now))
 	if v.master != nil {
 		fmt.Fprintf(w, "Master:%s Since:%s\n", v.master.Name, v.master.Since.Local().Format(time.DateTime))
 	}

@@ -11,23 +11,28 @@ import (
 // retryWait is what a job waits on to have tasks tried again: the tasks
 // queued again after a failed attempt (the view's count, kept by the
 // master's ledger), and the running tasks whose worker was lost, which
-// the queue hands to another worker once taskAckWait has passed since
-// the worker was last heard from. It is read in constant time from what
-// stat reads anyway.
+// the active master hands to another worker at once (bus.HandBackLost)
+// and, with no master, the queue once taskAckWait has passed since the
+// worker was last heard from. It is read in constant time from what stat
+// reads anyway.
 type retryWait struct {
 	// Queued are pending tasks in a retry.
 	Queued int
 	// Redelivered are running tasks held by a lost worker; Next is when
-	// the first of them is handed on (zero when unknown).
+	// the first of them is handed on (zero when unknown), HandedBack that
+	// an active master hands them on now.
 	Redelivered int
 	Lost        []string
 	Next        time.Time
+	HandedBack  bool
 }
 
 // waitOf returns what job st waits on to be tried again; workers are as
-// stat shows them (alive or not), ackWait is taskAckWait (0: unknown).
-func waitOf(st tracker.JobStatus, workers []tracker.WorkerStatus, ackWait time.Duration) retryWait {
-	r := retryWait{Queued: st.Retrying}
+// stat shows them (alive or not), ackWait is taskAckWait (0: unknown),
+// leads whether an active master runs (it hands a lost worker's tasks
+// back at once).
+func waitOf(st tracker.JobStatus, workers []tracker.WorkerStatus, ackWait time.Duration, leads bool) retryWait {
+	r := retryWait{Queued: st.Retrying, HandedBack: leads}
 	if st.Ended() || len(st.Running) == 0 {
 		return r
 	}
@@ -67,7 +72,10 @@ func (r retryWait) line(now time.Time) string {
 	}
 	if r.Redelivered > 0 {
 		next := "after taskAckWait"
-		if !r.Next.IsZero() {
+		switch {
+		case r.HandedBack:
+			next = "as soon as one is free (the active master hands them back)"
+		case !r.Next.IsZero():
 			next = "in " + max(r.Next.Sub(now), 0).Round(time.Second).String()
 		}
 		parts = append(parts, fmt.Sprintf("%d held by lost worker %s, next attempt on another worker %s", r.Redelivered, strings.Join(r.Lost, ","), next))
@@ -75,11 +83,12 @@ func (r retryWait) line(now time.Time) string {
 	return fmt.Sprintf("Waiting On Retries:%d tasks (%s)", r.Queued+r.Redelivered, strings.Join(parts, "; "))
 }
 
-// retryLines is each job's retry line for writeStatWith.
-func retryLines(jobs []tracker.JobStatus, workers []tracker.WorkerStatus, ackWait time.Duration, now time.Time) map[string]string {
+// retryLines is each job's retry line for writeStatWith; leads says
+// whether an active master runs.
+func retryLines(jobs []tracker.JobStatus, workers []tracker.WorkerStatus, ackWait time.Duration, leads bool, now time.Time) map[string]string {
 	lines := map[string]string{}
 	for _, st := range jobs {
-		if l := waitOf(st, workers, ackWait).line(now); l != "" {
+		if l := waitOf(st, workers, ackWait, leads).line(now); l != "" {
 			lines[st.Name] = l
 		}
 	}

@@ -135,6 +135,7 @@ func (m *Master) lead(ctx context.Context) error {
 		}
 	})
 	wg.Go(func() { m.onDead(ctx, dead) })
+	wg.Go(func() { m.handBackLost(ctx) })
 	var first error
 	select {
 	case <-ctx.Done():

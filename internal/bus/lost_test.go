@@ -1,0 +1,72 @@
+package bus
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/ossimport/ossimport/internal/testenv"
+)
+
+// TestHandBackLost: a task claimed by a worker whose heartbeat expired
+// goes to another worker at once (the ack wait is a minute), its claim
+// is superseded, and a task claimed by a worker that keeps beating stays
+// where it is.
+func TestHandBackLost(t *testing.T) {
+	t.Parallel()
+	so := SetupOptions{AckWait: time.Minute, HeartbeatInterval: time.Second, RedeliveryPoll: 100 * time.Millisecond}
+	srv, master := newBus(t, so)
+	lost, live, other := connect(t, srv, so), connect(t, srv, so), connect(t, srv, so)
+	must(t, master.PublishTask(tctx(t), "ljob", "T1", []byte("x")))
+	must(t, master.PublishTask(tctx(t), "ljob", "T2", []byte("y")))
+	must(t, lost.Heartbeat(tctx(t), "lost", []byte("{}")))
+	must(t, live.Heartbeat(tctx(t), "live", []byte("{}")))
+	m1 := next(t, lost, "lost")
+	c1, err := m1.Claim(tctx(t))
+	must(t, err)
+	m2 := next(t, live, "live")
+	c2, err := m2.Claim(tctx(t))
+	must(t, err)
+	if m1.TaskID == m2.TaskID {
+		t.Fatalf("both workers got %s", m1.TaskID)
+	}
+	// "live" keeps beating; "lost" went silent when it claimed.
+	ctx, stop := context.WithCancel(t.Context())
+	defer stop()
+	go func() {
+		for ctx.Err() == nil {
+			_ = live.Heartbeat(ctx, "live", []byte("{}"))
+			select {
+			case <-ctx.Done():
+			case <-time.After(300 * time.Millisecond):
+			}
+		}
+	}()
+	var got []Claimed
+	testenv.Wait(t, 30*time.Second, "the lost worker's task handed back", func() bool {
+		got, err = master.HandBackLost(tctx(t))
+		must(t, err)
+		return len(got) > 0
+	})
+	if len(got) != 1 || got[0].Job != "ljob" || got[0].Task != m1.TaskID || got[0].Owner.Worker != "lost" {
+		t.Fatalf("handed back %+v, want only %s of worker lost", got, m1.TaskID)
+	}
+	start := time.Now()
+	again := next(t, other, "other")
+	if again.TaskID != m1.TaskID || again.Delivered != 2 {
+		t.Fatalf("the other worker got %s (delivery %d), want %s again", again.TaskID, again.Delivered, m1.TaskID)
+	}
+	if waited := time.Since(start); waited > 20*time.Second {
+		t.Errorf("the handed-back task came after %v; the ack wait is a minute", waited)
+	}
+	c3, err := again.Claim(tctx(t))
+	must(t, err)
+	if err := c1.Check(tctx(t)); err == nil {
+		t.Error("the lost worker's claim still holds after the task was handed back")
+	}
+	must(t, c2.Check(tctx(t)))
+	must(t, c3.Check(tctx(t)))
+	if got, err := master.HandBackLost(tctx(t)); err != nil || len(got) != 0 {
+		t.Fatalf("a second pass handed back %+v (%v), want nothing", got, err)
+	}
+}
