@@ -43,7 +43,7 @@
 //	  (task ownership)          delivery, delivered, at, ack    expires after 1 minute; purged  start (CAS on the revision; the latest
 //	                            subject}                        by PurgeQueue (abort, clean)    delivery wins), Claim.Check before
 //	                                                                                            every write, Release after the ack;
-//	                                                                                            active master HandBackLost (NAKs a
+//	                                                                                            active master LostClaims + HandBack (NAKs a
 //	                                                                                            lost worker's delivery at once)
 //	core subject (progress)     ossimport.progress.<job>        not stored                      workers → tracker, console
 //	core request/reply          ossimport.control.<verb>,       not stored                      console Request → active master

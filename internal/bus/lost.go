@@ -11,25 +11,18 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 )
 
-// Claimed is a running task's claim as HandBackLost found it.
+// Claimed is a running task's claim as LostClaims found it.
 type Claimed struct {
 	Job, Task string
 	Owner     Owner
 }
 
-// HandBackLost hands back at once the running tasks whose claims name a
-// worker that is no longer alive (its key in WorkersBucket expired: no
-// heartbeat for three intervals), instead of leaving them until their
-// ack wait (taskAckWait, 300 s by default) ends. It sends JetStream a
-// negative acknowledgement on the lost delivery's behalf, to the ack
-// subject its claim records, so the queue delivers the task again now;
-// the next delivery's claim supersedes the lost one, so a worker that
-// was only cut off writes nothing more for the task when it comes back.
-// A claim younger than the heartbeats' time to live is left alone (its
-// worker may not have sent its first heartbeat yet), and so is a delivery
-// JetStream no longer holds (acknowledging it again changes nothing).
-// It returns the claims handed back. Only the active master calls it.
-func (b *Bus) HandBackLost(ctx context.Context) ([]Claimed, error) {
+// LostClaims lists the running tasks whose claims name a worker that is
+// no longer alive (its key in WorkersBucket expired: no heartbeat for
+// three intervals). A claim younger than the heartbeats' time to live is
+// left out (its worker may not have sent its first heartbeat yet), and so
+// is one that records no ack subject (taken by an older ossimport).
+func (b *Bus) LostClaims(ctx context.Context) ([]Claimed, error) {
 	st, err := b.state()
 	if err != nil {
 		return nil, err
@@ -37,7 +30,7 @@ func (b *Bus) HandBackLost(ctx context.Context) ([]Claimed, error) {
 	alive := map[string]bool{}
 	workers, err := b.Workers().Keys(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("bus: hand back the tasks of lost workers: %w", err)
+		return nil, fmt.Errorf("bus: find the tasks of lost workers: %w", err)
 	}
 	for _, w := range workers {
 		alive[w] = true
@@ -47,7 +40,7 @@ func (b *Bus) HandBackLost(ctx context.Context) ([]Claimed, error) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("bus: hand back the tasks of lost workers: list %s: %w", OwnersBucket, err)
+		return nil, fmt.Errorf("bus: find the tasks of lost workers: list %s: %w", OwnersBucket, err)
 	}
 	grace := 3 * st.opts.HeartbeatInterval
 	var out []Claimed
@@ -60,16 +53,31 @@ func (b *Bus) HandBackLost(ctx context.Context) ([]Claimed, error) {
 		if json.Unmarshal(e.Value(), &o) != nil || o.Ack == "" || alive[o.Worker] || time.Since(o.At) < grace {
 			continue
 		}
-		if err := b.nc.Publish(o.Ack, []byte("-NAK")); err != nil {
-			return out, fmt.Errorf("bus: hand back task %s of lost worker %s: %w", key, o.Worker, err)
-		}
 		job, task, _ := strings.Cut(key, ".")
 		out = append(out, Claimed{Job: job, Task: task, Owner: o})
 	}
-	if len(out) > 0 {
-		if err := b.nc.FlushWithContext(ctx); err != nil {
-			return out, fmt.Errorf("bus: hand back the tasks of lost workers: %w", err)
-		}
-	}
 	return out, nil
+}
+
+// HandBack hands a lost worker's task (from LostClaims) to another worker
+// at once, instead of when its ack wait (taskAckWait, 300 s by default)
+// ends: it sends JetStream a negative acknowledgement on the lost
+// delivery's behalf, to the ack subject its claim records, so the queue
+// delivers the task again now. The next delivery's claim supersedes the
+// lost one, so a worker that was only cut off writes nothing more for the
+// task when it comes back; a delivery JetStream no longer holds ignores
+// the acknowledgement. Only the active master calls it.
+func (b *Bus) HandBack(ctx context.Context, c Claimed) error {
+	if c.Owner.Ack == "" {
+		return fmt.Errorf("bus: task %s of worker %s: its claim records no ack subject", c.Task, c.Owner.Worker)
+	}
+	if err := b.nc.Publish(c.Owner.Ack, []byte("-NAK")); err != nil {
+		return fmt.Errorf("bus: hand back task %s of lost worker %s: %w", c.Task, c.Owner.Worker, err)
+	}
+	fctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := b.nc.FlushWithContext(fctx); err != nil {
+		return fmt.Errorf("bus: hand back task %s of lost worker %s: %w", c.Task, c.Owner.Worker, err)
+	}
+	return nil
 }

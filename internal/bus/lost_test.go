@@ -43,14 +43,15 @@ func TestHandBackLost(t *testing.T) {
 		}
 	}()
 	var got []Claimed
-	testenv.Wait(t, 30*time.Second, "the lost worker's task handed back", func() bool {
-		got, err = master.HandBackLost(tctx(t))
+	testenv.Wait(t, 30*time.Second, "the lost worker's claim found", func() bool {
+		got, err = master.LostClaims(tctx(t))
 		must(t, err)
 		return len(got) > 0
 	})
 	if len(got) != 1 || got[0].Job != "ljob" || got[0].Task != m1.TaskID || got[0].Owner.Worker != "lost" {
-		t.Fatalf("handed back %+v, want only %s of worker lost", got, m1.TaskID)
+		t.Fatalf("lost claims %+v, want only %s of worker lost", got, m1.TaskID)
 	}
+	must(t, master.HandBack(tctx(t), got[0]))
 	start := time.Now()
 	again := next(t, other, "other")
 	if again.TaskID != m1.TaskID || again.Delivered != 2 {
@@ -66,7 +67,7 @@ func TestHandBackLost(t *testing.T) {
 	}
 	must(t, c2.Check(tctx(t)))
 	must(t, c3.Check(tctx(t)))
-	if got, err := master.HandBackLost(tctx(t)); err != nil || len(got) != 0 {
-		t.Fatalf("a second pass handed back %+v (%v), want nothing", got, err)
+	if got, err := master.LostClaims(tctx(t)); err != nil || len(got) != 0 {
+		t.Fatalf("lost claims after the hand-back: %+v (%v), want none", got, err)
 	}
 }

@@ -35,7 +35,7 @@ type Owner struct {
 	At        time.Time `json:"at"`
 	// Ack is the delivery's acknowledgement subject: the active master
 	// sends a negative acknowledgement there for a worker that was lost
-	// (HandBackLost), so the task goes to another worker at once.
+	// (LostClaims, HandBack), so the task goes to another worker at once.
 	Ack string `json:"ack,omitempty"`
 }
 

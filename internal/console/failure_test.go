@@ -114,10 +114,12 @@ func TestClusterSeveralWorkers(t *testing.T) {
 }
 
 // TestClusterWorkerKilled: a throttled worker process is SIGKILLed while
-// it holds a task; the task is redelivered after taskAckWait (10s) to
-// another worker and the job finishes with every object as in the source.
+// it holds a task; once its heartbeat has expired the active master hands
+// the task to another worker at once (taskAckWait is 10 minutes here, so
+// the queue alone would not redeliver it within the test's deadline), and
+// the job finishes with every object as in the source.
 func TestClusterWorkerKilled(t *testing.T) {
-	h, d := newS3Home(t, "workerMaxRequestRate=40\n", "taskObjectCountLimit=10\n")
+	h, d := newS3Home(t, "workerMaxRequestRate=40\ntaskAckWait=600\n", "taskObjectCountLimit=10\n")
 	files := h.writeFiles(h.src, 100, 16<<10, 0)
 	h.addBig(files, "big/a.bin", 3<<20, 3)
 	h.addBig(files, "big/b.bin", 3<<20+77, 4)
@@ -152,6 +154,9 @@ func TestClusterWorkerKilled(t *testing.T) {
 	for _, id := range held {
 		if w := workers[id]; w == "" || w == "slow" {
 			t.Fatalf("task %s held by the killed worker finished on %q", id, w)
+		}
+		if log := readLog(t, h, "master.log"); !strings.Contains(log, "task of a lost worker handed to another worker") || !strings.Contains(log, id) {
+			t.Errorf("master.log does not say task %s of the lost worker was handed back:\n%s", id, log)
 		}
 	}
 }

@@ -11,7 +11,7 @@ import (
 // retryWait is what a job waits on to have tasks tried again: the tasks
 // queued again after a failed attempt (the view's count, kept by the
 // master's ledger), and the running tasks whose worker was lost, which
-// the active master hands to another worker at once (bus.HandBackLost)
+// the active master hands to another worker at once (bus.HandBack)
 // and, with no master, the queue once taskAckWait has passed since the
 // worker was last heard from. It is read in constant time from what stat
 // reads anyway.
