@@ -135,13 +135,32 @@ func (b *Bus) follow(ctx context.Context, st *state, next *uint64, handle func(J
 	if err != nil {
 		return err
 	}
-	defer it.Stop()
+	msgs, errc, done := pump(it)
+	defer func() {
+		close(done)
+		// Stop waits for a reset of the consumer in progress, which
+		// retries for as long as the server is unreachable: it is not
+		// waited for, and ends that reset at its next attempt.
+		go it.Stop()
+	}()
+	check := time.NewTicker(followCheck)
+	defer check.Stop()
 	behind := false
 	for {
-		m, err := b.nextEntry(ctx, st, it, *next, &behind)
-		if err != nil {
+		var m jetstream.Msg
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case err := <-errc:
 			return err
+		case <-check.C:
+			if b.stalled(ctx, st, *next, &behind) {
+				return errFollowStalled
+			}
+			continue
+		case m = <-msgs:
 		}
+		behind = false
 		for try := uint64(1); ; try++ {
 			e, err := b.entry(ctx, st, m)
 			if errors.Is(err, ErrNotFound) {
@@ -159,7 +178,31 @@ func (b *Bus) follow(ctx context.Context, st *state, next *uint64, handle func(J
 			case <-time.After(retryDelay(try)):
 			}
 		}
+		check.Reset(followCheck)
 	}
+}
+
+// pump hands the iterator's messages over a channel, so that a follower
+// can give up on an iterator whose Next does not return (it resets its
+// consumer for as long as the server is unreachable, whatever the
+// context says). It ends at the first error or when done is closed.
+func pump(it jetstream.MessagesContext) (<-chan jetstream.Msg, <-chan error, chan struct{}) {
+	msgs, errc, done := make(chan jetstream.Msg), make(chan error, 1), make(chan struct{})
+	go func() {
+		for {
+			m, err := it.Next()
+			if err != nil {
+				errc <- err
+				return
+			}
+			select {
+			case msgs <- m:
+			case <-done:
+				return
+			}
+		}
+	}()
+	return msgs, errc, done
 }
 
 // followCheck is how long a follower waits for its next entry before it
@@ -170,41 +213,30 @@ const followCheck = 3 * time.Second
 // the journal holds entries past its position.
 var errFollowStalled = errors.New("bus: the journal follower stopped receiving entries the stream holds")
 
-// nextEntry waits for the iterator's next message. Every followCheck
-// without one, it compares the follower's position with the journal's
-// end: an ordered consumer whose server was lost is not always replaced
-// by the client (seen with a three-server cluster losing the server the
-// follower was connected to: no entry arrived for minutes), so when the
-// journal has held an entry past the position for two checks in a row,
-// the follower starts a new consumer from its position.
-func (b *Bus) nextEntry(ctx context.Context, st *state, it jetstream.MessagesContext, next uint64, behind *bool) (jetstream.Msg, error) {
-	for {
-		wctx, cancel := context.WithTimeout(ctx, followCheck)
-		m, err := it.Next(jetstream.NextContext(wctx))
-		cancel()
-		if err == nil {
-			*behind = false
-			return m, nil
-		}
-		if ctx.Err() != nil || !errors.Is(err, context.DeadlineExceeded) {
-			return nil, err
-		}
-		ictx, icancel := context.WithTimeout(ctx, followCheck)
-		info, ierr := st.results.Info(ictx)
-		icancel()
-		if ierr != nil {
-			continue // the cluster is electing; ask again at the next check
-		}
-		if info.State.LastSeq < next {
-			*behind = false
-			continue
-		}
-		if *behind {
-			*behind = false
-			return nil, errFollowStalled
-		}
-		*behind = true
+// stalled reports whether the follower, at position next and with no
+// entry for followCheck, has fallen behind the journal for the second
+// check in a row. An ordered consumer whose server was lost is not always
+// replaced by the client in time (seen with a three-server cluster losing
+// the server the follower was connected to: no entry arrived for
+// minutes), so a stalled follower starts a new consumer from its
+// position.
+func (b *Bus) stalled(ctx context.Context, st *state, next uint64, behind *bool) bool {
+	ictx, cancel := context.WithTimeout(ctx, followCheck)
+	defer cancel()
+	info, err := st.results.Info(ictx)
+	if err != nil {
+		return false // the cluster is electing; ask again at the next check
 	}
+	if info.State.LastSeq < next {
+		*behind = false
+		return false
+	}
+	if *behind {
+		*behind = false
+		return true
+	}
+	*behind = true
+	return false
 }
 
 // entry decodes a journal message.
