@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/ossimport/ossimport/internal/bus"
+	"github.com/ossimport/ossimport/internal/bus/bustest"
 	"github.com/ossimport/ossimport/internal/config"
 	"github.com/ossimport/ossimport/internal/master"
 	"github.com/ossimport/ossimport/internal/protocol"
@@ -39,11 +40,7 @@ type cluster struct {
 func newCluster(t *testing.T) *cluster {
 	t.Helper()
 	work := t.TempDir()
-	srv, err := bus.StartServer(bus.ServerOptions{Dir: filepath.Join(work, "nats"), TokenFile: filepath.Join(work, "nats.token"), Port: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(srv.Shutdown)
+	srv := bustest.Server(t, work)
 	sys := config.DefaultSys()
 	sys.WorkingDir, sys.WorkerTaskThreadNum, sys.TaskAckWait, sys.TaskMaxDeliver = work, 4, 2*time.Second, 3
 	c := &cluster{t: t, dir: workdir.Dir(work), srv: srv, sys: sys, src: t.TempDir(), dest: t.TempDir()}
@@ -55,16 +52,8 @@ func newCluster(t *testing.T) *cluster {
 // connect opens a bus connection with the service's settings.
 func (c *cluster) connect(name string) *bus.Bus {
 	c.t.Helper()
-	b, err := bus.Connect(c.ctx, bus.ConnOptions{Server: c.srv, Name: name})
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	if err := b.Setup(c.ctx, bus.SetupOptions{AckWait: c.sys.TaskAckWait, MaxDeliver: c.sys.TaskMaxDeliver,
-		HeartbeatInterval: time.Second, RedeliveryPoll: 200 * time.Millisecond, LeaseTTL: 2 * time.Second, Update: name == "master"}); err != nil {
-		c.t.Fatal(err)
-	}
-	c.t.Cleanup(b.Close)
-	return b
+	return bustest.Connect(c.t, c.srv, name, bus.SetupOptions{AckWait: c.sys.TaskAckWait, MaxDeliver: c.sys.TaskMaxDeliver,
+		HeartbeatInterval: time.Second, RedeliveryPoll: 200 * time.Millisecond, LeaseTTL: 2 * time.Second, Update: name == "master"})
 }
 
 func (c *cluster) startMaster() {

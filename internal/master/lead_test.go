@@ -1,12 +1,15 @@
 package master
 
 import (
-	"path/filepath"
+	"fmt"
 	"testing"
+	"time"
 
 	"github.com/ossimport/ossimport/internal/bus"
+	"github.com/ossimport/ossimport/internal/bus/bustest"
 	"github.com/ossimport/ossimport/internal/config"
 	"github.com/ossimport/ossimport/internal/plan"
+	"github.com/ossimport/ossimport/internal/testenv"
 	"github.com/ossimport/ossimport/internal/tracker"
 	"github.com/ossimport/ossimport/internal/transfer"
 	"github.com/ossimport/ossimport/internal/workdir"
@@ -18,19 +21,8 @@ import (
 // resumed scan queues it), so a restart queues nothing twice.
 func TestTakeOverQueuesLostRetries(t *testing.T) {
 	work := t.TempDir()
-	srv, err := bus.StartServer(bus.ServerOptions{Dir: filepath.Join(work, "nats"), TokenFile: filepath.Join(work, "nats.token"), Port: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(srv.Shutdown)
-	b, err := bus.Connect(t.Context(), bus.ConnOptions{Server: srv, Name: "master"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(b.Close)
-	if err := b.Setup(t.Context(), bus.SetupOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	srv := bustest.Server(t, work)
+	b := bustest.Connect(t, srv, "master", bus.SetupOptions{})
 	dir := workdir.Dir(work)
 	failTask(t, dir, "lost_job", "RETRIED", transfer.Succeed, transfer.UploadFailed)
 	if _, err := tracker.ApplyRequeue(dir, "lost_job", "RETRIED", 1); err != nil {
@@ -44,9 +36,12 @@ func TestTakeOverQueuesLostRetries(t *testing.T) {
 		t.Fatal(err)
 	}
 	m.takeOver(t.Context())
-	if n, err := b.Pending(t.Context(), "lost_job"); err != nil || n != 1 {
-		t.Fatalf("%d tasks queued (%v), want the lost retry only", n, err)
-	}
+	// The consumer's count follows the publish a moment later.
+	var n uint64
+	testenv.Wait(t, 10*time.Second, "the lost retry queued, and only it", func() bool {
+		n, err = b.Pending(t.Context(), "lost_job")
+		return err == nil && n == 1
+	}, func() string { return fmt.Sprintf("%d tasks queued (%v)", n, err) })
 	msg, err := b.NextTask(t.Context(), "w1")
 	if err != nil || msg.TaskID != "RETRIED" {
 		t.Fatalf("queued task %v (%v), want RETRIED", msg, err)

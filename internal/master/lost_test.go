@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/ossimport/ossimport/internal/bus"
+	"github.com/ossimport/ossimport/internal/bus/bustest"
 	"github.com/ossimport/ossimport/internal/master"
 	"github.com/ossimport/ossimport/internal/protocol"
 	"github.com/ossimport/ossimport/internal/report"
@@ -37,12 +38,7 @@ func (f *failover) loseStore() {
 			f.t.Fatal(err)
 		}
 	}
-	srv, err := bus.StartServer(bus.ServerOptions{Dir: filepath.Join(work, "nats"), TokenFile: filepath.Join(work, "nats.token"), Port: -1})
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	f.t.Cleanup(srv.Shutdown)
-	f.srv = srv
+	f.srv = bustest.Server(f.t, work)
 	f.ctx, f.cancel = context.WithCancel(f.t.Context())
 }
 

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/ossimport/ossimport/internal/bus"
+	"github.com/ossimport/ossimport/internal/bus/bustest"
 	"github.com/ossimport/ossimport/internal/plan"
 	"github.com/ossimport/ossimport/internal/protocol"
 	"github.com/ossimport/ossimport/internal/report"
@@ -42,19 +43,8 @@ func (h *hooks) options(dir workdir.Dir, b *bus.Bus) tracker.Options {
 // changes nothing: filing is idempotent.
 func TestTrackerFilesTheJournalAlone(t *testing.T) {
 	work := t.TempDir()
-	srv, err := bus.StartServer(bus.ServerOptions{Dir: filepath.Join(work, "nats"), TokenFile: filepath.Join(work, "nats.token"), Port: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(srv.Shutdown)
-	b, err := bus.Connect(t.Context(), bus.ConnOptions{Server: srv, Name: "tracker"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(b.Close)
-	if err := b.Setup(t.Context(), bus.SetupOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	srv := bustest.Server(t, work)
+	b := bustest.Connect(t, srv, "tracker", bus.SetupOptions{})
 	dir := workdir.Dir(work)
 	objs := []transfer.Object{{Key: "a", Size: 1}, {Key: "b", Size: 2}}
 	task, _ := protocol.EncodeTask(plan.Task{ID: "T1", Job: "j", Objects: objs})

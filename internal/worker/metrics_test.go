@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ossimport/ossimport/internal/bus"
+	"github.com/ossimport/ossimport/internal/bus/bustest"
 	"github.com/ossimport/ossimport/internal/config"
 	"github.com/ossimport/ossimport/internal/metrics"
 	"github.com/ossimport/ossimport/internal/plan"
@@ -62,23 +63,12 @@ func TestWorkerObservesResults(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	srv, err := bus.StartServer(bus.ServerOptions{Dir: filepath.Join(work, "nats"), TokenFile: filepath.Join(work, "token"), Port: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(srv.Shutdown)
+	srv := bustest.Server(t, work)
 	sys := config.DefaultSys()
 	sys.WorkingDir, sys.WorkerTaskThreadNum, sys.TaskAckWait = work, 2, 10*time.Second
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
-	b, err := bus.Connect(ctx, bus.ConnOptions{Server: srv, Name: "w1"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(b.Close)
-	if err := b.Setup(ctx, bus.SetupOptions{AckWait: sys.TaskAckWait, MaxDeliver: 3, Update: true}); err != nil {
-		t.Fatal(err)
-	}
+	b := bustest.Connect(t, srv, "w1", bus.SetupOptions{AckWait: sys.TaskAckWait, MaxDeliver: 3, Update: true})
 	cfg := fmt.Sprintf("jobName=job1\nsrcType=local\nsrcPrefix=%s/\ndestType=local\ndestBucket=%s\n", src, dst)
 	data, _ := json.Marshal(protocol.Job{Name: "job1", Config: []byte(cfg), File: "job.cfg", Submitted: time.Now()})
 	if err := b.CreateJob(ctx, "job1", data); err != nil {

@@ -7,13 +7,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/ossimport/ossimport/internal/bus"
+	"github.com/ossimport/ossimport/internal/bus/bustest"
 	"github.com/ossimport/ossimport/internal/config"
 	"github.com/ossimport/ossimport/internal/job"
 	"github.com/ossimport/ossimport/internal/plan"
@@ -51,11 +51,7 @@ func register(st storage.Store) string {
 func newRig(t *testing.T, edit func(*config.Sys)) *rig {
 	t.Helper()
 	work := t.TempDir()
-	srv, err := bus.StartServer(bus.ServerOptions{Dir: filepath.Join(work, "nats"), TokenFile: filepath.Join(work, "token"), Port: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(srv.Shutdown)
+	srv := bustest.Server(t, work)
 	sys := config.DefaultSys()
 	sys.WorkingDir, sys.WorkerTaskThreadNum, sys.TaskAckWait = work, 4, 30*time.Second
 	if edit != nil {
@@ -68,16 +64,8 @@ func newRig(t *testing.T, edit func(*config.Sys)) *rig {
 
 func (r *rig) connect(name string) *bus.Bus {
 	r.t.Helper()
-	b, err := bus.Connect(r.ctx, bus.ConnOptions{Server: r.srv, Name: name})
-	if err != nil {
-		r.t.Fatal(err)
-	}
-	r.t.Cleanup(b.Close)
-	if err := b.Setup(r.ctx, bus.SetupOptions{AckWait: r.sys.TaskAckWait, MaxDeliver: 3,
-		HeartbeatInterval: r.sys.WorkerHeartbeatInterval, RedeliveryPoll: 100 * time.Millisecond, Update: true}); err != nil {
-		r.t.Fatal(err)
-	}
-	return b
+	return bustest.Connect(r.t, r.srv, name, bus.SetupOptions{AckWait: r.sys.TaskAckWait, MaxDeliver: 3,
+		HeartbeatInterval: r.sys.WorkerHeartbeatInterval, RedeliveryPoll: 100 * time.Millisecond, Update: true})
 }
 
 // resolve builds a job's spec from its file, with the test's stores.
