@@ -1,6 +1,10 @@
 package console
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/ossimport/ossimport/internal/service"
+)
 
 // exitStatuses is the table of exit statuses, in the root command's help
 // (the README has the same table).
@@ -32,3 +36,13 @@ func (e *ExitError) Error() string {
 
 // Unwrap returns Err.
 func (e *ExitError) Unwrap() error { return e.Err }
+
+// exitOf turns the service's *service.Error, which carries the exit
+// status it calls for, into an *ExitError; other errors (and nil) pass
+// as they are.
+func exitOf(err error) error {
+	if e, ok := err.(*service.Error); ok {
+		return &ExitError{Code: e.Code, Err: e.Err}
+	}
+	return err
+}
