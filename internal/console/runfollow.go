@@ -12,6 +12,9 @@ import (
 	"github.com/ossimport/ossimport/internal/workdir"
 )
 
+// liveEvery is the most time between two updates of the live bars.
+const liveEvery = 500 * time.Millisecond
+
 // jobSnapshot is a job's status as a progress snapshot.
 func jobSnapshot(st tracker.JobStatus, dir workdir.Dir, elapsed time.Duration) progress.Snapshot {
 	snap := progress.Snapshot{
