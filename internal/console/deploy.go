@@ -41,13 +41,9 @@ while jobs run.`,
 }
 
 func runDeploy(ctx context.Context, stdout io.Writer, sysPath, workersPath string) error {
-	s, err := loadValidSys(sysPath)
+	s, c, err := loadDeployment(sysPath, workersPath)
 	if err != nil {
 		return err
-	}
-	c, err := service.LoadCluster(s, workersPath)
-	if err != nil {
-		return &ExitError{Code: 2, Err: err}
 	}
 	if !c.Distributed() {
 		return &ExitError{Code: 2, Err: fmt.Errorf("nothing to deploy: %s does not list other machines (one address per line; the first line is this machine, the master)", service.WorkersFile(workersPath, s))}

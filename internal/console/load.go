@@ -98,3 +98,18 @@ func defaultJobFile() string {
 	}
 	return service.ConfFile("local_job.cfg")
 }
+
+// loadDeployment is loadValidSys and the workers file (see
+// service.LoadCluster; nil without one), for the verbs that act on every
+// host: errors end the command with status 2.
+func loadDeployment(sysPath, workersPath string) (*config.Sys, *service.Cluster, error) {
+	s, err := loadValidSys(sysPath)
+	if err != nil {
+		return nil, nil, err
+	}
+	c, err := service.LoadCluster(s, workersPath)
+	if err != nil {
+		return nil, nil, &ExitError{Code: 2, Err: err}
+	}
+	return s, c, nil
+}

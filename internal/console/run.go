@@ -133,7 +133,7 @@ func runJob(ctx context.Context, stdout, stderr io.Writer, f runFlags) error {
 	se, err := service.Open(ctx, service.Options{Sys: s, Mode: service.RunMode(s), Metrics: mx, Resolve: f.resolve,
 		Cluster: member, TLS: service.TLSFiles(s, dir, c)})
 	if err != nil {
-		return exitOf(err)
+		return err
 	}
 	defer se.Close()
 	jobLog := se.Logs().Jobs

@@ -100,13 +100,13 @@ func runService(ctx context.Context, stdin io.Reader, stderr io.Writer, f servic
 		if ctx.Err() != nil {
 			return nil // a signal while starting is no error
 		}
-		return exitOf(err)
+		return err
 	}
 	defer se.Close()
 	// /metrics and the web dashboard on httpListen.
 	web, err := se.Web(mx)
 	if err != nil {
-		return exitOf(err)
+		return err
 	}
 	se.Started(stderr)
 	if err := se.Run(ctx, web...); err != nil {
@@ -125,7 +125,7 @@ func serviceControl(ctx context.Context, stdout, stderr io.Writer, f serviceFlag
 	}
 	dir := workdir.Dir(s.WorkingDir)
 	if f.stop {
-		return exitOf(service.Local{Sys: s, Stdout: stdout, Stderr: stderr}.Stop(ctx, service.StopWait))
+		return service.Local{Sys: s, Stdout: stdout, Stderr: stderr}.Stop(ctx, service.StopWait)
 	}
 	pid, lock, err := service.Probe(ctx, dir, service.LockWait)
 	lock.Release()

@@ -38,13 +38,9 @@ service does nothing.`,
 }
 
 func runStart(ctx context.Context, stdout, stderr io.Writer, sysPath, workersPath string, wait time.Duration) error {
-	s, err := loadValidSys(sysPath)
+	s, c, err := loadDeployment(sysPath, workersPath)
 	if err != nil {
 		return err
-	}
-	c, err := service.LoadCluster(s, workersPath)
-	if err != nil {
-		return &ExitError{Code: 2, Err: err}
 	}
 	local := service.Local{Sys: s, SysPath: sysPath, WorkersPath: workersPath, Stdout: stdout, Stderr: stderr}
 	if err := startCluster(ctx, local, c, wait); err != nil {
@@ -68,7 +64,7 @@ func runStart(ctx context.Context, stdout, stderr io.Writer, sysPath, workersPat
 // local service's answer.
 func startCluster(ctx context.Context, local service.Local, c *service.Cluster, wait time.Duration) error {
 	if len(c.Members()) == 0 {
-		return exitOf(local.Start(ctx, wait))
+		return local.Start(ctx, wait)
 	}
 	token, err := bus.Token(service.TokenFile(workdir.Dir(local.Sys.WorkingDir)))
 	if err != nil {
@@ -86,7 +82,7 @@ func startCluster(ctx context.Context, local service.Local, c *service.Cluster, 
 	membersErr := <-done
 	local.Stdout.Write(table.Bytes())
 	if startErr != nil {
-		return exitOf(startErr)
+		return startErr
 	}
 	if membersErr != nil {
 		return &ExitError{Code: 1, Err: fmt.Errorf("some NATS servers of natsEmbeddedCluster did not start (fix them and run start again; the cluster runs while two of three are up): %w", membersErr)}

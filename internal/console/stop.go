@@ -33,13 +33,9 @@ exited after a minute is killed.`,
 }
 
 func runStop(ctx context.Context, stdout, stderr io.Writer, sysPath string, wait time.Duration) error {
-	s, err := loadValidSys(sysPath)
+	s, c, err := loadDeployment(sysPath, "")
 	if err != nil {
 		return err
-	}
-	c, err := service.LoadCluster(s, "")
-	if err != nil {
-		return &ExitError{Code: 2, Err: err}
 	}
 	var workersErr error
 	if c.Distributed() {
@@ -60,7 +56,7 @@ func runStop(ctx context.Context, stdout, stderr io.Writer, sysPath string, wait
 // the others' NATS servers still make a quorum.
 func stopCluster(ctx context.Context, local service.Local, c *service.Cluster, wait time.Duration) error {
 	if len(c.Members()) == 0 {
-		return exitOf(local.Stop(ctx, wait))
+		return local.Stop(ctx, wait)
 	}
 	var table bytes.Buffer
 	done := make(chan error, 1)
@@ -73,7 +69,7 @@ func stopCluster(ctx context.Context, local service.Local, c *service.Cluster, w
 	stdout.Write(table.Bytes())
 	stdout.Write(buf.Bytes())
 	if err != nil {
-		return exitOf(err)
+		return err
 	}
 	if membersErr != nil {
 		return &ExitError{Code: 1, Err: fmt.Errorf("some services of natsEmbeddedCluster could not be stopped: %w", membersErr)}

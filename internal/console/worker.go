@@ -112,7 +112,7 @@ func runWorker(ctx context.Context, stdin io.Reader, stderr io.Writer, f workerF
 	defer lock.Release()
 	logger, closeLog, err := service.OpenLog(dir, "worker.log", s)
 	if err != nil {
-		return exitOf(err)
+		return err
 	}
 	defer closeLog()
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)

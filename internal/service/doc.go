@@ -9,14 +9,16 @@
 // console.
 //
 // Failures that decide the process's exit status are returned as
-// *Error, whose Code the console turns into its exit status.
+// *Error.
 package service
 
 import "fmt"
 
-// Error is a failure with the exit status it calls for: 1 when the
-// service or the work failed, 2 when it could not start (configuration,
-// I/O). Err may be nil when what went wrong was already printed.
+// Error is a failure with the process exit status it calls for: 1 when
+// the service or the work failed, 2 when it could not start
+// (configuration, I/O). Err may be nil when what went wrong was already
+// printed. The console's ExitError is this type: what the service
+// returns ends the command with its status.
 type Error struct {
 	Code int
 	Err  error
