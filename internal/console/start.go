@@ -80,7 +80,8 @@ func startCluster(ctx context.Context, local service.Local, c *service.Cluster, 
 		cancel() // no master here to see the members join
 	}
 	membersErr := <-done
-	local.Stdout.Write(table.Bytes())
+	stdout := local.Stdout
+	stdout.Write(table.Bytes())
 	if startErr != nil {
 		return startErr
 	}
