@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ossimport/ossimport/internal/config"
+	"github.com/ossimport/ossimport/internal/service"
 )
 
 func newCheckCommand() *cobra.Command {
@@ -30,11 +31,11 @@ The exit status is 0 when no errors were found and 1 otherwise.`,
 			if len(args) == 1 {
 				f.job = args[0]
 			}
-			if f.sys == "" && fileExists(confFile("sys.properties")) {
-				f.sys = confFile("sys.properties")
+			if f.sys == "" && service.FileExists(service.ConfFile("sys.properties")) {
+				f.sys = service.ConfFile("sys.properties")
 			}
-			if f.workers == "" && fileExists(confFile("workers")) {
-				f.workers = confFile("workers")
+			if f.workers == "" && service.FileExists(service.ConfFile("workers")) {
+				f.workers = service.ConfFile("workers")
 			}
 			if err := runCheck(cmd.OutOrStdout(), f); err != nil || !connect {
 				return err
@@ -71,7 +72,7 @@ func runCheck(w io.Writer, f checkFiles) error {
 		printSettings(w, f.sys, s.Effective())
 		diags = append(diags, sd...)
 		if sd.Err() == nil {
-			diags = append(diags, checkNATSReplication(context.Background(), s)...)
+			diags = append(diags, service.CheckReplication(context.Background(), s)...)
 		}
 		sys = s
 	}
@@ -83,7 +84,7 @@ func runCheck(w io.Writer, f checkFiles) error {
 		printWorkers(w, ws)
 		diags = append(diags, wd...)
 		if sys != nil && sys.NATSEmbeddedCluster {
-			if _, err := embeddedClusterHosts(ws); err != nil {
+			if _, err := service.EmbeddedClusterHosts(ws); err != nil {
 				diags = append(diags, config.Diagnostic{File: f.workers, Key: "natsEmbeddedCluster", Severity: config.Error, Msg: err.Error()})
 			}
 		}
@@ -169,7 +170,7 @@ func plainNATSWarning(s *config.Sys, ws *config.Workers) (config.Diagnostic, boo
 		return config.Diagnostic{}, false
 	}
 	for _, h := range ws.Hosts {
-		if !isLocalHost(h.Host) {
+		if !service.IsLocalHost(h.Host) {
 			return config.Diagnostic{File: s.File(), Key: "natsAutoTls", Severity: config.Warning,
 				Msg: "natsAutoTls=false: NATS traffic between the machines of conf/workers (the token, the jobs' credentials, the results) crosses the network in clear text; set natsAutoTls=true (the default) or natsTlsCert/natsTlsKey"}, true
 		}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/ossimport/ossimport/internal/job"
 	"github.com/ossimport/ossimport/internal/master"
+	"github.com/ossimport/ossimport/internal/service"
 	"github.com/ossimport/ossimport/internal/workdir"
 )
 
@@ -25,7 +26,7 @@ service is running. Objects already copied stay at the destination; the
 job's unfinished multipart uploads there are aborted.`,
 		Args: usageArgs(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := checkJobName(args[0]); err != nil {
+			if err := service.CheckJobName(args[0]); err != nil {
 				return &ExitError{Code: 1, Err: err}
 			}
 			return runClean(cmd.Context(), cmd.OutOrStdout(), *sysPath, args[0])
@@ -38,29 +39,29 @@ func runClean(ctx context.Context, stdout io.Writer, sysPath, name string) error
 	if err != nil {
 		return err
 	}
-	se, err := openSession(ctx, s, false)
+	se, err := service.OpenSession(ctx, s, false)
 	if err != nil {
 		return &ExitError{Code: 1, Err: err}
 	}
-	defer se.close()
+	defer se.Close()
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
 	dir := workdir.Dir(s.WorkingDir)
-	if err := se.requireJob(ctx, s, dir, name); err != nil {
+	if err := requireJob(ctx, se, s, dir, name); err != nil {
 		return &ExitError{Code: 1, Err: err}
 	}
 	msg := "Clean job:" + name + " completed."
-	r, sent, err := se.toMaster(ctx, master.VerbClean, []byte(name))
+	r, sent, err := se.ToMaster(ctx, master.VerbClean, []byte(name))
 	if err != nil {
 		return &ExitError{Code: 1, Err: err}
 	}
 	if sent {
 		msg = r.Message
 	} else {
-		if err := se.store(ctx, s); err != nil {
+		if err := se.Store(ctx, s); err != nil {
 			return &ExitError{Code: 1, Err: err}
 		}
-		if err := master.Clean(ctx, se.bus, dir, name, job.FromConfig, s); err != nil {
+		if err := master.Clean(ctx, se.Bus, dir, name, job.FromConfig, s); err != nil {
 			return &ExitError{Code: 1, Err: err}
 		}
 	}

@@ -22,6 +22,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/ossimport/ossimport/internal/config"
+	"github.com/ossimport/ossimport/internal/service"
 	"github.com/ossimport/ossimport/internal/testenv"
 	"github.com/ossimport/ossimport/internal/tracker"
 	"github.com/ossimport/ossimport/internal/workdir"
@@ -200,7 +201,7 @@ func TestDashboardEndToEnd(t *testing.T) {
 
 	// Read-only without the token: the banner says where the token is,
 	// the buttons are disabled, and the API refuses a POST.
-	wantBanner := "read-only: enter the cluster token (in " + tokenFile(h.workdir()) + ") to retry or clean"
+	wantBanner := "read-only: enter the cluster token (in " + service.TokenFile(h.workdir()) + ") to retry or clean"
 	if got := pageMust[string](b, `document.getElementById('banner').textContent`); got != wantBanner {
 		t.Fatalf("banner %q, want %q", got, wantBanner)
 	}
@@ -229,7 +230,7 @@ func TestDashboardEndToEnd(t *testing.T) {
 
 	// With the token, Retry answers; a task failed only by a name that can
 	// never be copied is not requeued: the reply says to rename it.
-	token, err := os.ReadFile(tokenFile(h.workdir()))
+	token, err := os.ReadFile(service.TokenFile(h.workdir()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -263,8 +264,8 @@ func TestDashboardEndToEnd(t *testing.T) {
 	}
 	b.waitJS(h, 30*time.Second, "two throughput samples", `Number(document.getElementById('chart').dataset.samples) >= 2`)
 	// The service's own worker is named after this machine's host name.
-	if rows := pageMust[int](b, `document.querySelectorAll('#workers tr[data-worker="`+localWorkerName(config.DefaultSys())+`"].alive').length`); rows != 1 {
-		t.Fatalf("the worker %s is not shown alive (%d rows)", localWorkerName(config.DefaultSys()), rows)
+	if rows := pageMust[int](b, `document.querySelectorAll('#workers tr[data-worker="`+service.LocalWorkerName(config.DefaultSys())+`"].alive').length`); rows != 1 {
+		t.Fatalf("the worker %s is not shown alive (%d rows)", service.LocalWorkerName(config.DefaultSys()), rows)
 	}
 	if st := h.mustConsole("", "stat", failJob).stdout; !strings.Contains(st, "JobState:Failed\n") {
 		t.Fatalf("stat after the retry:\n%s", st)
@@ -353,7 +354,7 @@ func checkPanels(t *testing.T, b *browser, h *testHome, d *s3Dest, width int64) 
 	}
 	// The job's chart, the overall chart and the workers' charts have
 	// samples, and the worker table the worker running tasks.
-	wname := localWorkerName(config.DefaultSys()) // the service's own worker
+	wname := service.LocalWorkerName(config.DefaultSys()) // the service's own worker
 	b.waitJS(h, 30*time.Second, "the charts and the worker"+at,
 		`Number(`+card+`.querySelector('svg.job-chart').dataset.samples) >= 2 && Number(`+card+`.querySelector('svg.job-chart').dataset.moving) >= 1 && `+
 			`Number(document.getElementById('chart').dataset.samples) >= 2 && `+

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ossimport/ossimport/internal/service"
 	"github.com/ossimport/ossimport/internal/testenv"
 	"github.com/ossimport/ossimport/internal/tracker"
 )
@@ -96,8 +97,8 @@ func newTestCluster(t *testing.T, n int, sysExtra, jobExtra string) *testCluster
 
 // workerPid is the pid of host i's worker, or 0.
 func (c *testCluster) workerPid(i int) int {
-	pid := readPidFile(filepath.Join(c.hostDir[i], "worker-"+c.hosts[i].IP+".pid"))
-	if processAlive(pid) {
+	pid := service.ReadPidFile(filepath.Join(c.hostDir[i], "worker-"+c.hosts[i].IP+".pid"))
+	if service.ProcessAlive(pid) {
 		return pid
 	}
 	return 0
@@ -127,7 +128,7 @@ func (c *testCluster) hostLogs() string {
 	var b strings.Builder
 	for i, nh := range c.hosts {
 		for _, name := range []string{"worker.out", "worker.log"} {
-			fmt.Fprintf(&b, "\n--- %s logs/%s ---\n%s\n", nh.Name, name, tailFile(filepath.Join(c.hostDir[i], "logs", name), 0, 15))
+			fmt.Fprintf(&b, "\n--- %s logs/%s ---\n%s\n", nh.Name, name, service.TailFile(filepath.Join(c.hostDir[i], "logs", name), 0, 15))
 		}
 	}
 	return c.h.logs() + b.String()
@@ -166,7 +167,7 @@ func TestDistributedLifecycle(t *testing.T) {
 	if r.code != 0 || !strings.Contains(r.stdout, "Start import service completed.") || strings.Count(r.stdout, " started") != 3 {
 		t.Fatalf("start: %s%s", r, c.hostLogs())
 	}
-	token, err := os.ReadFile(tokenFile(h.workdir()))
+	token, err := os.ReadFile(service.TokenFile(h.workdir()))
 	if err != nil {
 		t.Fatal(err)
 	}

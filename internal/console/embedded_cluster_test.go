@@ -14,7 +14,9 @@ import (
 
 	"github.com/ossimport/ossimport/internal/bus"
 	"github.com/ossimport/ossimport/internal/config"
+	"github.com/ossimport/ossimport/internal/deploy"
 	"github.com/ossimport/ossimport/internal/master"
+	"github.com/ossimport/ossimport/internal/service"
 	"github.com/ossimport/ossimport/internal/tracker"
 	"github.com/ossimport/ossimport/internal/workdir"
 )
@@ -28,7 +30,7 @@ type clusterService struct {
 }
 
 func (s clusterService) pid() int {
-	if pid := readPidFile(filepath.Join(string(s.dir), pidFileName)); processAlive(pid) {
+	if pid := service.ReadPidFile(filepath.Join(string(s.dir), service.PidFileName)); service.ProcessAlive(pid) {
 		return pid
 	}
 	return 0
@@ -69,7 +71,7 @@ func TestEmbeddedClusterOverSSH(t *testing.T) {
 		}
 		for _, s := range svcs {
 			lv, err := master.ReadLeader(s.dir)
-			t.Logf("--- %s (pid %d): LEADER %+v %v\n%s", s.name, s.pid(), lv, err, tailFile(filepath.Join(string(s.dir), "logs", "master.log"), 0, 40))
+			t.Logf("--- %s (pid %d): LEADER %+v %v\n%s", s.name, s.pid(), lv, err, service.TailFile(filepath.Join(string(s.dir), "logs", "master.log"), 0, 40))
 		}
 	})
 	files := h.writeFiles(h.src, 2000, 2500, 0)
@@ -79,7 +81,7 @@ func TestEmbeddedClusterOverSSH(t *testing.T) {
 		t.Fatalf("deploy: %s", r)
 	}
 	for i := range 2 {
-		if _, err := os.Stat(filepath.Join(c.hostDir[i], remoteWorkers)); err != nil {
+		if _, err := os.Stat(filepath.Join(c.hostDir[i], deploy.RemoteWorkers)); err != nil {
 			t.Fatalf("%s: conf/workers not deployed: %v", c.hosts[i].Name, err)
 		}
 	}
@@ -94,7 +96,7 @@ func TestEmbeddedClusterOverSSH(t *testing.T) {
 		t.Fatalf("start: %s%s", r, c.hostLogs())
 	}
 	h.mustConsole("", "submit", h.job)
-	token, err := os.ReadFile(tokenFile(h.workdir()))
+	token, err := os.ReadFile(service.TokenFile(h.workdir()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,7 +106,7 @@ func TestEmbeddedClusterOverSSH(t *testing.T) {
 			strings.Contains(string(cmdline), strings.TrimSpace(string(token))) {
 			t.Fatalf("%s: service command line %q: want a service reading the token from standard input", s.name, cmdline)
 		}
-		got, err := os.ReadFile(tokenFile(s.dir))
+		got, err := os.ReadFile(service.TokenFile(s.dir))
 		if err != nil || string(got) != string(token) {
 			t.Fatalf("%s: its token file does not hold the first host's token (%v)", s.name, err)
 		}
@@ -116,7 +118,7 @@ func TestEmbeddedClusterOverSSH(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := bus.Connect(ctx, serviceConn(sys, h.workdir(), "test"))
+	b, err := bus.Connect(ctx, service.Conn(sys, h.workdir(), "test"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,8 @@
 package console
 
-import "fmt"
+import (
+	"github.com/ossimport/ossimport/internal/service"
+)
 
 // exitStatuses is the table of exit statuses, in the root command's help
 // (the README has the same table).
@@ -17,18 +19,6 @@ const exitStatuses = `Exit statuses:
 // prints Err (when not nil) as one line and exits with Code, without usage
 // text or stack trace. Codes in use: 1 = the work or the check failed,
 // 2 = the command could not start (bad or missing configuration, I/O).
-type ExitError struct {
-	Code int
-	Err  error
-}
-
-// Error returns the message of Err, or the exit status when Err is nil.
-func (e *ExitError) Error() string {
-	if e.Err == nil {
-		return fmt.Sprintf("exit status %d", e.Code)
-	}
-	return e.Err.Error()
-}
-
-// Unwrap returns Err.
-func (e *ExitError) Unwrap() error { return e.Err }
+// It is the service's *service.Error, so that what the service returns
+// ends the command with the status it calls for.
+type ExitError = service.Error

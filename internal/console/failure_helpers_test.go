@@ -25,6 +25,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/ossimport/ossimport/internal/record"
+	"github.com/ossimport/ossimport/internal/service"
 	"github.com/ossimport/ossimport/internal/testenv"
 	"github.com/ossimport/ossimport/internal/tracker"
 	"github.com/ossimport/ossimport/internal/workdir"
@@ -149,7 +150,7 @@ func (h *testHome) startWorker(name, sys string) *extWorker {
 	}
 	w := &extWorker{name: name, stdout: &syncBuffer{}, stderr: &syncBuffer{}, exited: make(chan struct{})}
 	w.cmd = exec.Command(ossimportBin, "worker", "--nats", "nats://127.0.0.1:"+strconv.Itoa(h.port),
-		"--token-file", tokenFile(h.workdir()), "--name", name, "--sys", sys)
+		"--token-file", service.TokenFile(h.workdir()), "--name", name, "--sys", sys)
 	w.cmd.Dir, w.cmd.Env = h.dir, childEnv()
 	w.cmd.Stdout, w.cmd.Stderr = w.stdout, w.stderr
 	if err := w.cmd.Start(); err != nil {

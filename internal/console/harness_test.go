@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ossimport/ossimport/internal/service"
 	"github.com/ossimport/ossimport/internal/workdir"
 )
 
@@ -244,15 +245,15 @@ func (h *testHome) waitState(job, state string, timeout time.Duration) string {
 // logs is the end of the service's logs, for failure messages.
 func (h *testHome) logs() string {
 	var b strings.Builder
-	for _, name := range []string{serviceLogName, "master.log", "tracker.log", "worker.log"} {
-		fmt.Fprintf(&b, "\n--- logs/%s (end) ---\n%s\n", name, tailFile(filepath.Join(h.dir, "logs", name), 0, 30))
+	for _, name := range []string{service.LogName, "master.log", "tracker.log", "worker.log"} {
+		fmt.Fprintf(&b, "\n--- logs/%s (end) ---\n%s\n", name, service.TailFile(filepath.Join(h.dir, "logs", name), 0, 30))
 	}
 	return b.String()
 }
 
 // servicePid is the running service's pid, or 0.
 func (h *testHome) servicePid() int {
-	if pid := readPid(h.workdir()); processAlive(pid) {
+	if pid := service.ReadPid(h.workdir()); service.ProcessAlive(pid) {
 		return pid
 	}
 	return 0
@@ -263,11 +264,11 @@ func (h *testHome) servicePid() int {
 func (h *testHome) cleanup() {
 	if pid := h.servicePid(); pid > 0 {
 		h.console("stop", "--wait", "15s")
-		if processAlive(pid) {
+		if service.ProcessAlive(pid) {
 			_ = syscall.Kill(pid, syscall.SIGKILL)
 		}
 	}
-	if data, _ := os.ReadFile(filepath.Join(h.dir, "logs", serviceLogName)); bytes.Contains(data, []byte("DATA RACE")) {
+	if data, _ := os.ReadFile(filepath.Join(h.dir, "logs", service.LogName)); bytes.Contains(data, []byte("DATA RACE")) {
 		h.t.Errorf("the service reported a data race:\n%s", data)
 	}
 }

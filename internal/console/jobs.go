@@ -9,6 +9,7 @@ import (
 
 	"github.com/ossimport/ossimport/internal/bus"
 	"github.com/ossimport/ossimport/internal/config"
+	"github.com/ossimport/ossimport/internal/service"
 	"github.com/ossimport/ossimport/internal/tracker"
 	"github.com/ossimport/ossimport/internal/workdir"
 )
@@ -26,14 +27,14 @@ func errNoJob(dir workdir.Dir, name string) error {
 
 // requireJob fails with errNoJob unless the job has a folder in the
 // working directory or is recorded in the bus.
-func (se *session) requireJob(ctx context.Context, s *config.Sys, dir workdir.Dir, name string) error {
-	if fileExists(dir.Job(name)) {
+func requireJob(ctx context.Context, se *service.Session, s *config.Sys, dir workdir.Dir, name string) error {
+	if service.FileExists(dir.Job(name)) {
 		return nil
 	}
-	if err := se.store(ctx, s); err != nil {
+	if err := se.Store(ctx, s); err != nil {
 		return err
 	}
-	_, err := se.bus.Jobs().Get(ctx, name)
+	_, err := se.Bus.Jobs().Get(ctx, name)
 	switch {
 	case errors.Is(err, bus.ErrNotFound):
 		return errNoJob(dir, name)

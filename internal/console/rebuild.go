@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ossimport/ossimport/internal/master"
+	"github.com/ossimport/ossimport/internal/service"
 	"github.com/ossimport/ossimport/internal/workdir"
 )
 
@@ -37,20 +38,20 @@ func runRebuild(ctx context.Context, stdout io.Writer, sysPath string) error {
 	if err != nil {
 		return err
 	}
-	se, err := openSession(ctx, s, false)
+	se, err := service.OpenSession(ctx, s, false)
 	if err != nil {
 		return &ExitError{Code: 1, Err: err}
 	}
-	defer se.close()
-	if se.pid > 0 {
-		return &ExitError{Code: 1, Err: fmt.Errorf("the service (pid %d) runs on this working directory and keeps its view current: stop it first (console.sh stop), then rebuild", se.pid)}
+	defer se.Close()
+	if se.Pid > 0 {
+		return &ExitError{Code: 1, Err: fmt.Errorf("the service (pid %d) runs on this working directory and keeps its view current: stop it first (console.sh stop), then rebuild", se.Pid)}
 	}
-	if err := se.store(ctx, s); err != nil {
+	if err := se.Store(ctx, s); err != nil {
 		return &ExitError{Code: 1, Err: err}
 	}
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Minute)
 	defer cancel()
-	r, err := master.Rebuild(ctx, master.Options{Dir: workdir.Dir(s.WorkingDir), Bus: se.bus, Settings: master.SettingsFrom(s)})
+	r, err := master.Rebuild(ctx, master.Options{Dir: workdir.Dir(s.WorkingDir), Bus: se.Bus, Settings: master.SettingsFrom(s)})
 	if errors.Is(err, context.DeadlineExceeded) {
 		err = fmt.Errorf("the journal was not filed within 30 minutes: %w", err)
 	}

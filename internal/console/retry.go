@@ -8,8 +8,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/ossimport/ossimport/internal/config"
 	"github.com/ossimport/ossimport/internal/master"
+	"github.com/ossimport/ossimport/internal/service"
 	"github.com/ossimport/ossimport/internal/workdir"
 )
 
@@ -30,7 +30,7 @@ submitted is an error (exit status 1).`,
 			var name string
 			if len(args) == 1 {
 				name = args[0]
-				if err := checkJobName(name); err != nil {
+				if err := service.CheckJobName(name); err != nil {
 					return &ExitError{Code: 1, Err: err}
 				}
 			}
@@ -44,37 +44,28 @@ func runRetry(ctx context.Context, stdout io.Writer, sysPath, name string) error
 	if err != nil {
 		return err
 	}
-	se, err := openSession(ctx, s, false)
+	se, err := service.OpenSession(ctx, s, false)
 	if err != nil {
 		return &ExitError{Code: 1, Err: err}
 	}
-	defer se.close()
+	defer se.Close()
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
 	dir := workdir.Dir(s.WorkingDir)
 	if name != "" {
-		if err := se.requireJob(ctx, s, dir, name); err != nil {
+		if err := requireJob(ctx, se, s, dir, name); err != nil {
 			return &ExitError{Code: 1, Err: err}
 		}
 	}
-	r, sent, err := se.toMaster(ctx, master.VerbRetry, []byte(name))
+	r, sent, err := se.ToMaster(ctx, master.VerbRetry, []byte(name))
 	if !sent && err == nil {
-		if err = se.store(ctx, s); err == nil {
-			r, err = master.Retry(ctx, se.bus, dir, name)
+		if err = se.Store(ctx, s); err == nil {
+			r, err = master.Retry(ctx, se.Bus, dir, name)
 		}
 	}
 	if err != nil {
 		return &ExitError{Code: 1, Err: err}
 	}
 	fmt.Fprintln(stdout, r.Message)
-	return nil
-}
-
-// checkJobName refuses what cannot be a job name (config's jobName rule),
-// before it reaches a path or a subject.
-func checkJobName(name string) error {
-	if !config.ValidJobName(name) {
-		return fmt.Errorf("invalid job name %q: job names are 4 to 128 letters, digits, '_' or '-' (see `console.sh stat` for the jobs)", name)
-	}
 	return nil
 }

@@ -1,6 +1,11 @@
-// Package console is ossimport's command line: the console verbs of the
-// original tool (deploy, clean, submit, start, stat, retry, stop, version)
-// and our additions (check, run). Each verb lives in its own file.
+// Package console is ossimport's command line, verbs only: the console
+// verbs of the original tool (deploy, clean, submit, start, stat, retry,
+// stop, version), our additions (check, run, rebuild) and the processes'
+// own commands (service, worker). Each verb lives in the file of its
+// name (a long one in files that start with it: stat*.go, run*.go,
+// check*.go); dryrun.go is submit's and run's --dry-run. What runs the
+// service is internal/service; what reaches other hosts over SSH is
+// internal/deploy.
 package console
 
 import (

@@ -5,10 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
@@ -17,10 +15,9 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/ossimport/ossimport/internal/config"
 	"github.com/ossimport/ossimport/internal/job"
-	"github.com/ossimport/ossimport/internal/logging"
 	"github.com/ossimport/ossimport/internal/metrics"
+	"github.com/ossimport/ossimport/internal/service"
 	"github.com/ossimport/ossimport/internal/summary"
 	"github.com/ossimport/ossimport/internal/tracker"
 	"github.com/ossimport/ossimport/internal/transfer"
@@ -122,36 +119,37 @@ func runJob(ctx context.Context, stdout, stderr io.Writer, f runFlags) error {
 	// worker, records and lock as `console start`, ending with the job.
 	// With natsEmbeddedCluster, run's NATS server joins the other hosts'
 	// like the service's would.
-	c, err := loadCluster(s, "")
+	c, err := service.LoadCluster(s, "")
 	if err != nil {
 		return &ExitError{Code: 2, Err: err}
 	}
-	member, err := embeddedServer(s, c)
+	member, err := service.EmbeddedServer(s, c)
 	if err != nil {
 		return &ExitError{Code: 2, Err: err}
 	}
-	if err := ensureServerTLS(s, dir, c); err != nil {
+	if err := service.EnsureServerTLS(s, dir, c); err != nil {
 		return &ExitError{Code: 2, Err: err}
 	}
-	se, err := openService(ctx, serviceOptions{sys: s, mode: serviceMode{worker: localWorkerName(s), why: "ossimport run"}, metrics: mx, resolve: f.resolve,
-		cluster: member, tls: tlsFiles(s, dir, c)})
+	se, err := service.Open(ctx, service.Options{Sys: s, Mode: service.RunMode(s), Metrics: mx, Resolve: f.resolve,
+		Cluster: member, TLS: service.TLSFiles(s, dir, c)})
 	if err != nil {
 		return err
 	}
-	defer se.close()
+	defer se.Close()
+	jobLog := se.Logs().Jobs
 	fmt.Fprintf(stderr, "job %s: %s -> %s, working directory %s\n", spec.Name, src.String(), dst.String(), dir)
 	sum := runSummary{dir: dir}
 	if prior, err := summary.Read(dir, spec.Name); err == nil {
 		sum.prior = &prior
 	}
-	if err := se.submitRun(ctx, spec, jobPath, raw); err != nil {
+	if err := se.SubmitRun(ctx, spec, jobPath, raw); err != nil {
 		return &ExitError{Code: 1, Err: err}
 	}
-	stopMetrics := serveMetrics(ctx, stderr, se.logs.jobs, mx, f.metricsListen)
+	stopMetrics := serveMetrics(ctx, stderr, jobLog, mx, f.metricsListen)
 	defer stopMetrics()
 	sum.before, _ = tracker.ReadStatus(dir, spec.Name)
 	sum.before.Name = spec.Name
-	sum.logStart(se.logs.jobs)
+	sum.logStart(jobLog)
 	started := time.Now()
 	stopProgress := followJob(stderr, dir, spec.Name, mx, f.every)
 	runCtx, end := context.WithCancel(ctx)
@@ -166,7 +164,7 @@ func runJob(ctx context.Context, stdout, stderr io.Writer, f runFlags) error {
 			}
 		})
 	}
-	runErr := se.run(runCtx)
+	runErr := se.Run(runCtx)
 	end()
 	wg.Wait()
 	stopProgress()
@@ -176,7 +174,7 @@ func runJob(ctx context.Context, stdout, stderr io.Writer, f runFlags) error {
 	}
 	sum.status, sum.elapsed = st, time.Since(started)
 	sum.interrupted = runErr == nil && !ended.Load()
-	sum.logEnd(se.logs.jobs)
+	sum.logEnd(jobLog)
 	sum.write(stdout)
 	switch {
 	case runErr != nil:
@@ -207,118 +205,3 @@ func waitJobEnd(ctx context.Context, dir workdir.Dir, name string) bool {
 
 // jobEndPoll is how often run looks whether its job ended.
 const jobEndPoll = 200 * time.Millisecond
-
-// loadConfig reads and validates the job and sys files, printing
-// warnings; errors end the command with status 2.
-func loadConfig(stderr io.Writer, jobPath, sysArg string) (*config.Job, *config.Sys, error) {
-	j, diags, err := config.LoadJob(jobPath)
-	if errors.Is(err, os.ErrNotExist) {
-		err = fmt.Errorf("%w (give the job file as an argument, or set OSS_IMPORT_HOME to the folder holding conf/)", err)
-	}
-	if err != nil {
-		return nil, nil, &ExitError{Code: 2, Err: err}
-	}
-	s, sd, err := loadSys(sysArg)
-	if err != nil {
-		return nil, nil, err
-	}
-	if err := warnOrFail(stderr, append(diags, sd...)); err != nil {
-		return nil, nil, err
-	}
-	return j, s, nil
-}
-
-// loadSys reads sys.properties: the file given, else conf/sys.properties
-// when present, else the defaults.
-func loadSys(sysArg string) (*config.Sys, config.Diagnostics, error) {
-	sysPath := sysArg
-	if sysPath == "" {
-		if p := confFile("sys.properties"); fileExists(p) {
-			sysPath = p
-		}
-	}
-	if sysPath == "" {
-		return config.DefaultSys(), nil, nil
-	}
-	s, diags, err := config.LoadSys(sysPath)
-	if err != nil {
-		return nil, nil, &ExitError{Code: 2, Err: err}
-	}
-	return s, diags, nil
-}
-
-// loadSysWarn is loadSys for the roles: warnings go to stderr, errors
-// end the command with status 2.
-func loadSysWarn(stderr io.Writer, sysArg string) (*config.Sys, error) {
-	s, diags, err := loadSys(sysArg)
-	if err != nil {
-		return nil, err
-	}
-	if err := warnOrFail(stderr, diags); err != nil {
-		return nil, err
-	}
-	return s, nil
-}
-
-// warnOrFail prints the warnings; errors become an exit status 2.
-func warnOrFail(stderr io.Writer, diags config.Diagnostics) error {
-	for _, d := range diags.Warnings() {
-		fmt.Fprintln(stderr, d)
-	}
-	if err := diags.Err(); err != nil {
-		return &ExitError{Code: 2, Err: err}
-	}
-	return nil
-}
-
-// loadValidSys is loadSys for verbs that print no warnings: errors in
-// sys.properties end the command with status 2.
-func loadValidSys(sysArg string) (*config.Sys, error) {
-	s, diags, err := loadSys(sysArg)
-	if err != nil {
-		return nil, err
-	}
-	if err := diags.Err(); err != nil {
-		return nil, &ExitError{Code: 2, Err: err}
-	}
-	return s, nil
-}
-
-// ossImportHome is $OSS_IMPORT_HOME, or "." when unset.
-func ossImportHome() string {
-	if h := os.Getenv("OSS_IMPORT_HOME"); h != "" {
-		return h
-	}
-	return "."
-}
-
-// confFile is a file of the conf folder.
-func confFile(name string) string { return filepath.Join(ossImportHome(), "conf", name) }
-
-// defaultJobFile is conf/job.cfg, or conf/local_job.cfg when only that
-// one exists (the standalone package).
-func defaultJobFile() string {
-	if p := confFile("job.cfg"); fileExists(p) || !fileExists(confFile("local_job.cfg")) {
-		return p
-	}
-	return confFile("local_job.cfg")
-}
-
-func fileExists(p string) bool {
-	_, err := os.Stat(p)
-	return err == nil
-}
-
-// openSysLog opens logs/<name> under the working directory as a slog
-// logger with sys.properties' logLevel, rotated at logMaxSize keeping
-// logMaxFiles, with secrets masked (internal/logging).
-func openSysLog(dir workdir.Dir, name string, s *config.Sys) (*slog.Logger, func(), error) {
-	if err := os.MkdirAll(dir.Logs(), 0o755); err != nil {
-		return nil, nil, &ExitError{Code: 2, Err: fmt.Errorf("create log folder (check workingDir in sys.properties): %w", err)}
-	}
-	logger, f, err := logging.Open(filepath.Join(dir.Logs(), name), logging.Options{Level: s.LogLevel, MaxSize: s.LogMaxSize, MaxFiles: s.LogMaxFiles})
-	if err != nil {
-		return nil, nil, &ExitError{Code: 2, Err: err}
-	}
-	return logger, func() { _ = f.Close() }, nil
-}

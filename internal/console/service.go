@@ -5,19 +5,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"runtime/debug"
-	"strings"
 	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/ossimport/ossimport/internal/config"
 	"github.com/ossimport/ossimport/internal/metrics"
+	"github.com/ossimport/ossimport/internal/service"
 	"github.com/ossimport/ossimport/internal/workdir"
 )
 
@@ -61,42 +58,6 @@ when it stops.`,
 	return cmd
 }
 
-// workersFile is the workers file the service reads: the one given, else
-// the one next to sys.properties, else conf/workers.
-func workersFile(flag string, s *config.Sys) string {
-	switch {
-	case flag != "":
-		return flag
-	case s.File() != "":
-		return filepath.Join(filepath.Dir(s.File()), "workers")
-	}
-	return confFile("workers")
-}
-
-// isLocalHost reports whether a workers-file host is this machine.
-func isLocalHost(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	if name, err := os.Hostname(); err == nil && strings.EqualFold(strings.TrimSuffix(host, "."), name) {
-		return true
-	}
-	ip := net.ParseIP(host)
-	if ip == nil {
-		return false
-	}
-	if ip.IsLoopback() {
-		return true
-	}
-	addrs, _ := net.InterfaceAddrs()
-	for _, a := range addrs {
-		if n, ok := a.(*net.IPNet); ok && n.IP.Equal(ip) {
-			return true
-		}
-	}
-	return false
-}
-
 // runService runs the service until ctx ends, a signal or the console's
 // stop. A graceful stop returns nil.
 func runService(ctx context.Context, stdin io.Reader, stderr io.Writer, f serviceFlags) error {
@@ -104,11 +65,11 @@ func runService(ctx context.Context, stdin io.Reader, stderr io.Writer, f servic
 	if err != nil {
 		return err
 	}
-	c, err := loadCluster(s, f.workers)
+	c, err := service.LoadCluster(s, f.workers)
 	if err != nil {
 		return &ExitError{Code: 2, Err: err}
 	}
-	member, err := embeddedServer(s, c)
+	member, err := service.EmbeddedServer(s, c)
 	if err != nil {
 		return &ExitError{Code: 2, Err: err}
 	}
@@ -130,37 +91,28 @@ func runService(ctx context.Context, stdin io.Reader, stderr io.Writer, f servic
 
 	mx := metrics.New()
 	mx.Tasks(metrics.WorkdirTasks(workdir.Dir(s.WorkingDir)))
-	if err := ensureServerTLS(s, workdir.Dir(s.WorkingDir), c); err != nil {
+	if err := service.EnsureServerTLS(s, workdir.Dir(s.WorkingDir), c); err != nil {
 		return &ExitError{Code: 2, Err: err}
 	}
-	se, err := openService(ctx, serviceOptions{sys: s, mode: c.mode(s), metrics: mx, cluster: member, token: token,
-		tls: tlsFiles(s, workdir.Dir(s.WorkingDir), c)})
+	se, err := service.Open(ctx, service.Options{Sys: s, Mode: c.Mode(s), Metrics: mx, Cluster: member, Token: token,
+		TLS: service.TLSFiles(s, workdir.Dir(s.WorkingDir), c)})
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil // a signal while starting is no error
 		}
 		return err
 	}
-	defer se.close()
-	var web []func(context.Context)
-	if s.HTTPListen != "" {
-		// /metrics and the web dashboard. A busy port stops the start:
-		// the operator would otherwise read another program's page.
-		ln, err := listenHTTP(s.HTTPListen)
-		if err != nil {
-			se.logs.master.Error("service cannot start", "err", err)
-			return &ExitError{Code: 1, Err: err}
-		}
-		ws := newWebServer(se.dir, se.srv, se.mb, mx, se.logs.master, s.HTTPListen, s.HTTPAllowedHosts)
-		web = append(web,
-			func(ctx context.Context) { mx.WatchJobs(ctx, se.dir, se.mb, 10*time.Second) },
-			func(ctx context.Context) { ws.serve(ctx, ln) })
+	defer se.Close()
+	// /metrics and the web dashboard on httpListen.
+	web, err := se.Web(mx)
+	if err != nil {
+		return err
 	}
-	se.started(stderr)
-	if err := se.run(ctx, web...); err != nil {
+	se.Started(stderr)
+	if err := se.Run(ctx, web...); err != nil {
 		return &ExitError{Code: 1, Err: err}
 	}
-	se.logs.master.Info("service stopped")
+	se.Logs().Master.Info("service stopped")
 	fmt.Fprintf(stderr, "%s ossimport service stopped\n", time.Now().Format(time.DateTime))
 	return nil
 }
@@ -173,16 +125,16 @@ func serviceControl(ctx context.Context, stdout, stderr io.Writer, f serviceFlag
 	}
 	dir := workdir.Dir(s.WorkingDir)
 	if f.stop {
-		return stopService(ctx, stdout, stderr, s, stopWait)
+		return service.Local{Sys: s, Stdout: stdout, Stderr: stderr}.Stop(ctx, service.StopWait)
 	}
-	pid, lock, err := probeService(ctx, dir, lockWait)
-	lock.release()
+	pid, lock, err := service.Probe(ctx, dir, service.LockWait)
+	lock.Release()
 	if err != nil {
 		return &ExitError{Code: 2, Err: err}
 	}
 	if pid == 0 {
 		fmt.Fprintf(stderr, "the service is not running in %s\n", dir)
-		return &ExitError{Code: workerStoppedStatus}
+		return &ExitError{Code: service.StatusStopped}
 	}
 	fmt.Fprintf(stderr, "the service is running in %s (pid %d)\n", dir, pid)
 	return nil

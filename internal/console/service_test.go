@@ -16,6 +16,7 @@ import (
 
 	"github.com/ossimport/ossimport/internal/bus"
 	"github.com/ossimport/ossimport/internal/config"
+	"github.com/ossimport/ossimport/internal/service"
 	"github.com/ossimport/ossimport/internal/workdir"
 )
 
@@ -52,7 +53,7 @@ func TestServiceLifecycle(t *testing.T) {
 	if pid == 0 {
 		t.Fatalf("no live service after start%s", h.logs())
 	}
-	if fi, err := os.Stat(pidFile(h.workdir())); err != nil || fi.Mode().Perm() != 0o644 {
+	if fi, err := os.Stat(service.PidFile(h.workdir())); err != nil || fi.Mode().Perm() != 0o644 {
 		t.Fatalf("pid file: %v %v", fi, err)
 	}
 	if r := h.mustConsole("", "Start"); !strings.Contains(r.stdout, "already running") {
@@ -85,14 +86,14 @@ func TestServiceLifecycle(t *testing.T) {
 	}
 
 	h.mustConsole("Stop import service completed.\n", "stop")
-	if processAlive(pid) {
+	if service.ProcessAlive(pid) {
 		t.Fatalf("service pid %d still alive after stop", pid)
 	}
-	if _, err := os.Stat(pidFile(h.workdir())); !os.IsNotExist(err) {
+	if _, err := os.Stat(service.PidFile(h.workdir())); !os.IsNotExist(err) {
 		t.Fatalf("pid file left after stop: %v", err)
 	}
 	h.mustConsole("Import service is not running.\n", "stop")
-	if log := tailFile(filepath.Join(h.dir, "logs", serviceLogName), 0, 5); !strings.Contains(log, "ossimport service stopped") {
+	if log := service.TailFile(filepath.Join(h.dir, "logs", service.LogName), 0, 5); !strings.Contains(log, "ossimport service stopped") {
 		t.Fatalf("the service did not stop gracefully:%s", h.logs())
 	}
 }
@@ -152,7 +153,7 @@ func TestStopStartResumes(t *testing.T) {
 func TestWorkerCommand(t *testing.T) {
 	h := newTestHome(t, "", "")
 	h.mustConsole("Start import service completed.\n", "start")
-	token, err := os.ReadFile(tokenFile(h.workdir()))
+	token, err := os.ReadFile(service.TokenFile(h.workdir()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -185,7 +186,7 @@ func TestWorkerCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer b.Close()
-	if err := b.Setup(ctx, setupOptions(s)); err != nil {
+	if err := b.Setup(ctx, service.SetupOptions(s)); err != nil {
 		t.Fatal(err)
 	}
 	for {
@@ -222,7 +223,7 @@ func TestKilledService(t *testing.T) {
 	h.mustConsole("Start import service completed.\n", "start")
 	pid := h.servicePid()
 	kill(t, pid)
-	if readPid(h.workdir()) != pid {
+	if service.ReadPid(h.workdir()) != pid {
 		t.Fatal("a killed service should leave its pid file behind")
 	}
 	h.mustConsole("None failed tasks.\n", "retry")
@@ -237,7 +238,7 @@ func TestKilledService(t *testing.T) {
 	pid = h.servicePid()
 	kill(t, pid)
 	h.mustConsole("Import service is not running.\n", "stop")
-	if _, err := os.Stat(pidFile(h.workdir())); !os.IsNotExist(err) {
+	if _, err := os.Stat(service.PidFile(h.workdir())); !os.IsNotExist(err) {
 		t.Fatalf("stop left a stale pid file: %v", err)
 	}
 }
@@ -249,7 +250,7 @@ func kill(t *testing.T, pid int) {
 		t.Fatal(err)
 	}
 	deadline := time.Now().Add(10 * time.Second)
-	for processAlive(pid) {
+	for service.ProcessAlive(pid) {
 		if time.Now().After(deadline) {
 			t.Fatalf("pid %d still alive after SIGKILL", pid)
 		}
@@ -274,7 +275,7 @@ func TestStartFailure(t *testing.T) {
 	if h.servicePid() != 0 {
 		t.Fatal("a failed start left a service running")
 	}
-	if _, err := os.Stat(pidFile(h.workdir())); !os.IsNotExist(err) {
+	if _, err := os.Stat(service.PidFile(h.workdir())); !os.IsNotExist(err) {
 		t.Fatalf("a failed start left its pid file: %v", err)
 	}
 }
@@ -289,16 +290,16 @@ func TestStopSignals(t *testing.T) {
 		t.Fatal(err)
 	}
 	deadline := time.Now().Add(15 * time.Second)
-	for processAlive(pid) {
+	for service.ProcessAlive(pid) {
 		if time.Now().After(deadline) {
 			t.Fatalf("the service ignored SIGTERM%s", h.logs())
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	if _, err := os.Stat(pidFile(h.workdir())); !os.IsNotExist(err) {
+	if _, err := os.Stat(service.PidFile(h.workdir())); !os.IsNotExist(err) {
 		t.Fatalf("pid file left after SIGTERM: %v", err)
 	}
-	if log := tailFile(filepath.Join(h.dir, "logs", serviceLogName), 0, 5); !strings.Contains(log, "ossimport service stopped") {
+	if log := service.TailFile(filepath.Join(h.dir, "logs", service.LogName), 0, 5); !strings.Contains(log, "ossimport service stopped") {
 		t.Fatalf("the service did not stop gracefully on SIGTERM:%s", h.logs())
 	}
 
@@ -313,10 +314,10 @@ func TestStopSignals(t *testing.T) {
 		!strings.Contains(r.stderr, "did not stop within 1s; killing it") {
 		t.Fatalf("stop of a frozen service: %s", r)
 	}
-	if processAlive(pid) {
+	if service.ProcessAlive(pid) {
 		t.Fatal("stop left the frozen service alive")
 	}
-	if _, err := os.Stat(pidFile(h.workdir())); !os.IsNotExist(err) {
+	if _, err := os.Stat(service.PidFile(h.workdir())); !os.IsNotExist(err) {
 		t.Fatalf("stop left the killed service's pid file: %v", err)
 	}
 }
@@ -335,7 +336,7 @@ func TestStartRefusesABusyHTTPListen(t *testing.T) {
 	if r.code == 0 || !strings.Contains(r.stdout+r.stderr, "httpListen "+ln.Addr().String()+" is in use by another program") {
 		t.Fatalf("start with a busy httpListen: %s%s", r, h.logs())
 	}
-	if pid := h.servicePid(); pid != 0 && processAlive(pid) {
+	if pid := h.servicePid(); pid != 0 && service.ProcessAlive(pid) {
 		t.Fatalf("a service (pid %d) runs after the refused start", pid)
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/ossimport/ossimport/internal/master"
 	"github.com/ossimport/ossimport/internal/progress"
 	"github.com/ossimport/ossimport/internal/record"
+	"github.com/ossimport/ossimport/internal/service"
 	"github.com/ossimport/ossimport/internal/tracker"
 	"github.com/ossimport/ossimport/internal/workdir"
 )
@@ -89,7 +90,7 @@ next round starts.`,
 // console ran "stat detail"), unless a job is named detail, and refuses
 // more than one job name.
 func statArgs(dir workdir.Dir, args []string) ([]string, error) {
-	if len(args) > 0 && args[0] == "detail" && (len(args) == 2 || !fileExists(dir.Job("detail"))) {
+	if len(args) > 0 && args[0] == "detail" && (len(args) == 2 || !service.FileExists(dir.Job("detail"))) {
 		args = args[1:]
 	}
 	if len(args) > 1 {

@@ -8,6 +8,7 @@ import (
 	"github.com/ossimport/ossimport/internal/bus"
 	"github.com/ossimport/ossimport/internal/config"
 	"github.com/ossimport/ossimport/internal/master"
+	"github.com/ossimport/ossimport/internal/service"
 	"github.com/ossimport/ossimport/internal/tracker"
 	"github.com/ossimport/ossimport/internal/workdir"
 )
@@ -90,7 +91,7 @@ func masterGone(jobs []tracker.JobStatus, now time.Time) error {
 // seconds; nil without one (the single embedded server runs only with
 // this working directory's service).
 func leaseAsker(ctx context.Context, s *config.Sys) func() (bus.Leader, bool) {
-	o, ok := sharedConn(s, workdir.Dir(s.WorkingDir), "ossimport-console")
+	o, ok := service.SharedConn(s, workdir.Dir(s.WorkingDir), "ossimport-console")
 	if !ok {
 		return nil
 	}
@@ -102,7 +103,7 @@ func leaseAsker(ctx context.Context, s *config.Sys) func() (bus.Leader, bool) {
 			return bus.Leader{}, false
 		}
 		defer b.Close()
-		if err := b.Setup(ctx, setupOptions(s)); err != nil {
+		if err := b.Setup(ctx, service.SetupOptions(s)); err != nil {
 			return bus.Leader{}, false
 		}
 		l, ok, err := b.CurrentLeader(ctx)

@@ -15,6 +15,7 @@ import (
 	"github.com/ossimport/ossimport/internal/config"
 	"github.com/ossimport/ossimport/internal/job"
 	"github.com/ossimport/ossimport/internal/protocol"
+	"github.com/ossimport/ossimport/internal/service"
 	"github.com/ossimport/ossimport/internal/workdir"
 )
 
@@ -79,7 +80,7 @@ func runSubmit(ctx context.Context, stdout, stderr io.Writer, path, sysPath stri
 		return fail(2, "%v", err)
 	}
 	dir := workdir.Dir(s.WorkingDir)
-	if !dry && fileExists(dir.Job(spec.Name)) {
+	if !dry && service.FileExists(dir.Job(spec.Name)) {
 		return fail(1, "job %s already exists, please clean it first", spec.Name)
 	}
 	src, dst, err := job.Open(ctx, spec)
@@ -93,20 +94,20 @@ func runSubmit(ctx context.Context, stdout, stderr io.Writer, path, sysPath stri
 		return dryRun(ctx, stdout, stderr, spec, src, dst, dir)
 	}
 
-	se, err := openSession(ctx, s, false)
+	se, err := service.OpenSession(ctx, s, false)
 	if err != nil {
 		return fail(1, "%v", err)
 	}
-	defer se.close()
-	if err := se.store(ctx, s); err != nil {
+	defer se.Close()
+	if err := se.Store(ctx, s); err != nil {
 		return fail(1, "%v", err)
 	}
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		abs = path
 	}
-	err = putJob(ctx, se.bus, dir, protocol.Job{Name: spec.Name, Config: raw, File: abs, Submitted: time.Now()}, true)
-	var jobFile *jobFileError
+	err = service.PutJob(ctx, se.Bus, dir, protocol.Job{Name: spec.Name, Config: raw, File: abs, Submitted: time.Now()}, true)
+	var jobFile *service.JobFileError
 	switch {
 	case errors.Is(err, bus.ErrJobExists):
 		return fail(1, "job %s already exists, please clean it first", spec.Name)

@@ -17,6 +17,7 @@ import (
 
 	"github.com/ossimport/ossimport/internal/bus"
 	"github.com/ossimport/ossimport/internal/metrics"
+	"github.com/ossimport/ossimport/internal/service"
 	"github.com/ossimport/ossimport/internal/workdir"
 	"github.com/ossimport/ossimport/internal/worker"
 )
@@ -65,7 +66,7 @@ func runWorker(ctx context.Context, stdin io.Reader, stderr io.Writer, f workerF
 	if f.status || f.stop {
 		return workerControl(ctx, stderr, workdir.Dir(s.WorkingDir), f)
 	}
-	o := externalConn(s, "")
+	o := service.ExternalConn(s, "")
 	if f.nats != "" {
 		o.URLs = f.nats
 	}
@@ -88,7 +89,7 @@ func runWorker(ctx context.Context, stdin io.Reader, stderr io.Writer, f workerF
 		}
 		o.CredsFile = f.tokenFile
 	}
-	if ca := autoTLS(workdir.Dir(s.WorkingDir)).CA(); o.TLSCAFile == "" && strings.Contains(o.URLs, "tls://") {
+	if ca := service.AutoTLS(workdir.Dir(s.WorkingDir)).CA(); o.TLSCAFile == "" && strings.Contains(o.URLs, "tls://") {
 		if _, err := os.Stat(ca); err != nil {
 			return &ExitError{Code: 2, Err: fmt.Errorf("the master's NATS uses TLS (natsAutoTls), but this host has no CA certificate %s: run `console.sh deploy` on the master, or set natsTlsCaFile", ca)}
 		}
@@ -101,15 +102,15 @@ func runWorker(ctx context.Context, stdin io.Reader, stderr io.Writer, f workerF
 	o.Name = "ossimport-worker " + name
 
 	dir := workdir.Dir(s.WorkingDir)
-	lock, other, err := lockWorker(dir, name)
+	lock, other, err := service.LockWorker(dir, name)
 	if err != nil {
 		return &ExitError{Code: 2, Err: err}
 	}
 	if lock == nil {
 		return &ExitError{Code: 1, Err: fmt.Errorf("worker %s already runs in %s (pid %d): stop it first (console.sh stop, or ossimport worker --stop --name %s)", name, dir, other, name)}
 	}
-	defer lock.release()
-	logger, closeLog, err := openSysLog(dir, "worker.log", s)
+	defer lock.Release()
+	logger, closeLog, err := service.OpenLog(dir, "worker.log", s)
 	if err != nil {
 		return err
 	}
@@ -124,8 +125,8 @@ func runWorker(ctx context.Context, stdin io.Reader, stderr io.Writer, f workerF
 		return &ExitError{Code: 1, Err: err}
 	}
 	defer b.Close()
-	so := setupOptions(s)
-	so.Retry = natsRetry(logger, stderr)
+	so := service.SetupOptions(s)
+	so.Retry = service.NATSRetry(logger, stderr)
 	if err := b.Setup(ctx, so); err != nil {
 		return &ExitError{Code: 1, Err: err}
 	}
@@ -187,4 +188,35 @@ func readStdinToken(stdin io.Reader) (string, error) {
 		return "", errors.New("standard input holds no token")
 	}
 	return tok, nil
+}
+
+// workerControl is `ossimport worker --status` and `--stop`.
+func workerControl(ctx context.Context, stderr io.Writer, dir workdir.Dir, f workerFlags) error {
+	if f.name == "" {
+		return &ExitError{Code: 2, Err: errors.New("--status and --stop need the worker's --name")}
+	}
+	if f.status {
+		pid, err := service.WorkerRunning(dir, f.name)
+		if err != nil {
+			return &ExitError{Code: 2, Err: err}
+		}
+		if pid == 0 {
+			fmt.Fprintf(stderr, "worker %s is not running in %s\n", f.name, dir)
+			return &ExitError{Code: service.StatusStopped}
+		}
+		fmt.Fprintf(stderr, "worker %s is running in %s (pid %d)\n", f.name, dir, pid)
+		return nil
+	}
+	pid, killed, err := service.StopWorker(ctx, dir, f.name, service.StopWait)
+	switch {
+	case err != nil:
+		return &ExitError{Code: 1, Err: err}
+	case pid == 0:
+		fmt.Fprintf(stderr, "worker %s was not running\n", f.name)
+	case killed:
+		fmt.Fprintf(stderr, "worker %s (pid %d) did not stop within %s and was killed; its running tasks are redelivered after taskAckWait\n", f.name, pid, service.StopWait)
+	default:
+		fmt.Fprintf(stderr, "worker %s (pid %d) stopped\n", f.name, pid)
+	}
+	return nil
 }

@@ -1,6 +1,10 @@
-// Package deploy is the SSH side of `console deploy`: it connects to the
-// hosts of conf/workers, copies files into the working directory and starts
-// processes there. It is a library: it returns errors and never logs.
+// Package deploy is everything ossimport does over SSH: it connects to
+// the hosts of conf/workers (host-key checks, key or password login),
+// copies ossimport there (`console deploy`), and starts, stops and asks
+// after the processes `console start` and `console stop` run on the
+// other hosts: the workers and, with natsEmbeddedCluster, the members'
+// services. Each verb prints one row per host. It returns errors and
+// never logs.
 package deploy
 
 import (

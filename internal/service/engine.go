@@ -1,4 +1,4 @@
-package console
+package service
 
 import (
 	"context"
@@ -27,34 +27,53 @@ import (
 // directory's lock and pid file, the embedded NATS server (or natsUrl's
 // cluster), the master and tracker, and the in-process worker.
 
-// serviceOptions configure one service process.
-type serviceOptions struct {
-	sys  *config.Sys
-	mode serviceMode
-	// metrics, when set, is fed by the master and the worker.
-	metrics *metrics.Metrics
-	// resolve builds submitted jobs' specs (job.FromConfig when nil).
-	resolve job.Resolver
-	// cluster joins the embedded NATS server to the other hosts' of
+// Options configure one service process.
+type Options struct {
+	Sys  *config.Sys
+	Mode Mode
+	// Metrics, when set, is fed by the master and the worker.
+	Metrics *metrics.Metrics
+	// Resolve builds submitted jobs' specs (job.FromConfig when nil).
+	Resolve job.Resolver
+	// Cluster joins the embedded NATS server to the other hosts' of
 	// natsEmbeddedCluster; nil runs it alone.
-	cluster *bus.ClusterOptions
-	// token, when set, is the cluster's NATS token, handed over by the
+	Cluster *bus.ClusterOptions
+	// Token, when set, is the cluster's NATS token, handed over by the
 	// host that started the cluster: it replaces the working directory's.
-	token string
-	// tls is the embedded server's TLS (none when empty).
-	tls natsTLS
+	Token string
+	// TLS is the embedded server's TLS (none when empty).
+	TLS TLS
 }
 
-// serviceLogs are the roles' logs under <workingDir>/logs.
-type serviceLogs struct {
-	master, tracker, worker, jobs *slog.Logger
+// Validate reports options the engine cannot run with.
+func (o Options) Validate() error {
+	if o.Sys == nil {
+		return errors.New("service options: no sys.properties settings")
+	}
+	return nil
 }
 
-// service is an assembled service process, ready to run.
-type service struct {
-	opts   serviceOptions
+// options are Options under the engine's own names.
+type options struct {
+	sys     *config.Sys
+	mode    Mode
+	metrics *metrics.Metrics
+	resolve job.Resolver
+	cluster *bus.ClusterOptions
+	token   string
+	tls     TLS
+}
+
+// Logs are the roles' logs under <workingDir>/logs.
+type Logs struct {
+	Master, Tracker, Worker, Jobs *slog.Logger
+}
+
+// Service is an assembled service process, ready to run.
+type Service struct {
+	opts   options
 	dir    workdir.Dir
-	logs   serviceLogs
+	logs   logs
 	srv    *bus.Server // nil with natsUrl
 	where  string      // the NATS URLs, for messages
 	mb     *bus.Bus
@@ -65,6 +84,22 @@ type service struct {
 
 	closers []func()
 }
+
+// logs are Logs under the engine's own names.
+type logs struct {
+	master, tracker, worker, jobs *slog.Logger
+}
+
+// Logs returns the service's logs.
+func (se *Service) Logs() Logs {
+	return Logs{Master: se.logs.master, Tracker: se.logs.tracker, Worker: se.logs.worker, Jobs: se.logs.jobs}
+}
+
+// Dir is the service's working directory.
+func (se *Service) Dir() workdir.Dir { return se.dir }
+
+// Bus is the master's connection.
+func (se *Service) Bus() *bus.Bus { return se.mb }
 
 // errInUse is a working directory held by another service or run.
 type errInUse struct {
@@ -96,39 +131,43 @@ func describeHolder(pid int) string {
 	return "another ossimport process"
 }
 
-// openService takes the working directory's lock (refusing, with the
-// holder's pid, when a service or a run holds it), writes the pid file,
-// opens the logs, starts or reaches NATS and prepares the master and
-// the worker. close undoes it; run runs it.
-func openService(ctx context.Context, opts serviceOptions) (_ *service, err error) {
+// Open takes the working directory's lock (refusing, with the holder's
+// pid, when a service or a run holds it), writes the pid file, opens the
+// logs, starts or reaches NATS and prepares the master and the worker.
+// Close undoes it; Run runs it. Its errors are *Error.
+func Open(ctx context.Context, o Options) (_ *Service, err error) {
+	if err := o.Validate(); err != nil {
+		return nil, &Error{Code: 2, Err: err}
+	}
+	opts := options{sys: o.Sys, mode: o.Mode, metrics: o.Metrics, resolve: o.Resolve, cluster: o.Cluster, token: o.Token, tls: o.TLS}
 	s := opts.sys
-	se := &service{opts: opts, dir: workdir.Dir(s.WorkingDir)}
+	se := &Service{opts: opts, dir: workdir.Dir(s.WorkingDir)}
 	defer func() {
 		if err != nil {
-			se.close()
+			se.Close()
 		}
 	}()
-	pid, lock, err := probeService(ctx, se.dir, lockWait)
+	pid, lock, err := Probe(ctx, se.dir, LockWait)
 	if err != nil {
-		return nil, &ExitError{Code: 1, Err: err}
+		return nil, &Error{Code: 1, Err: err}
 	}
 	if pid > 0 {
-		return nil, &ExitError{Code: 1, Err: &errInUse{dir: se.dir, pid: pid}}
+		return nil, &Error{Code: 1, Err: &errInUse{dir: se.dir, pid: pid}}
 	}
-	se.closers = append(se.closers, lock.release)
+	se.closers = append(se.closers, lock.Release)
 	// A pid file left behind is a predecessor that was killed (a
 	// graceful stop removes it).
-	prevPid := readPid(se.dir)
+	prevPid := ReadPid(se.dir)
 	crashed := prevPid > 0
 	if err := writePid(se.dir, os.Getpid()); err != nil {
-		return nil, &ExitError{Code: 2, Err: err}
+		return nil, &Error{Code: 2, Err: err}
 	}
-	se.closers = append(se.closers, func() { removePid(se.dir, os.Getpid()) })
+	se.closers = append(se.closers, func() { RemovePid(se.dir, os.Getpid()) })
 	for _, l := range []struct {
 		dst  **slog.Logger
 		name string
 	}{{&se.logs.master, "master.log"}, {&se.logs.tracker, "tracker.log"}, {&se.logs.worker, "worker.log"}, {&se.logs.jobs, "import.log"}} {
-		logger, closeLog, err := openSysLog(se.dir, l.name, s)
+		logger, closeLog, err := OpenLog(se.dir, l.name, s)
 		if err != nil {
 			return nil, err
 		}
@@ -137,20 +176,20 @@ func openService(ctx context.Context, opts serviceOptions) (_ *service, err erro
 	}
 	fail := func(code int, err error) error {
 		se.logs.master.Error("service cannot start", "err", err)
-		return &ExitError{Code: code, Err: err}
+		return &Error{Code: code, Err: err}
 	}
-	conn := func(name string) bus.ConnOptions { return externalConn(s, name) }
+	conn := func(name string) bus.ConnOptions { return ExternalConn(s, name) }
 	se.where = strings.Join(s.NATSURLs, ",")
 	if len(s.NATSURLs) == 0 {
 		if opts.token != "" {
-			if err := bus.SetToken(tokenFile(se.dir), opts.token); err != nil {
+			if err := bus.SetToken(TokenFile(se.dir), opts.token); err != nil {
 				return nil, fail(1, err)
 			}
 		}
 		srv, err := bus.StartServer(bus.ServerOptions{
-			Dir: natsDir(se.dir), TokenFile: tokenFile(se.dir),
+			Dir: NATSDir(se.dir), TokenFile: TokenFile(se.dir),
 			Host: s.NATSListenAddr(opts.mode.distributed || opts.cluster != nil), Port: s.NATSPort,
-			TLSCert: opts.tls.cert, TLSKey: opts.tls.key, TLSCAFile: serverCA(s, opts.tls),
+			TLSCert: opts.tls.Cert, TLSKey: opts.tls.Key, TLSCAFile: serverCA(s, opts.tls),
 			Logger: se.logs.master, Cluster: opts.cluster,
 		})
 		if err != nil {
@@ -159,7 +198,7 @@ func openService(ctx context.Context, opts serviceOptions) (_ *service, err erro
 		se.srv = srv
 		se.closers = append(se.closers, srv.Shutdown)
 		conn = func(name string) bus.ConnOptions {
-			return bus.ConnOptions{Server: srv, Name: name, TLSCAFile: opts.tls.ca}
+			return bus.ConnOptions{Server: srv, Name: name, TLSCAFile: opts.tls.CA}
 		}
 		se.where = srv.ClientURL()
 	}
@@ -173,7 +212,7 @@ func openService(ctx context.Context, opts serviceOptions) (_ *service, err erro
 			return nil, err
 		}
 		so := masterSetupOptions(s)
-		so.Retry = natsRetry(se.logs.master, nil)
+		so.Retry = NATSRetry(se.logs.master, nil)
 		if opts.cluster != nil && so.Replicas == 0 {
 			// natsEmbeddedCluster is three servers by definition: state
 			// waits for a second one rather than start unreplicated.
@@ -251,17 +290,17 @@ func serviceID(pid int) string {
 	return string(id)
 }
 
-// stop ends run (the console's stop verb); before run it does nothing.
-func (se *service) stop() {
+// stop ends Run (the console's stop verb); before Run it does nothing.
+func (se *Service) stop() {
 	if se.cancel != nil {
 		se.cancel()
 	}
 }
 
-// run runs the master, the worker and extra (the web server, say) until
+// Run runs the master, the worker and extra (the web server, say) until
 // ctx ends, the console's stop, or one of them fails. Running tasks are
 // handed back before it returns.
-func (se *service) run(ctx context.Context, extra ...func(context.Context)) error {
+func (se *Service) Run(ctx context.Context, extra ...func(context.Context)) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	se.cancel = cancel
@@ -294,28 +333,18 @@ func (se *service) run(ctx context.Context, extra ...func(context.Context)) erro
 	return nil
 }
 
-// close stops NATS, closes the logs and releases the lock, in reverse
+// Close stops NATS, closes the logs and releases the lock, in reverse
 // order of opening.
-func (se *service) close() {
+func (se *Service) Close() {
 	for i := len(se.closers) - 1; i >= 0; i-- {
 		se.closers[i]()
 	}
 	se.closers = nil
 }
 
-// started says, on stderr and in master.log, that the service runs.
-func (se *service) started(stderr io.Writer) {
+// Started says, on stderr and in master.log, that the service runs.
+func (se *Service) Started(stderr io.Writer) {
 	se.logs.master.Info("service started", "pid", os.Getpid(), "nats", se.where, "mode", se.opts.mode.why, "worker", se.opts.mode.worker)
 	fmt.Fprintf(stderr, "%s ossimport service started: pid %d, NATS %s, working directory %s, %s\n",
 		time.Now().Format(time.DateTime), os.Getpid(), se.where, se.dir, se.opts.mode.why)
-}
-
-// serverCA is the CA the embedded server verifies peers with:
-// natsTlsCaFile when TLS is configured, the generated CA with
-// natsAutoTls.
-func serverCA(s *config.Sys, t natsTLS) string {
-	if s.NATSTLSCert != "" {
-		return s.NATSTLSCAFile
-	}
-	return t.ca
 }

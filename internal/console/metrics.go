@@ -6,15 +6,12 @@ import (
 	"io"
 	"log/slog"
 	"sync"
-	"time"
 
 	"github.com/ossimport/ossimport/internal/metrics"
 )
 
-// liveEvery is the most time between two updates of the live bars.
-const liveEvery = 500 * time.Millisecond
-
-// serveMetrics serves mx on addr until the returned function is
+// serveMetrics serves mx (run --metrics-listen, the worker verb's
+// workerHttpListen) on addr until the returned function is
 // called (nothing when mx is nil or addr empty). A listen error is a
 // warning: metrics are not worth failing the job for.
 func serveMetrics(ctx context.Context, stderr io.Writer, log *slog.Logger, mx *metrics.Metrics, addr string) func() {

@@ -1,4 +1,4 @@
-package console
+package service
 
 import (
 	"context"
@@ -17,14 +17,14 @@ import (
 	"github.com/ossimport/ossimport/internal/workdir"
 )
 
-// NATS high availability in the console: replication advice for check
+// NATS high availability of the service: replication advice for check
 // and start, the retry that rides out leader elections, and the embedded
 // cluster's server options derived from conf/workers.
 
-// natsRetry is the service's and the workers' patience with a NATS
+// NATSRetry is the service's and the workers' patience with a NATS
 // cluster that restarts or elects leaders: each wait is logged, and
 // written to out when given, saying what is awaited.
-func natsRetry(logger *slog.Logger, out io.Writer) bus.Retry {
+func NATSRetry(logger *slog.Logger, out io.Writer) bus.Retry {
 	return bus.Retry{Patience: bus.DefaultPatience, OnWait: func(w bus.Wait) {
 		if logger != nil {
 			logger.Warn("waiting for NATS", "op", w.Op, "attempt", w.Attempt, "err", w.Err,
@@ -106,11 +106,11 @@ func replicationWarnings(ctx context.Context, b *bus.Bus, s *config.Sys, created
 	return warns, nil
 }
 
-// checkNATSReplication is check's look at the NATS of natsUrl: it
+// CheckReplication is check's look at the NATS of natsUrl: it
 // connects (briefly) and reports, as diagnostics of natsReplicas, what
 // replicasError and replicationWarnings say. Without natsUrl nothing is
 // running to ask; the static rules of config.Sys.Validate apply.
-func checkNATSReplication(ctx context.Context, s *config.Sys) config.Diagnostics {
+func CheckReplication(ctx context.Context, s *config.Sys) config.Diagnostics {
 	if len(s.NATSURLs) == 0 {
 		return nil
 	}
@@ -119,7 +119,7 @@ func checkNATSReplication(ctx context.Context, s *config.Sys) config.Diagnostics
 	warn := func(format string, a ...any) config.Diagnostic {
 		return config.Diagnostic{File: s.File(), Key: "natsReplicas", Severity: config.Warning, Msg: fmt.Sprintf(format, a...)}
 	}
-	o := externalConn(s, "ossimport-check")
+	o := ExternalConn(s, "ossimport-check")
 	o.Timeout = 5 * time.Second
 	b, err := bus.Connect(ctx, o)
 	if err != nil {
@@ -144,11 +144,11 @@ func checkNATSReplication(ctx context.Context, s *config.Sys) config.Diagnostics
 	return diags
 }
 
-// printReplicationWarnings is start's report on the running service's
+// PrintReplicationWarnings is start's report on the running service's
 // NATS state (natsUrl or natsEmbeddedCluster: the single embedded server
 // has nothing to replicate to).
-func printReplicationWarnings(ctx context.Context, w io.Writer, s *config.Sys) {
-	o, ok := sharedConn(s, workdir.Dir(s.WorkingDir), "ossimport-console")
+func PrintReplicationWarnings(ctx context.Context, w io.Writer, s *config.Sys) {
+	o, ok := SharedConn(s, workdir.Dir(s.WorkingDir), "ossimport-console")
 	if !ok {
 		return
 	}
@@ -165,10 +165,10 @@ func printReplicationWarnings(ctx context.Context, w io.Writer, s *config.Sys) {
 	}
 }
 
-// embeddedClusterHosts are the hosts of conf/workers that run an
+// EmbeddedClusterHosts are the hosts of conf/workers that run an
 // embedded NATS server with natsEmbeddedCluster: the first
 // config.EmbeddedClusterSize.
-func embeddedClusterHosts(w *config.Workers) ([]config.WorkerHost, error) {
+func EmbeddedClusterHosts(w *config.Workers) ([]config.WorkerHost, error) {
 	if w == nil || len(w.Hosts) < config.EmbeddedClusterSize {
 		n := 0
 		if w != nil {
@@ -187,7 +187,7 @@ func embeddedClusterHosts(w *config.Workers) ([]config.WorkerHost, error) {
 // that host's bus.ServerOptions, whose TokenFile must hold the same
 // token on the three hosts.
 func embeddedClusterOptions(s *config.Sys, w *config.Workers, self int) (*bus.ClusterOptions, error) {
-	hosts, err := embeddedClusterHosts(w)
+	hosts, err := EmbeddedClusterHosts(w)
 	if err != nil {
 		return nil, err
 	}
@@ -204,11 +204,11 @@ func embeddedClusterOptions(s *config.Sys, w *config.Workers, self int) (*bus.Cl
 	return c, nil
 }
 
-// embeddedClusterURLs are the client URLs of the embedded cluster's
+// EmbeddedClusterURLs are the client URLs of the embedded cluster's
 // servers, which workers are handed (all of them, so that they reach
 // whichever is up).
-func embeddedClusterURLs(s *config.Sys, w *config.Workers) ([]string, error) {
-	hosts, err := embeddedClusterHosts(w)
+func EmbeddedClusterURLs(s *config.Sys, w *config.Workers) ([]string, error) {
+	hosts, err := EmbeddedClusterHosts(w)
 	if err != nil {
 		return nil, err
 	}

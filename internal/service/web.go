@@ -1,4 +1,4 @@
-package console
+package service
 
 import (
 	"context"
@@ -10,14 +10,25 @@ import (
 	"net/http"
 	"sync"
 	"syscall"
+	"time"
 
 	"github.com/ossimport/ossimport/internal/bus"
+	"github.com/ossimport/ossimport/internal/config"
 	"github.com/ossimport/ossimport/internal/dashboard"
 	"github.com/ossimport/ossimport/internal/master"
 	"github.com/ossimport/ossimport/internal/metrics"
 	"github.com/ossimport/ossimport/internal/version"
 	"github.com/ossimport/ossimport/internal/workdir"
 )
+
+// CheckJobName refuses what cannot be a job name (config's jobName rule),
+// before it reaches a path or a subject.
+func CheckJobName(name string) error {
+	if !config.ValidJobName(name) {
+		return fmt.Errorf("invalid job name %q: job names are 4 to 128 letters, digits, '_' or '-' (see `console.sh stat` for the jobs)", name)
+	}
+	return nil
+}
 
 // busActions are the dashboard's retry and clean, sent to the master as
 // the console's verbs are.
@@ -32,7 +43,7 @@ func (a busActions) Clean(ctx context.Context, job string) (dashboard.Reply, err
 }
 
 func (a busActions) request(ctx context.Context, verb, job string) (dashboard.Reply, error) {
-	if err := checkJobName(job); err != nil {
+	if err := CheckJobName(job); err != nil {
 		return dashboard.Reply{}, err
 	}
 	out, err := a.b.Request(ctx, verb, []byte(job))
@@ -66,7 +77,7 @@ func newWebServer(dir workdir.Dir, srv *bus.Server, mb *bus.Bus, mx *metrics.Met
 		Version: version.Get().Version, Listen: listen, AllowedHosts: allowedHosts,
 	}
 	if srv != nil {
-		opts.Token, opts.TokenFile = srv.Token(), tokenFile(dir)
+		opts.Token, opts.TokenFile = srv.Token(), TokenFile(dir)
 	}
 	dash, err := dashboard.New(opts)
 	if err != nil {
@@ -110,4 +121,25 @@ func (w *webServer) serve(ctx context.Context, ln net.Listener) {
 	if err := metrics.ServeOn(ctx, ln, w.handler()); err != nil {
 		w.log.Warn("HTTP server stopped", "httpListen", ln.Addr().String(), "err", err)
 	}
+}
+
+// Web is what serves /metrics and the web dashboard on httpListen (with
+// mx's jobs' gauges kept current), to be given to Run; nothing without
+// httpListen. A busy port stops the start (an *Error): the operator
+// would otherwise read another program's page.
+func (se *Service) Web(mx *metrics.Metrics) ([]func(context.Context), error) {
+	s := se.opts.sys
+	if s.HTTPListen == "" {
+		return nil, nil
+	}
+	ln, err := listenHTTP(s.HTTPListen)
+	if err != nil {
+		se.logs.master.Error("service cannot start", "err", err)
+		return nil, &Error{Code: 1, Err: err}
+	}
+	ws := newWebServer(se.dir, se.srv, se.mb, mx, se.logs.master, s.HTTPListen, s.HTTPAllowedHosts)
+	return []func(context.Context){
+		func(ctx context.Context) { mx.WatchJobs(ctx, se.dir, se.mb, 10*time.Second) },
+		func(ctx context.Context) { ws.serve(ctx, ln) },
+	}, nil
 }

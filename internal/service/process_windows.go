@@ -1,4 +1,4 @@
-package console
+package service
 
 import (
 	"errors"
@@ -12,7 +12,8 @@ var errWindowsService = errors.New("the background service is not available on W
 
 func lockExclusive(*os.File) (bool, error) { return false, errWindowsService }
 
-func processAlive(int) bool { return false }
+// ProcessAlive reports whether pid is a live process.
+func ProcessAlive(int) bool { return false }
 
 func detach(*exec.Cmd) {}
 

@@ -1,4 +1,4 @@
-package console
+package service
 
 import (
 	"slices"
@@ -33,13 +33,13 @@ func TestEmbeddedClusterOptionsFromWorkers(t *testing.T) {
 	if _, err := embeddedClusterOptions(s, w, 3); err == nil || !strings.Contains(err.Error(), "first three") {
 		t.Fatalf("the fourth host runs a server: %v", err)
 	}
-	urls, err := embeddedClusterURLs(s, w)
+	urls, err := EmbeddedClusterURLs(s, w)
 	if err != nil || !slices.Equal(urls, []string{"tls://10.0.0.1:4333", "tls://10.0.0.2:4333", "tls://host-c:4333"}) {
 		t.Fatalf("urls %v (%v)", urls, err)
 	}
 	// natsAutoTls=false: clear text, as ossimport had it.
 	plain, _ := config.ParseSys("s", []byte("natsEmbeddedCluster=true\nnatsPort=4333\nnatsAutoTls=false\n"))
-	if urls, err := embeddedClusterURLs(plain, w); err != nil || urls[0] != "nats://10.0.0.1:4333" {
+	if urls, err := EmbeddedClusterURLs(plain, w); err != nil || urls[0] != "nats://10.0.0.1:4333" {
 		t.Fatalf("urls without TLS %v (%v)", urls, err)
 	}
 	two, _ := config.ParseWorkers("workers", []byte("10.0.0.1\n10.0.0.2\n"))
@@ -59,13 +59,13 @@ func TestLocalWorkerName(t *testing.T) {
 	}
 	embedded := config.DefaultSys()
 	embedded.WorkingDir = "/srv/a"
-	if n := localWorkerName(embedded); n != host {
+	if n := LocalWorkerName(embedded); n != host {
 		t.Fatalf("embedded NATS: %q, want the host name %q", n, host)
 	}
 	shared := func(dir string) string {
 		s := config.DefaultSys()
 		s.WorkingDir, s.NATSURLs = dir, []string{"nats://10.0.0.1:4222"}
-		return localWorkerName(s)
+		return LocalWorkerName(s)
 	}
 	a, a2, b := shared("/srv/a"), shared("/srv/x/../a"), shared("/srv/b")
 	if !strings.HasPrefix(a, host+"-") || len(a) != len(host)+7 || a != a2 || a == b {

@@ -1,6 +1,6 @@
 //go:build unix
 
-package console
+package service
 
 import (
 	"bytes"
@@ -21,9 +21,9 @@ func lockExclusive(f *os.File) (bool, error) {
 	return err == nil, err
 }
 
-// processAlive reports whether pid is a live process. A zombie (exited,
+// ProcessAlive reports whether pid is a live process. A zombie (exited,
 // not yet reaped by its parent) does not count.
-func processAlive(pid int) bool {
+func ProcessAlive(pid int) bool {
 	if pid <= 0 {
 		return false
 	}

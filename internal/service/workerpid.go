@@ -1,10 +1,8 @@
-package console
+package service
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -23,13 +21,8 @@ import (
 // directory is refused. `console start` and `console stop` use it over
 // SSH (`ossimport worker --status` and `--stop`).
 
-// Exit statuses of `ossimport worker --status`.
-const (
-	workerRunningStatus = 0
-	workerStoppedStatus = 3
-)
-
-func workerPidPath(dir workdir.Dir, name string) string {
+// WorkerPidPath is the pid file of worker name.
+func WorkerPidPath(dir workdir.Dir, name string) string {
 	safe := strings.Map(func(r rune) rune {
 		switch {
 		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '.', r == '-', r == '_':
@@ -40,19 +33,20 @@ func workerPidPath(dir workdir.Dir, name string) string {
 	return filepath.Join(string(dir), "worker-"+safe+".pid")
 }
 
-type workerLock struct {
+// WorkerLock is a running worker's hold on its pid file.
+type WorkerLock struct {
 	f    *os.File
 	path string
 }
 
-// lockWorker takes the pid-file lock of worker name and records this
+// LockWorker takes the pid-file lock of worker name and records this
 // process's pid. When another live worker holds it, it returns nil and
 // that worker's pid.
-func lockWorker(dir workdir.Dir, name string) (*workerLock, int, error) {
+func LockWorker(dir workdir.Dir, name string) (*WorkerLock, int, error) {
 	if err := os.MkdirAll(string(dir), 0o755); err != nil {
 		return nil, 0, fmt.Errorf("create the working directory (check workingDir in sys.properties): %w", err)
 	}
-	p := workerPidPath(dir, name)
+	p := WorkerPidPath(dir, name)
 	f, err := os.OpenFile(p, os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {
 		return nil, 0, fmt.Errorf("open the worker pid file: %w", err)
@@ -64,7 +58,7 @@ func lockWorker(dir workdir.Dir, name string) (*workerLock, int, error) {
 	}
 	if !locked {
 		_ = f.Close()
-		return nil, readPidFile(p), nil
+		return nil, ReadPidFile(p), nil
 	}
 	err = f.Truncate(0)
 	if err == nil {
@@ -74,11 +68,11 @@ func lockWorker(dir workdir.Dir, name string) (*workerLock, int, error) {
 		_ = f.Close()
 		return nil, 0, fmt.Errorf("write the worker pid file %s: %w", p, err)
 	}
-	return &workerLock{f: f, path: p}, 0, nil
+	return &WorkerLock{f: f, path: p}, 0, nil
 }
 
-// release removes the pid file and drops the lock.
-func (l *workerLock) release() {
+// Release removes the pid file and drops the lock.
+func (l *WorkerLock) Release() {
 	if l == nil || l.f == nil {
 		return
 	}
@@ -87,30 +81,19 @@ func (l *workerLock) release() {
 	l.f = nil
 }
 
-func readPidFile(p string) int {
-	data, err := os.ReadFile(p)
-	if err != nil {
-		return 0
-	}
-	pid, err := strconv.Atoi(strings.TrimSpace(string(data)))
-	if err != nil || pid <= 0 {
-		return 0
-	}
-	return pid
-}
-
-// workerRunning returns the pid of the running worker name, or 0.
-func workerRunning(dir workdir.Dir, name string) (int, error) {
-	p := workerPidPath(dir, name)
+// WorkerRunning returns the pid of the running worker name, 0 when none
+// runs, -1 when one is starting (its pid not written yet).
+func WorkerRunning(dir workdir.Dir, name string) (int, error) {
+	p := WorkerPidPath(dir, name)
 	if _, err := os.Stat(p); os.IsNotExist(err) {
 		return 0, nil
 	}
-	l, pid, err := lockWorker(dir, name)
+	l, pid, err := LockWorker(dir, name)
 	if err != nil {
 		return 0, err
 	}
 	if l != nil {
-		l.release() // nobody held it: not running
+		l.Release() // nobody held it: not running
 		return 0, nil
 	}
 	if pid == 0 {
@@ -119,19 +102,19 @@ func workerRunning(dir workdir.Dir, name string) (int, error) {
 	return pid, nil
 }
 
-// stopWorker asks the running worker name to stop (SIGTERM: it hands its
+// StopWorker asks the running worker name to stop (SIGTERM: it hands its
 // tasks back) and waits up to wait for it to exit; then it kills it. It
 // returns the worker's pid (0: none was running) and whether it had to be
 // killed.
-func stopWorker(ctx context.Context, dir workdir.Dir, name string, wait time.Duration) (pid int, killed bool, err error) {
-	pid, err = workerRunning(dir, name)
+func StopWorker(ctx context.Context, dir workdir.Dir, name string, wait time.Duration) (pid int, killed bool, err error) {
+	pid, err = WorkerRunning(dir, name)
 	if err != nil || pid == 0 {
 		return pid, false, err
 	}
 	if pid < 0 {
-		return pid, false, fmt.Errorf("worker %s is starting (its pid file %s is locked but empty): try again", name, workerPidPath(dir, name))
+		return pid, false, fmt.Errorf("worker %s is starting (its pid file %s is locked but empty): try again", name, WorkerPidPath(dir, name))
 	}
-	if err := signalProcess(pid, syscall.SIGTERM); err != nil && processAlive(pid) {
+	if err := signalProcess(pid, syscall.SIGTERM); err != nil && ProcessAlive(pid) {
 		return pid, false, fmt.Errorf("signal worker %s (pid %d): %w", name, pid, err)
 	}
 	if waitWorkerGone(ctx, dir, name, wait) {
@@ -140,7 +123,7 @@ func stopWorker(ctx context.Context, dir workdir.Dir, name string, wait time.Dur
 	if ctx.Err() != nil {
 		return pid, false, ctx.Err()
 	}
-	if err := signalProcess(pid, syscall.SIGKILL); err != nil && processAlive(pid) {
+	if err := signalProcess(pid, syscall.SIGKILL); err != nil && ProcessAlive(pid) {
 		return pid, false, fmt.Errorf("kill worker %s (pid %d): %w", name, pid, err)
 	}
 	if !waitWorkerGone(ctx, dir, name, 10*time.Second) {
@@ -153,42 +136,11 @@ func stopWorker(ctx context.Context, dir workdir.Dir, name string, wait time.Dur
 func waitWorkerGone(ctx context.Context, dir workdir.Dir, name string, wait time.Duration) bool {
 	deadline := time.Now().Add(wait)
 	for {
-		if pid, err := workerRunning(dir, name); err == nil && pid == 0 {
+		if pid, err := WorkerRunning(dir, name); err == nil && pid == 0 {
 			return true
 		}
 		if !time.Now().Before(deadline) || transfer.Sleep(ctx, pollEvery) != nil {
 			return false
 		}
 	}
-}
-
-// workerControl is `ossimport worker --status` and `--stop`.
-func workerControl(ctx context.Context, stderr io.Writer, dir workdir.Dir, f workerFlags) error {
-	if f.name == "" {
-		return &ExitError{Code: 2, Err: errors.New("--status and --stop need the worker's --name")}
-	}
-	if f.status {
-		pid, err := workerRunning(dir, f.name)
-		if err != nil {
-			return &ExitError{Code: 2, Err: err}
-		}
-		if pid == 0 {
-			fmt.Fprintf(stderr, "worker %s is not running in %s\n", f.name, dir)
-			return &ExitError{Code: workerStoppedStatus}
-		}
-		fmt.Fprintf(stderr, "worker %s is running in %s (pid %d)\n", f.name, dir, pid)
-		return nil
-	}
-	pid, killed, err := stopWorker(ctx, dir, f.name, stopWait)
-	switch {
-	case err != nil:
-		return &ExitError{Code: 1, Err: err}
-	case pid == 0:
-		fmt.Fprintf(stderr, "worker %s was not running\n", f.name)
-	case killed:
-		fmt.Fprintf(stderr, "worker %s (pid %d) did not stop within %s and was killed; its running tasks are redelivered after taskAckWait\n", f.name, pid, stopWait)
-	default:
-		fmt.Fprintf(stderr, "worker %s (pid %d) stopped\n", f.name, pid)
-	}
-	return nil
 }
