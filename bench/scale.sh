@@ -53,7 +53,9 @@ plan_scale() {
 		destType=local
 		destBucket=$work/dst
 	EOF
-	printf 'workingDir=%s\nhttpListen=\n' "$home" >"$home/conf/sys.properties"
+	# natsAutoTls=false: conf/workers names a machine that never gets the
+	# certificate (nothing is deployed), and the service would refuse to start.
+	printf 'workingDir=%s\nhttpListen=\nnatsAutoTls=false\n' "$home" >"$home/conf/sys.properties"
 	[ "${PLAN_WORKER:-}" = 1 ] || echo 192.0.2.1 >"$home/conf/workers" # TEST-NET: no local worker
 	local c=(bin/ossimport console --sys "$home/conf/sys.properties")
 	/usr/bin/time -v -o "$work/time.out" bin/ossimport service --sys "$home/conf/sys.properties" >"$work/service.log" 2>&1 &
@@ -64,10 +66,16 @@ plan_scale() {
 	done
 	t0=$(date +%s.%N)
 	"${c[@]}" submit "$home/conf/job.cfg" >/dev/null
-	until "${c[@]}" stat planscale 2>/dev/null | grep -q 'Is Scan Finished:true'; do sleep 0.2; done
+	until "${c[@]}" stat planscale 2>/dev/null | grep -q 'Is Scan Finished:true'; do
+		kill -0 "$pid" 2>/dev/null || { echo "the service ended; see $work/service.log" >&2; exit 1; }
+		sleep 0.2
+	done
 	t1=$(date +%s.%N)
 	if [ "${PLAN_UNTIL:-}" = done ]; then
-		until "${c[@]}" stat planscale 2>/dev/null | grep -q 'JobState:\(Succeed\|Failed\|Abort\)'; do sleep 1; done
+		until "${c[@]}" stat planscale 2>/dev/null | grep -q 'JobState:\(Succeed\|Failed\|Abort\)'; do
+			kill -0 "$pid" 2>/dev/null || { echo "the service ended; see $work/service.log" >&2; exit 1; }
+			sleep 1
+		done
 		printf 'job ended after %.1f s\n' "$(awk "BEGIN{print $(date +%s.%N) - $t0}")"
 	fi
 	"${c[@]}" stat planscale | grep -E 'Task Count|Objects:' || true
