@@ -115,6 +115,10 @@ type frame struct {
 	// d is the directory, kept open while it is walked: its files are
 	// looked up relative to it (statAt), not by their whole path.
 	d *os.File
+	// ahead holds the lookups of the files from entry aheadAt on, made
+	// in parallel before they are visited (see lookup).
+	ahead   []looked
+	aheadAt int
 }
 
 // close closes the frame's directory.
@@ -208,21 +212,21 @@ func (w *walker) next(ctx context.Context) (item, bool, error) {
 			w.stack = w.stack[:len(w.stack)-1]
 			continue
 		}
-		name := top.names[top.next]
+		i := top.next
 		top.next++
-		key := top.dir + name
-		if it, ok, err := w.visit(ctx, top, key); ok || err != nil {
+		if it, ok, err := w.visit(ctx, top, i); ok || err != nil {
 			return it, ok, err
 		}
 	}
 	return item{}, false, nil
 }
 
-// visit handles one entry of the directory in frame in: a file becomes an
+// visit handles entry i of the directory in frame in: a file becomes an
 // item, a directory a prefix (with a delimiter) or a new frame (without).
-func (w *walker) visit(ctx context.Context, in *frame, key string) (item, bool, error) {
+func (w *walker) visit(ctx context.Context, in *frame, i int) (item, bool, error) {
+	key := in.dir + in.names[i]
 	if !isDirName(key) {
-		info, err := w.s.statAt(in.d, key[len(in.dir):], key)
+		info, err := w.lookup(in, i)
 		switch {
 		case errors.Is(err, storage.ErrNotRegular):
 			// A special file (or a link to one): listed, never read, so
