@@ -22,7 +22,8 @@ type builder struct {
 	objs  []transfer.Object
 	bytes int64
 	group string
-	// size is the object count of the last task, to size the next.
+	// size is the object count of the shard's last full task, to size
+	// the next (scan.size: any shard's, for a shard's first).
 	size int
 	// listed and filtered count the objects seen since the last commit
 	// handed on: they go with it into the checkpoint.
@@ -81,7 +82,7 @@ func (b *builder) add(info storage.ObjectInfo) {
 		}
 		// Sized like the shard's last task (tasks are alike), so that a
 		// task of thousands of objects is not copied over as it grows.
-		b.objs = make([]transfer.Object, 0, min(opts.MaxObjects, max(b.size, 64)))
+		b.objs = make([]transfer.Object, 0, min(opts.MaxObjects, max(b.size, int(b.s.size.Load()), 64)))
 	}
 	b.objs = append(b.objs, opts.object(info))
 	if info.Size > 0 {
@@ -95,6 +96,7 @@ func (b *builder) flush(ctx context.Context, token string, next int) error {
 	b.seq++
 	t := &Task{Job: b.s.p.opts.Job, Round: b.s.p.opts.Round, Objects: b.objs, Bytes: b.bytes}
 	b.size = len(b.objs)
+	b.s.size.Store(int64(b.size))
 	b.objs, b.bytes = nil, 0
 	return b.hand(ctx, t, ShardState{Token: token, Skip: next, Seq: b.seq})
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ossimport/ossimport/internal/storage"
@@ -46,6 +47,8 @@ type scan struct {
 	// when a commit fails.
 	commits chan commit
 	failed  chan struct{}
+	// size is the object count of the last full task of any shard.
+	size atomic.Int64
 }
 
 // commitWindow is how many finished tasks may wait for the committer:
