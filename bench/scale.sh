@@ -25,7 +25,8 @@
 # PLAN_UNTIL=done the service runs until the job ends, so its peak RSS
 # covers the copy of every file through the service). It
 # prints the planning rate (submit to "Is Scan Finished:true"), the
-# service's peak RSS and CPU (/usr/bin/time -v) and the working
+# service's peak RSS and CPU (/usr/bin/time -v; objects per CPU-second
+# compare runs on a busy machine better than the rate) and the working
 # directory's size and file count.
 #
 #   MODE=plan bash bench/scale.sh
@@ -82,7 +83,8 @@ plan_scale() {
 	stop_service "$pid" "${c[@]}"
 	secs=$(awk "BEGIN{print $t1 - $t0}")
 	printf 'planned %d files in %.1f s: %.0f objects/s\n' "$files" "$secs" "$(awk "BEGIN{print $files / $secs}")"
-	awk -F': ' '/Maximum resident/{printf "service peak RSS: %.0f MiB\n", $2 / 1024} /User time/{u=$2} /System time/{s=$2} END{printf "service CPU: %.1f s\n", u + s}' "$work/time.out"
+	awk -F': ' -v n="$files" '/Maximum resident/{printf "service peak RSS: %.0f MiB\n", $2 / 1024} /User time/{u=$2} /System time/{s=$2}
+		END{printf "service CPU: %.1f s (%.0f objects per CPU-second)\n", u + s, n / (u + s)}' "$work/time.out"
 	printf 'working directory: %s in %d files (%d in the job folder, nats store %s)\n' "$(du -sh "$home" | cut -f1)" "$(find "$home" -type f | wc -l)" \
 		"$(find "$home/master/jobs" -type f 2>/dev/null | wc -l)" "$(du -sh "$home/nats" 2>/dev/null | cut -f1)"
 }
