@@ -25,7 +25,8 @@
 # PLAN_UNTIL=done the service runs until the job ends, so its peak RSS
 # covers the copy of every file through the service). It
 # prints the planning rate (submit to "Is Scan Finished:true"), the
-# service's peak RSS and CPU (/usr/bin/time -v) and the working
+# service's peak RSS and CPU (/usr/bin/time -v; objects per CPU-second
+# compare runs on a busy machine better than the rate) and the working
 # directory's size and file count.
 #
 #   MODE=plan bash bench/scale.sh
@@ -53,7 +54,9 @@ plan_scale() {
 		destType=local
 		destBucket=$work/dst
 	EOF
-	printf 'workingDir=%s\nhttpListen=\n' "$home" >"$home/conf/sys.properties"
+	# natsAutoTls=false: conf/workers names a machine that never gets the
+	# certificate (nothing is deployed), and the service would refuse to start.
+	printf 'workingDir=%s\nhttpListen=\nnatsAutoTls=false\n' "$home" >"$home/conf/sys.properties"
 	[ "${PLAN_WORKER:-}" = 1 ] || echo 192.0.2.1 >"$home/conf/workers" # TEST-NET: no local worker
 	local c=(bin/ossimport console --sys "$home/conf/sys.properties")
 	/usr/bin/time -v -o "$work/time.out" bin/ossimport service --sys "$home/conf/sys.properties" >"$work/service.log" 2>&1 &
@@ -64,17 +67,24 @@ plan_scale() {
 	done
 	t0=$(date +%s.%N)
 	"${c[@]}" submit "$home/conf/job.cfg" >/dev/null
-	until "${c[@]}" stat planscale 2>/dev/null | grep -q 'Is Scan Finished:true'; do sleep 0.2; done
+	until "${c[@]}" stat planscale 2>/dev/null | grep -q 'Is Scan Finished:true'; do
+		kill -0 "$pid" 2>/dev/null || { echo "the service ended; see $work/service.log" >&2; exit 1; }
+		sleep 0.2
+	done
 	t1=$(date +%s.%N)
 	if [ "${PLAN_UNTIL:-}" = done ]; then
-		until "${c[@]}" stat planscale 2>/dev/null | grep -q 'JobState:\(Succeed\|Failed\|Abort\)'; do sleep 1; done
+		until "${c[@]}" stat planscale 2>/dev/null | grep -q 'JobState:\(Succeed\|Failed\|Abort\)'; do
+			kill -0 "$pid" 2>/dev/null || { echo "the service ended; see $work/service.log" >&2; exit 1; }
+			sleep 1
+		done
 		printf 'job ended after %.1f s\n' "$(awk "BEGIN{print $(date +%s.%N) - $t0}")"
 	fi
 	"${c[@]}" stat planscale | grep -E 'Task Count|Objects:' || true
 	stop_service "$pid" "${c[@]}"
 	secs=$(awk "BEGIN{print $t1 - $t0}")
 	printf 'planned %d files in %.1f s: %.0f objects/s\n' "$files" "$secs" "$(awk "BEGIN{print $files / $secs}")"
-	awk -F': ' '/Maximum resident/{printf "service peak RSS: %.0f MiB\n", $2 / 1024} /User time/{u=$2} /System time/{s=$2} END{printf "service CPU: %.1f s\n", u + s}' "$work/time.out"
+	awk -F': ' -v n="$files" '/Maximum resident/{printf "service peak RSS: %.0f MiB\n", $2 / 1024} /User time/{u=$2} /System time/{s=$2}
+		END{printf "service CPU: %.1f s (%.0f objects per CPU-second)\n", u + s, n / (u + s)}' "$work/time.out"
 	printf 'working directory: %s in %d files (%d in the job folder, nats store %s)\n' "$(du -sh "$home" | cut -f1)" "$(find "$home" -type f | wc -l)" \
 		"$(find "$home/master/jobs" -type f 2>/dev/null | wc -l)" "$(du -sh "$home/nats" 2>/dev/null | cut -f1)"
 }

@@ -73,10 +73,12 @@
 //
 // # Payload sizes
 //
-// A task or result payload larger than the server's max payload (asked
-// from the connection) minus 8 KiB of headroom is zstd-compressed; if it
-// is still too large it goes to the OSSIMPORT_TASKDATA object store and
-// the message carries only its name. Payloads are never truncated, and
+// A task or result payload larger than 64 KiB is zstd-compressed when
+// that makes it smaller (a task's object list shrinks about fivefold:
+// smaller streams, and smaller NATS write caches); one still larger than
+// the server's max payload (asked from the connection) minus 8 KiB of
+// headroom goes to the OSSIMPORT_TASKDATA object store and the message
+// carries only its name. Payloads are never truncated, and
 // readers get the original bytes whichever way they travelled. Key-value
 // values too large for one message are stored compressed, prefixed with
 // a marker; beyond that Put fails with [ErrTooLarge].

@@ -2,8 +2,10 @@ package plan
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ossimport/ossimport/internal/storage"
@@ -38,6 +40,29 @@ type scan struct {
 	queue []string
 	busy  int
 	err   error
+
+	// The listing threads hand finished tasks to one committer (commits,
+	// in order), which emits each and saves the checkpoint after it, so
+	// the listing goes on while a task is published. failed is closed
+	// when a commit fails.
+	commits chan commit
+	failed  chan struct{}
+	// size is the object count of the last full task of any shard.
+	size atomic.Int64
+}
+
+// commitWindow is how many finished tasks may wait for the committer:
+// planning memory stays bounded by ScanThreads tasks being built plus
+// these and the one being committed.
+const commitWindow = 1
+
+// commit is a finished task (or none, for a shard's end) with the shard
+// position after it and the objects counted since the shard's last one.
+type commit struct {
+	prefix           string
+	task             *Task
+	pos              ShardState
+	listed, filtered int64
 }
 
 // Run plans the whole source, resuming cp when it is not nil, and returns
@@ -54,7 +79,7 @@ func (p *Planner) Run(ctx context.Context, cp *Checkpoint) (*Checkpoint, error) 
 	if cp.Done {
 		return cp, nil
 	}
-	s := &scan{p: p, cp: cp}
+	s := &scan{p: p, cp: cp, commits: make(chan commit, commitWindow), failed: make(chan struct{})}
 	s.cond = sync.NewCond(&s.mu)
 	if len(cp.Shards) == 0 {
 		cp.Shards[p.opts.Prefix] = &ShardState{Flat: p.flat(0)}
@@ -64,11 +89,15 @@ func (p *Planner) Run(ctx context.Context, cp *Checkpoint) (*Checkpoint, error) 
 			s.queue = append(s.queue, prefix)
 		}
 	}
+	var committer sync.WaitGroup
+	committer.Go(func() { s.commitAll(ctx) })
 	var wg sync.WaitGroup
 	for range p.opts.ScanThreads {
 		wg.Go(func() { s.work(ctx) })
 	}
 	wg.Wait()
+	close(s.commits)
+	committer.Wait()
 	if s.err != nil {
 		return cp, s.err
 	}
@@ -158,29 +187,62 @@ func (s *scan) addShards(prefixes []string, depth int) {
 	s.cond.Broadcast()
 }
 
+// enqueue hands a commit to the committer, waiting while the window is
+// full; it fails once a commit failed or ctx ends.
+func (s *scan) enqueue(ctx context.Context, c commit) error {
+	select {
+	case s.commits <- c:
+		return nil
+	case <-s.failed:
+		return errCommitFailed
+	case <-ctx.Done():
+		return fmt.Errorf("plan: %w", ctx.Err())
+	}
+}
+
+// errCommitFailed stops a listing thread after the committer failed; the
+// scan returns the committer's error.
+var errCommitFailed = errors.New("plan: an earlier task could not be committed")
+
+// commitAll commits the queued commits in order until the queue is
+// closed, and drops the rest after one fails.
+func (s *scan) commitAll(ctx context.Context) {
+	var err error
+	for c := range s.commits {
+		if err != nil {
+			continue
+		}
+		if err = s.commit(ctx, c); err != nil {
+			s.mu.Lock()
+			s.err = err // before the listing threads' errCommitFailed
+			s.cond.Broadcast()
+			s.mu.Unlock()
+			close(s.failed)
+		}
+	}
+}
+
 // commit emits a task and advances the shard's checkpoint past it, or
-// marks the shard done when t is nil.
-func (s *scan) commit(ctx context.Context, prefix string, t *Task, pos ShardState) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if t != nil {
-		t.ID = taskID(s.p.opts.Job, s.p.opts.Round, prefix, pos.Seq-1, s.cp.Started)
+// marks the shard done when the task is nil.
+func (s *scan) commit(ctx context.Context, c commit) error {
+	if t := c.task; t != nil {
+		t.ID = taskID(s.p.opts.Job, s.p.opts.Round, c.prefix, c.pos.Seq-1, s.cp.Started)
 		if err := s.p.emit(ctx, *t); err != nil {
 			return fmt.Errorf("emit task %s: %w", t.ID, err)
 		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if t := c.task; t != nil {
 		s.cp.Stats.Tasks++
 		s.cp.Stats.Planned += int64(len(t.Objects))
 		s.cp.Stats.Bytes += t.Bytes
 	}
-	st := s.cp.Shards[prefix]
+	s.cp.Stats.Listed += c.listed
+	s.cp.Stats.Filtered += c.filtered
+	st := s.cp.Shards[c.prefix]
+	pos := c.pos
 	pos.Depth, pos.Flat = st.Depth, st.Flat
 	*st = pos
 	return s.p.save(ctx, s.cp.clone())
-}
-
-func (s *scan) count(listed, filtered int64) {
-	s.mu.Lock()
-	s.cp.Stats.Listed += listed
-	s.cp.Stats.Filtered += filtered
-	s.mu.Unlock()
 }

@@ -200,7 +200,7 @@ func open(dir string, t plan.Task) (*Writer, error) {
 
 // WriteTask writes dir/TASK atomically, creating dir.
 func WriteTask(dir string, t plan.Task) error {
-	data, err := json.Marshal(t)
+	data, err := t.MarshalJSON() // plan.Task encodes itself: no reflection, no second pass
 	if err != nil {
 		return fmt.Errorf("encode task %s: %w", t.ID, err)
 	}

@@ -1,7 +1,6 @@
 package tracker
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -23,7 +22,7 @@ const PlannedFile = "PLANNED"
 
 // notePlanned appends t to the job's plan log.
 func notePlanned(dir workdir.Dir, t plan.Task) error {
-	data, err := json.Marshal(t)
+	data, err := t.MarshalJSON() // plan.Task encodes itself: no reflection, no second pass
 	if err != nil {
 		return fmt.Errorf("encode task %s: %w", t.ID, err)
 	}

@@ -40,6 +40,7 @@ func (s *Store) List(ctx context.Context, opts storage.ListOptions) (storage.Pag
 	if w == nil {
 		var err error
 		if w, err = s.newWalker(ctx, opts); err != nil {
+			w.close()
 			return storage.Page{}, err
 		}
 	}
@@ -47,6 +48,7 @@ func (s *Store) List(ctx context.Context, opts storage.ListOptions) (storage.Pag
 	for n := 0; ; n++ {
 		it, ok, err := w.next(ctx)
 		if err != nil {
+			w.close()
 			return storage.Page{}, err
 		}
 		if !ok {
@@ -110,6 +112,32 @@ type frame struct {
 	dir   string   // the directory's key: "" for the root, else ending in "/"
 	names []string // sorted entries: files by name, directories by name+"/"
 	next  int      // index of the next entry to visit
+	// d is the directory, kept open while it is walked: its files are
+	// looked up relative to it (statAt), not by their whole path.
+	d *os.File
+	// ahead holds the lookups of the files from entry aheadAt on, made
+	// in parallel before they are visited (see lookup).
+	ahead   []looked
+	aheadAt int
+}
+
+// close closes the frame's directory.
+func (f *frame) close() {
+	if f.d != nil {
+		_ = f.d.Close()
+		f.d = nil
+	}
+}
+
+// close closes the directories of the frames still open.
+func (w *walker) close() {
+	if w == nil {
+		return
+	}
+	for _, f := range w.stack {
+		f.close()
+	}
+	w.stack = nil
 }
 
 func isDirName(name string) bool { return strings.HasSuffix(name, "/") }
@@ -180,24 +208,25 @@ func (w *walker) next(ctx context.Context) (item, bool, error) {
 		}
 		top := w.stack[len(w.stack)-1]
 		if top.next == len(top.names) {
+			top.close()
 			w.stack = w.stack[:len(w.stack)-1]
 			continue
 		}
-		name := top.names[top.next]
+		i := top.next
 		top.next++
-		key := top.dir + name
-		if it, ok, err := w.visit(ctx, key); ok || err != nil {
+		if it, ok, err := w.visit(ctx, top, i); ok || err != nil {
 			return it, ok, err
 		}
 	}
 	return item{}, false, nil
 }
 
-// visit handles one directory entry: a file becomes an item, a directory
-// a prefix (with a delimiter) or a new frame (without).
-func (w *walker) visit(ctx context.Context, key string) (item, bool, error) {
+// visit handles entry i of the directory in frame in: a file becomes an
+// item, a directory a prefix (with a delimiter) or a new frame (without).
+func (w *walker) visit(ctx context.Context, in *frame, i int) (item, bool, error) {
+	key := in.dir + in.names[i]
 	if !isDirName(key) {
-		info, err := w.s.objectInfo(key)
+		info, err := w.lookup(in, i)
 		switch {
 		case errors.Is(err, storage.ErrNotRegular):
 			// A special file (or a link to one): listed, never read, so
@@ -227,7 +256,11 @@ func (w *walker) visit(ctx context.Context, key string) (item, bool, error) {
 // returns nil for a directory that vanished or holds nothing.
 func (s *Store) readFrame(ctx context.Context, dir, namePrefix string) (*frame, error) {
 	var names []string
-	err := s.readDir(ctx, dir, func(name string, typ fs.FileMode) bool {
+	d, err := s.openDir(dir)
+	if d == nil || err != nil {
+		return nil, err
+	}
+	err = s.readOpenDir(ctx, d, dir, func(name string, typ fs.FileMode) bool {
 		switch {
 		case !strings.HasPrefix(name, namePrefix):
 		case typ.IsDir():
@@ -238,21 +271,36 @@ func (s *Store) readFrame(ctx context.Context, dir, namePrefix string) (*frame, 
 		return true
 	})
 	if err != nil || len(names) == 0 {
+		_ = d.Close()
 		return nil, err
 	}
 	slices.Sort(names)
-	return &frame{dir: dir, names: names}, nil
+	return &frame{dir: dir, names: names, d: d}, nil
 }
 
 // readDir calls fn for each entry of directory dir except the store's own
 // temporary files and multipart directory, in directory order, until fn
 // returns false. A directory that vanished or is not one is empty.
 func (s *Store) readDir(ctx context.Context, dir string, fn func(name string, typ fs.FileMode) bool) error {
-	d, err := os.Open(filepath.Join(s.root, filepath.FromSlash(dir)))
-	if err != nil {
-		return listErr(dir, err)
+	d, err := s.openDir(dir)
+	if d == nil || err != nil {
+		return err
 	}
 	defer d.Close()
+	return s.readOpenDir(ctx, d, dir, fn)
+}
+
+// openDir opens the directory dir; nil when it vanished or is not one.
+func (s *Store) openDir(dir string) (*os.File, error) {
+	d, err := os.Open(filepath.Join(s.root, filepath.FromSlash(dir)))
+	if err != nil {
+		return nil, listErr(dir, err)
+	}
+	return d, nil
+}
+
+// readOpenDir is readDir of the open directory d.
+func (s *Store) readOpenDir(ctx context.Context, d *os.File, dir string, fn func(name string, typ fs.FileMode) bool) error {
 	for {
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("list %q: %w", dir, err)
@@ -353,7 +401,13 @@ func (s *Store) takeWalk(opts storage.ListOptions) *walker {
 	k := walkKey{opts.Prefix, opts.Delimiter, opts.Token}
 	s.walksMu.Lock()
 	defer s.walksMu.Unlock()
-	s.walks = slices.DeleteFunc(s.walks, func(c *cachedWalk) bool { return time.Since(c.when) > walkCacheTTL })
+	s.walks = slices.DeleteFunc(s.walks, func(c *cachedWalk) bool {
+		old := time.Since(c.when) > walkCacheTTL
+		if old {
+			c.w.close()
+		}
+		return old
+	})
 	for i, c := range s.walks {
 		if c.key == k {
 			s.walks = slices.Delete(s.walks, i, i+1)
@@ -369,6 +423,7 @@ func (s *Store) putWalk(k walkKey, w *walker) {
 	defer s.walksMu.Unlock()
 	s.walks = append(s.walks, &cachedWalk{key: k, w: w, when: time.Now()})
 	if len(s.walks) > maxCachedWalks {
+		s.walks[0].w.close()
 		s.walks[0] = nil
 		s.walks = s.walks[1:]
 	}

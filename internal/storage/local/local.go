@@ -13,6 +13,8 @@
 // resumes by walking down to that key's place. A Store also keeps the walk
 // of up to a few recent listings so that paging through a huge directory
 // does not re-read it for every page; that cache is an optimisation only.
+// Files are looked up (size, mtime) relative to their open directory, a
+// batch ahead of the caller by a few goroutines at once (lookahead.go).
 //
 // What is listed:
 //   - regular files, with their size and mtime;
