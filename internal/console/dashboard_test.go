@@ -98,18 +98,15 @@ func pageMust[T any](b *browser, expr string) T {
 // the page shows.
 func (b *browser) waitJS(h *testHome, timeout time.Duration, what, expr string) {
 	b.t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		ok, err := pageEval[bool](b, expr)
-		if err == nil && ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			text, terr := pageEval[string](b, `document.body.innerText`)
-			b.t.Fatalf("timed out after %s waiting for %s (last: %v)\npage (%v):\n%s%s", timeout, what, err, terr, text, h.logs())
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	var err error
+	testenv.WaitEvery(b.t, timeout, 100*time.Millisecond, what, func() bool {
+		var ok bool
+		ok, err = pageEval[bool](b, expr)
+		return err == nil && ok
+	}, func() string {
+		text, terr := pageEval[string](b, `document.body.innerText`)
+		return fmt.Sprintf("(last: %v)\npage (%v):\n%s%s", err, terr, text, h.logs())
+	})
 }
 
 // artifactPath is where the screenshot goes: $OSSIMPORT_TEST_ARTIFACTS

@@ -208,17 +208,11 @@ func (w *extWorker) stop(t *testing.T) {
 	}
 }
 
-// waitFor polls cond every 20ms until it holds, failing the test after
-// timeout.
+// waitFor waits for cond (testenv.Wait), failing the test with the end
+// of the service's logs after timeout.
 func (h *testHome) waitFor(timeout time.Duration, what string, cond func() bool) {
 	h.t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			h.t.Fatalf("timed out after %s waiting for %s%s", timeout, what, h.logs())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	testenv.Wait(h.t, timeout, what, cond, h.logs)
 }
 
 // allTasks lists every task folder of the job, in every state, by id

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/ossimport/ossimport/internal/service"
+	"github.com/ossimport/ossimport/internal/testenv"
 	"github.com/ossimport/ossimport/internal/workdir"
 )
 
@@ -229,17 +230,12 @@ func (h *testHome) workdir() workdir.Dir { return workdir.Dir(h.dir) }
 // waitState polls `console stat job` until it shows JobState:<state>.
 func (h *testHome) waitState(job, state string, timeout time.Duration) string {
 	h.t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		r := h.console("stat", job)
-		if strings.Contains(r.stdout, "JobState:"+state+"\n") {
-			return r.stdout
-		}
-		if time.Now().After(deadline) {
-			h.t.Fatalf("job %s did not reach %s within %s; last stat: %s%s", job, state, timeout, r, h.logs())
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+	var r result
+	testenv.WaitEvery(h.t, timeout, 200*time.Millisecond, fmt.Sprintf("job %s to reach %s", job, state), func() bool {
+		r = h.console("stat", job)
+		return strings.Contains(r.stdout, "JobState:"+state+"\n")
+	}, func() string { return fmt.Sprintf("last stat: %s%s", r, h.logs()) })
+	return r.stdout
 }
 
 // logs is the end of the service's logs, for failure messages.

@@ -17,6 +17,7 @@ import (
 	"github.com/ossimport/ossimport/internal/bus"
 	"github.com/ossimport/ossimport/internal/config"
 	"github.com/ossimport/ossimport/internal/service"
+	"github.com/ossimport/ossimport/internal/testenv"
 	"github.com/ossimport/ossimport/internal/workdir"
 )
 
@@ -107,13 +108,7 @@ func TestStopStartResumes(t *testing.T) {
 	h.mustConsole("", "submit", h.job)
 	h.mustConsole("Start import service completed.\n", "start")
 
-	deadline := time.Now().Add(15 * time.Second)
-	for len(h.taskDirs("local_test", workdir.Succeed)) < 4 {
-		if time.Now().After(deadline) {
-			t.Fatalf("fewer than 4 tasks done after 15s%s", h.logs())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	h.waitFor(15*time.Second, "4 tasks done", func() bool { return len(h.taskDirs("local_test", workdir.Succeed)) >= 4 })
 	h.mustConsole("Stop import service completed.\n", "stop")
 
 	done := map[string]time.Time{}
@@ -249,13 +244,7 @@ func kill(t *testing.T, pid int) {
 	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for service.ProcessAlive(pid) {
-		if time.Now().After(deadline) {
-			t.Fatalf("pid %d still alive after SIGKILL", pid)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	testenv.Wait(t, 10*time.Second, fmt.Sprintf("pid %d to be gone after SIGKILL", pid), func() bool { return !service.ProcessAlive(pid) })
 }
 
 // TestStartFailure: a service that cannot start (natsPort taken by
@@ -289,13 +278,7 @@ func TestStopSignals(t *testing.T) {
 	if err := syscall.Kill(pid, syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(15 * time.Second)
-	for service.ProcessAlive(pid) {
-		if time.Now().After(deadline) {
-			t.Fatalf("the service ignored SIGTERM%s", h.logs())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	h.waitFor(15*time.Second, "the service to stop on SIGTERM", func() bool { return !service.ProcessAlive(pid) })
 	if _, err := os.Stat(service.PidFile(h.workdir())); !os.IsNotExist(err) {
 		t.Fatalf("pid file left after SIGTERM: %v", err)
 	}

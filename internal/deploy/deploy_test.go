@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
@@ -383,17 +384,11 @@ func TestStartKeepsSecretOffCommandLine(t *testing.T) {
 	c.Close() // the process must survive the session
 
 	var got []byte
-	deadline := time.Now().Add(15 * time.Second)
-	for {
+	testenv.Wait(t, 15*time.Second, "the background process to write "+gotFile, func() bool {
 		var err error
-		if got, err = os.ReadFile(gotFile); err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("background process never wrote %s", gotFile)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		got, err = os.ReadFile(gotFile)
+		return err == nil
+	})
 	if string(got) != secret {
 		t.Fatalf("process read %q from stdin, want the secret", got)
 	}
@@ -410,8 +405,12 @@ func TestStartKeepsSecretOffCommandLine(t *testing.T) {
 			p.Kill()
 		}
 	})
-	time.Sleep(200 * time.Millisecond) // let the exec happen
-	cl, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cmdline")
+	// The shell reads stdin, then execs sleep: wait for the exec.
+	var cl []byte
+	testenv.Wait(t, 15*time.Second, fmt.Sprintf("background process %d to exec sleep", pid), func() bool {
+		cl, err = os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cmdline")
+		return err != nil || bytes.Contains(cl, []byte("sleep"))
+	})
 	if err != nil {
 		t.Fatalf("background process %d is gone after the session closed: %v", pid, err)
 	}

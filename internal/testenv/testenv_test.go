@@ -401,11 +401,10 @@ func TestNetworkHosts(t *testing.T) {
 
 	hosts[1].LinkUp(t)
 	var err error
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-		if err = check(1); err == nil {
-			break
-		}
-	}
+	WaitEvery(t, 10*time.Second, 100*time.Millisecond, "a connection to host2 after link up", func() bool {
+		err = check(1)
+		return err == nil
+	}, func() string { return fmt.Sprint(err) })
 	if err != nil {
 		t.Fatalf("connect to host2 after link up: %v", err)
 	}

@@ -31,6 +31,13 @@ const WaitPoll = 20 * time.Millisecond
 // loaded machine only makes them slower, and ScaleEnv stretches them.
 func Wait(t testing.TB, timeout time.Duration, what string, cond func() bool, detail ...func() string) {
 	t.Helper()
+	WaitEvery(t, timeout, WaitPoll, what, cond, detail...)
+}
+
+// WaitEvery is Wait looking at its condition every poll: for conditions
+// that cost a command or a page evaluation to check.
+func WaitEvery(t testing.TB, timeout, poll time.Duration, what string, cond func() bool, detail ...func() string) {
+	t.Helper()
 	timeout = Scale(timeout)
 	deadline := time.Now().Add(timeout)
 	for !cond() {
@@ -41,6 +48,6 @@ func Wait(t testing.TB, timeout time.Duration, what string, cond func() bool, de
 			}
 			t.Fatalf("timed out after %s waiting for %s%s", timeout, what, msg)
 		}
-		time.Sleep(WaitPoll)
+		time.Sleep(poll)
 	}
 }
