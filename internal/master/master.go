@@ -113,6 +113,8 @@ type Master struct {
 	filed      atomic.Uint64   // the last journal entry filed in the view
 	markMu     sync.Mutex      // serialises writes of the journal marker
 	lastLeader time.Time       // the lease's last renewal seen (under mu)
+
+	jobsNudge, endsNudge nudge // wake watchJobs, watchEnds (nudge.go)
 }
 
 // New returns a master.
@@ -122,7 +124,7 @@ func New(opts Options) (*Master, error) {
 	}
 	return &Master{opts: opts, log: opts.Logger, tlog: opts.TrackerLogger, jlog: opts.JobLogger,
 		planning: map[string]*planner{}, done: map[string]bool{}, cleaning: map[string]bool{}, ended: map[string]string{},
-		book: tracker.NewLedger(opts.Dir)}, nil
+		book: tracker.NewLedger(opts.Dir), jobsNudge: newNudge(), endsNudge: newNudge()}, nil
 }
 
 // Run runs until ctx ends: it files the journal into the view and
@@ -154,6 +156,7 @@ func (m *Master) Run(ctx context.Context) error {
 	})
 	run(m.mirrorCheckpoints)
 	run(m.watchJobs)
+	run(m.watchSubmits)
 	run(m.watchEnds)
 	run(m.recordWorkers)
 	run(m.book.Run)
@@ -199,10 +202,8 @@ func (m *Master) watchJobs(ctx context.Context) error {
 		for _, name := range names {
 			m.maybePlan(ctx, name)
 		}
-		select {
-		case <-ctx.Done():
+		if !m.jobsNudge.wait(ctx, t.C, time.Now()) {
 			return nil
-		case <-t.C:
 		}
 	}
 }
@@ -316,6 +317,7 @@ func (m *Master) onResult(e bus.JournalEntry) error {
 	m.fileMu.Lock()
 	c, err := m.apply(res)
 	m.fileMu.Unlock()
+	m.endsNudge.poke()
 	if errors.Is(err, tracker.ErrUnknownTask) {
 		return nil
 	}
