@@ -20,8 +20,10 @@ import (
 // in it.
 type cachedEndpoints struct {
 	next awss3.EndpointResolverV2
-	mu   sync.Mutex
-	m    map[endpointKey]smithyendpoints.Endpoint
+	// direct learns the endpoint of object operations (fastput.go).
+	direct *directPut
+	mu     sync.Mutex
+	m      map[endpointKey]smithyendpoints.Endpoint
 }
 
 // maxCachedEndpoints bounds the cache (a store meets one or two keys).
@@ -46,19 +48,21 @@ func (c *cachedEndpoints) ResolveEndpoint(ctx context.Context, p awss3.EndpointP
 	c.mu.Lock()
 	e, ok := c.m[k]
 	c.mu.Unlock()
-	if ok {
-		return cloneEndpoint(e), nil
+	if !ok {
+		var err error
+		if e, err = c.next.ResolveEndpoint(ctx, p); err != nil {
+			return e, err
+		}
+		c.mu.Lock()
+		if len(c.m) < maxCachedEndpoints {
+			c.m[k] = cloneEndpoint(e)
+		}
+		c.mu.Unlock()
 	}
-	e, err := c.next.ResolveEndpoint(ctx, p)
-	if err != nil {
-		return e, err
+	if p.Key != nil {
+		c.direct.learn(e)
 	}
-	c.mu.Lock()
-	if len(c.m) < maxCachedEndpoints {
-		c.m[k] = cloneEndpoint(e)
-	}
-	c.mu.Unlock()
-	return e, nil
+	return cloneEndpoint(e), nil
 }
 
 // cloneEndpoint copies e's properties and auth options, the parts the SDK

@@ -126,6 +126,8 @@ type Config struct {
 // Store is one bucket of an S3-compatible service.
 type Store struct {
 	client *awss3.Client
+	// direct sends small streamed PUTs without the SDK (fastput.go).
+	direct *directPut
 	cfg    Config
 	// service identifies the endpoint and credentials, so CopyFrom can
 	// tell whether a source is reachable with this store's credentials.
@@ -205,6 +207,7 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open %s store: %w", cfg.Name, err)
 	}
+	endpoints := newCachedEndpoints(awss3.NewDefaultEndpointResolverV2())
 	client := awss3.NewFromConfig(awsCfg, func(o *awss3.Options) {
 		if endpoint != "" {
 			o.BaseEndpoint = aws.String(endpoint)
@@ -212,11 +215,13 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 		o.UsePathStyle = cfg.PathStyle
 		o.RequestChecksumCalculation = aws.RequestChecksumCalculationWhenRequired
 		o.ResponseChecksumValidation = aws.ResponseChecksumValidationWhenRequired
-		o.EndpointResolverV2 = newCachedEndpoints(awss3.NewDefaultEndpointResolverV2())
+		o.EndpointResolverV2 = endpoints
 		o.APIOptions = append(o.APIOptions, trimStack)
 	})
+	endpoints.direct = newDirectPut(client.Options())
 	return &Store{
 		client:  client,
+		direct:  endpoints.direct,
 		cfg:     cfg,
 		service: endpoint + "|" + cfg.Region + "|" + cfg.AccessKey,
 		aws:     endpoint == "" || strings.HasSuffix(host, ".amazonaws.com") || strings.HasSuffix(host, ".amazonaws.com.cn"),
