@@ -119,7 +119,9 @@ multipartUploadThreshold=64m
 multipartUploadPartSize=16m
 uploadThreadNumPerLargeFile=8
 EOF
-	printf 'workingDir=%s\nworkerTaskThreadNum=32\nhttpListen=\n' "$dir" >"$dir/conf/sys.properties"
+	# An own NATS port: another service or test on this machine may hold
+	# the default one (4222), and the console would submit to it.
+	printf 'workingDir=%s\nworkerTaskThreadNum=32\nhttpListen=\nnatsPort=%s\n' "$dir" "$(free_port)" >"$dir/conf/sys.properties"
 }
 
 # profile_env TOOL SET: the environment that makes ossimport write its
@@ -154,7 +156,10 @@ run_service() {
 	done
 	# The job log's end line, polled without starting a console each time
 	# (a process per poll would take CPU from the service measured).
-	until grep -qs 'job finished' "$dir/logs/import.log"; do sleep 0.05; done
+	until grep -qs 'job finished' "$dir/logs/import.log"; do
+		kill -0 "$pid" 2>/dev/null || die "the service ended; see $WORK/tool.log and $dir/logs"
+		sleep 0.05
+	done
 	t1=$(date +%s.%N)
 	if ! grep -q "job finished.* job=$job state=Succeed" "$dir/logs/import.log"; then
 		stop_service "$pid" "${c[@]}"
