@@ -11,8 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ossimport/ossimport/internal/storage/local"
-	"github.com/ossimport/ossimport/internal/storage/s3"
 	"github.com/ossimport/ossimport/internal/testenv"
 )
 
@@ -39,52 +37,28 @@ func BenchmarkPerObjectToVersityGW(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
-			src, err := local.New(dir, local.Options{})
-			if err != nil {
-				b.Fatal(err)
-			}
-			dst, err := s3.New(b.Context(), s3.Config{Endpoint: srv.Endpoint, Region: srv.Region, Bucket: srv.CreateBucket(b, ""),
-				AccessKey: srv.AccessKey, SecretKey: srv.SecretKey})
-			if err != nil {
-				b.Fatal(err)
-			}
-			c, err := New(dst, src, Options{MultipartThreshold: 64 << 20, PartSize: 16 << 20, PartConcurrency: 8, VerifyAfterCopy: true})
-			if err != nil {
-				b.Fatal(err)
-			}
+			c, src := copierToVersityGW(b, srv, dir, Options{MultipartThreshold: 64 << 20, PartSize: 16 << 20, PartConcurrency: 8, VerifyAfterCopy: true})
 			objs := make([]Object, files)
 			for i := range objs {
-				key := fmt.Sprintf("f%04d", i)
-				info, err := src.Stat(b.Context(), key)
-				if err != nil {
-					b.Fatal(err)
-				}
-				objs[i] = Object{Key: key, Size: info.Size, ModTime: info.ModTime}
+				objs[i] = statObject(b, src, fmt.Sprintf("f%04d", i))
 			}
 			slots := NewSlots(32)
-			batch := make([]Object, 0, files)
 			failed := ""
-			copyBatch := func() {
-				c.RunAll(b.Context(), slots, batch, func(r Result) {
-					if r.Code != Succeed && failed == "" {
-						failed = r.Detail
-					}
-				})
-				batch = batch[:0]
-			}
 			b.SetBytes(int64(size))
 			var ms0, ms1 runtime.MemStats
 			runtime.ReadMemStats(&ms0)
 			cpu0 := cpuTime(b)
-			i := 0
-			for b.Loop() {
-				batch = append(batch, objs[i%files])
-				i++
-				if len(batch) == files {
-					copyBatch()
-				}
+			b.ResetTimer()
+			for i := 0; i < b.N; {
+				n := min(files, b.N-i)
+				c.RunAll(b.Context(), slots, objs[:n], func(r Result) {
+					if r.Code != Succeed && failed == "" {
+						failed = r.Detail
+					}
+				})
+				i += n
 			}
-			copyBatch()
+			b.StopTimer()
 			cpu := cpuTime(b) - cpu0
 			runtime.ReadMemStats(&ms1)
 			if failed != "" {
