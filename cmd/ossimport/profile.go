@@ -24,9 +24,9 @@ func profile(stderr io.Writer) func() {
 	var stops []func()
 	if path := os.Getenv(cpuProfileEnv); path != "" {
 		if f, err := os.Create(path); err != nil {
-			fmt.Fprintf(stderr, "ossimport: cpu profile: %v\n", err)
+			_, _ = fmt.Fprintf(stderr, "ossimport: cpu profile: %v\n", err)
 		} else if err := pprof.StartCPUProfile(f); err != nil {
-			fmt.Fprintf(stderr, "ossimport: cpu profile: %v\n", err)
+			_, _ = fmt.Fprintf(stderr, "ossimport: cpu profile: %v\n", err)
 			_ = f.Close()
 		} else {
 			stops = append(stops, func() { pprof.StopCPUProfile(); _ = f.Close() })
@@ -43,7 +43,7 @@ func profile(stderr io.Writer) func() {
 				}
 			}
 			if err != nil {
-				fmt.Fprintf(stderr, "ossimport: memory profile: %v\n", err)
+				_, _ = fmt.Fprintf(stderr, "ossimport: memory profile: %v\n", err)
 			}
 		})
 	}
