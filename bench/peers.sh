@@ -9,11 +9,16 @@
 # ratios of the medians ossimport/s5cmd and ossimport/ceiling (time: less
 # than 1 is faster than the peer).
 #
-# Data sets:  small: 2000 x 64 KiB   large: 4 x 256 MiB   huge: 1 x 2 GiB
+# Data sets:  small: 2000 x 64 KiB   tiny: 20000 x 4 KiB
+#             large: 4 x 256 MiB      huge: 1 x 2 GiB
 #
 #   bash bench/peers.sh                         # REPS=1, SETS="small large"
 #   REPS=5 SETS="small large huge" bash bench/peers.sh
 #   TOOLS="run service ceiling" bash bench/peers.sh
+#   PROFILE=/tmp/prof TOOLS="run service" SETS=tiny bash bench/peers.sh
+#
+# PROFILE=dir writes ossimport's CPU and allocation profiles of each run
+# there (dir/<tool>-<set>-<run>.cpu and .mem; go tool pprof reads them).
 #
 # s5cmd (v2.3.0) and rclone (v1.60.1) are built from the Go module proxy
 # into ~/.cache/ossimport-test/bin on first use: `go mod download` of the
@@ -70,6 +75,7 @@ make_data() {
 	rm -rf "$d" && mkdir -p "$d"
 	case $set in
 	small) for i in $(seq 1 2000); do head -c 65536 /dev/urandom >"$d/f$i"; done ;;
+	tiny) head -c $((20000 * 4096)) /dev/urandom | split -a 5 -d -b 4096 - "$d/f" ;;
 	large) for i in 1 2 3 4; do head -c $((256 << 20)) /dev/urandom >"$d/f$i"; done ;;
 	huge) head -c $((2048 << 20)) /dev/urandom >"$d/f1" ;;
 	*) die "unknown data set $set" ;;
@@ -113,13 +119,24 @@ multipartUploadThreshold=64m
 multipartUploadPartSize=16m
 uploadThreadNumPerLargeFile=8
 EOF
-	printf 'workingDir=%s\nworkerTaskThreadNum=32\nhttpListen=\n' "$dir" >"$dir/conf/sys.properties"
+	# An own NATS port: another service or test on this machine may hold
+	# the default one (4222), and the console would submit to it.
+	printf 'workingDir=%s\nworkerTaskThreadNum=32\nhttpListen=\nnatsPort=%s\n' "$dir" "$(free_port)" >"$dir/conf/sys.properties"
+}
+
+# profile_env TOOL SET: the environment that makes ossimport write its
+# profiles (PROFILE), as env arguments.
+profile_env() {
+	[ -n "${PROFILE:-}" ] || return 0
+	mkdir -p "$PROFILE"
+	echo "OSSIMPORT_CPUPROFILE=$PROFILE/$1-$2-$rep.cpu OSSIMPORT_MEMPROFILE=$PROFILE/$1-$2-$rep.mem"
 }
 
 run_run() {
 	local dir="$WORK/ossimport-$2"
 	ossimport_conf "$1" "$2"
-	timed "$ROOT/bin/ossimport" run "$dir/conf/job.cfg" --sys "$dir/conf/sys.properties" --progress 0
+	# shellcheck disable=SC2046 # profile_env's words are separate arguments
+	timed env $(profile_env run "$1") "$ROOT/bin/ossimport" run "$dir/conf/job.cfg" --sys "$dir/conf/sys.properties" --progress 0
 }
 
 # run_service: the service in the foreground under time -v; the job is
@@ -130,7 +147,8 @@ run_service() {
 	ossimport_conf "$1" "$2"
 	local c=("$ROOT/bin/ossimport" console --sys "$dir/conf/sys.properties")
 	t0=$(date +%s.%N)
-	/usr/bin/time -v -o "$WORK/time.out" "$ROOT/bin/ossimport" service --sys "$dir/conf/sys.properties" >"$WORK/tool.log" 2>&1 &
+	# shellcheck disable=SC2046 # profile_env's words are separate arguments
+	/usr/bin/time -v -o "$WORK/time.out" env $(profile_env service "$1") "$ROOT/bin/ossimport" service --sys "$dir/conf/sys.properties" >"$WORK/tool.log" 2>&1 &
 	pid=$!
 	until "${c[@]}" submit "$dir/conf/job.cfg" >/dev/null 2>&1; do
 		kill -0 "$pid" 2>/dev/null || die "the service ended; see $WORK/tool.log and $dir/logs"
@@ -138,7 +156,10 @@ run_service() {
 	done
 	# The job log's end line, polled without starting a console each time
 	# (a process per poll would take CPU from the service measured).
-	until grep -qs 'job finished' "$dir/logs/import.log"; do sleep 0.05; done
+	until grep -qs 'job finished' "$dir/logs/import.log"; do
+		kill -0 "$pid" 2>/dev/null || die "the service ended; see $WORK/tool.log and $dir/logs"
+		sleep 0.05
+	done
 	t1=$(date +%s.%N)
 	if ! grep -q "job finished.* job=$job state=Succeed" "$dir/logs/import.log"; then
 		stop_service "$pid" "${c[@]}"
@@ -212,7 +233,7 @@ for set in $SETS; do
 		rss=$(tr ' ' '\n' <<<"${rsss[$tool]}" | grep . | median)
 		n=$(wc -w <<<"${walls[$tool]}")
 		med[$tool]=$wall
-		if [ "$set" = small ]; then
+		if [ "$set" = small ] || [ "$set" = tiny ]; then
 			rate=$(awk "BEGIN{printf \"%.0f\", $files / $wall}") unit=obj/s
 		else
 			rate=$(awk "BEGIN{printf \"%.1f\", $bytes / 1048576 / $wall}") unit=MiB/s

@@ -9,5 +9,8 @@ import (
 )
 
 func main() {
-	os.Exit(console.Execute(os.Args[1:], os.Stdout, os.Stderr))
+	stop := profile(os.Stderr)
+	code := console.Execute(os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
 }

@@ -113,6 +113,8 @@ type Master struct {
 	leading    atomic.Bool     // this service holds the master lease
 	running    context.Context // Run's context
 	lastLeader time.Time       // the lease's last renewal seen (under mu)
+
+	jobsNudge, endsNudge nudge // wake watchJobs, watchEnds (nudge.go)
 }
 
 // New returns a master.
@@ -121,7 +123,8 @@ func New(opts Options) (*Master, error) {
 		return nil, err
 	}
 	m := &Master{opts: opts, log: opts.Logger, tlog: opts.TrackerLogger, jlog: opts.JobLogger,
-		planning: map[string]*planner{}, done: map[string]bool{}, cleaning: map[string]bool{}, ended: map[string]string{}}
+		planning: map[string]*planner{}, done: map[string]bool{}, cleaning: map[string]bool{}, ended: map[string]string{},
+		jobsNudge: newNudge(), endsNudge: newNudge()}
 	tr, err := tracker.New(m.opts.trackerOptions(m.filed, m.aborted))
 	if err != nil {
 		return nil, err
@@ -160,6 +163,7 @@ func (m *Master) Run(ctx context.Context) error {
 	}
 	run(m.mirrorCheckpoints)
 	run(m.watchJobs)
+	run(m.watchSubmits)
 	run(m.watchEnds)
 	run(m.campaign)
 	if m.opts.Service != "" {
@@ -191,10 +195,8 @@ func (m *Master) watchJobs(ctx context.Context) error {
 		for _, name := range names {
 			m.maybePlan(ctx, name)
 		}
-		select {
-		case <-ctx.Done():
+		if !m.jobsNudge.wait(ctx, t.C, time.Now()) {
 			return nil
-		case <-t.C:
 		}
 	}
 }
@@ -293,6 +295,7 @@ func (m *Master) publish(ctx context.Context, t plan.Task) error {
 // tracker's Filed): the active master logs its failed objects, and the
 // abort it asks for.
 func (m *Master) filed(res protocol.TaskResult) {
+	m.endsNudge.poke() // a job may have ended: see watchEnds
 	if m.isLeader() {
 		m.logFailures(res)
 	}

@@ -124,6 +124,7 @@ func (m *Master) watchEnds(ctx context.Context) error {
 	t := time.NewTicker(m.opts.Poll)
 	defer t.Stop()
 	for first := true; ; first = false {
+		looked := time.Now()
 		for _, name := range tracker.Jobs(m.opts.Dir) {
 			if st, err := tracker.ReadStatus(m.opts.Dir, name); err == nil {
 				m.logEnd(ctx, st, first)
@@ -132,10 +133,7 @@ func (m *Master) watchEnds(ctx context.Context) error {
 		if ctx.Err() != nil {
 			return nil // after a last look: `run` stops as its job ends
 		}
-		select {
-		case <-ctx.Done():
-		case <-t.C:
-		}
+		m.endsNudge.wait(ctx, t.C, looked) // ctx's end: one last look
 	}
 }
 

@@ -31,27 +31,8 @@ func BenchmarkCopyToVersityGW(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	src, err := local.New(dir, local.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	dst, err := s3.New(b.Context(), s3.Config{Endpoint: srv.Endpoint, Region: srv.Region, Bucket: srv.CreateBucket(b, ""),
-		AccessKey: srv.AccessKey, SecretKey: srv.SecretKey})
-	if err != nil {
-		b.Fatal(err)
-	}
-	opts := Options{MultipartThreshold: 150 << 20, PartSize: 50 << 20, PartConcurrency: 3, VerifyAfterCopy: true}
-	c, err := New(dst, src, opts)
-	if err != nil {
-		b.Fatal(err)
-	}
-	obj := func(key string) Object {
-		info, err := src.Stat(b.Context(), key)
-		if err != nil {
-			b.Fatal(err)
-		}
-		return Object{Key: key, Size: info.Size, ModTime: info.ModTime}
-	}
+	c, src := copierToVersityGW(b, srv, dir, Options{MultipartThreshold: 150 << 20, PartSize: 50 << 20, PartConcurrency: 3, VerifyAfterCopy: true})
+	obj := func(key string) Object { return statObject(b, src, key) }
 	b.Run("256MiB", func(b *testing.B) {
 		o := obj("big.bin")
 		b.SetBytes(o.Size)
@@ -76,4 +57,32 @@ func BenchmarkCopyToVersityGW(b *testing.B) {
 			i++
 		}
 	})
+}
+
+// copierToVersityGW returns a copier from the local folder dir to a new
+// bucket of srv, and its source.
+func copierToVersityGW(b *testing.B, srv *testenv.S3Server, dir string, opts Options) (*Copier, *local.Store) {
+	src, err := local.New(dir, local.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	dst, err := s3.New(b.Context(), s3.Config{Endpoint: srv.Endpoint, Region: srv.Region, Bucket: srv.CreateBucket(b, ""),
+		AccessKey: srv.AccessKey, SecretKey: srv.SecretKey})
+	if err != nil {
+		b.Fatal(err)
+	}
+	c, err := New(dst, src, opts)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return c, src
+}
+
+// statObject is the planned object of key at src.
+func statObject(b *testing.B, src *local.Store, key string) Object {
+	info, err := src.Stat(b.Context(), key)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return Object{Key: key, Size: info.Size, ModTime: info.ModTime}
 }

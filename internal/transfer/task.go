@@ -16,6 +16,10 @@ func NewSlots(n int) Slots { return make(Slots, max(n, 1)) }
 // of slots, calling onResult (serially) for each result as it comes. It
 // returns when every object has a result or ctx is done; objects not
 // started when ctx ends get no result.
+//
+// The goroutines that copy are reused from object to object: a copy
+// goes deep through the SDK's middleware, and a fresh goroutine per
+// object grew (copied) its stack several times for each one.
 func (c *Copier) RunAll(ctx context.Context, slots Slots, objs []Object, onResult func(Result)) {
 	do := c.Copy
 	if c.opts.Audit != "" {
@@ -23,24 +27,38 @@ func (c *Copier) RunAll(ctx context.Context, slots Slots, objs []Object, onResul
 	}
 	var wg sync.WaitGroup
 	var mu sync.Mutex
+	work := make(chan Object) // to an idle copier goroutine
+	copyOne := func(obj Object) {
+		res := do(ctx, obj)
+		<-slots
+		if ctx.Err() != nil && !res.Code.OK() {
+			return // interrupted, not failed: no result
+		}
+		mu.Lock()
+		onResult(res)
+		mu.Unlock()
+	}
 	for _, obj := range objs {
 		select {
 		case slots <- struct{}{}:
 		case <-ctx.Done():
+			close(work)
 			wg.Wait()
 			return
 		}
+		select {
+		case work <- obj:
+			continue
+		default:
+		}
 		wg.Go(func() {
-			defer func() { <-slots }()
-			res := do(ctx, obj)
-			if ctx.Err() != nil && !res.Code.OK() {
-				return // interrupted, not failed: no result
+			copyOne(obj)
+			for obj := range work {
+				copyOne(obj)
 			}
-			mu.Lock()
-			onResult(res)
-			mu.Unlock()
 		})
 	}
+	close(work)
 	wg.Wait()
 }
 

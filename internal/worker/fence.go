@@ -28,6 +28,8 @@ type taskFence struct {
 	fresh time.Duration
 	mu    sync.Mutex
 	ok    time.Time
+	// asking serialises the checks that ask the bus.
+	asking sync.Mutex
 }
 
 // fenceFresh is how long a claim confirmed by the bus is trusted for the
@@ -50,6 +52,17 @@ func (w *Worker) claimTask(ctx context.Context, msg *bus.TaskMsg, log *slog.Logg
 
 // check is the copier's fence: nil while the delivery owns its task.
 func (f *taskFence) check(ctx context.Context, _ transfer.Object) error {
+	if f.lost.Load() {
+		return transfer.ErrFenced
+	}
+	if f.recent() {
+		return nil
+	}
+	// One bus round trip for all the copies that find the confirmation
+	// stale at once (32 of them, every fenceFresh, with small objects):
+	// the others wait for its answer.
+	f.asking.Lock()
+	defer f.asking.Unlock()
 	if f.lost.Load() {
 		return transfer.ErrFenced
 	}

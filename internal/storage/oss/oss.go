@@ -26,6 +26,7 @@ package oss
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
@@ -137,8 +138,13 @@ func New(_ context.Context, spec storage.Spec, opts ...Option) (*Store, error) {
 		return nil, err
 	}
 	if cfg.HttpClient == nil {
-		// One connection pool for both clients.
-		cfg.WithHttpClient(transport.NewHttpClient(&transport.Config{}))
+		// One connection pool for both clients, keeping as many idle
+		// connections as it may open: the SDK's default of 10 is below a
+		// worker's objects in flight, and small objects then paid a new
+		// connection (TCP and TLS handshakes) each.
+		cfg.WithHttpClient(transport.NewHttpClient(&transport.Config{}, func(t *http.Transport) {
+			t.MaxIdleConnsPerHost = max(t.MaxConnsPerHost, transport.DefaultMaxIdleConnsPerHost)
+		}))
 	}
 	unchecked := *cfg
 	unchecked.WithDisableUploadCRC64Check(true)

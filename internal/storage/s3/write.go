@@ -23,6 +23,11 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader, size int64, me
 	if err != nil {
 		return storage.PutResult{}, fmt.Errorf("put %q: %w", key, err)
 	}
+	if once, ok := body.(*onceReader); ok {
+		if res, sent, err := s.direct.put(ctx, s.key(key), once, size, meta); sent {
+			return res, s.wrapErr("put", key, err)
+		}
+	}
 	in := &awss3.PutObjectInput{
 		Bucket:               aws.String(s.cfg.Bucket),
 		Key:                  aws.String(s.key(key)),
