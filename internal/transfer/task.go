@@ -30,7 +30,11 @@ func (c *Copier) RunAll(ctx context.Context, slots Slots, objs []Object, onResul
 	work := make(chan Object) // to an idle copier goroutine
 	copyOne := func(obj Object) {
 		res := do(ctx, obj)
-		<-slots
+		// The slot is given back after onResult: with one slot, the next
+		// object starts only once this one's result is handled, so an
+		// abort it causes (workerAbortWhenUncatchedException) stops
+		// the task before another object is copied.
+		defer func() { <-slots }()
 		if ctx.Err() != nil && !res.Code.OK() {
 			return // interrupted, not failed: no result
 		}
