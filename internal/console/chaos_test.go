@@ -170,6 +170,7 @@ func auditOnce(t *testing.T, dir workdir.Dir, files map[string][]byte) {
 func reportedOnce(t *testing.T, dir workdir.Dir, files map[string][]byte) {
 	t.Helper()
 	rows := map[string]int{}
+	where := map[string][]string{} // key → the rows naming it, for a failure's message
 	for _, name := range report.Names {
 		f, err := os.Open(filepath.Join(report.JobDir(dir, failJob), name+".csv"))
 		if os.IsNotExist(err) {
@@ -188,13 +189,14 @@ func reportedOnce(t *testing.T, dir workdir.Dir, files map[string][]byte) {
 				t.Errorf("failed row %v", row)
 			}
 			rows[row[0]]++
+			where[row[0]] = append(where[row[0]], name+": "+strings.Join(row, ","))
 		}
 	}
 	bad := 0
 	for rel := range files {
 		if rows[rel] != 1 {
 			if bad++; bad <= 10 {
-				t.Errorf("%s is in %d report rows, want 1", rel, rows[rel])
+				t.Errorf("%s is in %d report rows, want 1:\n%s", rel, rows[rel], strings.Join(where[rel], "\n"))
 			}
 		}
 	}
