@@ -56,8 +56,12 @@ func (c *cluster) connect(name string) *bus.Bus {
 		HeartbeatInterval: time.Second, RedeliveryPoll: 200 * time.Millisecond, LeaseTTL: 2 * time.Second, Update: name == "master"})
 }
 
-func (c *cluster) startMaster() {
-	m, err := master.New(master.Options{Dir: c.dir, Bus: c.connect("master"), Settings: master.SettingsFrom(c.sys), Poll: 100 * time.Millisecond})
+func (c *cluster) startMaster(edit ...func(*master.Options)) {
+	opts := master.Options{Dir: c.dir, Bus: c.connect("master"), Settings: master.SettingsFrom(c.sys), Poll: 100 * time.Millisecond}
+	for _, e := range edit {
+		e(&opts)
+	}
+	m, err := master.New(opts)
 	if err != nil {
 		c.t.Fatal(err)
 	}
