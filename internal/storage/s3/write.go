@@ -62,8 +62,6 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 	return err
 }
 
-// withHeader sets a request header the SDK has no field for, or parses
-// into a type that would lose the text (Expires).
 // expires adds meta's Expires header (a string the SDK's typed field
 // would reparse) to opts.
 func expires(opts []func(*awss3.Options), meta storage.Metadata) []func(*awss3.Options) {
@@ -73,6 +71,8 @@ func expires(opts []func(*awss3.Options), meta storage.Metadata) []func(*awss3.O
 	return append(opts, withHeader("Expires", meta.Expires))
 }
 
+// withHeader sets a request header the SDK has no field for, or parses
+// into a type that would lose the text (Expires).
 func withHeader(name, value string) func(*awss3.Options) {
 	return func(o *awss3.Options) {
 		o.APIOptions = append(o.APIOptions, smithyhttp.SetHeaderValue(name, value))
