@@ -2,11 +2,12 @@
 # port with one root account, and the service's stop under time(1).
 # The caller sets WORK and VGW (the versitygw binary).
 
-# free_port prints a free TCP port on 127.0.0.1.
+# free_port prints a free TCP port on 127.0.0.1, below Linux's ephemeral
+# range (32768 and up), so no outgoing connection holds it by chance.
 free_port() {
 	local p
 	for _ in $(seq 50); do
-		p=$((20000 + RANDOM % 40000))
+		p=$((20000 + RANDOM % 12000))
 		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p" && return; fi
 	done
 	return 1

@@ -27,7 +27,7 @@ mkdir -p "$DEMO_DIR"/{src,s3/demo-bucket,work/conf,work/logs}
 say "starting versitygw on 127.0.0.1"
 PORT=
 for _ in $(seq 50); do
-	p=$((20000 + RANDOM % 40000))
+	p=$((20000 + RANDOM % 12000)) # below the ephemeral range: no client socket holds it
 	if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then PORT=$p && break; fi
 done
 [ -n "$PORT" ] || { echo "no free port found" >&2; exit 1; }

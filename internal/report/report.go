@@ -355,3 +355,47 @@ func (c *lineCounter) Write(p []byte) (int, error) {
 	*c += lineCounter(bytes.Count(p, []byte{'\n'}))
 	return len(p), nil
 }
+
+// Marks returns the size of every report file in dir (0 for a missing
+// one): the place to Rewind to, so rows written after it can be written
+// again without being doubled.
+func Marks(dir string) (map[string]int64, error) {
+	marks := make(map[string]int64, 2*len(Names))
+	for _, name := range Names {
+		for _, ext := range []string{".csv", ".jsonl"} {
+			st, err := os.Stat(filepath.Join(dir, name+ext))
+			switch {
+			case err == nil:
+				marks[name+ext] = st.Size()
+			case errors.Is(err, os.ErrNotExist):
+				marks[name+ext] = 0
+			default:
+				return nil, fmt.Errorf("mark report %s: %w", name+ext, err)
+			}
+		}
+	}
+	return marks, nil
+}
+
+// Rewind cuts every report file in dir that grew past its mark back to
+// the mark, dropping the rows written since Marks. Files with no mark
+// are left as they are.
+func Rewind(dir string, marks map[string]int64) error {
+	for file, size := range marks {
+		if filepath.Base(file) != file || size < 0 {
+			return fmt.Errorf("rewind reports in %s: bad mark %q=%d", dir, file, size)
+		}
+		path := filepath.Join(dir, file)
+		st, err := os.Stat(path)
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if err == nil && st.Size() > size {
+			err = os.Truncate(path, size)
+		}
+		if err != nil {
+			return fmt.Errorf("rewind report %s: %w", file, err)
+		}
+	}
+	return nil
+}

@@ -3,10 +3,12 @@ package tracker
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 
 	"github.com/ossimport/ossimport/internal/protocol"
+	"github.com/ossimport/ossimport/internal/report"
 	"github.com/ossimport/ossimport/internal/workdir"
 )
 
@@ -15,38 +17,62 @@ import (
 // for objects the task already holds as finished. A crash between the two
 // would lose the rows: the keys the rows are due for are therefore noted
 // in the task folder (ReportingFile, which moves with it) before Apply,
-// and the note is removed once the rows are written. A result filed
-// again writes the rows a note still lists.
+// with the size of every report file at that moment, and the note is
+// removed once the rows are written. A result filed again while a note is
+// there cuts the reports back to the noted sizes, dropping whatever part
+// of the rows the crash left, and writes the noted rows once more: a
+// crash anywhere in between leaves each row exactly once.
+//
+// Only the tracker writes a job's reports, one result at a time, in the
+// journal's order; after a crash the interrupted result is the first one
+// filed again that writes rows, so nothing but its own rows lies past the
+// noted sizes.
 
 // ReportingFile in a task folder lists the keys of a result whose report
 // rows are not written yet.
 const ReportingFile = "REPORTING"
 
-// dueRows notes the keys of fresh in the task folder at path before the
-// result is applied, and returns fresh; with nothing fresh (the result
-// was applied before) it returns the objects of res a note left by an
-// interrupted filing still lists.
-func dueRows(path string, res protocol.TaskResult, fresh []protocol.ObjectResult) []protocol.ObjectResult {
+// reportingNote is ReportingFile's content. Notes written before Marks
+// existed are a bare JSON array of keys.
+type reportingNote struct {
+	Keys  []string         `json:"keys"`
+	Marks map[string]int64 `json:"marks"`
+}
+
+// dueRows notes the keys of fresh in the task folder at path, with the
+// sizes of the job's reports in reports, before the result is applied, and
+// returns fresh; with nothing fresh (the result was applied before) it
+// cuts the reports back to the sizes a note left by an interrupted filing
+// holds and returns the objects of res the note lists.
+func dueRows(path, reports string, res protocol.TaskResult, fresh []protocol.ObjectResult) ([]protocol.ObjectResult, error) {
 	note := filepath.Join(path, ReportingFile)
 	if len(fresh) > 0 {
-		keys := make([]string, len(fresh))
-		for i, o := range fresh {
-			keys[i] = o.Object.Key
+		marks, err := report.Marks(reports)
+		if err != nil {
+			return nil, fmt.Errorf("note the report rows due: %w", err)
 		}
-		data, _ := json.Marshal(keys)
-		_ = workdir.WriteFile(note, data)
-		return fresh
+		n := reportingNote{Keys: make([]string, len(fresh)), Marks: marks}
+		for i, o := range fresh {
+			n.Keys[i] = o.Object.Key
+		}
+		data, err := json.Marshal(n)
+		if err == nil {
+			err = workdir.WriteFile(note, data)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("note the report rows due: %w", err)
+		}
+		return fresh, nil
 	}
-	data, err := os.ReadFile(note)
-	if err != nil {
-		return nil
+	n, ok := readNote(note)
+	if !ok {
+		return nil, nil
 	}
-	var keys []string
-	if json.Unmarshal(data, &keys) != nil {
-		return nil
+	if err := report.Rewind(reports, n.Marks); err != nil {
+		return nil, fmt.Errorf("drop the rows of an interrupted filing: %w", err)
 	}
-	due := make(map[string]bool, len(keys))
-	for _, k := range keys {
+	due := make(map[string]bool, len(n.Keys))
+	for _, k := range n.Keys {
 		due[k] = true
 	}
 	var out []protocol.ObjectResult
@@ -56,7 +82,23 @@ func dueRows(path string, res protocol.TaskResult, fresh []protocol.ObjectResult
 			delete(due, o.Object.Key)
 		}
 	}
-	return out
+	return out, nil
+}
+
+// readNote reads a ReportingFile; ok is false when there is none (or it
+// cannot be read, which leaves the rows as they are).
+func readNote(path string) (n reportingNote, ok bool) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return n, false
+	}
+	if json.Unmarshal(data, &n) == nil {
+		return n, true
+	}
+	if json.Unmarshal(data, &n.Keys) == nil { // an older note: keys only
+		return n, true
+	}
+	return n, false
 }
 
 // rowsWritten removes the note of a task whose rows are written.

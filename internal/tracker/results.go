@@ -86,8 +86,12 @@ func (t *Tracker) apply(res protocol.TaskResult) (record.Counters, error) {
 			}
 		}
 	}
+	reports := report.JobDir(t.opts.Dir, res.Job)
 	if lerr == nil {
-		fresh = dueRows(path, res, fresh) // rows a crash left unwritten: reporting.go
+		var err error
+		if fresh, err = dueRows(path, reports, res, fresh); err != nil { // rows a crash left unwritten: reporting.go
+			return record.Counters{}, err
+		}
 	}
 	c, err := Apply(t.opts.Dir, res)
 	if err != nil || len(fresh) == 0 {
@@ -96,7 +100,7 @@ func (t *Tracker) apply(res protocol.TaskResult) (record.Counters, error) {
 	for _, o := range fresh {
 		t.opts.Metrics.Observe(res.Job, o.Result())
 	}
-	w, err := report.Open(report.JobDir(t.opts.Dir, res.Job))
+	w, err := report.Open(reports)
 	if err != nil {
 		t.log.Error("cannot open the reports", "job", res.Job, "err", err)
 		return c, nil
