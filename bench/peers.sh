@@ -150,16 +150,12 @@ run_service() {
 	# shellcheck disable=SC2046 # profile_env's words are separate arguments
 	/usr/bin/time -v -o "$WORK/time.out" env $(profile_env service "$1") "$ROOT/bin/ossimport" service --sys "$dir/conf/sys.properties" >"$WORK/tool.log" 2>&1 &
 	pid=$!
-	until "${c[@]}" submit "$dir/conf/job.cfg" >/dev/null 2>&1; do
-		kill -0 "$pid" 2>/dev/null || die "the service ended; see $WORK/tool.log and $dir/logs"
-		sleep 0.05
-	done
-	# The job log's end line, polled without starting a console each time
-	# (a process per poll would take CPU from the service measured).
-	until grep -qs 'job finished' "$dir/logs/import.log"; do
-		kill -0 "$pid" 2>/dev/null || die "the service ended; see $WORK/tool.log and $dir/logs"
-		sleep 0.05
-	done
+	# The waits below follow the logs (tail -F reads them through inotify)
+	# instead of polling: a process started 20 times a second would take
+	# CPU from the service measured, which `run` does not pay.
+	await_line "$WORK/tool.log" 'ossimport service started' "$pid" || die "the service ended; see $WORK/tool.log and $dir/logs"
+	"${c[@]}" submit "$dir/conf/job.cfg" >/dev/null || die "submit failed; see $dir/logs"
+	await_line "$dir/logs/import.log" 'job finished' "$pid" || die "the service ended; see $WORK/tool.log and $dir/logs"
 	t1=$(date +%s.%N)
 	if ! grep -q "job finished.* job=$job state=Succeed" "$dir/logs/import.log"; then
 		stop_service "$pid" "${c[@]}"
@@ -167,6 +163,16 @@ run_service() {
 	fi
 	stop_service "$pid" "${c[@]}"
 	echo "$(awk "BEGIN{print $t1 - $t0}") $(cpu_rss "$WORK/time.out")" >"$WORK/result"
+}
+
+# await_line FILE TEXT PID: waits until FILE (which may not exist yet)
+# has a line containing TEXT; fails when PID ends first.
+await_line() {
+	local file=$1 text=$2 pid=$3
+	# Not a pipeline: bash would wait for tail, which learns grep is gone
+	# only at its next write. tail ends with the service (--pid).
+	grep -q -m1 -F -- "$text" < <(tail -n +1 -F --pid="$pid" "$file" 2>/dev/null) || true
+	grep -qsF -- "$text" "$file"
 }
 
 run_s5cmd() {
