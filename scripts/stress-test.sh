@@ -20,6 +20,7 @@ HOG="${HOG:-8}"
 SCALE="${SCALE:-3}"
 TIMEOUT="${TIMEOUT:-90m}"
 LOGDIR="${LOGDIR:-$(mktemp -d /tmp/ossimport-stress.XXXXXX)}"
+mkdir -p "$LOGDIR"
 
 hog_pids=()
 stop_hog() {
