@@ -87,7 +87,7 @@ func writeMillion(dir workdir.Dir) error {
 		}
 		task, _ := json.Marshal(t)
 		done, _ := json.Marshal(c)
-		for name, data := range map[string][]byte{record.TaskFile: task, record.DoneFile: done, record.StatusFile: []byte(record.Completed + "\n")} {
+		for name, data := range map[string][]byte{workdir.TaskFile: task, workdir.DoneFile: done, workdir.StatusFile: []byte(record.Completed + "\n")} {
 			if err := os.WriteFile(filepath.Join(tdir, name), data, 0o644); err != nil {
 				return err
 			}
@@ -120,7 +120,7 @@ func BenchmarkReadStatusMillion(b *testing.B) {
 		}
 	})
 	b.Run("scan", func(b *testing.B) {
-		path := filepath.Join(dir.Job("million"), tracker.CountersFile)
+		path := filepath.Join(dir.Job("million"), workdir.CountersFile)
 		data, err := os.ReadFile(path)
 		if err != nil {
 			b.Fatal(err)

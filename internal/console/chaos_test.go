@@ -13,7 +13,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/ossimport/ossimport/internal/master"
-	"github.com/ossimport/ossimport/internal/record"
 	"github.com/ossimport/ossimport/internal/report"
 	"github.com/ossimport/ossimport/internal/testenv"
 	"github.com/ossimport/ossimport/internal/tracker"
@@ -141,7 +140,7 @@ func auditOnce(t *testing.T, dir workdir.Dir, files map[string][]byte) {
 	lines := map[string]int{}
 	for _, state := range []string{workdir.Succeed, workdir.Failed} {
 		for _, id := range workdir.Subdirs(filepath.Join(dir.Job(failJob), state)) {
-			data := readFile(t, filepath.Join(dir.Task(failJob, state, "", id), record.AuditFile))
+			data := readFile(t, filepath.Join(dir.Task(failJob, state, "", id), workdir.AuditFile))
 			for line := range strings.Lines(data) {
 				f := strings.Fields(line)
 				if len(f) < 4 || !transfer.Code(f[2]).OK() {
@@ -172,7 +171,7 @@ func reportedOnce(t *testing.T, dir workdir.Dir, files map[string][]byte) {
 	rows := map[string]int{}
 	where := map[string][]string{} // key → the rows naming it, for a failure's message
 	for _, name := range report.Names {
-		f, err := os.Open(filepath.Join(report.JobDir(dir, failJob), name+".csv"))
+		f, err := os.Open(filepath.Join(dir.Reports(failJob), name+".csv"))
 		if os.IsNotExist(err) {
 			continue
 		}

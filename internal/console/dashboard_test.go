@@ -198,7 +198,7 @@ func TestDashboardEndToEnd(t *testing.T) {
 
 	// Read-only without the token: the banner says where the token is,
 	// the buttons are disabled, and the API refuses a POST.
-	wantBanner := "read-only: enter the cluster token (in " + service.TokenFile(h.workdir()) + ") to retry or clean"
+	wantBanner := "read-only: enter the cluster token (in " + h.workdir().Token() + ") to retry or clean"
 	if got := pageMust[string](b, `document.getElementById('banner').textContent`); got != wantBanner {
 		t.Fatalf("banner %q, want %q", got, wantBanner)
 	}
@@ -227,7 +227,7 @@ func TestDashboardEndToEnd(t *testing.T) {
 
 	// With the token, Retry answers; a task failed only by a name that can
 	// never be copied is not requeued: the reply says to rename it.
-	token, err := os.ReadFile(service.TokenFile(h.workdir()))
+	token, err := os.ReadFile(h.workdir().Token())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -167,7 +167,7 @@ func TestDistributedLifecycle(t *testing.T) {
 	if r.code != 0 || !strings.Contains(r.stdout, "Start import service completed.") || strings.Count(r.stdout, " started") != 3 {
 		t.Fatalf("start: %s%s", r, c.hostLogs())
 	}
-	token, err := os.ReadFile(service.TokenFile(h.workdir()))
+	token, err := os.ReadFile(h.workdir().Token())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ossimport/ossimport/internal/record"
 	"github.com/ossimport/ossimport/internal/testenv"
 	"github.com/ossimport/ossimport/internal/tracker"
 	"github.com/ossimport/ossimport/internal/transfer"
@@ -262,7 +261,7 @@ func TestRunKilledTenTimesKeepsEveryRecord(t *testing.T) {
 	where := map[string][]string{}
 	for _, state := range []string{workdir.Succeed, workdir.Failed} {
 		for _, id := range h.taskDirs("local_test", state) {
-			data := readFile(t, filepath.Join(h.workdir().Task("local_test", state, "", id), record.AuditFile))
+			data := readFile(t, filepath.Join(h.workdir().Task("local_test", state, "", id), workdir.AuditFile))
 			for line := range strings.Lines(data) {
 				f := strings.Fields(line)
 				if len(f) < 4 || f[2] != string(transfer.Succeed) {
@@ -320,8 +319,8 @@ func TestRunRestoresDamagedTasks(t *testing.T) {
 	_ = cmd.Wait()
 	succeeded := h.taskDirs("local_test", workdir.Succeed)
 	corrupt := []string{
-		filepath.Join(h.workdir().Task("local_test", workdir.Succeed, "", succeeded[0]), record.TaskFile),
-		filepath.Join(unfinished()[0], record.TaskFile),
+		filepath.Join(h.workdir().Task("local_test", workdir.Succeed, "", succeeded[0]), workdir.TaskFile),
+		filepath.Join(unfinished()[0], workdir.TaskFile),
 	}
 	for _, f := range corrupt {
 		h.write(f, `{"id":"torn","objects":[{"k":"d0/f0`)

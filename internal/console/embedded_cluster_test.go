@@ -30,7 +30,7 @@ type clusterService struct {
 }
 
 func (s clusterService) pid() int {
-	if pid := service.ReadPidFile(filepath.Join(string(s.dir), service.PidFileName)); service.ProcessAlive(pid) {
+	if pid := service.ReadPidFile(filepath.Join(string(s.dir), workdir.PidFile)); service.ProcessAlive(pid) {
 		return pid
 	}
 	return 0
@@ -96,7 +96,7 @@ func TestEmbeddedClusterOverSSH(t *testing.T) {
 		t.Fatalf("start: %s%s", r, c.hostLogs())
 	}
 	h.mustConsole("", "submit", h.job)
-	token, err := os.ReadFile(service.TokenFile(h.workdir()))
+	token, err := os.ReadFile(h.workdir().Token())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,7 +106,7 @@ func TestEmbeddedClusterOverSSH(t *testing.T) {
 			strings.Contains(string(cmdline), strings.TrimSpace(string(token))) {
 			t.Fatalf("%s: service command line %q: want a service reading the token from standard input", s.name, cmdline)
 		}
-		got, err := os.ReadFile(service.TokenFile(s.dir))
+		got, err := os.ReadFile(s.dir.Token())
 		if err != nil || string(got) != string(token) {
 			t.Fatalf("%s: its token file does not hold the first host's token (%v)", s.name, err)
 		}

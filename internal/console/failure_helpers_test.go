@@ -25,9 +25,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/ossimport/ossimport/internal/record"
-	"github.com/ossimport/ossimport/internal/service"
 	"github.com/ossimport/ossimport/internal/testenv"
-	"github.com/ossimport/ossimport/internal/tracker"
 	"github.com/ossimport/ossimport/internal/workdir"
 )
 
@@ -150,7 +148,7 @@ func (h *testHome) startWorker(name, sys string) *extWorker {
 	}
 	w := &extWorker{name: name, stdout: &syncBuffer{}, stderr: &syncBuffer{}, exited: make(chan struct{})}
 	w.cmd = exec.Command(ossimportBin, "worker", "--nats", "nats://127.0.0.1:"+strconv.Itoa(h.port),
-		"--token-file", service.TokenFile(h.workdir()), "--name", name, "--sys", sys)
+		"--token-file", h.workdir().Token(), "--name", name, "--sys", sys)
 	w.cmd.Dir, w.cmd.Env = h.dir, childEnv()
 	w.cmd.Stdout, w.cmd.Stderr = w.stdout, w.stderr
 	if err := w.cmd.Start(); err != nil {
@@ -245,7 +243,7 @@ func (h *testHome) taskWorkers(job string) map[string]string {
 	h.t.Helper()
 	out := map[string]string{}
 	for _, id := range h.taskDirs(job, workdir.Succeed) {
-		data, err := os.ReadFile(filepath.Join(h.workdir().Task(job, workdir.Succeed, "", id), tracker.WorkerFile))
+		data, err := os.ReadFile(filepath.Join(h.workdir().Task(job, workdir.Succeed, "", id), workdir.WorkerFile))
 		if err != nil {
 			h.t.Fatalf("task %s: %v", id, err)
 		}
@@ -259,7 +257,7 @@ func (h *testHome) doneTimes(job string) map[string]time.Time {
 	h.t.Helper()
 	out := map[string]time.Time{}
 	for _, id := range h.taskDirs(job, workdir.Succeed) {
-		fi, err := os.Stat(filepath.Join(h.workdir().Task(job, workdir.Succeed, "", id), record.DoneFile))
+		fi, err := os.Stat(filepath.Join(h.workdir().Task(job, workdir.Succeed, "", id), workdir.DoneFile))
 		if err != nil {
 			h.t.Fatal(err)
 		}

@@ -13,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ossimport/ossimport/internal/service"
 	"github.com/ossimport/ossimport/internal/workdir"
 )
 
@@ -50,7 +49,7 @@ func TestClusterSeveralWorkers(t *testing.T) {
 	t.Logf("tasks by worker: %v", byWorker)
 
 	// Secrets: the destination secret key and the NATS token.
-	token, err := os.ReadFile(service.TokenFile(h.workdir()))
+	token, err := os.ReadFile(h.workdir().Token())
 	if err != nil || len(bytes.TrimSpace(token)) < 16 {
 		t.Fatalf("token file: %q %v", token, err)
 	}

@@ -241,7 +241,7 @@ func (h *testHome) waitState(job, state string, timeout time.Duration) string {
 // logs is the end of the service's logs, for failure messages.
 func (h *testHome) logs() string {
 	var b strings.Builder
-	for _, name := range []string{service.LogName, "master.log", "tracker.log", "worker.log"} {
+	for _, name := range []string{workdir.ServiceLogFile, "master.log", "tracker.log", "worker.log"} {
 		fmt.Fprintf(&b, "\n--- logs/%s (end) ---\n%s\n", name, service.TailFile(filepath.Join(h.dir, "logs", name), 0, 30))
 	}
 	return b.String()
@@ -264,7 +264,7 @@ func (h *testHome) cleanup() {
 			_ = syscall.Kill(pid, syscall.SIGKILL)
 		}
 	}
-	if data, _ := os.ReadFile(filepath.Join(h.dir, "logs", service.LogName)); bytes.Contains(data, []byte("DATA RACE")) {
+	if data, _ := os.ReadFile(filepath.Join(h.dir, "logs", workdir.ServiceLogFile)); bytes.Contains(data, []byte("DATA RACE")) {
 		h.t.Errorf("the service reported a data race:\n%s", data)
 	}
 }

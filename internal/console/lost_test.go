@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ossimport/ossimport/internal/service"
 	"github.com/ossimport/ossimport/internal/testenv"
 	"github.com/ossimport/ossimport/internal/tracker"
 	"github.com/ossimport/ossimport/internal/workdir"
@@ -36,7 +35,7 @@ func TestServiceRestoresALostNATSStore(t *testing.T) {
 	if kept := readFile(t, dir.JobFile(failJob)); strings.Contains(kept, d.srv.SecretKey) {
 		t.Fatal("the working directory keeps the secret key")
 	}
-	if err := os.RemoveAll(service.NATSDir(dir)); err != nil {
+	if err := os.RemoveAll(dir.NATS()); err != nil {
 		t.Fatal(err)
 	}
 

@@ -37,7 +37,7 @@ func TestRetryWhileStoppedAndInvalidNames(t *testing.T) {
 		t.Fatalf("stat of the failed job:\n%s", out)
 	}
 	badTask, blockedTask := failedTaskOf(t, h, badName), failedTaskOf(t, h, "blocked.txt")
-	audit, _ := os.ReadFile(filepath.Join(h.workdir().Task("local_test", workdir.Failed, "", badTask), record.AuditFile))
+	audit, _ := os.ReadFile(filepath.Join(h.workdir().Task("local_test", workdir.Failed, "", badTask), workdir.AuditFile))
 	if !utf8.Valid(audit) || !strings.Contains(string(audit), ` InvalidName "bad\xc4\xe3name.txt" Detail:`) ||
 		!strings.Contains(string(audit), "convmv") || strings.Contains(string(audit), "LANG") {
 		t.Fatalf("audit.log of the bad name's task is not UTF-8 text with the name escaped and the real fix:\n%q", audit)
@@ -47,7 +47,7 @@ func TestRetryWhileStoppedAndInvalidNames(t *testing.T) {
 	h.mustConsole("Stop import service completed.\n", "stop")
 	r := h.mustConsole("", "retry", "local_test")
 	for _, want := range []string{"Retry has been submitted.\n", "1 objects are not retried", "Rename them at the source",
-		filepath.Join(badTask, record.ErrorFile), "the tasks run when it is started"} {
+		filepath.Join(badTask, workdir.ErrorFile), "the tasks run when it is started"} {
 		if !strings.Contains(r.stdout, want) {
 			t.Fatalf("retry while stopped: want %q in\n%s", want, r)
 		}

@@ -165,7 +165,7 @@ func TestRunCopiesEverythingThenHasNothingToDo(t *testing.T) {
 	}
 	f.checkCopied()
 	for _, id := range f.tasks(workdir.Succeed) {
-		status, _ := os.ReadFile(filepath.Join(f.dir.Task("test_job", workdir.Succeed, "", id), record.StatusFile))
+		status, _ := os.ReadFile(filepath.Join(f.dir.Task("test_job", workdir.Succeed, "", id), workdir.StatusFile))
 		if strings.TrimSpace(string(status)) != record.Completed {
 			t.Errorf("task %s STATUS %q", id, status)
 		}
@@ -265,7 +265,7 @@ func TestRunInterruptedThenResumed(t *testing.T) {
 	}
 	lines := 0
 	for _, id := range f.tasks(workdir.Succeed) {
-		audit, _ := os.ReadFile(filepath.Join(f.dir.Task("test_job", workdir.Succeed, "", id), record.AuditFile))
+		audit, _ := os.ReadFile(filepath.Join(f.dir.Task("test_job", workdir.Succeed, "", id), workdir.AuditFile))
 		lines += strings.Count(string(audit), " Succeed ") + strings.Count(string(audit), " Skipped ")
 	}
 	if lines != 60 {
@@ -353,7 +353,7 @@ func checkRunReports(t *testing.T, dir workdir.Dir, want map[string]int64) {
 // reportRows reads a job's CSV report without its header.
 func reportRows(t *testing.T, dir workdir.Dir, name string) [][]string {
 	t.Helper()
-	f, err := os.Open(filepath.Join(report.JobDir(dir, "test_job"), name+".csv"))
+	f, err := os.Open(filepath.Join(dir.Reports("test_job"), name+".csv"))
 	if errors.Is(err, os.ErrNotExist) {
 		return nil
 	}

@@ -54,7 +54,7 @@ func TestServiceLifecycle(t *testing.T) {
 	if pid == 0 {
 		t.Fatalf("no live service after start%s", h.logs())
 	}
-	if fi, err := os.Stat(service.PidFile(h.workdir())); err != nil || fi.Mode().Perm() != 0o644 {
+	if fi, err := os.Stat(h.workdir().Pid()); err != nil || fi.Mode().Perm() != 0o644 {
 		t.Fatalf("pid file: %v %v", fi, err)
 	}
 	if r := h.mustConsole("", "Start"); !strings.Contains(r.stdout, "already running") {
@@ -90,11 +90,11 @@ func TestServiceLifecycle(t *testing.T) {
 	if service.ProcessAlive(pid) {
 		t.Fatalf("service pid %d still alive after stop", pid)
 	}
-	if _, err := os.Stat(service.PidFile(h.workdir())); !os.IsNotExist(err) {
+	if _, err := os.Stat(h.workdir().Pid()); !os.IsNotExist(err) {
 		t.Fatalf("pid file left after stop: %v", err)
 	}
 	h.mustConsole("Import service is not running.\n", "stop")
-	if log := service.TailFile(filepath.Join(h.dir, "logs", service.LogName), 0, 5); !strings.Contains(log, "ossimport service stopped") {
+	if log := service.TailFile(filepath.Join(h.dir, "logs", workdir.ServiceLogFile), 0, 5); !strings.Contains(log, "ossimport service stopped") {
 		t.Fatalf("the service did not stop gracefully:%s", h.logs())
 	}
 }
@@ -148,7 +148,7 @@ func TestStopStartResumes(t *testing.T) {
 func TestWorkerCommand(t *testing.T) {
 	h := newTestHome(t, "", "")
 	h.mustConsole("Start import service completed.\n", "start")
-	token, err := os.ReadFile(service.TokenFile(h.workdir()))
+	token, err := os.ReadFile(h.workdir().Token())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -233,7 +233,7 @@ func TestKilledService(t *testing.T) {
 	pid = h.servicePid()
 	kill(t, pid)
 	h.mustConsole("Import service is not running.\n", "stop")
-	if _, err := os.Stat(service.PidFile(h.workdir())); !os.IsNotExist(err) {
+	if _, err := os.Stat(h.workdir().Pid()); !os.IsNotExist(err) {
 		t.Fatalf("stop left a stale pid file: %v", err)
 	}
 }
@@ -264,7 +264,7 @@ func TestStartFailure(t *testing.T) {
 	if h.servicePid() != 0 {
 		t.Fatal("a failed start left a service running")
 	}
-	if _, err := os.Stat(service.PidFile(h.workdir())); !os.IsNotExist(err) {
+	if _, err := os.Stat(h.workdir().Pid()); !os.IsNotExist(err) {
 		t.Fatalf("a failed start left its pid file: %v", err)
 	}
 }
@@ -279,10 +279,10 @@ func TestStopSignals(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.waitFor(15*time.Second, "the service to stop on SIGTERM", func() bool { return !service.ProcessAlive(pid) })
-	if _, err := os.Stat(service.PidFile(h.workdir())); !os.IsNotExist(err) {
+	if _, err := os.Stat(h.workdir().Pid()); !os.IsNotExist(err) {
 		t.Fatalf("pid file left after SIGTERM: %v", err)
 	}
-	if log := service.TailFile(filepath.Join(h.dir, "logs", service.LogName), 0, 5); !strings.Contains(log, "ossimport service stopped") {
+	if log := service.TailFile(filepath.Join(h.dir, "logs", workdir.ServiceLogFile), 0, 5); !strings.Contains(log, "ossimport service stopped") {
 		t.Fatalf("the service did not stop gracefully on SIGTERM:%s", h.logs())
 	}
 
@@ -300,7 +300,7 @@ func TestStopSignals(t *testing.T) {
 	if service.ProcessAlive(pid) {
 		t.Fatal("stop left the frozen service alive")
 	}
-	if _, err := os.Stat(service.PidFile(h.workdir())); !os.IsNotExist(err) {
+	if _, err := os.Stat(h.workdir().Pid()); !os.IsNotExist(err) {
 		t.Fatalf("stop left the killed service's pid file: %v", err)
 	}
 }

@@ -66,7 +66,7 @@ func startCluster(ctx context.Context, local service.Local, c *service.Cluster, 
 	if len(c.Members()) == 0 {
 		return local.Start(ctx, wait)
 	}
-	token, err := bus.Token(service.TokenFile(workdir.Dir(local.Sys.WorkingDir)))
+	token, err := bus.Token(workdir.Dir(local.Sys.WorkingDir).Token())
 	if err != nil {
 		return &ExitError{Code: 1, Err: err}
 	}

@@ -224,13 +224,13 @@ func writeStatWith(w io.Writer, dir workdir.Dir, jobs []tracker.JobStatus, retri
 		}
 		for _, id := range st.FailedTasks {
 			tdir := dir.Task(st.Name, workdir.Failed, "", id)
-			fmt.Fprintf(w, "FailedTask:%s causes in %s\n", id, filepath.Join(tdir, record.AuditFile))
+			fmt.Fprintf(w, "FailedTask:%s causes in %s\n", id, filepath.Join(tdir, workdir.AuditFile))
 			causes, more := failedCauses(tdir, causeLines)
 			for _, c := range causes {
 				fmt.Fprintf(w, "    %s\n", c)
 			}
 			if more > 0 {
-				fmt.Fprintf(w, "    ... %d more failed objects in %s\n", more, filepath.Join(tdir, record.ErrorFile))
+				fmt.Fprintf(w, "    ... %d more failed objects in %s\n", more, filepath.Join(tdir, workdir.ErrorFile))
 			}
 		}
 		fmt.Fprintln(w, "----------------job stat end------------------")

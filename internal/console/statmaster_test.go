@@ -53,7 +53,7 @@ func TestStatShowsTheMaster(t *testing.T) {
 			fileTask(t, dir, "done_job", workdir.Succeed, "T2", []transfer.Result{{Object: transfer.Object{Key: "b", Size: 1}, Code: transfer.Succeed, Size: 1}})
 			if tc.leader != nil {
 				data, _ := json.Marshal(tc.leader)
-				if err := workdir.WriteFile(filepath.Join(string(dir), "master", master.LeaderFile), data); err != nil {
+				if err := workdir.WriteFile(filepath.Join(string(dir), "master", workdir.LeaderFile), data); err != nil {
 					t.Fatal(err)
 				}
 			}

@@ -188,7 +188,7 @@ func checkSummariesAgree(t *testing.T, f *runFixture, stdout, msg string) summar
 	// not copied or skipped since (by code).
 	rows := func(name string) []report.Row {
 		var out []report.Row
-		file, err := os.Open(filepath.Join(report.JobDir(f.dir, "test_job"), name+".jsonl"))
+		file, err := os.Open(filepath.Join(f.dir.Reports("test_job"), name+".jsonl"))
 		if errors.Is(err, os.ErrNotExist) {
 			return nil
 		}

@@ -110,7 +110,7 @@ func runWorker(ctx context.Context, stdin io.Reader, stderr io.Writer, f workerF
 		return &ExitError{Code: 1, Err: fmt.Errorf("worker %s already runs in %s (pid %d): stop it first (console.sh stop, or ossimport worker --stop --name %s)", name, dir, other, name)}
 	}
 	defer lock.Release()
-	logger, closeLog, err := service.OpenLog(dir, "worker.log", s)
+	logger, closeLog, err := service.OpenLog(dir, workdir.WorkerLog, s)
 	if err != nil {
 		return err
 	}

@@ -20,7 +20,7 @@ func TestDashboardIncrementalJob(t *testing.T) {
 		Tally: tracker.Tally{Succeed: 2, Dispatched: 1, Objects: 30, Bytes: 3000}}
 	doc.Finished.Copied, doc.Finished.Verified, doc.Finished.CopiedBytes = 20, 20, 2000
 	data, _ := json.Marshal(doc)
-	if err := workdir.WriteFile(filepath.Join(dir.Job("inc"), tracker.CountersFile), data); err != nil {
+	if err := workdir.WriteFile(filepath.Join(dir.Job("inc"), workdir.CountersFile), data); err != nil {
 		t.Fatal(err)
 	}
 	ended := time.UnixMilli(1_900_000_000_000)

@@ -444,7 +444,7 @@ func TestDashboardFailedListing(t *testing.T) {
 		t.Fatalf("capped tasks: %+v %v", l, err)
 	}
 	// A task whose TASK file is unreadable is listed with the problem.
-	if err := os.WriteFile(filepath.Join(dir.Task("alpha", workdir.Failed, "", "T5"), record.TaskFile), []byte("{"), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir.Task("alpha", workdir.Failed, "", "T5"), workdir.TaskFile), []byte("{"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	l, err = ReadFailed(dir, "alpha", 10, 5)
@@ -465,7 +465,7 @@ func writeCounters(t testing.TB, dir workdir.Dir, job string, doc tracker.Counte
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := workdir.WriteFile(filepath.Join(dir.Job(job), tracker.CountersFile), data); err != nil {
+	if err := workdir.WriteFile(filepath.Join(dir.Job(job), workdir.CountersFile), data); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -555,7 +555,7 @@ func TestDashboardThroughputSampling(t *testing.T) {
 
 	// A counters file unchanged (size and time) is not read again: garbage
 	// of the same size and time is not noticed.
-	path := filepath.Join(dir.Job("k"), tracker.CountersFile)
+	path := filepath.Join(dir.Job("k"), workdir.CountersFile)
 	fi, err := os.Stat(path)
 	if err != nil {
 		t.Fatal(err)

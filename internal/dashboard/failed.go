@@ -83,7 +83,7 @@ func readFailedTask(tdir, id string, lines int) (FailedTask, error) {
 		ft.Objects = len(t.Objects)
 	}
 	ft.Retries = tracker.Retries(tdir)
-	err := scanLines(filepath.Join(tdir, record.ErrorFile), func(line string) {
+	err := scanLines(filepath.Join(tdir, workdir.ErrorFile), func(line string) {
 		if len(ft.Errors) < lines {
 			ft.Errors = append(ft.Errors, clip(record.AuditKey(line), maxLineBytes)) // a name not UTF-8 shown quoted, as audit.log has it
 		} else {
@@ -91,7 +91,7 @@ func readFailedTask(tdir, id string, lines int) (FailedTask, error) {
 		}
 	})
 	if err != nil {
-		problems = append(problems, fmt.Errorf("read %s: %w", record.ErrorFile, err))
+		problems = append(problems, fmt.Errorf("read %s: %w", workdir.ErrorFile, err))
 	}
 	// The last failure lines: a ring of lines entries.
 	ring := make([]string, 0, lines)

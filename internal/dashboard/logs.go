@@ -19,10 +19,10 @@ import (
 // name the API takes: import.log holds the job-level lines (jobs
 // started, scans, failed objects, jobs finished).
 var LogNames = map[string]string{
-	"import":  "import.log",
-	"master":  "master.log",
-	"tracker": "tracker.log",
-	"worker":  "worker.log",
+	"import":  workdir.ImportLog,
+	"master":  workdir.MasterLog,
+	"tracker": workdir.TrackerLog,
+	"worker":  workdir.WorkerLog,
 }
 
 // logOrder is the order the page offers the logs in.

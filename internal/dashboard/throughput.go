@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/ossimport/ossimport/internal/tracker"
+	"github.com/ossimport/ossimport/internal/workdir"
 )
 
 // Sample is the throughput over one sample period: of every job
@@ -139,7 +140,7 @@ type counterStamp struct {
 
 // Sample reads the jobs' counters files and the worker list now and
 // adds a throughput sample; Run calls it every SampleEvery. It reads the
-// master's counters file of each job (tracker.CountersFile), only when
+// master's counters file of each job (workdir.CountersFile), only when
 // it changed, and never a task folder: its cost does not grow with the
 // jobs' sizes, and a finished job costs one stat. A job without a
 // counters file (the service did not run since it was submitted) makes
@@ -171,7 +172,7 @@ func (h *Handler) Sample() {
 // reusing the last read while the file is unchanged; the stamp goes into
 // seen. The caller holds sampleMu.
 func (h *Handler) jobTotals(job string, seen map[string]counterStamp) (totals, bool) {
-	fi, err := os.Stat(filepath.Join(h.opts.Dir.Job(job), tracker.CountersFile))
+	fi, err := os.Stat(filepath.Join(h.opts.Dir.Job(job), workdir.CountersFile))
 	if err != nil {
 		return totals{}, false
 	}

@@ -43,7 +43,7 @@ func StartWorkers(ctx context.Context, stdout io.Writer, c *service.Cluster) err
 	}
 	var token string
 	if natsURL != "" {
-		data, err := os.ReadFile(service.TokenFile(workdir.Dir(c.Sys.WorkingDir)))
+		data, err := os.ReadFile(workdir.Dir(c.Sys.WorkingDir).Token())
 		if err != nil {
 			return fmt.Errorf("read the NATS token for the workers: %w", err)
 		}

@@ -3,9 +3,11 @@ package deploy
 import (
 	"fmt"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
 
+	"github.com/ossimport/ossimport/internal/bus"
 	"github.com/ossimport/ossimport/internal/config"
 	"github.com/ossimport/ossimport/internal/service"
 	"github.com/ossimport/ossimport/internal/workdir"
@@ -18,9 +20,10 @@ import (
 // Where deploy puts the generated TLS files in the remote working
 // directory.
 var (
-	remoteCA         = filepath.ToSlash(filepath.Join(service.NATSDirName, service.AutoTLSDirName, "ca.pem"))
-	remoteServerCert = filepath.ToSlash(filepath.Join(service.NATSDirName, service.AutoTLSDirName, "server.pem"))
-	remoteServerKey  = filepath.ToSlash(filepath.Join(service.NATSDirName, service.AutoTLSDirName, "server.key"))
+	remoteTLS        = bus.AutoTLS{Dir: path.Join(workdir.NATSDir, workdir.AutoTLSDir)}
+	remoteCA         = filepath.ToSlash(remoteTLS.CA())
+	remoteServerCert = filepath.ToSlash(remoteTLS.Cert())
+	remoteServerKey  = filepath.ToSlash(remoteTLS.Key())
 )
 
 // InstallFiles are the files of each remote host of c (by its index in

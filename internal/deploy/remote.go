@@ -24,8 +24,8 @@ const (
 	RemoteBinary     = "bin/ossimport"
 	RemoteSys        = "conf/sys.properties"
 	RemoteWorkers    = "conf/workers"
-	remoteWorkOut    = "logs/worker.out"
-	remoteServiceOut = "logs/" + service.LogName
+	remoteWorkOut    = workdir.LogsDir + "/" + workdir.WorkerOutFile
+	remoteServiceOut = workdir.LogsDir + "/" + workdir.ServiceLogFile
 )
 
 // notDeployed is the exit status of a remoteCmd on a host where

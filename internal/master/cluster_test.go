@@ -166,7 +166,7 @@ func TestWorkerStoppedMidJobHandsTasksBack(t *testing.T) {
 	c.checkCopied(files)
 	byWorker := map[string]int{}
 	for _, id := range workdir.Subdirs(filepath.Join(c.dir.Job("handback_job"), workdir.Succeed)) {
-		data, _ := os.ReadFile(filepath.Join(c.dir.Task("handback_job", workdir.Succeed, "", id), tracker.WorkerFile))
+		data, _ := os.ReadFile(filepath.Join(c.dir.Task("handback_job", workdir.Succeed, "", id), workdir.WorkerFile))
 		byWorker[strings.TrimSpace(string(data))]++
 	}
 	if byWorker["10.0.0.2"] == 0 {

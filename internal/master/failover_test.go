@@ -14,7 +14,6 @@ import (
 	"github.com/ossimport/ossimport/internal/bus"
 	"github.com/ossimport/ossimport/internal/job"
 	"github.com/ossimport/ossimport/internal/master"
-	"github.com/ossimport/ossimport/internal/record"
 	"github.com/ossimport/ossimport/internal/storage"
 	"github.com/ossimport/ossimport/internal/storage/memory"
 	"github.com/ossimport/ossimport/internal/testenv"
@@ -266,7 +265,7 @@ func TestRebuildTheViewFromTheJournal(t *testing.T) {
 	if err := os.MkdirAll(failed, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(failed, record.TaskFile), []byte(`{"id":"T1","job":"old_job","objects":[]}`), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(failed, workdir.TaskFile), []byte(`{"id":"T1","job":"old_job","objects":[]}`), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	r, err := master.Rebuild(f.ctx, master.Options{Dir: f.dir, Bus: f.connect("rebuild"), Settings: master.SettingsFrom(f.sys)})

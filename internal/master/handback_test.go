@@ -19,7 +19,6 @@ import (
 	"github.com/ossimport/ossimport/internal/job"
 	"github.com/ossimport/ossimport/internal/master"
 	"github.com/ossimport/ossimport/internal/metrics"
-	"github.com/ossimport/ossimport/internal/record"
 	"github.com/ossimport/ossimport/internal/report"
 	"github.com/ossimport/ossimport/internal/storage"
 	"github.com/ossimport/ossimport/internal/storage/memory"
@@ -117,7 +116,7 @@ func TestStoppedWorkerReportsWhatItFinished(t *testing.T) {
 		t.Fatalf("status %+v", st)
 	}
 	id := workdir.Subdirs(filepath.Join(c.dir.Job("handback_job"), workdir.Succeed))[0]
-	audit, err := os.ReadFile(filepath.Join(c.dir.Task("handback_job", workdir.Succeed, "", id), record.AuditFile))
+	audit, err := os.ReadFile(filepath.Join(c.dir.Task("handback_job", workdir.Succeed, "", id), workdir.AuditFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,7 +124,7 @@ func TestStoppedWorkerReportsWhatItFinished(t *testing.T) {
 	if len(lines) != 5 || strings.Count(string(audit), " Succeed ") != 5 {
 		t.Fatalf("audit.log should hold one Succeed line per object:\n%s", audit)
 	}
-	sum, err := report.Summary(report.JobDir(c.dir, "handback_job"))
+	sum, err := report.Summary(c.dir.Reports("handback_job"))
 	if err != nil || sum[report.Copied] != 5 || sum[report.Skipped] != 0 {
 		t.Fatalf("reports %v (%v), want 5 copied and none skipped", sum, err)
 	}

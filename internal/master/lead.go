@@ -22,10 +22,7 @@ import (
 // their stat is current) and take over within a lease TTL of the
 // leader's loss.
 
-// LeaderFile is the view's record of the active master, which stat reads.
-const LeaderFile = "LEADER"
-
-// LeaderView is the content of LeaderFile.
+// LeaderView is the content of workdir.LeaderFile.
 type LeaderView struct {
 	// Name is the active master (empty: none).
 	Name string `json:"name,omitempty"`
@@ -55,7 +52,7 @@ func ReadLeader(dir workdir.Dir) (LeaderView, error) {
 }
 
 func leaderPath(dir workdir.Dir) string {
-	return filepath.Join(string(dir), "master", LeaderFile)
+	return dir.Master(workdir.LeaderFile)
 }
 
 func (m *Master) isLeader() bool { return m.leading.Load() }

@@ -48,7 +48,7 @@ func (f *failover) reportedOnce(dir workdir.Dir, job string) {
 	f.t.Helper()
 	seen := map[string]int{}
 	for _, name := range report.Names {
-		file, err := os.Open(filepath.Join(report.JobDir(dir, job), name+".csv"))
+		file, err := os.Open(filepath.Join(dir.Reports(job), name+".csv"))
 		if errors.Is(err, os.ErrNotExist) {
 			continue
 		}

@@ -30,8 +30,8 @@ import (
 // Finished tasks stay finished and are not copied again.
 
 // LostFile in the view's master folder marks a restore to do
-// (tracker.LostFile).
-const LostFile = tracker.LostFile
+// (workdir.LostFile).
+const LostFile = workdir.LostFile
 
 // RestoreReport says what a restore of one job did.
 type RestoreReport struct {

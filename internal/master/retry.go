@@ -39,7 +39,7 @@ func retryJobs(ctx context.Context, dir workdir.Dir, job string, requeue func(ct
 			}
 			if len(perm) > 0 {
 				permanent += len(perm)
-				lists = append(lists, filepath.Join(tdir, record.ErrorFile))
+				lists = append(lists, filepath.Join(tdir, workdir.ErrorFile))
 			}
 			if retryable == 0 && len(perm) > 0 {
 				continue
@@ -50,7 +50,7 @@ func retryJobs(ctx context.Context, dir workdir.Dir, job string, requeue func(ct
 			queued++
 		}
 		if queued > 0 { // the job runs again: its final state goes
-			_ = os.Remove(filepath.Join(dir.Job(j), tracker.StateFile))
+			_ = os.Remove(filepath.Join(dir.Job(j), workdir.StateFile))
 		}
 		n += queued
 	}

@@ -84,7 +84,7 @@ func TestRetryJobsLeavesNameOnlyTasks(t *testing.T) {
 			if tc.permanent > 0 && !strings.Contains(r.Message, "Rename them at the source") {
 				t.Errorf("the reply does not say to rename: %q", r.Message)
 			}
-			_, err = os.Stat(filepath.Join(dir.Job("job_a"), tracker.StateFile))
+			_, err = os.Stat(filepath.Join(dir.Job("job_a"), workdir.StateFile))
 			if cleared := os.IsNotExist(err); cleared != (len(tc.requeued) > 0) {
 				t.Errorf("STATE cleared %v, want only when tasks were requeued", cleared)
 			}

@@ -21,7 +21,7 @@ func TestWorkdirTasksReadsTheCounters(t *testing.T) {
 	doc := tracker.CountersDoc{Version: tracker.CountersVersion, Incremental: true,
 		Tally: tracker.Tally{Pending: 4, Dispatched: 3, Succeed: 2, Failed: 1}}
 	data, _ := json.Marshal(doc)
-	if err := workdir.WriteFile(filepath.Join(dir.Job("j"), tracker.CountersFile), data); err != nil {
+	if err := workdir.WriteFile(filepath.Join(dir.Job("j"), workdir.CountersFile), data); err != nil {
 		t.Fatal(err)
 	}
 	got := WorkdirTasks(dir)()

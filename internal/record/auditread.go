@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/ossimport/ossimport/internal/transfer"
+	"github.com/ossimport/ossimport/internal/workdir"
 )
 
 // AuditEntry is one line of a task's audit.log:
@@ -61,23 +62,23 @@ func (e AuditEntry) Cause() (string, bool) {
 // file is longer. A missing audit.log has no lines. Lines longer than
 // 1 MiB end the scan with an error.
 func ScanAudit(dir string, tail int64, fn func(AuditEntry)) error {
-	f, err := os.Open(filepath.Join(dir, AuditFile))
+	f, err := os.Open(filepath.Join(dir, workdir.AuditFile))
 	if errors.Is(err, os.ErrNotExist) {
 		return nil
 	}
 	if err != nil {
-		return fmt.Errorf("read %s: %w", AuditFile, err)
+		return fmt.Errorf("read %s: %w", workdir.AuditFile, err)
 	}
 	defer f.Close()
 	cut := false
 	if tail > 0 {
 		info, err := f.Stat()
 		if err != nil {
-			return fmt.Errorf("read %s: %w", AuditFile, err)
+			return fmt.Errorf("read %s: %w", workdir.AuditFile, err)
 		}
 		if info.Size() > tail {
 			if _, err := f.Seek(info.Size()-tail, io.SeekStart); err != nil {
-				return fmt.Errorf("read %s: %w", AuditFile, err)
+				return fmt.Errorf("read %s: %w", workdir.AuditFile, err)
 			}
 			cut = true
 		}
@@ -94,7 +95,7 @@ func ScanAudit(dir string, tail int64, fn func(AuditEntry)) error {
 		}
 	}
 	if err := sc.Err(); err != nil {
-		return fmt.Errorf("read %s: %w", AuditFile, err)
+		return fmt.Errorf("read %s: %w", workdir.AuditFile, err)
 	}
 	return nil
 }

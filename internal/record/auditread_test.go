@@ -9,6 +9,7 @@ import (
 
 	"github.com/ossimport/ossimport/internal/plan"
 	"github.com/ossimport/ossimport/internal/transfer"
+	"github.com/ossimport/ossimport/internal/workdir"
 )
 
 // TestScanAuditReadsWhatTheWriterWrote: the one reader of audit.log
@@ -70,7 +71,7 @@ func TestScanAuditTail(t *testing.T) {
 	}
 	line1 := "2026-01-01 00:00:00 Succeed first Detail:"
 	line2 := "2026-01-01 00:00:01 UploadFailed second Detail:boom"
-	if err := os.WriteFile(filepath.Join(dir, AuditFile), []byte(line1+"\n\n"+line2+"\n"), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, workdir.AuditFile), []byte(line1+"\n\n"+line2+"\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	var got []string

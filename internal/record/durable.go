@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"github.com/ossimport/ossimport/internal/workdir"
 )
 
 // Durability. A task's records are written in batches: Add buffers an
@@ -60,7 +62,7 @@ func dropUncommitted(dir string, p Progress) error {
 	if p.AuditEnd <= 0 && len(p.Finished) > 0 {
 		return nil
 	}
-	path := filepath.Join(dir, AuditFile)
+	path := filepath.Join(dir, workdir.AuditFile)
 	fi, err := os.Stat(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil

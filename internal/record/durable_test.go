@@ -8,12 +8,13 @@ import (
 
 	"github.com/ossimport/ossimport/internal/plan"
 	"github.com/ossimport/ossimport/internal/transfer"
+	"github.com/ossimport/ossimport/internal/workdir"
 )
 
 // auditCounts counts audit.log lines per key (the third field).
 func auditCounts(t *testing.T, dir string) map[string]int {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join(dir, AuditFile))
+	data, err := os.ReadFile(filepath.Join(dir, workdir.AuditFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,7 +90,7 @@ func TestResumeDropsUncommittedLines(t *testing.T) {
 	if err := w.Suspend(); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.Truncate(filepath.Join(dir, ProgressFile), 0); err != nil {
+	if err := os.Truncate(filepath.Join(dir, workdir.FinishedFile), 0); err != nil {
 		t.Fatal(err)
 	}
 	w, _, _, err = Resume(dir)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/ossimport/ossimport/internal/plan"
 	"github.com/ossimport/ossimport/internal/transfer"
+	"github.com/ossimport/ossimport/internal/workdir"
 )
 
 // TestAuditLineEscaping: every audit.log line is one line of valid UTF-8
@@ -42,7 +43,7 @@ func TestAuditLineEscaping(t *testing.T) {
 			if _, err := w.Close(); err != nil {
 				t.Fatal(err)
 			}
-			data, _ := os.ReadFile(filepath.Join(dir, AuditFile))
+			data, _ := os.ReadFile(filepath.Join(dir, workdir.AuditFile))
 			want := "2026-11-24 09:12:42 InvalidName " + tc.wantKey + " " + tc.wantRest + "\n"
 			if string(data) != want || !utf8.Valid(data) || strings.Count(string(data), "\n") != 1 {
 				t.Fatalf("audit.log %q, want %q (one line of UTF-8)", data, want)
@@ -116,7 +117,7 @@ func TestRequeueLeavesPermanentFailures(t *testing.T) {
 	if c.Objects != 4 || c.Copied != 3 || c.Failed != 1 || c.ByCode[transfer.InvalidName] != 1 || c.Done() != 4 {
 		t.Fatalf("counters after the retry %+v: want 3 copied, 1 InvalidName, all 4 done", c)
 	}
-	status, _ := os.ReadFile(filepath.Join(pending, StatusFile))
+	status, _ := os.ReadFile(filepath.Join(pending, workdir.StatusFile))
 	list, _ := ReadErrorList(pending)
 	if strings.TrimSpace(string(status)) != Failed || !slices.Equal(list, []string{"bad\xffname"}) {
 		t.Fatalf("STATUS %q, error.list %q: want Failed with the bad name", status, list)

@@ -14,11 +14,10 @@ import (
 	"github.com/ossimport/ossimport/internal/workdir"
 )
 
-// ProgressFile is a task's machine-readable progress: one JSON line per
-// object finished, so a retried or redelivered task never counts or
-// copies a finished object again. (Unfinished multipart uploads are
-// recorded in JetStream, where any worker finds them: bus.Upload.)
-const ProgressFile = "progress.jsonl"
+// A task's workdir.FinishedFile is its machine-readable progress: one
+// JSON line per object finished, so a retried or redelivered task never
+// counts or copies a finished object again. (Unfinished multipart uploads
+// are recorded in JetStream, where any worker finds them: bus.Upload.)
 
 type progressLine struct {
 	Key string `json:"k"`
@@ -62,7 +61,7 @@ type Progress struct {
 // A torn last line (crash mid-write) is ignored.
 func ReadProgress(dir string) (Progress, error) {
 	p := Progress{Finished: map[string]transfer.Code{}}
-	err := workdir.EachJSONLine(filepath.Join(dir, ProgressFile), 1<<20, func(l progressLine) {
+	err := workdir.EachJSONLine(filepath.Join(dir, workdir.FinishedFile), 1<<20, func(l progressLine) {
 		if l.KeyBytes != nil {
 			l.Key = string(l.KeyBytes)
 		}
@@ -170,7 +169,7 @@ func Requeue(from, to string) (plan.Task, error) {
 	if err := WriteTask(from, t); err != nil {
 		return t, err
 	}
-	for _, f := range []string{StatusFile, DoneFile} {
+	for _, f := range []string{workdir.StatusFile, workdir.DoneFile} {
 		if err := os.Remove(filepath.Join(from, f)); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return t, fmt.Errorf("requeue task %s: %w", t.ID, err)
 		}

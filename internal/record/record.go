@@ -33,15 +33,6 @@ import (
 	"github.com/ossimport/ossimport/internal/workdir"
 )
 
-// File names inside a task directory.
-const (
-	TaskFile   = "TASK"
-	StatusFile = "STATUS"
-	DoneFile   = "DONE"
-	AuditFile  = "audit.log"
-	ErrorFile  = "error.list"
-)
-
 // STATUS values.
 const (
 	Completed = "Completed"
@@ -167,16 +158,16 @@ func Create(dir string, t plan.Task) (*Writer, error) {
 
 // open opens the logs of the task t in dir, whose TASK is written.
 func open(dir string, t plan.Task) (*Writer, error) {
-	audit, err := os.OpenFile(filepath.Join(dir, AuditFile), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	audit, err := os.OpenFile(filepath.Join(dir, workdir.AuditFile), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("open audit log: %w", err)
 	}
-	errF, err := os.Create(filepath.Join(dir, ErrorFile))
+	errF, err := os.Create(filepath.Join(dir, workdir.ErrorFile))
 	if err != nil {
 		_ = audit.Close()
 		return nil, fmt.Errorf("create error list: %w", err)
 	}
-	progF, err := os.OpenFile(filepath.Join(dir, ProgressFile), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	progF, err := os.OpenFile(filepath.Join(dir, workdir.FinishedFile), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		_ = audit.Close()
 		_ = errF.Close()
@@ -204,13 +195,13 @@ func WriteTask(dir string, t plan.Task) error {
 	if err != nil {
 		return fmt.Errorf("encode task %s: %w", t.ID, err)
 	}
-	return workdir.WriteFile(filepath.Join(dir, TaskFile), data)
+	return workdir.WriteFile(filepath.Join(dir, workdir.TaskFile), data)
 }
 
 // ReadTask reads dir/TASK.
 func ReadTask(dir string) (plan.Task, error) {
 	var t plan.Task
-	data, err := os.ReadFile(filepath.Join(dir, TaskFile))
+	data, err := os.ReadFile(filepath.Join(dir, workdir.TaskFile))
 	if err != nil {
 		return t, fmt.Errorf("read task: %w", err)
 	}
@@ -259,10 +250,10 @@ func (w *Writer) Close() (Counters, error) {
 	} else if done, err = json.Marshal(w.counters); err != nil {
 		return w.counters, err
 	}
-	if err := workdir.WriteFile(filepath.Join(w.dir, StatusFile), []byte(status+"\n")); err != nil {
+	if err := workdir.WriteFile(filepath.Join(w.dir, workdir.StatusFile), []byte(status+"\n")); err != nil {
 		return w.counters, err
 	}
-	return w.counters, workdir.WriteFile(filepath.Join(w.dir, DoneFile), done)
+	return w.counters, workdir.WriteFile(filepath.Join(w.dir, workdir.DoneFile), done)
 }
 
 // Suspend flushes and closes the logs of a task interrupted before its
@@ -293,7 +284,7 @@ func EncodeKey(key string) string {
 
 // ReadErrorList returns the keys in dir/error.list.
 func ReadErrorList(dir string) ([]string, error) {
-	f, err := os.Open(filepath.Join(dir, ErrorFile))
+	f, err := os.Open(filepath.Join(dir, workdir.ErrorFile))
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
 	}

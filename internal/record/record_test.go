@@ -12,6 +12,7 @@ import (
 
 	"github.com/ossimport/ossimport/internal/plan"
 	"github.com/ossimport/ossimport/internal/transfer"
+	"github.com/ossimport/ossimport/internal/workdir"
 )
 
 func TestTaskRecords(t *testing.T) {
@@ -55,15 +56,15 @@ func TestTaskRecords(t *testing.T) {
 			if c.Objects != int64(len(tc.results)) || c.Failed != int64(len(tc.errList)) {
 				t.Errorf("counters %+v", c)
 			}
-			status, _ := os.ReadFile(filepath.Join(dir, StatusFile))
+			status, _ := os.ReadFile(filepath.Join(dir, workdir.StatusFile))
 			if strings.TrimSpace(string(status)) != tc.status {
 				t.Errorf("STATUS %q, want %q", status, tc.status)
 			}
-			done, err := os.ReadFile(filepath.Join(dir, DoneFile))
+			done, err := os.ReadFile(filepath.Join(dir, workdir.DoneFile))
 			if err != nil || (tc.status == Failed) != (len(done) == 0) {
 				t.Errorf("DONE %q (%v): want empty exactly when failed", done, err)
 			}
-			audit, _ := os.ReadFile(filepath.Join(dir, AuditFile))
+			audit, _ := os.ReadFile(filepath.Join(dir, workdir.AuditFile))
 			lines := strings.Split(strings.TrimSuffix(string(audit), "\n"), "\n")
 			re := regexp.MustCompile(`^2026-11-24 09:12:42 (\S+) (.+) Detail:(.*)$`)
 			for i, l := range lines {
@@ -97,7 +98,7 @@ func TestProgressResume(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Crash: no Close. A torn line at the end must be ignored.
-	f, _ := os.OpenFile(filepath.Join(dir, ProgressFile), os.O_APPEND|os.O_WRONLY, 0)
+	f, _ := os.OpenFile(filepath.Join(dir, workdir.FinishedFile), os.O_APPEND|os.O_WRONLY, 0)
 	f.WriteString(`{"k":"c","c":"Succ`)
 	f.Close()
 
@@ -147,7 +148,7 @@ func TestRequeue(t *testing.T) {
 	if _, err := os.Stat(from); !os.IsNotExist(err) {
 		t.Fatalf("failed folder still there: %v", err)
 	}
-	for _, f := range []string{StatusFile, DoneFile} {
+	for _, f := range []string{workdir.StatusFile, workdir.DoneFile} {
 		if _, err := os.Stat(filepath.Join(to, f)); !os.IsNotExist(err) {
 			t.Errorf("%s left in the requeued folder", f)
 		}
@@ -172,7 +173,7 @@ func TestResumeLeavesTaskFile(t *testing.T) {
 	if err := w.Commit(); err != nil {
 		t.Fatal(err)
 	}
-	before, err := os.Stat(filepath.Join(dir, TaskFile))
+	before, err := os.Stat(filepath.Join(dir, workdir.TaskFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -180,7 +181,7 @@ func TestResumeLeavesTaskFile(t *testing.T) {
 	if err != nil || task.ID != "T" || p.Finished["a"] != transfer.Succeed {
 		t.Fatalf("resume: task %+v progress %+v (%v)", task, p, err)
 	}
-	after, err := os.Stat(filepath.Join(dir, TaskFile))
+	after, err := os.Stat(filepath.Join(dir, workdir.TaskFile))
 	if err != nil || !os.SameFile(before, after) {
 		t.Errorf("TASK was written again by Resume (%v)", err)
 	}
@@ -201,10 +202,10 @@ func TestSuspendKeepsWhatWasRecorded(t *testing.T) {
 	if err := w.Suspend(); err != nil {
 		t.Fatal(err)
 	}
-	if audit, _ := os.ReadFile(filepath.Join(dir, AuditFile)); !strings.Contains(string(audit), " Succeed a ") {
+	if audit, _ := os.ReadFile(filepath.Join(dir, workdir.AuditFile)); !strings.Contains(string(audit), " Succeed a ") {
 		t.Errorf("audit.log after Suspend: %q", audit)
 	}
-	for _, f := range []string{StatusFile, DoneFile} {
+	for _, f := range []string{workdir.StatusFile, workdir.DoneFile} {
 		if _, err := os.Stat(filepath.Join(dir, f)); !os.IsNotExist(err) {
 			t.Errorf("%s written by Suspend", f)
 		}
@@ -242,7 +243,7 @@ func TestSizeOnlyCountedAndCheckLogged(t *testing.T) {
 	if sum.SizeOnly != 4 {
 		t.Errorf("merged SizeOnly = %d, want 4", sum.SizeOnly)
 	}
-	data, err := os.ReadFile(filepath.Join(dir, AuditFile))
+	data, err := os.ReadFile(filepath.Join(dir, workdir.AuditFile))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -41,11 +41,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/ossimport/ossimport/internal/transfer"
-	"github.com/ossimport/ossimport/internal/workdir"
 )
-
-// Dir is the name of the reports folder inside a job's folder.
-const Dir = "reports"
 
 // Report names; each is written as <name>.csv and <name>.jsonl.
 const (
@@ -65,9 +61,6 @@ var headers = map[string][]string{
 	Copied:   {"key", "dst_key", "size", "crc64", "md5", "time", "check"},
 	Verified: {"key", "dst_key", "size", "time", "check"},
 }
-
-// JobDir returns the reports folder of a job in a working directory.
-func JobDir(dir workdir.Dir, job string) string { return filepath.Join(dir.Job(job), Dir) }
 
 // Route names the report a result code goes to.
 func Route(c transfer.Code) string {

@@ -77,7 +77,7 @@ func Conn(s *config.Sys, dir workdir.Dir, name string) bus.ConnOptions {
 	t := TLSFiles(s, dir, c)
 	return bus.ConnOptions{
 		URLs:      t.scheme() + "://" + net.JoinHostPort(host, strconv.Itoa(s.NATSPort)),
-		CredsFile: TokenFile(dir), TLSCAFile: t.CA, Name: name,
+		CredsFile: dir.Token(), TLSCAFile: t.CA, Name: name,
 	}
 }
 
@@ -136,7 +136,7 @@ func OpenSession(ctx context.Context, s *config.Sys, needService bool) (*Session
 			err = fmt.Errorf("no NATS server of natsEmbeddedCluster answers (%s): start the service first with `console.sh start`, which starts them on the first three hosts of conf/workers: %w", sharedOpts.URLs, err)
 		}
 	default:
-		se.srv, err = bus.StartServer(bus.ServerOptions{Dir: NATSDir(dir), TokenFile: TokenFile(dir), InProcessOnly: true})
+		se.srv, err = bus.StartServer(bus.ServerOptions{Dir: dir.NATS(), TokenFile: dir.Token(), InProcessOnly: true})
 		if err == nil {
 			se.Bus, err = bus.Connect(ctx, bus.ConnOptions{Server: se.srv, Name: "ossimport-console"})
 		}

@@ -16,9 +16,6 @@ import (
 	"github.com/ossimport/ossimport/internal/workdir"
 )
 
-// LogName is the background service's stdout and stderr, under logs/.
-const LogName = "ossimport.log"
-
 // Local is the service of this machine's working directory as a
 // background process: Start spawns it detached (`ossimport service`)
 // and waits until it answers, Stop asks it to stop and waits until it
@@ -68,7 +65,7 @@ func (l Local) Start(ctx context.Context, wait time.Duration) error {
 	if err != nil {
 		return &Error{Code: 2, Err: fmt.Errorf("cannot find the ossimport binary: %w", err)}
 	}
-	logPath := filepath.Join(dir.Logs(), LogName)
+	logPath := dir.Log(workdir.ServiceLogFile)
 	var logStart int64 // the service's output starts there
 	if fi, err := os.Stat(logPath); err == nil {
 		logStart = fi.Size()

@@ -166,7 +166,7 @@ func Open(ctx context.Context, o Options) (_ *Service, err error) {
 	for _, l := range []struct {
 		dst  **slog.Logger
 		name string
-	}{{&se.logs.master, "master.log"}, {&se.logs.tracker, "tracker.log"}, {&se.logs.worker, "worker.log"}, {&se.logs.jobs, "import.log"}} {
+	}{{&se.logs.master, workdir.MasterLog}, {&se.logs.tracker, workdir.TrackerLog}, {&se.logs.worker, workdir.WorkerLog}, {&se.logs.jobs, workdir.ImportLog}} {
 		logger, closeLog, err := OpenLog(se.dir, l.name, s)
 		if err != nil {
 			return nil, err
@@ -182,12 +182,12 @@ func Open(ctx context.Context, o Options) (_ *Service, err error) {
 	se.where = strings.Join(s.NATSURLs, ",")
 	if len(s.NATSURLs) == 0 {
 		if opts.token != "" {
-			if err := bus.SetToken(TokenFile(se.dir), opts.token); err != nil {
+			if err := bus.SetToken(se.dir.Token(), opts.token); err != nil {
 				return nil, fail(1, err)
 			}
 		}
 		srv, err := bus.StartServer(bus.ServerOptions{
-			Dir: NATSDir(se.dir), TokenFile: TokenFile(se.dir),
+			Dir: se.dir.NATS(), TokenFile: se.dir.Token(),
 			Host: s.NATSListenAddr(opts.mode.distributed || opts.cluster != nil), Port: s.NATSPort,
 			TLSCert: opts.tls.Cert, TLSKey: opts.tls.Key, TLSCAFile: serverCA(s, opts.tls),
 			Logger: se.logs.master, Cluster: opts.cluster,

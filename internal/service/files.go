@@ -6,26 +6,12 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/ossimport/ossimport/internal/transfer"
 	"github.com/ossimport/ossimport/internal/workdir"
-)
-
-// The service's files in the working directory:
-//
-//	nats/          the embedded NATS server's JetStream store (0700); the
-//	               service holds an exclusive lock on this folder while it
-//	               runs, a console command while it uses the store itself
-//	nats/token     the token clients authenticate with (0600)
-//	ossimport.pid  the running service's process id (0644)
-const (
-	NATSDirName   = "nats"
-	tokenFileName = "token"
-	PidFileName   = "ossimport.pid"
 )
 
 // Deadlines of the console verbs.
@@ -41,15 +27,6 @@ const (
 	// pollEvery is how often those waits look again.
 	pollEvery = 100 * time.Millisecond
 )
-
-// NATSDir is the embedded NATS server's store folder.
-func NATSDir(dir workdir.Dir) string { return filepath.Join(string(dir), NATSDirName) }
-
-// TokenFile is the file of the token NATS clients authenticate with.
-func TokenFile(dir workdir.Dir) string { return filepath.Join(NATSDir(dir), tokenFileName) }
-
-// PidFile is the running service's pid file.
-func PidFile(dir workdir.Dir) string { return filepath.Join(string(dir), PidFileName) }
 
 // ErrNotRunning is the answer of verbs that need the service.
 var ErrNotRunning = errors.New("the service is not running: start it first with `console.sh start`")
@@ -69,17 +46,17 @@ func tryLock(dir workdir.Dir) (*Lock, error) {
 	if err := os.MkdirAll(string(dir), 0o755); err != nil {
 		return nil, fmt.Errorf("create the working directory (check workingDir in sys.properties): %w", err)
 	}
-	if err := os.MkdirAll(NATSDir(dir), 0o700); err != nil {
+	if err := os.MkdirAll(dir.NATS(), 0o700); err != nil {
 		return nil, fmt.Errorf("create the NATS store folder (check workingDir in sys.properties): %w", err)
 	}
-	f, err := os.Open(NATSDir(dir))
+	f, err := os.Open(dir.NATS())
 	if err != nil {
 		return nil, fmt.Errorf("open the NATS store folder: %w", err)
 	}
 	locked, err := lockExclusive(f)
 	if err != nil {
 		_ = f.Close()
-		return nil, fmt.Errorf("lock the NATS store folder %s: %w", NATSDir(dir), err)
+		return nil, fmt.Errorf("lock the NATS store folder %s: %w", dir.NATS(), err)
 	}
 	if !locked {
 		_ = f.Close()
@@ -115,7 +92,7 @@ func Probe(ctx context.Context, dir workdir.Dir, wait time.Duration) (int, *Lock
 			return pid, nil, nil
 		}
 		if !time.Now().Before(deadline) {
-			return 0, nil, fmt.Errorf("%w (%s is locked; a service starting or stopping, or a submit or clean running): try again", errStoreBusy, NATSDir(dir))
+			return 0, nil, fmt.Errorf("%w (%s is locked; a service starting or stopping, or a submit or clean running): try again", errStoreBusy, dir.NATS())
 		}
 		if err := transfer.Sleep(ctx, pollEvery); err != nil {
 			return 0, nil, err
@@ -140,11 +117,11 @@ func waitStopped(ctx context.Context, dir workdir.Dir, wait time.Duration) bool 
 
 // writePid records the service's pid (mode 0644, replaced atomically).
 func writePid(dir workdir.Dir, pid int) error {
-	tmp := PidFile(dir) + ".tmp"
+	tmp := dir.Pid() + ".tmp"
 	if err := os.WriteFile(tmp, []byte(strconv.Itoa(pid)+"\n"), 0o644); err != nil {
 		return fmt.Errorf("write the pid file: %w", err)
 	}
-	if err := os.Rename(tmp, PidFile(dir)); err != nil {
+	if err := os.Rename(tmp, dir.Pid()); err != nil {
 		_ = os.Remove(tmp)
 		return fmt.Errorf("write the pid file: %w", err)
 	}
@@ -152,13 +129,13 @@ func writePid(dir workdir.Dir, pid int) error {
 }
 
 // ReadPid returns the pid in the service's pid file, or 0.
-func ReadPid(dir workdir.Dir) int { return ReadPidFile(PidFile(dir)) }
+func ReadPid(dir workdir.Dir) int { return ReadPidFile(dir.Pid()) }
 
 // RemovePid deletes the pid file if it still names pid (0: whatever it
 // names; only for a holder of the store lock).
 func RemovePid(dir workdir.Dir, pid int) {
 	if got := ReadPid(dir); pid == 0 || got == pid {
-		_ = os.Remove(PidFile(dir))
+		_ = os.Remove(dir.Pid())
 	}
 }
 

@@ -48,7 +48,7 @@ func (se *Service) SubmitRun(ctx context.Context, spec *job.Spec, path string, r
 				return err
 			}
 		}
-		if err := os.Remove(filepath.Join(se.dir.Job(spec.Name), tracker.StateFile)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		if err := os.Remove(filepath.Join(se.dir.Job(spec.Name), workdir.StateFile)); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return fmt.Errorf("clear the job's state: %w", err)
 		}
 		n, err := se.master.RetryFailed(ctx, spec.Name)

@@ -24,7 +24,7 @@ func TestProbeTakesTheStoreLock(t *testing.T) {
 	if err != nil || pid != 0 || lock == nil {
 		t.Fatalf("no service: pid %d, lock %v, err %v; want the lock", pid, lock, err)
 	}
-	if fi, err := os.Stat(NATSDir(dir)); err != nil || fi.Mode().Perm() != 0o700 {
+	if fi, err := os.Stat(dir.NATS()); err != nil || fi.Mode().Perm() != 0o700 {
 		t.Fatalf("the store folder: %v, %v; want mode 0700", fi, err)
 	}
 	if _, other, err := Probe(ctx, dir, 0); err == nil || other != nil || !strings.Contains(err.Error(), "in use by another ossimport command") {
@@ -41,7 +41,7 @@ func TestProbeTakesTheStoreLock(t *testing.T) {
 		t.Fatal("RemovePid removed a pid file naming another process")
 	}
 	RemovePid(dir, os.Getpid())
-	if _, err := os.Stat(PidFile(dir)); !os.IsNotExist(err) {
+	if _, err := os.Stat(dir.Pid()); !os.IsNotExist(err) {
 		t.Fatalf("pid file after RemovePid: %v", err)
 	}
 	lock.Release()

@@ -2,7 +2,6 @@ package service
 
 import (
 	"fmt"
-	"path/filepath"
 
 	"github.com/ossimport/ossimport/internal/bus"
 	"github.com/ossimport/ossimport/internal/config"
@@ -14,13 +13,10 @@ import (
 // that deploy generates (natsAutoTls, on by default); else none (a
 // standalone service listens on loopback only).
 
-// AutoTLSDirName is the folder of bus.AutoTLS under the NATS store's.
-const AutoTLSDirName = "tls"
-
 // AutoTLS is the generated CA and server certificate of a working
 // directory.
 func AutoTLS(dir workdir.Dir) bus.AutoTLS {
-	return bus.AutoTLS{Dir: filepath.Join(NATSDir(dir), AutoTLSDirName)}
+	return bus.AutoTLS{Dir: dir.AutoTLS()}
 }
 
 // TLS are the TLS files of the embedded NATS servers and of the clients

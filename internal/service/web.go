@@ -77,7 +77,7 @@ func newWebServer(dir workdir.Dir, srv *bus.Server, mb *bus.Bus, mx *metrics.Met
 		Version: version.Get().Version, Listen: listen, AllowedHosts: allowedHosts,
 	}
 	if srv != nil {
-		opts.Token, opts.TokenFile = srv.Token(), TokenFile(dir)
+		opts.Token, opts.TokenFile = srv.Token(), dir.Token()
 	}
 	dash, err := dashboard.New(opts)
 	if err != nil {

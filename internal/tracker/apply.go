@@ -12,10 +12,6 @@ import (
 	"github.com/ossimport/ossimport/internal/workdir"
 )
 
-// WorkerFile in a finished task's folder names the worker that ran it
-// last.
-const WorkerFile = "WORKER"
-
 // ErrUnknownTask means a result or progress report names a task the
 // working directory does not hold (its job was cleaned, say).
 var ErrUnknownTask = errors.New("unknown task")
@@ -92,7 +88,7 @@ func Apply(dir workdir.Dir, res protocol.TaskResult) (record.Counters, error) {
 	if err != nil {
 		return c, err
 	}
-	if err := workdir.WriteFile(filepath.Join(from, WorkerFile), []byte(res.Worker+"\n")); err != nil {
+	if err := workdir.WriteFile(filepath.Join(from, workdir.WorkerFile), []byte(res.Worker+"\n")); err != nil {
 		return c, err
 	}
 	final := workdir.Succeed
@@ -121,7 +117,7 @@ func FilePlanned(dir workdir.Dir, t plan.Task) (state string, fresh bool, err er
 	case state != workdir.Pending:
 		return state, false, nil
 	default:
-		if _, statErr := os.Stat(filepath.Join(path, record.TaskFile)); statErr == nil {
+		if _, statErr := os.Stat(filepath.Join(path, workdir.TaskFile)); statErr == nil {
 			return state, false, nil
 		}
 	}

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"os"
-	"path/filepath"
 	"strconv"
 	"time"
 
@@ -20,10 +19,7 @@ import (
 // counters). The view can therefore be rebuilt from the journal at any
 // time, and a standby's view is current when it takes over.
 
-// markerFile records how far the view has followed the journal.
-const markerFile = "JOURNAL"
-
-// marker is the content of markerFile.
+// marker is the content of workdir.JournalFile.
 type marker struct {
 	// Journal identifies the stream (bus.JournalID): a stream created
 	// again starts its sequences over, so the view follows it from the
@@ -34,7 +30,7 @@ type marker struct {
 }
 
 func markerPath(dir workdir.Dir) string {
-	return filepath.Join(string(dir), "master", markerFile)
+	return dir.Master(workdir.JournalFile)
 }
 
 // follow files the journal into the view from where it left off, until

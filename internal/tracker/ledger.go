@@ -18,10 +18,9 @@ import (
 	"github.com/ossimport/ossimport/internal/workdir"
 )
 
-// CountersFile in a job's folder holds the counters the tracker keeps of
-// the job (a CountersDoc as JSON), so ReadStatus reads one small file
-// instead of every task. Only the tracker writes it.
-const CountersFile = "COUNTERS"
+// workdir.CountersFile in a job's folder holds the counters the tracker
+// keeps of the job (a CountersDoc as JSON), so ReadStatus reads one small
+// file instead of every task. Only the tracker writes it.
 
 // CountersVersion is the CountersDoc layout; a file of another version
 // is rebuilt (and ignored by ReadStatus).
@@ -37,7 +36,7 @@ const FlushEvery = 500 * time.Millisecond
 // job's throughput.
 const RateWindow = 30 * time.Second
 
-// CountersDoc is the content of CountersFile.
+// CountersDoc is the content of workdir.CountersFile.
 type CountersDoc struct {
 	Version int `json:"version"`
 	// Clean is set when the tracker stopped gracefully. A tracker starting
@@ -58,7 +57,7 @@ type CountersDoc struct {
 // it cannot be read.
 func ReadCounters(dir workdir.Dir, job string) (CountersDoc, bool) {
 	var doc CountersDoc
-	data, err := os.ReadFile(filepath.Join(dir.Job(job), CountersFile))
+	data, err := os.ReadFile(filepath.Join(dir.Job(job), workdir.CountersFile))
 	if err != nil || json.Unmarshal(data, &doc) != nil || doc.Version != CountersVersion {
 		return CountersDoc{}, false
 	}
@@ -68,7 +67,7 @@ func ReadCounters(dir workdir.Dir, job string) (CountersDoc, bool) {
 // Ledger keeps every job's counters as the tracker files tasks: tasks by
 // state, objects and bytes planned, the finished objects' counters, the
 // running tasks' latest progress and the throughput over a sliding
-// window. It writes them to each job's CountersFile. The Tracker owns it:
+// window. It writes them to each job's workdir.CountersFile. The Tracker owns it:
 // it calls Open before filing anything, the hooks (Planned, Track,
 // Progress, Mode, Forget) as it files, Run for the periodic writes and
 // sampling, and Close when it stops. It is safe for concurrent use.
@@ -144,7 +143,7 @@ func (l *Ledger) load(job string) (b *book, scanned bool, err error) {
 		t, running, err := Scan(l.dir, job)
 		if err != nil {
 			l.broken[job] = fmt.Errorf("rebuild the counters of job %s: %w", job, err)
-			_ = os.Remove(filepath.Join(l.dir.Job(job), CountersFile))
+			_ = os.Remove(filepath.Join(l.dir.Job(job), workdir.CountersFile))
 			return nil, false, l.broken[job]
 		}
 		b.tally, scanned = t, true
@@ -458,7 +457,7 @@ func (l *Ledger) write(job string, b *book, clean bool) error {
 	if err != nil {
 		return err
 	}
-	if err := workdir.WriteFile(filepath.Join(l.dir.Job(job), CountersFile), data); err != nil {
+	if err := workdir.WriteFile(filepath.Join(l.dir.Job(job), workdir.CountersFile), data); err != nil {
 		return fmt.Errorf("write the counters of job %s: %w", job, err)
 	}
 	return nil

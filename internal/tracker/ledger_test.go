@@ -70,7 +70,7 @@ func (f *filer) progress(id, worker string, files, bytes int64) {
 	data, _ := json.Marshal(protocol.TaskProgress{Job: "job", TaskID: id, Worker: worker, FilesDone: files, BytesDone: bytes, BytesCopied: bytes,
 		FilesTotal: int64(len(tk.Objects)), BytesTotal: tk.Bytes})
 	if path, state, err := Locate(f.dir, "job", id); err == nil && state == workdir.Dispatched {
-		if err := workdir.WriteFile(filepath.Join(path, ProgressFile), data); err != nil {
+		if err := workdir.WriteFile(filepath.Join(path, workdir.ProgressFile), data); err != nil {
 			f.t.Fatal(err)
 		}
 		f.l.Progress("job", id, worker, data)
@@ -180,7 +180,7 @@ func ledgerStatus(t *testing.T, dir workdir.Dir) JobStatus {
 
 func slowStatus(t *testing.T, dir workdir.Dir) JobStatus {
 	t.Helper()
-	path := filepath.Join(dir.Job("job"), CountersFile)
+	path := filepath.Join(dir.Job("job"), workdir.CountersFile)
 	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
@@ -417,7 +417,7 @@ func TestForgottenJobIsNotWrittenAgain(t *testing.T) {
 func TestLedgerReportsADamagedTask(t *testing.T) {
 	dir := workdir.Dir(t.TempDir())
 	bad := dir.Task("bad", workdir.Succeed, "", "T1")
-	if err := workdir.WriteFile(filepath.Join(bad, record.TaskFile), []byte("{torn")); err != nil {
+	if err := workdir.WriteFile(filepath.Join(bad, workdir.TaskFile), []byte("{torn")); err != nil {
 		t.Fatal(err)
 	}
 	if err := workdir.SaveCheckpoint(dir.Checkpoint("bad"), &plan.Checkpoint{Job: "bad", Done: true, Stats: plan.Stats{Tasks: 1}}); err != nil {

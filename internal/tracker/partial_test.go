@@ -41,7 +41,7 @@ func TestApplyPartial(t *testing.T) {
 	if state != workdir.Dispatched {
 		t.Fatalf("a partial result moved the task to %s", state)
 	}
-	for _, f := range []string{record.StatusFile, record.DoneFile, WorkerFile} {
+	for _, f := range []string{workdir.StatusFile, workdir.DoneFile, workdir.WorkerFile} {
 		if _, err := os.Stat(filepath.Join(path, f)); err == nil {
 			t.Errorf("a partial result wrote %s", f)
 		}
@@ -53,7 +53,7 @@ func TestApplyPartial(t *testing.T) {
 		t.Fatalf("final counters %+v (%v), want 3 copied", c, err)
 	}
 	path, state, _ = Locate(dir, "job", "T1")
-	audit, _ := os.ReadFile(filepath.Join(path, record.AuditFile))
+	audit, _ := os.ReadFile(filepath.Join(path, workdir.AuditFile))
 	if state != workdir.Succeed || strings.Count(string(audit), "\n") != 3 || strings.Contains(string(audit), "Skipped") || strings.Contains(string(audit), "UploadFailed") {
 		t.Fatalf("state %s, audit.log:\n%s", state, audit)
 	}
@@ -61,7 +61,7 @@ func TestApplyPartial(t *testing.T) {
 	if _, err := Apply(dir, partial); err != nil {
 		t.Fatal(err)
 	}
-	if again, _ := os.ReadFile(filepath.Join(path, record.AuditFile)); string(again) != string(audit) {
+	if again, _ := os.ReadFile(filepath.Join(path, workdir.AuditFile)); string(again) != string(audit) {
 		t.Fatalf("a late partial result wrote to a finished task:\n%s", again)
 	}
 }

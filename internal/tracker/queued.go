@@ -11,19 +11,16 @@ import (
 	"github.com/ossimport/ossimport/internal/workdir"
 )
 
-// RetriesFile in a task folder counts the task's retries.
-const RetriesFile = "RETRIES"
-
 // Retries returns how many times the task in folder dir was retried.
 func Retries(dir string) int {
-	data, _ := os.ReadFile(filepath.Join(dir, RetriesFile))
+	data, _ := os.ReadFile(filepath.Join(dir, workdir.RetriesFile))
 	n, _ := strconv.Atoi(strings.TrimSpace(string(data)))
 	return n
 }
 
 // SetRetries records that the task in folder dir is in its nth retry.
 func SetRetries(dir string, n int) error {
-	return workdir.WriteFile(filepath.Join(dir, RetriesFile), []byte(strconv.Itoa(n)+"\n"))
+	return workdir.WriteFile(filepath.Join(dir, workdir.RetriesFile), []byte(strconv.Itoa(n)+"\n"))
 }
 
 // QueuedTask returns a pending task as the queue carries it — its objects

@@ -9,7 +9,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/ossimport/ossimport/internal/record"
 	"github.com/ossimport/ossimport/internal/workdir"
 )
 
@@ -36,7 +35,7 @@ func Rebuild(ctx context.Context, opts Options) (RebuildReport, error) {
 	if err := opts.Validate(); err != nil {
 		return r, err
 	}
-	jobs := filepath.Join(string(opts.Dir), "master", "jobs")
+	jobs := opts.Dir.Jobs()
 	r.Aside = jobs + ".before-rebuild-" + time.Now().Format("20060102-150405")
 	if err := os.Rename(jobs, r.Aside); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return r, fmt.Errorf("move the view aside: %w", err)
@@ -86,7 +85,7 @@ func Rebuild(ctx context.Context, opts Options) (RebuildReport, error) {
 func countTasks(dir string) int {
 	n := 0
 	_ = filepath.WalkDir(dir, func(_ string, d os.DirEntry, err error) error {
-		if err == nil && !d.IsDir() && d.Name() == record.TaskFile {
+		if err == nil && !d.IsDir() && d.Name() == workdir.TaskFile {
 			n++
 		}
 		return nil

@@ -13,12 +13,11 @@ import (
 	"github.com/ossimport/ossimport/internal/workdir"
 )
 
-// PlannedFile in a job's folder is the plan log: one JSON line per task
-// planned (the TASK file's content), appended before the task's folder
-// is written. It is the copy a task folder whose TASK file was lost or
-// damaged is restored from (Repair), so that a damaged working directory
-// never drops planned objects.
-const PlannedFile = "PLANNED"
+// workdir.PlannedFile in a job's folder is the plan log: one JSON line per
+// task planned (the TASK file's content), appended before the task's
+// folder is written. It is the copy a task folder whose TASK file was lost
+// or damaged is restored from (Repair), so that a damaged working
+// directory never drops planned objects.
 
 // notePlanned appends t to the job's plan log.
 func notePlanned(dir workdir.Dir, t plan.Task) error {
@@ -26,7 +25,7 @@ func notePlanned(dir workdir.Dir, t plan.Task) error {
 	if err != nil {
 		return fmt.Errorf("encode task %s: %w", t.ID, err)
 	}
-	path := filepath.Join(dir.Job(t.Job), PlannedFile)
+	path := filepath.Join(dir.Job(t.Job), workdir.PlannedFile)
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return fmt.Errorf("plan log: %w", err)
 	}
@@ -45,7 +44,7 @@ func notePlanned(dir workdir.Dir, t plan.Task) error {
 // while it was appended: its task is planned again) is skipped.
 func readPlanned(dir workdir.Dir, job string) (map[string]plan.Task, error) {
 	tasks := map[string]plan.Task{}
-	err := workdir.EachJSONLine(filepath.Join(dir.Job(job), PlannedFile), 256<<20, func(t plan.Task) {
+	err := workdir.EachJSONLine(filepath.Join(dir.Job(job), workdir.PlannedFile), 256<<20, func(t plan.Task) {
 		if t.ID != "" {
 			tasks[t.ID] = t
 		}
@@ -73,9 +72,9 @@ func (d Damage) String() string {
 	case d.Requeue:
 		return fmt.Sprintf("task %s: %s; restored from the plan log as pending at %s", d.Task, d.Problem, d.Path)
 	case d.Restored:
-		return fmt.Sprintf("task file %s: %s; restored from the plan log", filepath.Join(d.Path, record.TaskFile), d.Problem)
+		return fmt.Sprintf("task file %s: %s; restored from the plan log", filepath.Join(d.Path, workdir.TaskFile), d.Problem)
 	}
-	return fmt.Sprintf("task file %s: %s; the plan log has no copy (run clean and submit the job again to copy its objects)", filepath.Join(d.Path, record.TaskFile), d.Problem)
+	return fmt.Sprintf("task file %s: %s; the plan log has no copy (run clean and submit the job again to copy its objects)", filepath.Join(d.Path, workdir.TaskFile), d.Problem)
 }
 
 // Repair restores a job's damaged task folders from its plan log: a
@@ -132,7 +131,7 @@ func Repair(dir workdir.Dir, job string) ([]Damage, []plan.Task, error) {
 		restored = restored || d.Restored
 	}
 	if restored {
-		if err := os.Remove(filepath.Join(dir.Job(job), CountersFile)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		if err := os.Remove(filepath.Join(dir.Job(job), workdir.CountersFile)); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return damages, requeue, fmt.Errorf("repair job %s: %w", job, err)
 		}
 	}

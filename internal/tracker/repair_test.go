@@ -40,22 +40,22 @@ func TestRepairRestoresDamagedTasks(t *testing.T) {
 		t.Fatal(err)
 	}
 	t1 := dir.Task("job", workdir.Succeed, "", "T1")
-	if err := os.WriteFile(filepath.Join(t1, record.TaskFile), []byte(`{"id":"T1","objects":[{"k":`), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(t1, workdir.TaskFile), []byte(`{"id":"T1","objects":[{"k":`), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	// T2's folder is deleted; T3's TASK is missing.
 	if err := os.RemoveAll(dir.Task("job", workdir.Pending, "", "T2")); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.Remove(filepath.Join(dir.Task("job", workdir.Pending, "", "T3"), record.TaskFile)); err != nil {
+	if err := os.Remove(filepath.Join(dir.Task("job", workdir.Pending, "", "T3"), workdir.TaskFile)); err != nil {
 		t.Fatal(err)
 	}
 	// A folder the plan log does not know, with a torn TASK.
 	stray := dir.Task("job", workdir.Failed, "", "T9")
-	if err := workdir.WriteFile(filepath.Join(stray, record.TaskFile), []byte("{")); err != nil {
+	if err := workdir.WriteFile(filepath.Join(stray, workdir.TaskFile), []byte("{")); err != nil {
 		t.Fatal(err)
 	}
-	if err := workdir.WriteFile(filepath.Join(dir.Job("job"), CountersFile), []byte("{}")); err != nil {
+	if err := workdir.WriteFile(filepath.Join(dir.Job("job"), workdir.CountersFile), []byte("{}")); err != nil {
 		t.Fatal(err)
 	}
 	// A pending folder without its TASK is one the service died while
@@ -81,7 +81,7 @@ func TestRepairRestoresDamagedTasks(t *testing.T) {
 	if d := byTask["T3"]; !d.Restored || d.Requeue || !strings.Contains(d.Problem, "missing") {
 		t.Errorf("T3: %+v", d)
 	}
-	if d := byTask["T9"]; d.Restored || d.Path != stray || !strings.Contains(d.String(), filepath.Join(stray, record.TaskFile)) {
+	if d := byTask["T9"]; d.Restored || d.Path != stray || !strings.Contains(d.String(), filepath.Join(stray, workdir.TaskFile)) {
 		t.Errorf("T9: %+v", d)
 	}
 	if len(damages) != 4 || len(requeue) != 1 || requeue[0].ID != "T2" || !reflect.DeepEqual(requeue[0], task("T2", 3)) {
@@ -99,7 +99,7 @@ func TestRepairRestoresDamagedTasks(t *testing.T) {
 	if p, _ := record.ReadProgress(t1); len(p.Finished) != 3 {
 		t.Errorf("T1 lost its progress: %v", p.Finished)
 	}
-	if _, err := os.Stat(filepath.Join(dir.Job("job"), CountersFile)); !os.IsNotExist(err) {
+	if _, err := os.Stat(filepath.Join(dir.Job("job"), workdir.CountersFile)); !os.IsNotExist(err) {
 		t.Errorf("the counters file was kept: %v", err)
 	}
 	tl, _, err := Scan(dir, "job")

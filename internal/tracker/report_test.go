@@ -33,7 +33,7 @@ func TestApplyFeedsReportsOnce(t *testing.T) {
 	}}
 	check := func(copied, skipped, failed int64) {
 		t.Helper()
-		got, err := report.Summary(report.JobDir(dir, "j"))
+		got, err := report.Summary(dir.Reports("j"))
 		if err != nil {
 			t.Fatal(err)
 		}

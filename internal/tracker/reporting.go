@@ -16,7 +16,7 @@ import (
 // result filed again (the journal marker lags after a crash) adds no rows
 // for objects the task already holds as finished. A crash between the two
 // would lose the rows: the keys the rows are due for are therefore noted
-// in the task folder (ReportingFile, which moves with it) before Apply,
+// in the task folder (workdir.ReportingFile, which moves with it) before Apply,
 // with the size of every report file at that moment, and the note is
 // removed once the rows are written. A result filed again while a note is
 // there cuts the reports back to the noted sizes, dropping whatever part
@@ -28,11 +28,7 @@ import (
 // filed again that writes rows, so nothing but its own rows lies past the
 // noted sizes.
 
-// ReportingFile in a task folder lists the keys of a result whose report
-// rows are not written yet.
-const ReportingFile = "REPORTING"
-
-// reportingNote is ReportingFile's content. Notes written before Marks
+// reportingNote is workdir.ReportingFile's content. Notes written before Marks
 // existed are a bare JSON array of keys.
 type reportingNote struct {
 	Keys  []string         `json:"keys"`
@@ -45,7 +41,7 @@ type reportingNote struct {
 // cuts the reports back to the sizes a note left by an interrupted filing
 // holds and returns the objects of res the note lists.
 func dueRows(path, reports string, res protocol.TaskResult, fresh []protocol.ObjectResult) ([]protocol.ObjectResult, error) {
-	note := filepath.Join(path, ReportingFile)
+	note := filepath.Join(path, workdir.ReportingFile)
 	if len(fresh) > 0 {
 		marks, err := report.Marks(reports)
 		if err != nil {
@@ -85,7 +81,7 @@ func dueRows(path, reports string, res protocol.TaskResult, fresh []protocol.Obj
 	return out, nil
 }
 
-// readNote reads a ReportingFile; ok is false when there is none (or it
+// readNote reads a workdir.ReportingFile; ok is false when there is none (or it
 // cannot be read, which leaves the rows as they are).
 func readNote(path string) (n reportingNote, ok bool) {
 	data, err := os.ReadFile(path)
@@ -107,7 +103,7 @@ func (t *Tracker) rowsWritten(job, id string) {
 	if err != nil {
 		return
 	}
-	if err := os.Remove(filepath.Join(path, ReportingFile)); err != nil && !errors.Is(err, os.ErrNotExist) {
+	if err := os.Remove(filepath.Join(path, workdir.ReportingFile)); err != nil && !errors.Is(err, os.ErrNotExist) {
 		t.log.Warn("cannot record that a task's report rows are written", "job", job, "task", id, "err", err)
 	}
 }

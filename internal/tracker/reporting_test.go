@@ -37,14 +37,14 @@ func TestRowsDueAfterACrashAreWrittenOnce(t *testing.T) {
 	if err != nil || len(got) != 2 || got[0].Object.Key != "b" || got[1].Object.Key != "c" {
 		t.Fatalf("rows due after a crash: %v (%v), want b and c", got, err)
 	}
-	if err := os.Remove(filepath.Join(path, ReportingFile)); err != nil {
+	if err := os.Remove(filepath.Join(path, workdir.ReportingFile)); err != nil {
 		t.Fatal(err)
 	}
 	if got, err := dueRows(path, reports, res, nil); err != nil || len(got) != 0 {
 		t.Fatalf("rows written twice: %v (%v)", got, err)
 	}
 	// A note of an older version (keys only) still names the rows due.
-	if err := os.WriteFile(filepath.Join(path, ReportingFile), []byte(`["c"]`), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(path, workdir.ReportingFile), []byte(`["c"]`), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	if got, err := dueRows(path, reports, res, nil); err != nil || len(got) != 1 || got[0].Object.Key != "c" {
@@ -71,7 +71,7 @@ func TestRowsOfAnInterruptedFilingAreNotDoubled(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := workdir.Dir(t.TempDir())
-			reports := report.JobDir(dir, "j")
+			reports := dir.Reports("j")
 			var objs []transfer.Object
 			for _, k := range []string{"a", "b", "c", "d"} {
 				objs = append(objs, transfer.Object{Key: k, Size: 1})
@@ -110,7 +110,7 @@ func TestRowsOfAnInterruptedFilingAreNotDoubled(t *testing.T) {
 			if err != nil || state != workdir.Succeed {
 				t.Fatalf("T2 in %s (%v), want succeeded", state, err)
 			}
-			if err := os.WriteFile(filepath.Join(path, ReportingFile), []byte(noteJSON(t, []string{"c", "d"}, marks)), 0o644); err != nil {
+			if err := os.WriteFile(filepath.Join(path, workdir.ReportingFile), []byte(noteJSON(t, []string{"c", "d"}, marks)), 0o644); err != nil {
 				t.Fatal(err)
 			}
 			tc.tear(t, reports)
@@ -123,7 +123,7 @@ func TestRowsOfAnInterruptedFilingAreNotDoubled(t *testing.T) {
 					t.Errorf("%s holds rows of %q, want one each of a b c d", file, got)
 				}
 			}
-			if _, err := os.Stat(filepath.Join(path, ReportingFile)); !os.IsNotExist(err) {
+			if _, err := os.Stat(filepath.Join(path, workdir.ReportingFile)); !os.IsNotExist(err) {
 				t.Errorf("the note is still there (%v)", err)
 			}
 		})

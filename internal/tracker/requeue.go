@@ -34,7 +34,7 @@ func ApplyRequeue(dir workdir.Dir, job, id string, attempt int) (plan.Task, erro
 	if err := SetRetries(path, attempt); err != nil {
 		return plan.Task{}, err
 	}
-	if err := os.Remove(filepath.Join(dir.Job(job), StateFile)); err != nil && !errors.Is(err, os.ErrNotExist) {
+	if err := os.Remove(filepath.Join(dir.Job(job), workdir.StateFile)); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return plan.Task{}, err
 	}
 	return record.Requeue(path, dir.Task(job, workdir.Pending, "", id))
@@ -46,7 +46,7 @@ func RebuildCounters(dir workdir.Dir, job string) error {
 	old, _ := ReadCounters(dir, job)
 	t, running, err := Scan(dir, job)
 	if err != nil {
-		_ = os.Remove(filepath.Join(dir.Job(job), CountersFile))
+		_ = os.Remove(filepath.Join(dir.Job(job), workdir.CountersFile))
 		return fmt.Errorf("rebuild the counters of job %s: %w", job, err)
 	}
 	doc := CountersDoc{Version: CountersVersion, Written: time.Now(), Tally: t, Running: running,
@@ -55,7 +55,7 @@ func RebuildCounters(dir workdir.Dir, job string) error {
 	if err != nil {
 		return err
 	}
-	if err := workdir.WriteFile(filepath.Join(dir.Job(job), CountersFile), data); err != nil {
+	if err := workdir.WriteFile(filepath.Join(dir.Job(job), workdir.CountersFile), data); err != nil {
 		return fmt.Errorf("write the counters of job %s: %w", job, err)
 	}
 	return nil

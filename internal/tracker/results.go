@@ -55,7 +55,7 @@ func (t *Tracker) onProgress(p bus.Progress) {
 		return
 	}
 	if path, state, err := Locate(t.opts.Dir, p.Job, p.TaskID); err == nil && state == workdir.Dispatched {
-		_ = workdir.WriteFile(path+"/"+ProgressFile, p.Data)
+		_ = workdir.WriteFile(path+"/"+workdir.ProgressFile, p.Data)
 		t.book.Progress(p.Job, p.TaskID, p.Worker, p.Data)
 	}
 }
@@ -86,7 +86,7 @@ func (t *Tracker) apply(res protocol.TaskResult) (record.Counters, error) {
 			}
 		}
 	}
-	reports := report.JobDir(t.opts.Dir, res.Job)
+	reports := t.opts.Dir.Reports(res.Job)
 	if lerr == nil {
 		var err error
 		if fresh, err = dueRows(path, reports, res, fresh); err != nil { // rows a crash left unwritten: reporting.go

@@ -31,7 +31,7 @@ type Tally struct {
 	// their objects are unknown, so the job cannot be Succeed.
 	Damaged []string `json:"damaged,omitempty"`
 	// Retrying counts the pending tasks queued again after a failed
-	// attempt (their RetriesFile is set): the job waits on their retries.
+	// attempt (their workdir.RetriesFile is set): the job waits on their retries.
 	Retrying int `json:"retrying,omitempty"`
 }
 
@@ -176,7 +176,7 @@ func Scan(dir workdir.Dir, job string) (Tally, []TaskProgress, error) {
 // are left zero.
 func finishedCounters(tdir string, objs []transfer.Object) record.Counters {
 	var c record.Counters
-	if data, err := os.ReadFile(filepath.Join(tdir, record.DoneFile)); err == nil && len(data) > 0 && json.Unmarshal(data, &c) == nil {
+	if data, err := os.ReadFile(filepath.Join(tdir, workdir.DoneFile)); err == nil && len(data) > 0 && json.Unmarshal(data, &c) == nil {
 		c.Objects, c.Bytes = 0, 0
 		return c
 	}
@@ -202,7 +202,7 @@ func finishedCounters(tdir string, objs []transfer.Object) record.Counters {
 func runningProgress(tdir, worker, id string, objs []transfer.Object, bytes int64) TaskProgress {
 	tp := TaskProgress{ID: id, Worker: worker, Files: Progress{Total: int64(len(objs))}, Bytes: Progress{Total: bytes}}
 	var reported protocol.TaskProgress
-	if data, err := os.ReadFile(filepath.Join(tdir, ProgressFile)); err == nil && json.Unmarshal(data, &reported) == nil {
+	if data, err := os.ReadFile(filepath.Join(tdir, workdir.ProgressFile)); err == nil && json.Unmarshal(data, &reported) == nil {
 		return reportedProgress(tp, reported)
 	}
 	p, _ := record.ReadProgress(tdir)

@@ -90,15 +90,13 @@ type TaskProgress struct {
 	Copied int64 `json:"copiedBytes,omitempty"`
 }
 
-// ProgressFile in a dispatched task's folder holds the last progress its
-// worker reported (protocol.TaskProgress as JSON).
-const ProgressFile = "PROGRESS"
+// workdir.ProgressFile in a dispatched task's folder holds the last
+// progress its worker reported (protocol.TaskProgress as JSON).
 
-// StateFile holds a job's state when the service set it explicitly
+// workdir.StateFile holds a job's state when the service set it explicitly
 // (Abort with its reason); absent, the state follows from the tasks.
-const StateFile = "STATE"
 
-// jobState is the content of StateFile.
+// jobState is the content of workdir.StateFile.
 type jobState struct {
 	State  string `json:"state"`
 	Reason string `json:"reason,omitempty"`
@@ -110,12 +108,12 @@ func SetState(dir workdir.Dir, job, state, reason string) error {
 	if err != nil {
 		return err
 	}
-	return workdir.WriteFile(filepath.Join(dir.Job(job), StateFile), data)
+	return workdir.WriteFile(filepath.Join(dir.Job(job), workdir.StateFile), data)
 }
 
 // Jobs lists the jobs of the working directory, sorted.
 func Jobs(dir workdir.Dir) []string {
-	return workdir.Subdirs(filepath.Join(string(dir), "master", "jobs"))
+	return workdir.Subdirs(dir.Jobs())
 }
 
 // ReadStatus returns a job's status. It reads the job's counters file
@@ -214,7 +212,7 @@ func (st *JobStatus) incremental(cp *plan.Checkpoint, interval time.Duration) {
 
 func readState(dir workdir.Dir, job string) (jobState, bool) {
 	var s jobState
-	data, err := os.ReadFile(filepath.Join(dir.Job(job), StateFile))
+	data, err := os.ReadFile(filepath.Join(dir.Job(job), workdir.StateFile))
 	if err != nil || json.Unmarshal(data, &s) != nil {
 		return s, false
 	}

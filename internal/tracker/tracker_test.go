@@ -73,7 +73,7 @@ func TestTrackerFilesTheJournalAlone(t *testing.T) {
 		if doc, ok := tracker.ReadCounters(dir, "j"); !ok || !doc.Clean || doc.Succeed != 1 {
 			t.Fatalf("%s: counters %+v (%v), want 1 task succeeded, marked clean", when, doc, ok)
 		}
-		sum, err := report.Summary(report.JobDir(dir, "j"))
+		sum, err := report.Summary(dir.Reports("j"))
 		if err != nil || sum[report.Copied] != 2 {
 			t.Fatalf("%s: reports %v (%v), want 2 copied rows", when, sum, err)
 		}

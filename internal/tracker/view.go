@@ -58,12 +58,11 @@ func (t *Tracker) closeBook() {
 	}
 }
 
-// SubmittedFile in a job's folder records where the job was submitted
-// from (a Submission as JSON): a restore reads the job file there when
-// the view's copy has its secrets masked.
-const SubmittedFile = "SUBMITTED"
+// workdir.SubmittedFile in a job's folder records where the job was
+// submitted from (a Submission as JSON): a restore reads the job file
+// there when the view's copy has its secrets masked.
 
-// Submission is the content of SubmittedFile.
+// Submission is the content of workdir.SubmittedFile.
 type Submission struct {
 	File      string    `json:"file"`
 	Submitted time.Time `json:"submitted"`
@@ -73,7 +72,7 @@ type Submission struct {
 // Submission when the view does not record it.
 func ReadSubmission(dir workdir.Dir, job string) Submission {
 	var sub Submission
-	if data, err := os.ReadFile(filepath.Join(dir.Job(job), SubmittedFile)); err == nil {
+	if data, err := os.ReadFile(filepath.Join(dir.Job(job), workdir.SubmittedFile)); err == nil {
 		_ = json.Unmarshal(data, &sub)
 	}
 	return sub
@@ -82,7 +81,7 @@ func ReadSubmission(dir workdir.Dir, job string) Submission {
 // KeepJobFiles writes a job's files into the view as soon as it is
 // planned (RestoreJobFiles), unless they are there.
 func (t *Tracker) KeepJobFiles(ctx context.Context, name string) {
-	if _, err := os.Stat(filepath.Join(t.opts.Dir.Job(name), SubmittedFile)); err == nil {
+	if _, err := os.Stat(filepath.Join(t.opts.Dir.Job(name), workdir.SubmittedFile)); err == nil {
 		return
 	}
 	if pj, err := SubmittedJob(ctx, t.opts.Bus, name); err == nil {
@@ -110,7 +109,7 @@ func (t *Tracker) RestoreJobFiles(ctx context.Context, pj protocol.Job) {
 // keepSubmission records in the view where a job was submitted from,
 // when it is not recorded yet.
 func (t *Tracker) keepSubmission(pj protocol.Job) {
-	path := filepath.Join(t.opts.Dir.Job(pj.Name), SubmittedFile)
+	path := filepath.Join(t.opts.Dir.Job(pj.Name), workdir.SubmittedFile)
 	if _, err := os.Stat(path); err == nil {
 		return
 	}
@@ -124,14 +123,13 @@ func (t *Tracker) keepSubmission(pj protocol.Job) {
 	}
 }
 
-// LostFile in the view's master folder marks a restore to do after a
-// lost NATS store: it is written when the loss is noticed (the journal
-// the view followed is not the one there now) and removed once the
-// active master restored every job (RestoreDone), so a restore
-// interrupted by a crash is done again.
-const LostFile = "LOST"
+// workdir.LostFile in the view's master folder marks a restore to do after
+// a lost NATS store: it is written when the loss is noticed (the journal
+// the view followed is not the one there now) and removed once the active
+// master restored every job (RestoreDone), so a restore interrupted by a
+// crash is done again.
 
-// lostMark is the content of LostFile.
+// lostMark is the content of workdir.LostFile.
 type lostMark struct {
 	// Journal is the journal stream the view was filed from, Filed how
 	// far.
@@ -140,7 +138,7 @@ type lostMark struct {
 	Noticed time.Time `json:"noticed"`
 }
 
-func lostPath(dir workdir.Dir) string { return filepath.Join(string(dir), "master", LostFile) }
+func lostPath(dir workdir.Dir) string { return dir.Master(workdir.LostFile) }
 
 // noteLost records that the journal the view followed is gone.
 func (t *Tracker) noteLost(mk marker) {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"sort"
 	"time"
 
@@ -33,7 +32,7 @@ type WorkerStatus struct {
 
 // WorkersFile is where the tracker keeps the worker list.
 func WorkersFile(dir workdir.Dir) string {
-	return filepath.Join(string(dir), "master", "workers.json")
+	return dir.Master(workdir.WorkersFile)
 }
 
 // ReadWorkers returns the workers the master last recorded, sorted by

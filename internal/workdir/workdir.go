@@ -1,24 +1,11 @@
-// Package workdir lays out ossimport's working directory, the view
-// operators read to troubleshoot:
-//
-//	master/jobqueue/<job>                   jobs submitted and not fully planned
-//	master/jobs/<job>/job.cfg               the job configuration as submitted
-//	master/jobs/<job>/checkpoints/0/<hex>.cpt  the scan checkpoint
-//	master/jobs/<job>/PLANNED               every planned task, one JSON line each (tracker.Repair)
-//	master/jobs/<job>/pending_tasks/<task>/ planned, not yet running
-//	master/jobs/<job>/dispatched/<worker>/<task>/  running on a worker
-//	master/jobs/<job>/succeed_tasks/<task>/ finished, every object copied or skipped
-//	master/jobs/<job>/failed_tasks/<task>/  finished with failed objects
-//	worker/jobs/<job>/tasks/<task>/         a worker's running task
-//	logs/                                   import, master, tracker and worker logs
-//
-// Task directories hold the files of package record.
+// Package workdir owns the layout of ossimport's working directory, the
+// view operators read to troubleshoot: every folder and file name in it
+// is declared in layout.go, and the other packages build their paths
+// from it.
 package workdir
 
 import (
 	"bufio"
-	"crypto/md5"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -28,43 +15,6 @@ import (
 
 	"github.com/ossimport/ossimport/internal/plan"
 )
-
-// Task states, the folders of a job directory.
-const (
-	Pending    = "pending_tasks"
-	Dispatched = "dispatched"
-	Succeed    = "succeed_tasks"
-	Failed     = "failed_tasks"
-)
-
-// Dir is a working directory.
-type Dir string
-
-// Logs is the log folder.
-func (d Dir) Logs() string { return filepath.Join(string(d), "logs") }
-
-// Job is a job's folder.
-func (d Dir) Job(job string) string { return filepath.Join(string(d), "master", "jobs", job) }
-
-// JobFile is the copy of a job's submitted job file, secrets masked,
-// in its folder.
-func (d Dir) JobFile(job string) string { return filepath.Join(d.Job(job), "job.cfg") }
-
-// Task is a task's folder in a state; dispatched tasks sit under their
-// worker's name.
-func (d Dir) Task(job, state, worker, task string) string {
-	if state == Dispatched {
-		return filepath.Join(d.Job(job), Dispatched, worker, task)
-	}
-	return filepath.Join(d.Job(job), state, task)
-}
-
-// Checkpoint is the path of a job's scan checkpoint: ossimport keeps
-// checkpoints/0/<32 hex>.cpt; the hex is derived from the job name.
-func (d Dir) Checkpoint(job string) string {
-	sum := md5.Sum([]byte(job))
-	return filepath.Join(d.Job(job), "checkpoints", "0", hex.EncodeToString(sum[:])+".cpt")
-}
 
 // WriteFile writes data to path atomically: a temporary file in the same
 // folder, synced, then renamed. Parent folders are created.
