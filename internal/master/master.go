@@ -9,7 +9,6 @@ package master
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -388,7 +387,7 @@ func (m *Master) stopAborted(ctx context.Context, name, reason string) {
 	}
 	if pj, err := m.job(ctx, name); err == nil && pj.State != tracker.Abort {
 		pj.State, pj.Reason = tracker.Abort, reason
-		if data, err := json.Marshal(pj); err == nil {
+		if data, err := protocol.EncodeJob(pj); err == nil {
 			_ = m.opts.Bus.Jobs().Put(ctx, name, data)
 		}
 	}

@@ -119,7 +119,7 @@ func (m *Master) restoreJob(ctx context.Context, name string) (RestoreReport, er
 		if st.State == tracker.Abort {
 			pj.State, pj.Reason = tracker.Abort, st.Reason
 		}
-		data, err := json.Marshal(pj)
+		data, err := protocol.EncodeJob(pj)
 		if err != nil {
 			return r, err
 		}

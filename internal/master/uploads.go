@@ -2,7 +2,6 @@ package master
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -67,7 +66,7 @@ func openDestination(ctx context.Context, b *bus.Bus, name string, resolve job.R
 	if err != nil {
 		return pj, nil, nil, err
 	}
-	if err := json.Unmarshal(data, &pj); err != nil {
+	if pj, err = protocol.DecodeJob(data); err != nil {
 		return pj, nil, nil, fmt.Errorf("job %s: %w", name, err)
 	}
 	if resolve == nil {

@@ -27,7 +27,7 @@ var ErrNewerVersion = errors.New("message written by a newer ossimport")
 // The messages as they travel on the bus: JSON, with short field names
 // for the per-object parts. Each top-level message carries its major
 // version in "v". Encode* and Decode* convert them from and to the
-// in-process types (plan.Task, TaskResult, TaskProgress, Heartbeat) at
+// in-process types (plan.Task, TaskResult, TaskProgress, Heartbeat, Job) at
 // the edge, so the in-process types can change without changing the
 // wire.
 
@@ -269,4 +269,34 @@ func (o WireObject) object() transfer.Object {
 		t.DstKey = string(o.DstBytes)
 	}
 	return t
+}
+
+// WireJob is a submitted Job in the jobs bucket.
+type WireJob struct {
+	V         int       `json:"v"`
+	Name      string    `json:"name"`
+	Config    []byte    `json:"config"`
+	File      string    `json:"file"`
+	Submitted time.Time `json:"submitted"`
+	State     string    `json:"state,omitempty"`
+	Reason    string    `json:"reason,omitempty"`
+}
+
+// EncodeJob renders a submitted job for the jobs bucket.
+func EncodeJob(j Job) ([]byte, error) {
+	data, err := json.Marshal(WireJob{V: Major, Name: j.Name, Config: j.Config, File: j.File, Submitted: j.Submitted,
+		State: j.State, Reason: j.Reason})
+	if err != nil {
+		return nil, fmt.Errorf("encode job %s: %w", j.Name, err)
+	}
+	return data, nil
+}
+
+// DecodeJob reads a submitted job from the jobs bucket.
+func DecodeJob(data []byte) (Job, error) {
+	var w WireJob
+	if err := decode("job", data, &w, &w.V); err != nil {
+		return Job{}, err
+	}
+	return Job{Name: w.Name, Config: w.Config, File: w.File, Submitted: w.Submitted, State: w.State, Reason: w.Reason}, nil
 }

@@ -145,6 +145,10 @@ func TestWireReadsOlderMessages(t *testing.T) {
 	if got, err := DecodeHeartbeat([]byte(`{"worker":"w","at":"2026-01-01T00:00:00Z","running":2,"bytesPerSecond":1,"version":"x"}`)); err != nil || got.Running != 2 {
 		t.Errorf("unversioned heartbeat: %+v, %v", got, err)
 	}
+	if got, err := DecodeJob([]byte(`{"name":"j","config":"YT0x","file":"/c/job.cfg","submitted":"2026-01-01T00:00:00Z"}`)); err != nil ||
+		got.Name != "j" || string(got.Config) != "a=1" || got.File != "/c/job.cfg" {
+		t.Errorf("unversioned job: %+v, %v", got, err)
+	}
 	// A newer minor version (an optional field this build does not know)
 	// decodes too.
 	if got, err := DecodeTask([]byte(`{"v":1,"id":"T_1","job":"j","objects":[],"future":{"x":1}}`)); err != nil || got.ID != "T_1" {
@@ -163,6 +167,7 @@ func TestWireRefusesNewerMajorVersion(t *testing.T) {
 		"result":    func(b []byte) error { _, err := DecodeResult(b); return err },
 		"progress":  func(b []byte) error { _, err := DecodeProgress(b); return err },
 		"heartbeat": func(b []byte) error { _, err := DecodeHeartbeat(b); return err },
+		"job":       func(b []byte) error { _, err := DecodeJob(b); return err },
 	}
 	for name, dec := range decoders {
 		for _, msg := range []string{newer, misfit} {
@@ -175,8 +180,26 @@ func TestWireRefusesNewerMajorVersion(t *testing.T) {
 				t.Errorf("%s: the error does not name the versions: %v", name, err)
 			}
 		}
-		if err := dec([]byte(`{"v":1,"objects":"x","running":"x","filesDone":"x"}`)); err == nil || errors.Is(err, ErrNewerVersion) {
+		if err := dec([]byte(`{"v":1,"objects":"x","running":"x","filesDone":"x","config":1}`)); err == nil || errors.Is(err, ErrNewerVersion) {
 			t.Errorf("%s: a malformed current message: %v, want a decode error", name, err)
 		}
+	}
+}
+
+// TestJobRoundTrip: a submitted job keeps every field through the wire,
+// which carries the format's version.
+func TestJobRoundTrip(t *testing.T) {
+	j := Job{Name: "j", Config: []byte("srcType=local\n"), File: "/conf/job.cfg", Submitted: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC),
+		State: "Abort", Reason: "the destination refuses everything"}
+	data, err := EncodeJob(j)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(data), `"v":1`) {
+		t.Errorf("no version in %s", data)
+	}
+	got, err := DecodeJob(data)
+	if err != nil || !reflect.DeepEqual(got, j) {
+		t.Errorf("decoded %+v (%v), want %+v", got, err, j)
 	}
 }

@@ -3,7 +3,6 @@ package service
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -38,8 +37,8 @@ func (se *Service) SubmitRun(ctx context.Context, spec *job.Spec, path string, r
 	case err != nil:
 		return fmt.Errorf("read job %s: %w", spec.Name, err)
 	default:
-		var old protocol.Job
-		if err := json.Unmarshal(data, &old); err != nil {
+		old, err := protocol.DecodeJob(data)
+		if err != nil {
 			return fmt.Errorf("read job %s: %w", spec.Name, err)
 		}
 		if !bytes.Equal(old.Config, raw) || old.State == tracker.Abort {
@@ -76,7 +75,7 @@ func (se *Service) warnJobFile(err error) error {
 // is set) and writes its masked job file into the job's folder, so stat
 // shows the job from then on. submit and run both file jobs this way.
 func PutJob(ctx context.Context, b *bus.Bus, dir workdir.Dir, pj protocol.Job, create bool) error {
-	data, err := json.Marshal(pj)
+	data, err := protocol.EncodeJob(pj)
 	if err != nil {
 		return err
 	}

@@ -219,6 +219,5 @@ func SubmittedJob(ctx context.Context, b *bus.Bus, name string) (protocol.Job, e
 	if err != nil {
 		return pj, err
 	}
-	err = json.Unmarshal(data, &pj)
-	return pj, err
+	return protocol.DecodeJob(data)
 }

@@ -14,7 +14,6 @@ package worker
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -294,8 +293,8 @@ func (w *Worker) engine(ctx context.Context, name string) (*engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("job %s: %w", name, err)
 	}
-	var pj protocol.Job
-	if err := json.Unmarshal(data, &pj); err != nil {
+	pj, err := protocol.DecodeJob(data)
+	if err != nil {
 		return nil, fmt.Errorf("job %s: %w", name, err)
 	}
 	if eng, ok := w.engines[name]; ok && eng.job.Submitted.Equal(pj.Submitted) && bytes.Equal(eng.job.Config, pj.Config) {
