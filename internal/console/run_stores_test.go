@@ -167,7 +167,7 @@ func failedKeys(t *testing.T, dir workdir.Dir, name string) map[string]string {
 		if err != nil {
 			t.Fatal(err)
 		}
-		p, _ := record.ReadProgress(tdir)
+		p, _ := record.ReadFinished(tdir)
 		for _, k := range keys {
 			out[k] = string(p.Finished[k])
 		}

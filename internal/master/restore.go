@@ -200,7 +200,7 @@ func (m *Master) restoreTasks(ctx context.Context, name string, ended bool, r *R
 // queueAgain queues a pending or running task of the view with the
 // objects its progress does not hold as finished.
 func (m *Master) queueAgain(ctx context.Context, path string, t plan.Task) error {
-	p, err := record.ReadProgress(path)
+	p, err := record.ReadFinished(path)
 	if err != nil {
 		return fmt.Errorf("read the progress of task %s: %w", path, err)
 	}

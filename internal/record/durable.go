@@ -58,7 +58,7 @@ func (w *Writer) commit() error {
 // batch whose progress was never committed (their objects are recorded
 // again). Records without the offsets (older versions, which wrote the
 // progress first) are left as they are.
-func dropUncommitted(dir string, p Progress) error {
+func dropUncommitted(dir string, p Finished) error {
 	if p.AuditEnd <= 0 && len(p.Finished) > 0 {
 		return nil
 	}

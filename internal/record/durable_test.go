@@ -45,13 +45,13 @@ func TestCommitOrder(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if p, _ := ReadProgress(dir); len(p.Finished) != 0 {
+	if p, _ := ReadFinished(dir); len(p.Finished) != 0 {
 		t.Fatalf("progress written before Commit: %v", p.Finished)
 	}
 	if err := w.Commit(); err != nil {
 		t.Fatal(err)
 	}
-	p, _ := ReadProgress(dir)
+	p, _ := ReadFinished(dir)
 	counts := auditCounts(t, dir)
 	if len(p.Finished) != 2 {
 		t.Fatalf("progress after Commit: %v", p.Finished)

@@ -63,7 +63,7 @@ func Failures(dir string) (retryable int, permanent []string, err error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	p, err := ReadProgress(dir)
+	p, err := ReadFinished(dir)
 	if err != nil {
 		return 0, nil, err
 	}

@@ -226,11 +226,11 @@ func (w *Writer) Add(r transfer.Result) error {
 			return fmt.Errorf("write error list: %w", err)
 		}
 	}
-	l := progressLine{Key: r.Object.Key, Code: r.Code, AuditEnd: w.auditEnd}
+	l := finishedLine{Key: r.Object.Key, Code: r.Code, AuditEnd: w.auditEnd}
 	if r.Code == transfer.Skipped {
 		l.Why = SkipReason(r.Detail)
 	}
-	return w.progress(l)
+	return w.finished(l)
 }
 
 // lineBreaks keeps an audit.log record on one line.

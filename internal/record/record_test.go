@@ -102,7 +102,7 @@ func TestProgressResume(t *testing.T) {
 	f.WriteString(`{"k":"c","c":"Succ`)
 	f.Close()
 
-	p, err := ReadProgress(dir)
+	p, err := ReadFinished(dir)
 	if err != nil {
 		t.Fatal(err)
 	}

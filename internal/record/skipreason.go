@@ -39,7 +39,7 @@ func SkipReason(detail string) string {
 }
 
 // AddWhy counts one result like Add, a skipped one under the skip reason
-// why (from Progress.Why), or by its detail when why is empty.
+// why (from Finished.Why), or by its detail when why is empty.
 func (c *Counters) AddWhy(r transfer.Result, why string) {
 	if why == "" {
 		why = SkipReason(r.Detail)

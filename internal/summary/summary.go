@@ -158,7 +158,7 @@ func of(dir workdir.Dir, st tracker.JobStatus, c record.Counters) Job {
 func inFlight(dir workdir.Dir, job string) record.Counters {
 	var c record.Counters
 	add := func(tdir string) {
-		p, err := record.ReadProgress(tdir)
+		p, err := record.ReadFinished(tdir)
 		if err != nil || len(p.Finished) == 0 {
 			return
 		}

@@ -37,7 +37,7 @@ func QueuedTask(dir workdir.Dir, job, id string) (plan.Task, int, error) {
 	if err != nil {
 		return t, 0, err
 	}
-	p, err := record.ReadProgress(path)
+	p, err := record.ReadFinished(path)
 	if err != nil {
 		return t, 0, err
 	}

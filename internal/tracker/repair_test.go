@@ -96,7 +96,7 @@ func TestRepairRestoresDamagedTasks(t *testing.T) {
 			t.Errorf("%s after the repair: %+v (%v)", id, got, err)
 		}
 	}
-	if p, _ := record.ReadProgress(t1); len(p.Finished) != 3 {
+	if p, _ := record.ReadFinished(t1); len(p.Finished) != 3 {
 		t.Errorf("T1 lost its progress: %v", p.Finished)
 	}
 	if _, err := os.Stat(filepath.Join(dir.Job("job"), workdir.CountersFile)); !os.IsNotExist(err) {

@@ -76,7 +76,7 @@ func (t *Tracker) apply(res protocol.TaskResult) (record.Counters, error) {
 	var fresh []protocol.ObjectResult
 	path, state, lerr := Locate(t.opts.Dir, res.Job, res.TaskID)
 	if lerr == nil && state != workdir.Succeed && (!res.Partial || PartialApplies(state)) {
-		done, err := record.ReadProgress(path)
+		done, err := record.ReadFinished(path)
 		if err != nil {
 			return record.Counters{}, err
 		}

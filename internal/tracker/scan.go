@@ -187,7 +187,7 @@ func finishedCounters(tdir string, objs []transfer.Object) record.Counters {
 		}
 		objs = task.Objects
 	}
-	p, _ := record.ReadProgress(tdir)
+	p, _ := record.ReadFinished(tdir)
 	for _, o := range objs {
 		if code, ok := p.Finished[o.Key]; ok {
 			c.AddWhy(transfer.Result{Object: o, Code: code, Size: max(o.Size, 0)}, p.Why[o.Key])
@@ -205,7 +205,7 @@ func runningProgress(tdir, worker, id string, objs []transfer.Object, bytes int6
 	if data, err := os.ReadFile(filepath.Join(tdir, workdir.ProgressFile)); err == nil && json.Unmarshal(data, &reported) == nil {
 		return reportedProgress(tp, reported)
 	}
-	p, _ := record.ReadProgress(tdir)
+	p, _ := record.ReadFinished(tdir)
 	for _, o := range objs {
 		if code, ok := p.Finished[o.Key]; ok {
 			tp.Files.Done++

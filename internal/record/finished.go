@@ -19,7 +19,7 @@ import (
 // counts or copies a finished object again. (Unfinished multipart uploads
 // are recorded in JetStream, where any worker finds them: bus.Upload.)
 
-type progressLine struct {
+type finishedLine struct {
 	Key string `json:"k"`
 	// KeyBytes carries a key that is not valid UTF-8 (JSON strings cannot).
 	KeyBytes []byte        `json:"kb,omitempty"`
@@ -33,7 +33,7 @@ type progressLine struct {
 }
 
 // progress adds a line to the progress committed next (see Commit).
-func (w *Writer) progress(l progressLine) error {
+func (w *Writer) finished(l finishedLine) error {
 	if !utf8.ValidString(l.Key) {
 		l.KeyBytes, l.Key = []byte(l.Key), ""
 	}
@@ -45,8 +45,9 @@ func (w *Writer) progress(l progressLine) error {
 	return nil
 }
 
-// Progress is what an interrupted task had done.
-type Progress struct {
+// Finished is what a task had finished when it was interrupted: its
+// objects with their codes, as its workdir.FinishedFile records them.
+type Finished struct {
 	// Finished maps keys to their result code.
 	Finished map[string]transfer.Code
 	// AuditEnd is the size of audit.log with the lines of the objects
@@ -57,11 +58,12 @@ type Progress struct {
 	Why map[string]string
 }
 
-// ReadProgress reads dir/progress.jsonl; a missing file is no progress.
+// ReadFinished reads the task's workdir.FinishedFile; a missing file has
+// nothing finished.
 // A torn last line (crash mid-write) is ignored.
-func ReadProgress(dir string) (Progress, error) {
-	p := Progress{Finished: map[string]transfer.Code{}}
-	err := workdir.EachJSONLine(filepath.Join(dir, workdir.FinishedFile), 1<<20, func(l progressLine) {
+func ReadFinished(dir string) (Finished, error) {
+	p := Finished{Finished: map[string]transfer.Code{}}
+	err := workdir.EachJSONLine(filepath.Join(dir, workdir.FinishedFile), 1<<20, func(l finishedLine) {
 		if l.KeyBytes != nil {
 			l.Key = string(l.KeyBytes)
 		}
@@ -84,7 +86,7 @@ func ReadProgress(dir string) (Progress, error) {
 
 // Resume returns the objects of a task still to do: finished successes
 // (their count is returned) and permanent failures are dropped.
-func (p Progress) Resume(objs []transfer.Object) (todo []transfer.Object, done int) {
+func (p Finished) Resume(objs []transfer.Object) (todo []transfer.Object, done int) {
 	for _, o := range objs {
 		code, ok := p.Finished[o.Key]
 		if ok && Permanent(code) {
@@ -102,7 +104,7 @@ func (p Progress) Resume(objs []transfer.Object) (todo []transfer.Object, done i
 // Carry counts the objects an interrupted run finished, and those that
 // failed permanently (a retry leaves them out), into this run's counters,
 // so the task's totals cover all its objects.
-func (w *Writer) Carry(p Progress, objs []transfer.Object) {
+func (w *Writer) Carry(p Finished, objs []transfer.Object) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	for _, o := range objs {
@@ -125,12 +127,12 @@ func (w *Writer) Carry(p Progress, objs []transfer.Object) {
 // Resume opens a task folder to record more results: it returns the task,
 // what earlier runs finished, and a writer whose counters already include
 // those objects. TASK is read, not written again.
-func Resume(dir string) (*Writer, plan.Task, Progress, error) {
+func Resume(dir string) (*Writer, plan.Task, Finished, error) {
 	t, err := ReadTask(dir)
 	if err != nil {
-		return nil, t, Progress{}, err
+		return nil, t, Finished{}, err
 	}
-	p, err := ReadProgress(dir)
+	p, err := ReadFinished(dir)
 	if err != nil {
 		return nil, t, p, err
 	}
@@ -157,7 +159,7 @@ func Requeue(from, to string) (plan.Task, error) {
 	if err != nil {
 		return t, err
 	}
-	p, err := ReadProgress(from)
+	p, err := ReadFinished(from)
 	if err != nil {
 		return t, err
 	}
