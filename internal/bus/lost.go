@@ -11,7 +11,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 )
 
-// Claimed is a running task's claim as LostClaims found it.
+// Claimed is a running task's claim as LostClaims or ClaimsOf found it.
 type Claimed struct {
 	Job, Task string
 	Owner     Owner
@@ -29,20 +29,48 @@ func (b *Bus) LostClaims(ctx context.Context) ([]Claimed, error) {
 	}
 	alive := map[string]bool{}
 	workers, err := b.Workers().Keys(ctx)
-	if err != nil {
+	if err != nil && !errors.Is(err, jetstream.ErrNoKeysFound) {
 		return nil, fmt.Errorf("bus: find the tasks of lost workers: %w", err)
 	}
 	for _, w := range workers {
 		alive[w] = true
+	}
+	grace := 3 * st.opts.HeartbeatInterval
+	out, err := b.claims(ctx, func(o Owner) bool { return !alive[o.Worker] && time.Since(o.At) >= grace })
+	if err != nil {
+		return nil, fmt.Errorf("bus: find the tasks of lost workers: %w", err)
+	}
+	return out, nil
+}
+
+// ClaimsOf lists the running tasks whose claims name worker. A worker
+// calls it as it starts, before it takes a task: every claim in its name
+// is then a previous run's (killed, or restarted within its heartbeats'
+// time to live, so it never looked lost), and HandBack hands those tasks
+// out again at once instead of after taskAckWait. Claims that record no
+// ack subject (taken by an older ossimport) are left out.
+func (b *Bus) ClaimsOf(ctx context.Context, worker string) ([]Claimed, error) {
+	out, err := b.claims(ctx, func(o Owner) bool { return o.Worker == worker })
+	if err != nil {
+		return nil, fmt.Errorf("bus: find the tasks of a previous run of worker %s: %w", worker, err)
+	}
+	return out, nil
+}
+
+// claims lists the claims in OwnersBucket that record an ack subject and
+// that keep accepts.
+func (b *Bus) claims(ctx context.Context, keep func(Owner) bool) ([]Claimed, error) {
+	st, err := b.state()
+	if err != nil {
+		return nil, err
 	}
 	keys, err := st.owners.Keys(ctx)
 	if errors.Is(err, jetstream.ErrNoKeysFound) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("bus: find the tasks of lost workers: list %s: %w", OwnersBucket, err)
+		return nil, fmt.Errorf("list %s: %w", OwnersBucket, err)
 	}
-	grace := 3 * st.opts.HeartbeatInterval
 	var out []Claimed
 	for _, key := range keys {
 		e, err := st.owners.Get(ctx, key)
@@ -50,7 +78,7 @@ func (b *Bus) LostClaims(ctx context.Context) ([]Claimed, error) {
 			continue // released meanwhile
 		}
 		var o Owner
-		if json.Unmarshal(e.Value(), &o) != nil || o.Ack == "" || alive[o.Worker] || time.Since(o.At) < grace {
+		if json.Unmarshal(e.Value(), &o) != nil || o.Ack == "" || !keep(o) {
 			continue
 		}
 		job, task, _ := strings.Cut(key, ".")

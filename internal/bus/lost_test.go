@@ -71,3 +71,67 @@ func TestHandBackLost(t *testing.T) {
 		t.Fatalf("lost claims after the hand-back: %+v (%v), want none", got, err)
 	}
 }
+
+// TestClaimsOfARestartedWorker: a worker restarted under its name within
+// its heartbeats' time to live never looks lost, so LostClaims leaves
+// its previous run's task alone; ClaimsOf finds it and HandBack has it
+// delivered again at once, not after the ack wait.
+func TestClaimsOfARestartedWorker(t *testing.T) {
+	t.Parallel()
+	so := SetupOptions{AckWait: time.Minute, HeartbeatInterval: time.Second, RedeliveryPoll: 100 * time.Millisecond}
+	srv, master := newBus(t, so)
+	before, after := connect(t, srv, so), connect(t, srv, so)
+	must(t, master.PublishTask(tctx(t), "rjob", "T1", []byte("x")))
+	must(t, before.Heartbeat(tctx(t), "w", []byte("{}")))
+	m1 := next(t, before, "w")
+	c1, err := m1.Claim(tctx(t))
+	must(t, err)
+	// The restarted run beats under the same name: the worker is alive.
+	must(t, after.Heartbeat(tctx(t), "w", []byte("{}")))
+	if got, err := master.LostClaims(tctx(t)); err != nil || len(got) != 0 {
+		t.Fatalf("lost claims %+v (%v), want none: the worker is alive", got, err)
+	}
+	if got, err := after.ClaimsOf(tctx(t), "someone-else"); err != nil || len(got) != 0 {
+		t.Fatalf("claims of another worker %+v (%v), want none", got, err)
+	}
+	got, err := after.ClaimsOf(tctx(t), "w")
+	must(t, err)
+	if len(got) != 1 || got[0].Job != "rjob" || got[0].Task != m1.TaskID || got[0].Owner.Delivered != 1 {
+		t.Fatalf("claims of w %+v, want %s of the previous run", got, m1.TaskID)
+	}
+	must(t, after.HandBack(tctx(t), got[0]))
+	start := time.Now()
+	again := next(t, after, "w")
+	if again.TaskID != m1.TaskID || again.Delivered != 2 {
+		t.Fatalf("got %s (delivery %d), want %s again", again.TaskID, again.Delivered, m1.TaskID)
+	}
+	if waited := time.Since(start); waited > 20*time.Second {
+		t.Errorf("the handed-back task came after %v; the ack wait is a minute", waited)
+	}
+	if _, err := again.Claim(tctx(t)); err != nil {
+		t.Fatal(err)
+	}
+	if err := c1.Check(tctx(t)); err == nil {
+		t.Error("the previous run's claim still holds")
+	}
+}
+
+// TestLostClaimsWithNoWorkerAlive: with every worker's heartbeat
+// expired (the workers bucket empty), the lost worker's claim is found,
+// not an error.
+func TestLostClaimsWithNoWorkerAlive(t *testing.T) {
+	t.Parallel()
+	so := SetupOptions{AckWait: time.Minute, HeartbeatInterval: 200 * time.Millisecond, RedeliveryPoll: 100 * time.Millisecond}
+	srv, master := newBus(t, so)
+	lost := connect(t, srv, so)
+	must(t, master.PublishTask(tctx(t), "njob", "T1", []byte("x")))
+	m1 := next(t, lost, "lost")
+	if _, err := m1.Claim(tctx(t)); err != nil {
+		t.Fatal(err)
+	}
+	testenv.Wait(t, 30*time.Second, "the claim of the only, lost worker found", func() bool {
+		got, err := master.LostClaims(tctx(t))
+		must(t, err)
+		return len(got) == 1 && got[0].Task == m1.TaskID
+	})
+}

@@ -162,7 +162,7 @@ func (h *testHome) startWorker(name, sys string) *extWorker {
 			_ = w.cmd.Process.Signal(syscall.SIGTERM)
 			select {
 			case <-w.exited:
-			case <-time.After(10 * time.Second):
+			case <-time.After(testenv.Scale(10 * time.Second)):
 				_ = w.cmd.Process.Kill()
 				<-w.exited
 			}
@@ -190,7 +190,7 @@ func (w *extWorker) kill9(t *testing.T) {
 	}
 	select {
 	case <-w.exited:
-	case <-time.After(10 * time.Second):
+	case <-time.After(testenv.Scale(10 * time.Second)):
 		t.Fatalf("worker %s still alive after SIGKILL", w.name)
 	}
 }
@@ -201,7 +201,7 @@ func (w *extWorker) stop(t *testing.T) {
 	_ = w.cmd.Process.Signal(syscall.SIGTERM)
 	select {
 	case <-w.exited:
-	case <-time.After(15 * time.Second):
+	case <-time.After(testenv.Scale(15 * time.Second)):
 		t.Fatalf("worker %s did not stop on SIGTERM", w.name)
 	}
 }

@@ -113,7 +113,7 @@ func TestRunOnANATSClusterSurvivesANodeLoss(t *testing.T) {
 
 	select {
 	case err = <-done:
-	case <-time.After(60 * time.Second):
+	case <-time.After(testenv.Scale(60 * time.Second)):
 		var stacks bytes.Buffer
 		_ = pprof.Lookup("goroutine").WriteTo(&stacks, 1)
 		info := consumerDiag(ctx, c)

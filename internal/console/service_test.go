@@ -204,7 +204,7 @@ func TestWorkerCommand(t *testing.T) {
 		if err != nil {
 			t.Fatalf("worker stopped with %v\n%s", err, stderr.String())
 		}
-	case <-time.After(10 * time.Second):
+	case <-time.After(testenv.Scale(10 * time.Second)):
 		t.Fatal("worker did not stop on SIGTERM")
 	}
 	h.mustConsole("Stop import service completed.\n", "stop")

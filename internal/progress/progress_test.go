@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/ossimport/ossimport/internal/testenv"
 )
 
 func TestLine(t *testing.T) {
@@ -121,7 +123,7 @@ func TestTerminalDrawsAndClosesWithoutLeaks(t *testing.T) {
 			go func() { defer close(closed); r.Close() }()
 			select {
 			case <-closed:
-			case <-time.After(30 * time.Second):
+			case <-time.After(testenv.Scale(30 * time.Second)):
 				t.Fatal("Close did not return")
 			}
 			r.Close() // twice is fine

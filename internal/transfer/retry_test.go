@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/ossimport/ossimport/internal/storage/memory"
+	"github.com/ossimport/ossimport/internal/testenv"
 )
 
 // TestRetryBudgetOutlastsManyFailures: an object whose writes fail
@@ -75,7 +76,7 @@ func TestRetryWaitEndsWithContext(t *testing.T) {
 		if res.Code.OK() || res.Attempts != 1 {
 			t.Fatalf("got %s after %d attempts", res.Code, res.Attempts)
 		}
-	case <-time.After(10 * time.Second):
+	case <-time.After(testenv.Scale(10 * time.Second)):
 		t.Fatal("the retry wait did not end with its context")
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/ossimport/ossimport/internal/storage"
 	"github.com/ossimport/ossimport/internal/storage/local"
 	"github.com/ossimport/ossimport/internal/storage/memory"
+	"github.com/ossimport/ossimport/internal/testenv"
 	"github.com/ossimport/ossimport/internal/transfer"
 	"github.com/ossimport/ossimport/internal/worker"
 )
@@ -140,7 +141,7 @@ func testFrozenWorkerFenced(t *testing.T, size, at int64) {
 	})
 	select {
 	case <-gated.reached:
-	case <-time.After(30 * time.Second):
+	case <-time.After(testenv.Scale(30 * time.Second)):
 		t.Fatal("the first worker did not reach the gate")
 	}
 	// The source is replaced (same size and mtime) while it sleeps.
@@ -166,7 +167,7 @@ func testFrozenWorkerFenced(t *testing.T, size, at int64) {
 	close(gated.release)
 	select {
 	case <-dst1.settled: // its upload, completed by the new owner, aborted; or its PUT failed
-	case <-time.After(30 * time.Second):
+	case <-time.After(testenv.Scale(30 * time.Second)):
 		t.Fatal("the woken worker did not give its copy up")
 	}
 	stop1()

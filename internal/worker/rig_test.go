@@ -20,6 +20,7 @@ import (
 	"github.com/ossimport/ossimport/internal/protocol"
 	"github.com/ossimport/ossimport/internal/storage"
 	"github.com/ossimport/ossimport/internal/storage/memory"
+	"github.com/ossimport/ossimport/internal/testenv"
 	"github.com/ossimport/ossimport/internal/transfer"
 	"github.com/ossimport/ossimport/internal/worker"
 )
@@ -176,8 +177,8 @@ func next[T any](t *testing.T, ch <-chan T, what string) T {
 	select {
 	case v := <-ch:
 		return v
-	case <-time.After(30 * time.Second):
-		t.Fatalf("no %s within 30s", what)
+	case <-time.After(testenv.Scale(30 * time.Second)):
+		t.Fatalf("no %s within %s", what, testenv.Scale(30*time.Second))
 	}
 	var zero T
 	return zero

@@ -122,6 +122,7 @@ func New(opts Options) (*Worker, error) {
 // Run pulls and runs tasks until ctx ends, then hands running tasks back
 // and returns.
 func (w *Worker) Run(ctx context.Context) error {
+	w.handBackPrevious(ctx)
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	wg.Go(func() { w.heartbeats(ctx) })
@@ -156,6 +157,28 @@ func (w *Worker) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		}
+	}
+}
+
+// handBackPrevious hands out again, before this worker takes a task,
+// every task a previous run of it still holds a claim on: a run killed
+// and restarted within its heartbeats' time to live never looks lost to
+// the master, and its tasks would otherwise wait for taskAckWait. Only
+// one worker of a name runs at a time (the worker lock), so no claim in
+// its name can be another live process's.
+func (w *Worker) handBackPrevious(ctx context.Context) {
+	claims, err := w.opts.Bus.ClaimsOf(ctx, w.opts.Name)
+	if err != nil {
+		w.log.Warn("cannot look for tasks a previous run of this worker left; they run again after taskAckWait", "err", err)
+		return
+	}
+	for _, c := range claims {
+		if err := w.opts.Bus.HandBack(ctx, c); err != nil {
+			w.log.Warn("cannot hand out a task a previous run of this worker left; it runs again after taskAckWait", "job", c.Job, "task", c.Task, "err", err)
+			continue
+		}
+		w.log.Info("task a previous run of this worker left handed out again", "job", c.Job, "task", c.Task,
+			"claimed", c.Owner.At.Format(time.RFC3339), "delivery", c.Owner.Delivered)
 	}
 }
 

@@ -208,3 +208,29 @@ func TestJobSubmittedAgainGetsNewStores(t *testing.T) {
 		t.Fatalf("the job submitted again did not copy to its new destination: %v", err)
 	}
 }
+
+// TestRestartedWorkerHandsBackItsPreviousRun: a worker killed while it
+// held a task and started again under its name at once (it never looked
+// lost) hands that task out again as it starts and copies it, long
+// before the ten-minute ack wait would have.
+func TestRestartedWorkerHandsBackItsPreviousRun(t *testing.T) {
+	r := newRig(t, func(s *config.Sys) { s.TaskAckWait = 10 * time.Minute })
+	results := r.results()
+	src := memory.New("src")
+	r.submit("restart_job", src, memory.New("dst"))
+	r.queue("restart_job", "T1", objects(t, src, "k", 2, 100))
+	// The previous run: it took and claimed the task, then was killed.
+	previous := r.connect("w1")
+	msg, err := previous.NextTask(r.ctx, "w1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := msg.Claim(r.ctx); err != nil {
+		t.Fatal(err)
+	}
+	r.start("w1", nil)
+	res := next(t, results, "the previous run's task, copied by the restarted worker")
+	if res.TaskID != "T1" || res.Counters.Copied != 2 || res.Attempt != 2 {
+		t.Fatalf("result %s: %+v (attempt %d), want T1 with 2 copied on its second delivery", res.TaskID, res.Counters, res.Attempt)
+	}
+}
