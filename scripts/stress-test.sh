@@ -54,7 +54,7 @@ for run in $(seq "$RUNS"); do
 	start_hog
 	start=$(date +%s)
 	log "run $run/$RUNS: make test beside the hog (log: $LOGDIR/run$run.log)"
-	if OSSIMPORT_TEST_TIMEOUT_SCALE="$SCALE" make test TESTFLAGS="-timeout $TIMEOUT" >"$LOGDIR/run$run.log" 2>&1; then
+	if OSSIMPORT_TEST_TIMEOUT_SCALE="$SCALE" make test TEST_TIMEOUT="$TIMEOUT" >"$LOGDIR/run$run.log" 2>&1; then
 		result=passed
 	else
 		result=FAILED
