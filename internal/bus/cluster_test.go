@@ -114,7 +114,7 @@ func (c *embeddedCluster) connect(ctx context.Context, so SetupOptions) *Bus {
 // updating Setup, and a KV entry survives the shutdown of any one server.
 func TestEmbeddedClusterReplicatesAndSurvivesANodeLoss(t *testing.T) {
 	c := startEmbeddedCluster(t)
-	ctx, cancel := context.WithTimeout(t.Context(), 150*time.Second)
+	ctx, cancel := context.WithTimeout(t.Context(), testenv.Scale(150*time.Second))
 	defer cancel()
 
 	// Created as R1 first (what an older version did), then updated

@@ -6,6 +6,8 @@ import (
 	"crypto/rand"
 	"testing"
 	"time"
+
+	"github.com/ossimport/ossimport/internal/testenv"
 )
 
 // TestPayloadsCompressedAboveThreshold checks how a payload that fits a
@@ -47,7 +49,7 @@ func TestPayloadsCompressedAboveThreshold(t *testing.T) {
 	// A journal entry goes the same way.
 	must(t, b.Append(tctx(t), "zjob", KindPlanned, "list", "list", list))
 	got := make(chan []byte, 1)
-	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(t.Context(), testenv.Scale(30*time.Second))
 	defer cancel()
 	go func() {
 		_ = b.Follow(ctx, 0, func(e JournalEntry) error {

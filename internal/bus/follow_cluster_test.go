@@ -21,7 +21,7 @@ func TestFollowSurvivesANodeLoss(t *testing.T) {
 	for _, victim := range []string{"connected", "leader"} {
 		t.Run(victim, func(t *testing.T) {
 			c := testenv.StartNATSCluster(t, 3, testenv.NATSClusterOptions{})
-			ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
+			ctx, cancel := context.WithTimeout(t.Context(), testenv.Scale(3*time.Minute))
 			defer cancel()
 			conn := func(name string) *Bus {
 				b, err := Connect(ctx, ConnOptions{URLs: c.URLs(), Token: c.Token, Name: name, Retry: Retry{Patience: 30 * time.Second}})

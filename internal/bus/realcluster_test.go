@@ -35,7 +35,7 @@ func leaderIndex(t *testing.T, ctx context.Context, b *Bus, stream string) int {
 // usable.
 func TestSetupRidesOutANodeLossOnARealCluster(t *testing.T) {
 	c := testenv.StartNATSCluster(t, 3, testenv.NATSClusterOptions{})
-	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
+	ctx, cancel := context.WithTimeout(t.Context(), testenv.Scale(90*time.Second))
 	defer cancel()
 	conn := func() *Bus {
 		b, err := Connect(ctx, ConnOptions{URLs: c.URLs(), Token: c.Token, Name: t.Name(), Retry: Retry{Patience: 30 * time.Second}})
@@ -131,7 +131,7 @@ func TestNextTaskAfterTheConsumerLeaderIsKilled(t *testing.T) {
 	}
 	t.Log("published after the kill")
 	for range 3 {
-		nctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		nctx, cancel := context.WithTimeout(ctx, testenv.Scale(30*time.Second))
 		tm, err := w.NextTask(nctx, "w")
 		cancel()
 		if err != nil {

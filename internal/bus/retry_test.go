@@ -10,6 +10,8 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/ossimport/ossimport/internal/testenv"
 )
 
 func TestTransientNamesTheElectionErrors(t *testing.T) {
@@ -67,7 +69,7 @@ func TestConnectRetriesUntilTheServerIsUp(t *testing.T) {
 	started := make(chan *Server, 1)
 	var startErr error
 	first := true
-	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(t.Context(), testenv.Scale(30*time.Second))
 	defer cancel()
 	b, err := Connect(ctx, ConnOptions{
 		URLs: fmt.Sprintf("nats://127.0.0.1:%d", opts.Port), Token: "placeholder", Timeout: time.Second,

@@ -70,7 +70,7 @@ func newBrowser(t *testing.T) *browser {
 // do runs actions with a deadline.
 func (b *browser) do(actions ...chromedp.Action[chromedp.Void]) {
 	b.t.Helper()
-	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
+	ctx, cancel := context.WithTimeout(b.ctx, testenv.Scale(30*time.Second))
 	defer cancel()
 	if err := chromedp.Do(ctx, actions...); err != nil {
 		b.t.Fatalf("browser: %v", err)
@@ -79,7 +79,7 @@ func (b *browser) do(actions ...chromedp.Action[chromedp.Void]) {
 
 // pageEval evaluates a JavaScript expression in the page (awaiting a promise).
 func pageEval[T any](b *browser, expr string) (T, error) {
-	ctx, cancel := context.WithTimeout(b.ctx, 20*time.Second)
+	ctx, cancel := context.WithTimeout(b.ctx, testenv.Scale(20*time.Second))
 	defer cancel()
 	return chromedp.Run(ctx, chromedp.Evaluate[T](expr, chromedp.EvalAwaitPromise))
 }
@@ -300,7 +300,7 @@ func TestDashboardEndToEnd(t *testing.T) {
 // savePage saves a screenshot of the whole page as a test artifact.
 func savePage(t *testing.T, b *browser, name string) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
+	ctx, cancel := context.WithTimeout(b.ctx, testenv.Scale(30*time.Second))
 	defer cancel()
 	shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 	if err != nil {

@@ -17,6 +17,7 @@ import (
 	"github.com/ossimport/ossimport/internal/deploy"
 	"github.com/ossimport/ossimport/internal/master"
 	"github.com/ossimport/ossimport/internal/service"
+	"github.com/ossimport/ossimport/internal/testenv"
 	"github.com/ossimport/ossimport/internal/tracker"
 	"github.com/ossimport/ossimport/internal/workdir"
 )
@@ -112,7 +113,7 @@ func TestEmbeddedClusterOverSSH(t *testing.T) {
 		}
 	}
 	// Every stream and bucket has three replicas.
-	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	ctx, cancel := context.WithTimeout(t.Context(), testenv.Scale(time.Minute))
 	defer cancel()
 	sys, _, err := config.LoadSys(h.sys)
 	if err != nil {

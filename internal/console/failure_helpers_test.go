@@ -71,7 +71,7 @@ func (h *testHome) addBig(files map[string][]byte, rel string, n int, seed byte)
 // verify checks that the bucket holds exactly the files, byte for byte.
 func (d *s3Dest) verify(t *testing.T, files map[string][]byte) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), testenv.Scale(60*time.Second))
 	defer cancel()
 	c := d.srv.Client(t)
 	keys := map[string]bool{}

@@ -57,7 +57,7 @@ func TestRunOnANATSClusterSurvivesANodeLoss(t *testing.T) {
 	writeFile(t, sysFile, []byte(fmt.Sprintf("workingDir=%s\nnatsUrl=%s\nnatsCredsFile=%s\nhttpListen=\nworkerTaskThreadNum=2\n"+
 		"workerMaxThroughput(KB/s)=100\ntaskAckWait=10\njavaHeapMaxSize=256m\n", work, c.URLs(), tokenFile)))
 
-	ctx, cancel := context.WithTimeout(t.Context(), 100*time.Second)
+	ctx, cancel := context.WithTimeout(t.Context(), testenv.Scale(100*time.Second))
 	defer cancel()
 	var out, errOut bytes.Buffer
 	done := make(chan error, 1)

@@ -173,7 +173,7 @@ func (r result) String() string {
 // or overrides the environment), stdin as its input.
 func (h *testHome) run(stdin string, env []string, name string, args ...string) result {
 	h.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), testenv.Scale(90*time.Second))
 	defer cancel()
 	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.Dir = h.dir

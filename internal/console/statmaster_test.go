@@ -12,6 +12,7 @@ import (
 
 	"github.com/ossimport/ossimport/internal/bus"
 	"github.com/ossimport/ossimport/internal/master"
+	"github.com/ossimport/ossimport/internal/testenv"
 	"github.com/ossimport/ossimport/internal/transfer"
 	"github.com/ossimport/ossimport/internal/workdir"
 )
@@ -81,7 +82,7 @@ func TestStatShowsTheMaster(t *testing.T) {
 			// --until-done gives up on a job no master has run for a
 			// while, naming it, instead of waiting forever.
 			if gone := strings.Contains(tc.want[0], "no master since"); gone {
-				ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+				ctx, cancel := context.WithTimeout(t.Context(), testenv.Scale(time.Minute))
 				defer cancel()
 				err := watchStat(ctx, &bytes.Buffer{}, statView{dir: dir, names: []string{"run_job"}, askLeader: tc.ask}, time.Millisecond, true)
 				var exit *ExitError

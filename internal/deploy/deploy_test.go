@@ -39,7 +39,7 @@ func keyOpts(t *testing.T, srv *testenv.SSHServer) Options {
 }
 
 func testCtx(t *testing.T) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), testenv.Scale(2*time.Minute))
 	t.Cleanup(cancel)
 	return ctx
 }

@@ -121,7 +121,7 @@ func TestVersityGW(t *testing.T) {
 // stops the server and removes its files.
 func TestStartVersityGWStop(t *testing.T) {
 	t.Parallel()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), Scale(5*time.Minute))
 	defer cancel()
 	srv, stop, err := StartVersityGW(ctx, WithCredentials("custom-ak", "custom-secret-key"))
 	if err != nil {
@@ -368,7 +368,7 @@ func TestNetworkHosts(t *testing.T) {
 
 	// Host to host: host1 reaches host2's sshd with the OpenSSH client.
 	hostToHost := func() ([]byte, error) {
-		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		ctx, cancel := context.WithTimeout(context.Background(), Scale(20*time.Second))
 		defer cancel()
 		s := servers[1]
 		return hosts[0].Command(ctx, "ssh", "-i", s.PrivateKeyFile,
@@ -413,7 +413,7 @@ func TestNetworkHosts(t *testing.T) {
 func TestChromiumPath(t *testing.T) {
 	t.Parallel()
 	p := ChromiumPath(t)
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), Scale(time.Minute))
 	defer cancel()
 	out, err := exec.CommandContext(ctx, p, "--version").CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "Chromium") {
