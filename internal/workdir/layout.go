@@ -8,8 +8,10 @@ import (
 
 // The working directory:
 //
-//	ossimport.pid                            the running service's process id
-//	nats/                                    the embedded NATS server's JetStream store (0700)
+//	ossimport.pid                            the running service's process id (0644)
+//	nats/                                    the embedded NATS server's JetStream store (0700);
+//	                                         the service holds an exclusive lock on it while it
+//	                                         runs, a console command while it uses the store
 //	nats/token                               the token NATS clients authenticate with (0600)
 //	nats/store.key                           the store's encryption key (0600; package bus names it)
 //	nats/tls/                                natsAutoTls's CA and server certificate (bus.AutoTLS)
