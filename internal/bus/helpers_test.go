@@ -5,10 +5,12 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/ossimport/ossimport/internal/testenv"
 )
 
 // testTimeout bounds every wait in the tests.
-const testTimeout = 10 * time.Second
+var testTimeout = testenv.Scale(10 * time.Second)
 
 // serverOpts are options for a throwaway server on a random port.
 func serverOpts(t *testing.T) ServerOptions {

@@ -29,7 +29,7 @@ func (b *Bus) LostClaims(ctx context.Context) ([]Claimed, error) {
 	}
 	alive := map[string]bool{}
 	workers, err := b.Workers().Keys(ctx)
-	if err != nil && !errors.Is(err, jetstream.ErrNoKeysFound) {
+	if err != nil {
 		return nil, fmt.Errorf("bus: find the tasks of lost workers: %w", err)
 	}
 	for _, w := range workers {

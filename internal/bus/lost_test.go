@@ -9,12 +9,12 @@ import (
 )
 
 // TestHandBackLost: a task claimed by a worker whose heartbeat expired
-// goes to another worker at once (the ack wait is a minute), its claim
+// goes to another worker at once (the ack wait is ten minutes), its claim
 // is superseded, and a task claimed by a worker that keeps beating stays
 // where it is.
 func TestHandBackLost(t *testing.T) {
 	t.Parallel()
-	so := SetupOptions{AckWait: time.Minute, HeartbeatInterval: time.Second, RedeliveryPoll: 100 * time.Millisecond}
+	so := SetupOptions{AckWait: 10 * time.Minute, HeartbeatInterval: time.Second, RedeliveryPoll: 100 * time.Millisecond}
 	srv, master := newBus(t, so)
 	lost, live, other := connect(t, srv, so), connect(t, srv, so), connect(t, srv, so)
 	must(t, master.PublishTask(tctx(t), "ljob", "T1", []byte("x")))
@@ -70,7 +70,7 @@ func TestHandBackLost(t *testing.T) {
 // delivered again at once, not after the ack wait.
 func TestClaimsOfARestartedWorker(t *testing.T) {
 	t.Parallel()
-	so := SetupOptions{AckWait: time.Minute, HeartbeatInterval: time.Second, RedeliveryPoll: 100 * time.Millisecond}
+	so := SetupOptions{AckWait: 10 * time.Minute, HeartbeatInterval: time.Second, RedeliveryPoll: 100 * time.Millisecond}
 	srv, master := newBus(t, so)
 	before, after := connect(t, srv, so), connect(t, srv, so)
 	must(t, master.PublishTask(tctx(t), "rjob", "T1", []byte("x")))
@@ -121,18 +121,14 @@ func TestLostClaimsWithNoWorkerAlive(t *testing.T) {
 }
 
 // handBackNow hands c back through by and returns its task as worker
-// (on to) fetches it next: its second delivery, well before the minute
-// of ack wait the tests set.
+// (on to) fetches it next: its second delivery, within next's deadline,
+// long before the ten minutes of ack wait the tests set.
 func handBackNow(t *testing.T, by *Bus, c Claimed, to *Bus, worker string) *TaskMsg {
 	t.Helper()
 	must(t, by.HandBack(tctx(t), c))
-	start := time.Now()
 	again := next(t, to, worker)
 	if again.TaskID != c.Task || again.Delivered != 2 {
 		t.Fatalf("%s got %s (delivery %d), want %s again", worker, again.TaskID, again.Delivered, c.Task)
-	}
-	if waited := time.Since(start); waited > 20*time.Second {
-		t.Errorf("the handed-back task came after %v; the ack wait is a minute", waited)
 	}
 	return again
 }

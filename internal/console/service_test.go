@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -119,8 +120,9 @@ func TestStopStartResumes(t *testing.T) {
 	sort.Strings(keys)
 	held := map[string]bool{}
 	gate := make(chan struct{})
+	release := sync.OnceFunc(func() { close(gate) })
 	srv := httptest.NewServer(heldFiles(http.FileServer(http.Dir(h.src)), held, gate))
-	t.Cleanup(srv.Close)
+	t.Cleanup(func() { release(); srv.Close() }) // Close waits for held requests
 	for i, k := range keys {
 		fmt.Fprintf(&list, "%s/ %s\n", srv.URL, k)
 		if i >= 100 { // tasks 11 to 20 of 10 objects each
@@ -151,7 +153,7 @@ func TestStopStartResumes(t *testing.T) {
 		t.Fatalf("stat of the stopped job:\n%s", out)
 	}
 
-	close(gate)
+	release()
 	h.mustConsole("Start import service completed.\n", "start")
 	h.waitState("local_test", "Succeed", 60*time.Second)
 	h.mustConsole("Stop import service completed.\n", "stop")
