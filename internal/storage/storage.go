@@ -178,6 +178,11 @@ type Checksums struct {
 	// HasCRC64 tells a real zero CRC (the empty object) from an unknown one.
 	HasCRC64 bool
 	MD5      []byte // content MD5 (16 bytes), nil when unknown
+	// CRC32C is the CRC-32C (Castagnoli) an S3 store computed of what it
+	// received and checked against the one sent with the write
+	// (x-amz-checksum-crc32c); HasCRC32C tells a real zero from unknown.
+	CRC32C    uint32
+	HasCRC32C bool
 }
 
 // Metadata is the object metadata carried between stores.
@@ -228,6 +233,11 @@ type Capabilities struct {
 	// Checksums the store returns on writes and Stat.
 	CRC64 bool // CRC-64/ECMA (OSS: x-oss-hash-crc64ecma)
 	MD5   bool // content MD5 available for every object (not just single-part ETags)
+	// CRC32C is set when a write of a CheckedBody (Put and UploadPart)
+	// sends the body's CRC-32C for the store to check, and returns the
+	// CRC-32C the store computed in PutResult or Part (S3's trailing
+	// x-amz-checksum-crc32c). The body then needs no other hash.
+	CRC32C bool
 	// ETagIsMD5 is set when a single-part object's ETag is its content MD5.
 	ETagIsMD5 bool
 	// PreservesModTime is set when a write can set the object's ModTime
