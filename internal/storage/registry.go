@@ -54,6 +54,13 @@ type Spec struct {
 	// Qiniu: "stat" or "head", how object metadata is read.
 	GetObjectMetaMode string
 
+	// Checksum is destChecksum, how an S3 destination proves each write:
+	// "crc32c" sends the body's CRC-32C for the service to check and
+	// compares the one it returns (S3 flexible checksums); "md5" compares
+	// ETags with the content MD5; "" or "auto" picks crc32c for Amazon S3
+	// over HTTPS, md5 elsewhere.
+	Checksum string
+
 	// HTTPClient, when set, is used for every request the backend makes
 	// (tests inject fault-injecting transports; the engine sets timeouts).
 	HTTPClient *http.Client
