@@ -72,6 +72,7 @@ type Job struct {
 	SrcRegion         string   `key:"srcRegion"`
 	DestStorageClass  string   `key:"destStorageClass"`
 	DestUsePathStyle  string   `key:"destUsePathStyle"`
+	DestChecksum      string   `key:"destChecksum"`
 	SrcUsePathStyle   string   `key:"srcUsePathStyle"`
 	SrcUseCname       bool     `key:"srcUseCname"`
 	DestUseCname      bool     `key:"destUseCname"`

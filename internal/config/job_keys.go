@@ -134,6 +134,8 @@ var jobKeys = []Key{
 		Doc: "Storage class of new objects; empty keeps the bucket default. oss: Standard, IA, Archive, ColdArchive or DeepColdArchive; s3: the service's name, e.g. STANDARD_IA."},
 	{Name: "destUsePathStyle", Default: "auto", Kind: KindEnum, Enum: []string{"auto", "true", "false"}, Extension: true, Dests: cloudDests, Section: secExtDest,
 		Doc: "Address the destination bucket as http://host/bucket (true) or http://bucket.host (false); auto picks path style when the endpoint host is an IP address or localhost."},
+	{Name: "destChecksum", Default: "auto", Kind: KindEnum, Enum: []string{"auto", "crc32c", "md5"}, Extension: true, Dests: []string{"s3"}, Section: secExtDest,
+		Doc: "s3 only: how each write is proven. crc32c sends every object's (and part's) CRC-32C with it for the service to check, and compares the one it returns (S3 flexible checksums; Amazon S3, MinIO, Ceph RGW 19 and later, versitygw): the cheapest proof, in hardware. md5 compares ETags with the content MD5, which every S3 service supports and costs the client about half its CPU on large files. auto picks crc32c for Amazon S3 over https and md5 elsewhere."},
 	{Name: "srcUseCname", Default: "false", Kind: KindBool, Extension: true, Sources: []string{"oss"}, Section: secExtDest,
 		Doc: "oss only: srcDomain is a custom domain bound (CNAME) to the source bucket, e.g. https://files.example.com; requests go to https://files.example.com/<key>, without the bucket in the host or path. Set srcRegion to the bucket's region."},
 	{Name: "destUseCname", Default: "false", Kind: KindBool, Extension: true, Dests: []string{"oss"}, Section: secExtDest,

@@ -106,6 +106,7 @@ func destSpec(j *config.Job) storage.Spec {
 		Bucket: j.DestBucket, AccessKey: j.DestAccessKey, SecretKey: j.DestSecretKey, SessionToken: j.DestSecurityToken,
 		PathStyle: config.UsePathStyle(j.DestDomain, j.DestUsePathStyle),
 		CName:     j.DestType == "oss" && j.DestUseCname,
+		Checksum:  j.DestChecksum,
 	}
 }
 

@@ -41,24 +41,28 @@ type ObjectResult struct {
 	Bytes  int64           `json:"b,omitempty"`
 	At     time.Time       `json:"t"`
 	// Check names what verification compared (transfer.CheckCRC64, ...);
-	// CRC64 (when HasCRC64) and MD5 are the content checksums computed
-	// while copying, for the copied report. All optional.
-	Check    string `json:"ck,omitempty"`
-	CRC64    uint64 `json:"crc,omitempty"`
-	HasCRC64 bool   `json:"hc,omitempty"`
-	MD5      []byte `json:"md5,omitempty"`
+	// CRC64 (when HasCRC64), CRC32C (when HasCRC32C) and MD5 are the
+	// content checksums computed while copying, for the copied report.
+	// All optional.
+	Check     string `json:"ck,omitempty"`
+	CRC64     uint64 `json:"crc,omitempty"`
+	HasCRC64  bool   `json:"hc,omitempty"`
+	CRC32C    uint32 `json:"c32,omitempty"`
+	HasCRC32C bool   `json:"hc32,omitempty"`
+	MD5       []byte `json:"md5,omitempty"`
 }
 
 // Result converts back to a transfer.Result for the records.
 func (o ObjectResult) Result() transfer.Result {
 	return transfer.Result{Object: o.Object, Code: o.Code, Detail: o.Detail, Size: o.Size, Bytes: o.Bytes, Check: o.Check,
-		Checksums: storage.Checksums{CRC64: o.CRC64, HasCRC64: o.HasCRC64, MD5: o.MD5}}
+		Checksums: storage.Checksums{CRC64: o.CRC64, HasCRC64: o.HasCRC64, CRC32C: o.CRC32C, HasCRC32C: o.HasCRC32C, MD5: o.MD5}}
 }
 
 // FromResult converts a transfer.Result for the wire.
 func FromResult(r transfer.Result, at time.Time) ObjectResult {
 	return ObjectResult{Object: r.Object, Code: r.Code, Detail: r.Detail, Size: r.Size, Bytes: r.Bytes, At: at,
-		Check: r.Check, CRC64: r.Checksums.CRC64, HasCRC64: r.Checksums.HasCRC64, MD5: r.Checksums.MD5}
+		Check: r.Check, CRC64: r.Checksums.CRC64, HasCRC64: r.Checksums.HasCRC64,
+		CRC32C: r.Checksums.CRC32C, HasCRC32C: r.Checksums.HasCRC32C, MD5: r.Checksums.MD5}
 }
 
 // TaskResult is a worker's report of a finished task.

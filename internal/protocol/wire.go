@@ -60,16 +60,18 @@ type WireTask struct {
 
 // WireObjectResult is an ObjectResult on the wire.
 type WireObjectResult struct {
-	Object   WireObject `json:"o"`
-	Code     string     `json:"c"`
-	Detail   string     `json:"d,omitempty"`
-	Size     int64      `json:"s,omitempty"`
-	Bytes    int64      `json:"b,omitempty"`
-	At       time.Time  `json:"t"`
-	Check    string     `json:"ck,omitempty"`
-	CRC64    uint64     `json:"crc,omitempty"`
-	HasCRC64 bool       `json:"hc,omitempty"`
-	MD5      []byte     `json:"md5,omitempty"`
+	Object    WireObject `json:"o"`
+	Code      string     `json:"c"`
+	Detail    string     `json:"d,omitempty"`
+	Size      int64      `json:"s,omitempty"`
+	Bytes     int64      `json:"b,omitempty"`
+	At        time.Time  `json:"t"`
+	Check     string     `json:"ck,omitempty"`
+	CRC64     uint64     `json:"crc,omitempty"`
+	HasCRC64  bool       `json:"hc,omitempty"`
+	CRC32C    uint32     `json:"c32,omitempty"`
+	HasCRC32C bool       `json:"hc32,omitempty"`
+	MD5       []byte     `json:"md5,omitempty"`
 }
 
 // WireResult is a TaskResult on the wire (the job journal).
@@ -179,7 +181,7 @@ func EncodeResult(r TaskResult) ([]byte, error) {
 	}
 	for i, o := range r.Objects {
 		w.Objects[i] = WireObjectResult{Object: wireObject(o.Object), Code: string(o.Code), Detail: o.Detail, Size: o.Size, Bytes: o.Bytes,
-			At: o.At, Check: o.Check, CRC64: o.CRC64, HasCRC64: o.HasCRC64, MD5: o.MD5}
+			At: o.At, Check: o.Check, CRC64: o.CRC64, HasCRC64: o.HasCRC64, CRC32C: o.CRC32C, HasCRC32C: o.HasCRC32C, MD5: o.MD5}
 	}
 	data, err := json.Marshal(w)
 	if err != nil {
@@ -201,7 +203,7 @@ func DecodeResult(data []byte) (TaskResult, error) {
 	}
 	for i, o := range w.Objects {
 		r.Objects[i] = ObjectResult{Object: o.Object.object(), Code: transfer.Code(o.Code), Detail: o.Detail, Size: o.Size, Bytes: o.Bytes,
-			At: o.At, Check: o.Check, CRC64: o.CRC64, HasCRC64: o.HasCRC64, MD5: o.MD5}
+			At: o.At, Check: o.Check, CRC64: o.CRC64, HasCRC64: o.HasCRC64, CRC32C: o.CRC32C, HasCRC32C: o.HasCRC32C, MD5: o.MD5}
 	}
 	return r, nil
 }

@@ -61,7 +61,7 @@ func TestWireRoundTrips(t *testing.T) {
 	res := TaskResult{Job: "j", TaskID: "T_1", Worker: "w", Attempt: 2, Counters: record.Counters{Objects: 1, Copied: 1},
 		Started: at, Finished: at.Add(time.Second), Abort: "a", Partial: true,
 		Objects: []ObjectResult{{Object: obj, Code: transfer.Succeed, Detail: "x", Size: 3, Bytes: 3, At: at,
-			Check: transfer.CheckCRC64, CRC64: 7, HasCRC64: true, MD5: []byte{1}}}}
+			Check: transfer.CheckCRC64, CRC64: 7, HasCRC64: true, CRC32C: 9, HasCRC32C: true, MD5: []byte{1}}}}
 	prog := TaskProgress{Job: "j", TaskID: "T_1", Worker: "w", FilesDone: 1, FilesTotal: 2, BytesDone: 3, BytesTotal: 4,
 		BytesInFlight: 5, BytesCopied: 6, FilesInFlight: 7, At: at}
 	hb := Heartbeat{Worker: "w", At: at, Running: 1, BytesPerSecond: 2.5, Version: "v"}

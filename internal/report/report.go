@@ -4,11 +4,13 @@
 //
 //	failed.csv    failed.jsonl    key, destination key, code, message, size, time
 //	skipped.csv   skipped.jsonl   key, reason, time
-//	copied.csv    copied.jsonl    key, destination key, size, crc64, md5, time, check
+//	copied.csv    copied.jsonl    key, destination key, size, crc64, md5, time, check, crc32c
 //	verified.csv  verified.jsonl  key, destination key, size, time, check (jobType=audit: AuditOK)
 //
-// check names what verification compared: crc64, md5, etag or size-only
-// (see transfer.CheckCRC64 and the others).
+// check names what verification compared: crc64, crc32c, md5, etag or
+// size-only (see transfer.CheckCRC64 and the others). crc32c came last,
+// after the other columns: a copied.csv begun without it (by an earlier
+// version, for a job resumed since) goes on without it.
 //
 // Rows are streamed to the files as results arrive (nothing is held in
 // memory) and the files are appended to, so a resumed or retried run adds
@@ -21,11 +23,14 @@
 // line breaks in messages are escaped as \n and \r. In JSONL such keys
 // travel as raw bytes in base64, in "kb" (and "db" for the destination
 // key), as in transfer.Object's JSON. crc64 is decimal (as OSS reports
-// x-oss-hash-crc64ecma), md5 lowercase hex; both are empty when unknown.
+// x-oss-hash-crc64ecma), crc32c base64 (as S3 reports
+// x-amz-checksum-crc32c), md5 lowercase hex; each is empty when unknown.
 package report
 
 import (
 	"bytes"
+	"encoding/base64"
+	"encoding/binary"
 	"encoding/csv"
 	"encoding/hex"
 	"encoding/json"
@@ -58,7 +63,7 @@ var Names = []string{Failed, Skipped, Copied, Verified}
 var headers = map[string][]string{
 	Failed:   {"key", "dst_key", "code", "message", "size", "time"},
 	Skipped:  {"key", "reason", "time"},
-	Copied:   {"key", "dst_key", "size", "crc64", "md5", "time", "check"},
+	Copied:   {"key", "dst_key", "size", "crc64", "md5", "time", "check", "crc32c"},
 	Verified: {"key", "dst_key", "size", "time", "check"},
 }
 
@@ -87,6 +92,7 @@ type Row struct {
 	Reason   string `json:"reason,omitempty"`
 	Size     *int64 `json:"size,omitempty"`
 	CRC64    string `json:"crc64,omitempty"`
+	CRC32C   string `json:"crc32c,omitempty"`
 	MD5      string `json:"md5,omitempty"`
 	Time     string `json:"time"`
 	Check    string `json:"check,omitempty"`
@@ -114,6 +120,9 @@ func (r Row) DestinationKey() string {
 type file struct {
 	f   *os.File
 	csv *csv.Writer // nil for JSONL
+	// cols is how many columns the CSV file's header row has: fewer
+	// than the report's when an earlier version began the file.
+	cols int
 }
 
 // Writer appends results to a job's reports. It is safe for concurrent
@@ -143,11 +152,14 @@ func Open(dir string) (*Writer, error) {
 			rf := &file{f: f}
 			if ext == ".csv" {
 				rf.csv = csv.NewWriter(f)
+				rf.cols = len(headers[name])
 				st, err := f.Stat()
 				if err == nil && st.Size() == 0 {
 					_ = rf.csv.Write(headers[name])
 					rf.csv.Flush()
 					err = rf.csv.Error()
+				} else if err == nil {
+					rf.cols = headerColumns(f, rf.cols)
 				}
 				if err != nil {
 					_ = f.Close()
@@ -227,8 +239,9 @@ func (w *Writer) AddAt(r transfer.Result, at time.Time) error {
 	if w.files == nil {
 		return errors.New("report: writer closed")
 	}
-	c := w.files[name+".csv"].csv
-	_ = c.Write(record)
+	cf := w.files[name+".csv"]
+	c := cf.csv
+	_ = c.Write(record[:min(len(record), cf.cols)])
 	c.Flush()
 	if err := c.Error(); err != nil {
 		return fmt.Errorf("write %s.csv: %w", name, err)
@@ -266,11 +279,14 @@ func rows(name string, r transfer.Result, at time.Time) ([]string, Row) {
 		if r.Checksums.HasCRC64 {
 			row.CRC64 = strconv.FormatUint(r.Checksums.CRC64, 10)
 		}
+		if r.Checksums.HasCRC32C {
+			row.CRC32C = base64.StdEncoding.EncodeToString(binary.BigEndian.AppendUint32(nil, r.Checksums.CRC32C))
+		}
 		if len(r.Checksums.MD5) > 0 {
 			row.MD5 = hex.EncodeToString(r.Checksums.MD5)
 		}
 		row.Check = r.Check
-		return []string{EncodeKey(key), EncodeKey(dst), sz, row.CRC64, row.MD5, when, r.Check}, row
+		return []string{EncodeKey(key), EncodeKey(dst), sz, row.CRC64, row.MD5, when, r.Check, row.CRC32C}, row
 	}
 	row.Check = r.Check
 	return []string{EncodeKey(key), EncodeKey(dst), sz, when, r.Check}, row
@@ -391,4 +407,14 @@ func Rewind(dir string, marks map[string]int64) error {
 		}
 	}
 	return nil
+}
+
+// headerColumns counts the columns of the header row f begins with, want
+// when it cannot be read (the file's own rows then say what it holds).
+func headerColumns(f *os.File, want int) int {
+	first, err := csv.NewReader(io.NewSectionReader(f, 0, 64<<10)).Read()
+	if err != nil || len(first) == 0 {
+		return want
+	}
+	return min(len(first), want)
 }

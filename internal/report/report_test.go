@@ -120,7 +120,7 @@ func TestCopiedChecksumsAndAppend(t *testing.T) {
 	if len(recs) != 3 {
 		t.Fatalf("copied.csv: %q", recs)
 	}
-	want := []string{`"\"q1,\""`, `"\"q1,\""`, "42", "18446744073709551615", "deadbeef", "2026-11-24T18:51:03Z", "crc64"}
+	want := []string{`"\"q1,\""`, `"\"q1,\""`, "42", "18446744073709551615", "deadbeef", "2026-11-24T18:51:03Z", "crc64", ""}
 	if fmt.Sprint(recs[2]) != fmt.Sprint(want) {
 		t.Errorf("record %q, want %q", recs[2], want)
 	}
@@ -130,6 +130,50 @@ func TestCopiedChecksumsAndAppend(t *testing.T) {
 	rows := readJSONL(t, filepath.Join(dir, "copied.jsonl"))
 	if len(rows) != 2 || rows[1].CRC64 != "18446744073709551615" || rows[1].MD5 != "deadbeef" || rows[1].Key != `"q1,"` || rows[1].Check != "crc64" {
 		t.Errorf("rows %+v", rows)
+	}
+}
+
+// TestCRC32CColumn: copied.* carry an object's CRC-32C as S3 shows it
+// (base64 of the big-endian value), in a column after the others; a
+// copied.csv begun without that column goes on without it.
+func TestCRC32CColumn(t *testing.T) {
+	at := time.Date(2026, 12, 5, 1, 2, 3, 0, time.UTC)
+	// crc32c("hello world") = 0xc99465aa
+	r := transfer.Result{Object: transfer.Object{Key: "k"}, Code: transfer.Succeed, Size: 11, Check: transfer.CheckCRC32C,
+		Checksums: storage.Checksums{CRC32C: 0xc99465aa, HasCRC32C: true}}
+	for _, c := range []struct {
+		name   string
+		header string // an existing copied.csv's header row, "" for none
+		want   []string
+	}{
+		{"new file", "", []string{"k", "k", "11", "", "", "2026-12-05T01:02:03Z", "crc32c", "yZRlqg=="}},
+		{"begun without the column", "key,dst_key,size,crc64,md5,time,check\n", []string{"k", "k", "11", "", "", "2026-12-05T01:02:03Z", "crc32c"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if c.header != "" {
+				if err := os.WriteFile(filepath.Join(dir, "copied.csv"), []byte(c.header), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			w, err := Open(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := w.AddAt(r, at); err != nil {
+				t.Fatal(err)
+			}
+			if err := w.Close(); err != nil {
+				t.Fatal(err)
+			}
+			recs := readCSV(t, filepath.Join(dir, "copied.csv"))
+			if len(recs) != 2 || fmt.Sprint(recs[1]) != fmt.Sprint(c.want) {
+				t.Errorf("copied.csv %q, want the header and %q", recs, c.want)
+			}
+			if rows := readJSONL(t, filepath.Join(dir, "copied.jsonl")); len(rows) != 1 || rows[0].CRC32C != "yZRlqg==" {
+				t.Errorf("copied.jsonl %+v", rows)
+			}
+		})
 	}
 }
 

@@ -155,9 +155,11 @@ type partJob struct {
 
 // partSum is what we computed for one part.
 type partSum struct {
-	crc    uint64
-	hasCRC bool
-	md5    []byte
+	crc       uint64
+	hasCRC    bool
+	crc32c    uint32
+	hasCRC32C bool
+	md5       []byte
 }
 
 func (u *upload) count() int { return int((u.size + u.partSize - 1) / u.partSize) }
@@ -309,12 +311,17 @@ func (u *upload) send(ctx context.Context, i int, body io.Reader, size int64, su
 }
 
 // checkPart compares a stored part's reported checksums with ours: its
-// CRC-64, else its MD5, else its ETag when ETags are content MD5s.
+// CRC-64, else its CRC-32C, else its MD5, else its ETag when ETags are
+// content MD5s.
 func checkPart(p storage.Part, sum partSum, caps storage.Capabilities) error {
 	switch {
 	case p.Checksums.HasCRC64 && sum.hasCRC:
 		if p.Checksums.CRC64 != sum.crc {
 			return fmt.Errorf("%w: destination CRC64 %d, source %d", storage.ErrChecksumMismatch, p.Checksums.CRC64, sum.crc)
+		}
+	case p.Checksums.HasCRC32C && sum.hasCRC32C:
+		if p.Checksums.CRC32C != sum.crc32c {
+			return fmt.Errorf("%w: destination CRC32C %d, source %d", storage.ErrChecksumMismatch, p.Checksums.CRC32C, sum.crc32c)
 		}
 	case p.Checksums.MD5 != nil && sum.md5 != nil:
 		if !bytes.Equal(p.Checksums.MD5, sum.md5) {
@@ -352,6 +359,9 @@ func samePart(p storage.Part, size int64, sum partSum) bool {
 	}
 	if p.Checksums.HasCRC64 && sum.hasCRC {
 		return p.Checksums.CRC64 == sum.crc
+	}
+	if p.Checksums.HasCRC32C && sum.hasCRC32C {
+		return p.Checksums.CRC32C == sum.crc32c
 	}
 	if sum.md5 == nil {
 		return false
@@ -392,9 +402,15 @@ func (u *upload) complete(ctx context.Context) Result {
 	}
 	var sums storage.Checksums
 	sums.CRC64, sums.HasCRC64 = u.combinedCRC()
+	sums.CRC32C, sums.HasCRC32C = u.combinedCRC32C()
 	checked, err := u.checkMultipartETag(put.ETag)
 	if err != nil {
 		return failure(CheckFailed, fmt.Errorf("verify %q: %w", u.obj.Dst(), err))
+	}
+	if sums.HasCRC32C && checked == "" {
+		// Every part's CRC-32C was checked by the store as it arrived
+		// and compared with ours (send, samePart).
+		checked = CheckCRC32C
 	}
 	res := u.c.verify(ctx, u.obj, u.size, sums, put, "multipart", checked)
 	res.Bytes = u.written
@@ -412,6 +428,19 @@ func (u *upload) combinedCRC() (uint64, bool) {
 		crc = crc64Combine(crc, s.crc, u.parts[i].Size)
 	}
 	return crc, true
+}
+
+// combinedCRC32C is the whole object's CRC-32C from the parts', when
+// the store reported each part's and it was compared with ours.
+func (u *upload) combinedCRC32C() (uint32, bool) {
+	var crc uint32
+	for i, s := range u.sums {
+		if !s.hasCRC32C || !u.parts[i].Checksums.HasCRC32C {
+			return 0, false
+		}
+		crc = crc32cCombine(crc, s.crc32c, u.parts[i].Size)
+	}
+	return crc, len(u.sums) > 0
 }
 
 // checkMultipartETag checks an S3-style "<md5 of part md5s>-<parts>"

@@ -6,13 +6,17 @@ import (
 	"errors"
 	"fmt"
 	"hash"
+	"hash/crc32"
 	"hash/crc64"
 	"io"
 
 	"github.com/ossimport/ossimport/internal/storage"
 )
 
-var crcTable = crc64.MakeTable(crc64.ECMA)
+var (
+	crcTable    = crc64.MakeTable(crc64.ECMA)
+	crc32cTable = crc32.MakeTable(crc32.Castagnoli)
+)
 
 // errShortSource and errLongSource mean the source delivered fewer or more
 // bytes than it announced: it changed while being read.
@@ -29,6 +33,7 @@ type sourceReader struct {
 	r       io.Reader
 	left    int64
 	crc     hash.Hash64 // nil when not wanted
+	crc32c  hash.Hash32 // nil when not wanted
 	md5     hash.Hash   // nil when not wanted
 	limit   Limiter
 	onBytes func(int64)
@@ -48,12 +53,15 @@ type sourceReader struct {
 // hashes says which checksums a sourceReader computes as the bytes
 // stream: each byte is hashed once per checksum wanted, and only the
 // checksums something compares are wanted (Copier.hashes).
-type hashes struct{ crc, md5 bool }
+type hashes struct{ crc, crc32c, md5 bool }
 
 func newSourceReader(ctx context.Context, r io.Reader, size int64, h hashes, limit Limiter, onBytes func(int64)) *sourceReader {
 	sr := &sourceReader{ctx: ctx, r: r, left: size, limit: limit, onBytes: onBytes}
 	if h.crc {
 		sr.crc = crc64.New(crcTable)
+	}
+	if h.crc32c {
+		sr.crc32c = crc32.New(crc32cTable)
 	}
 	if h.md5 {
 		sr.md5 = md5.New()
@@ -102,6 +110,9 @@ func (s *sourceReader) consume(p []byte) {
 	s.left -= int64(len(p))
 	if s.crc != nil {
 		s.crc.Write(p)
+	}
+	if s.crc32c != nil {
+		s.crc32c.Write(p)
 	}
 	if s.md5 != nil {
 		s.md5.Write(p)
@@ -160,6 +171,9 @@ func (s *sourceReader) sums() storage.Checksums {
 	if s.crc != nil {
 		c.CRC64, c.HasCRC64 = s.crc.Sum64(), true
 	}
+	if s.crc32c != nil {
+		c.CRC32C, c.HasCRC32C = s.crc32c.Sum32(), true
+	}
 	c.MD5 = s.md5Sum()
 	return c
 }
@@ -167,5 +181,5 @@ func (s *sourceReader) sums() storage.Checksums {
 // partSum returns the checksums computed so far, as a part's.
 func (s *sourceReader) partSum() partSum {
 	c := s.sums()
-	return partSum{crc: c.CRC64, hasCRC: c.HasCRC64, md5: c.MD5}
+	return partSum{crc: c.CRC64, hasCRC: c.HasCRC64, crc32c: c.CRC32C, hasCRC32C: c.HasCRC32C, md5: c.MD5}
 }

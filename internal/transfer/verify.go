@@ -17,6 +17,11 @@ const (
 	// CheckCRC64: the destination's CRC-64/ECMA (reported, or read back
 	// and hashed) equals the source's.
 	CheckCRC64 = "crc64"
+	// CheckCRC32C: the CRC-32C the destination computed of what it
+	// received (and checked against the one sent with the write, S3's
+	// x-amz-checksum-crc32c) equals the source's; for an object uploaded
+	// in parts, every part's did.
+	CheckCRC32C = "crc32c"
 	// CheckMD5: the content MD5 the destination reported equals the
 	// source's.
 	CheckMD5 = "md5"
@@ -62,7 +67,7 @@ func (c *Copier) verify(ctx context.Context, obj Object, size int64, sums storag
 			}
 			check = CheckCRC64
 		}
-		if check == "" && (sums.HasCRC64 || sums.MD5 != nil) {
+		if check == "" && (sums.HasCRC64 || sums.HasCRC32C || sums.MD5 != nil) {
 			proof = proofReadBack
 			// Nothing better than the size: read the copy back and hash it.
 			if check, err = c.readBack(ctx, obj.Dst(), size, sums); err != nil {
@@ -91,6 +96,8 @@ func stronger(a, b string) string {
 	rank := func(c string) int {
 		switch c {
 		case CheckCRC64:
+			return 5
+		case CheckCRC32C:
 			return 4
 		case CheckMD5:
 			return 3
@@ -134,6 +141,15 @@ func checkSums(sums storage.Checksums, put storage.PutResult, caps storage.Capab
 		}
 		check = CheckCRC64
 	}
+	if sums.HasCRC32C && put.Checksums.HasCRC32C && check != CheckCRC64 {
+		if sums.CRC32C != put.Checksums.CRC32C {
+			// The store checked the CRC-32C sent with the bytes it
+			// received: a different one in its answer is damage on the
+			// way back, or a store that does not check. Sent again.
+			return "", storage.Transient(fmt.Errorf("%w: destination CRC32C %d, source %d", storage.ErrChecksumMismatch, put.Checksums.CRC32C, sums.CRC32C))
+		}
+		check = CheckCRC32C
+	}
 	return check, nil
 }
 
@@ -144,6 +160,10 @@ func detail(size int64, sums storage.Checksums, put storage.PutResult, proof str
 	if sums.HasCRC64 {
 		b = append(b, " crc64="...)
 		b = strconv.AppendUint(b, sums.CRC64, 10)
+	}
+	if sums.HasCRC32C {
+		b = append(b, " crc32c="...)
+		b = strconv.AppendUint(b, uint64(sums.CRC32C), 10)
 	}
 	if sums.MD5 != nil {
 		b = append(b, " md5="...)
@@ -159,11 +179,18 @@ func detail(size int64, sums storage.Checksums, put storage.PutResult, proof str
 }
 
 // readBack reads the copy at key and compares it with sums: its CRC-64
-// when we have one, else its MD5.
+// when we have one, else its CRC-32C, else its MD5.
 func (c *Copier) readBack(ctx context.Context, key string, size int64, sums storage.Checksums) (string, error) {
-	got, err := c.hashOf(ctx, c.dst, key, size, hashes{crc: sums.HasCRC64, md5: !sums.HasCRC64})
+	crc32c := !sums.HasCRC64 && sums.HasCRC32C
+	got, err := c.hashOf(ctx, c.dst, key, size, hashes{crc: sums.HasCRC64, crc32c: crc32c, md5: !sums.HasCRC64 && !crc32c})
 	if err != nil {
 		return "", fmt.Errorf("read it back: %w", err)
+	}
+	if crc32c {
+		if got.CRC32C != sums.CRC32C {
+			return "", fmt.Errorf("%w: destination read back has CRC32C %d, source %d", storage.ErrChecksumMismatch, got.CRC32C, sums.CRC32C)
+		}
+		return CheckCRC32C, nil
 	}
 	if sums.HasCRC64 {
 		if got.CRC64 != sums.CRC64 {

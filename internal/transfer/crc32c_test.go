@@ -1,0 +1,135 @@
+package transfer
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"hash/crc32"
+	"io"
+	"testing"
+	"time"
+
+	"github.com/ossimport/ossimport/internal/storage"
+	"github.com/ossimport/ossimport/internal/storage/memory"
+)
+
+// crc32cDest is a memory destination that proves writes the way S3 does
+// with destChecksum=crc32c: it reports the CRC-32C of what it stored for
+// each object and part, and no CRC-64, MD5 or content-MD5 ETag. With
+// corrupt set it stores (and reports the CRC-32C of) the last byte
+// changed; with silent set it reports nothing, as a service that ignores
+// the checksum sent would.
+type crc32cDest struct {
+	*memory.Store
+	corrupt, silent bool
+}
+
+func (d *crc32cDest) Capabilities() storage.Capabilities {
+	c := d.Store.Capabilities()
+	c.CRC64, c.MD5, c.ETagIsMD5, c.ServerSideCopy, c.CRC32C = false, false, false, false, true
+	return c
+}
+
+func (d *crc32cDest) received(r io.Reader) ([]byte, storage.Checksums, error) {
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return nil, storage.Checksums{}, err
+	}
+	if d.corrupt && len(data) > 0 {
+		data[len(data)-1] ^= 0xff
+	}
+	if d.silent {
+		return data, storage.Checksums{}, nil
+	}
+	return data, storage.Checksums{CRC32C: crc32.Checksum(data, crc32cTable), HasCRC32C: true}, nil
+}
+
+func (d *crc32cDest) Put(ctx context.Context, key string, r io.Reader, size int64, meta storage.Metadata) (storage.PutResult, error) {
+	data, sums, err := d.received(r)
+	if err != nil {
+		return storage.PutResult{}, err
+	}
+	res, err := d.Store.Put(ctx, key, bytes.NewReader(data), size, meta)
+	res.Checksums, res.ETag = sums, "opaque"
+	return res, err
+}
+
+func (d *crc32cDest) UploadPart(ctx context.Context, key, id string, n int, r io.Reader, size int64) (storage.Part, error) {
+	data, sums, err := d.received(r)
+	if err != nil {
+		return storage.Part{}, err
+	}
+	p, err := d.Store.UploadPart(ctx, key, id, n, bytes.NewReader(data), size)
+	p.Checksums, p.ETag = sums, "opaque"
+	return p, err
+}
+
+func (d *crc32cDest) CompleteMultipart(ctx context.Context, key, id string, parts []storage.Part) (storage.PutResult, error) {
+	res, err := d.Store.CompleteMultipart(ctx, key, id, parts)
+	res.Checksums, res.ETag = storage.Checksums{}, "opaque-2"
+	return res, err
+}
+
+func (d *crc32cDest) Stat(ctx context.Context, key string) (storage.ObjectInfo, error) {
+	info, err := d.Store.Stat(ctx, key)
+	info.Checksums, info.ETag = storage.Checksums{}, "opaque"
+	return info, err
+}
+
+// TestCRC32CProvesWrites: against a destination that checks and returns
+// CRC-32Cs, the copier hashes CRC-32C alone (no MD5), compares it with
+// the store's for the object or for every part, records the object's
+// CRC-32C (the parts' combined), fails a copy whose CRC-32C differs, and
+// reads the copy back when the store returned none.
+func TestCRC32CProvesWrites(t *testing.T) {
+	tests := []struct {
+		name            string
+		size            int
+		corrupt, silent bool
+		verify          bool
+		want            Code
+		check           string
+	}{
+		{"put", 1000, false, false, false, Succeed, CheckCRC32C},
+		{"multipart", 3<<20 + 17, false, false, false, Succeed, CheckCRC32C},
+		{"put, damaged", 1000, true, false, false, CheckFailed, ""},
+		{"multipart, damaged", 3 << 20, true, false, false, UploadFailed, ""},
+		{"put, nothing returned, read back", 1000, false, true, true, Succeed, CheckCRC32C},
+		{"put, nothing returned, size only", 1000, false, true, false, Succeed, CheckSizeOnly},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			src := memory.New("s")
+			data := randomBytes(tc.size, 7)
+			obj := seed(t, src, "k.bin", data, time.Unix(1_700_000_000, 0))
+			opts := testOptions()
+			opts.VerifyAfterCopy = tc.verify
+			dst := &crc32cDest{Store: memory.New("d"), corrupt: tc.corrupt, silent: tc.silent}
+			res := newCopier(t, dst, src, opts).Copy(t.Context(), obj)
+			if res.Code != tc.want || res.Check != tc.check {
+				t.Fatalf("copy = %s check %q (%s), want %s check %q", res.Code, res.Check, res.Detail, tc.want, tc.check)
+			}
+			if tc.want != Succeed {
+				if !errors.Is(res.Err, storage.ErrChecksumMismatch) {
+					t.Errorf("error %v, want a checksum mismatch", res.Err)
+				}
+				return
+			}
+			if res.Checksums.MD5 != nil || res.Checksums.HasCRC64 {
+				t.Errorf("checksums %+v: only CRC-32C should have been computed", res.Checksums)
+			}
+			if want := crc32.Checksum(data, crc32cTable); !res.Checksums.HasCRC32C || res.Checksums.CRC32C != want {
+				t.Errorf("CRC-32C %d (known %t), want %d", res.Checksums.CRC32C, res.Checksums.HasCRC32C, want)
+			}
+			rc, err := dst.Open(t.Context(), "k.bin", 0, -1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := io.ReadAll(rc)
+			rc.Close()
+			if err != nil || !bytes.Equal(got, data) {
+				t.Errorf("destination holds %d bytes (%v), not the source's %d", len(got), err, len(data))
+			}
+		})
+	}
+}
