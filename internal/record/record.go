@@ -6,7 +6,7 @@
 //	<task>/DONE        written when the task finished: the counters as JSON
 //	                   when it succeeded, empty when it failed
 //	<task>/audit.log   one line per object: <yyyy-MM-dd HH:mm:ss> <Result> <key> Detail:<message>
-//	                   followed, for verified objects, by " Check:<crc64|md5|etag|size-only>"
+//	                   followed, for verified objects, by " Check:<crc64|crc32c|md5|etag|size-only>"
 //	<task>/error.list  the keys of the failed objects, one per line
 //
 // Result codes are the closed set of transfer.Code. Keys containing a line
