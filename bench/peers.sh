@@ -16,6 +16,12 @@
 #   REPS=5 SETS="small large huge" bash bench/peers.sh
 #   TOOLS="run service ceiling" bash bench/peers.sh
 #   PROFILE=/tmp/prof TOOLS="run service" SETS=tiny bash bench/peers.sh
+#   TOOLS="run run32 s5cmd" SETS=large bash bench/peers.sh
+#
+# run and service prove each write as destChecksum=auto does against this
+# server (ETag = content MD5); run32 is run with destChecksum=crc32c (each
+# object's and part's CRC-32C sent with it, checked by versitygw and
+# compared with the one it returns).
 #
 # PROFILE=dir writes ossimport's CPU and allocation profiles of each run
 # there (dir/<tool>-<set>-<run>.cpu and .mem; go tool pprof reads them).
@@ -118,6 +124,7 @@ taskObjectCountLimit=100
 multipartUploadThreshold=64m
 multipartUploadPartSize=16m
 uploadThreadNumPerLargeFile=8
+destChecksum=${DEST_CHECKSUM:-auto}
 EOF
 	# An own NATS port: another service or test on this machine may hold
 	# the default one (4222), and the console would submit to it.
@@ -138,6 +145,8 @@ run_run() {
 	# shellcheck disable=SC2046 # profile_env's words are separate arguments
 	timed env $(profile_env run "$1") "$ROOT/bin/ossimport" run "$dir/conf/job.cfg" --sys "$dir/conf/sys.properties" --progress 0
 }
+
+run_run32() { DEST_CHECKSUM=crc32c run_run "$@"; }
 
 # run_service: the service in the foreground under time -v; the job is
 # submitted once it answers and the wall time runs from the service's
@@ -204,7 +213,7 @@ for t in $TOOLS; do
 	case $t in
 	s5cmd) [ -n "$S5CMD" ] && tools+=(s5cmd) ;;
 	rclone) [ -n "$RCLONE" ] && tools+=(rclone) ;;
-	run | service | ceiling) tools+=("$t") ;;
+	run | run32 | service | ceiling) tools+=("$t") ;;
 	*) die "unknown tool $t" ;;
 	esac
 done
@@ -246,10 +255,9 @@ for set in $SETS; do
 		fi
 		printf '%-8s %-6s %5d %9.2f %10s %6s %9.2f %8.0f\n' "$tool" "$set" "$n" "$wall" "$rate" "$unit" "$cpu" "$(awk "BEGIN{print $rss / 1024}")"
 	done
-	for o in run service; do
+	for o in run run32 service; do
 		for p in s5cmd ceiling run; do
 			[ "$o" != "$p" ] && [ -n "${med[$o]:-}" ] && [ -n "${med[$p]:-}" ] || continue
-			[ "$o" = run ] && [ "$p" = run ] && continue
 			printf '  %s: time ossimport %s / %s = %.2f\n' "$set" "$o" "$p" "$(awk "BEGIN{print ${med[$o]} / ${med[$p]}}")"
 		done
 	done
