@@ -110,7 +110,7 @@ func TestTrailerPut(t *testing.T) {
 		{"several MiB", 3*(2<<20) + 7, "direct", "100-continue"},
 	}
 	for i, tc := range cases {
-		key := "trailer/" + strings.ReplaceAll(tc.name, " ", "_")
+		key := "trailer/ü a+b%c;d=e/" + tc.name // keys needing escapes
 		data := randomBytes(tc.size + i%2)
 		if i%2 == 1 {
 			data = data[:tc.size]
@@ -313,5 +313,40 @@ func TestTrailerBadDigest(t *testing.T) {
 	}
 	if parts, err := st.ListParts(ctx, "bad-mp", id); err != nil || len(parts) != 0 {
 		t.Errorf("list parts after BadDigest: %+v, %v; want none", parts, err)
+	}
+}
+
+// TestConfigFromSpecChecksum: destChecksum crc32c and md5 decide;
+// auto (or nothing) picks crc32c for Amazon S3 over HTTPS only; and
+// Capabilities.CRC32C says what was picked.
+func TestConfigFromSpecChecksum(t *testing.T) {
+	endpoints := []struct {
+		name, endpoint string
+		auto           bool
+	}{
+		{"empty (AWS)", "", true},
+		{"AWS https", "https://s3.us-west-2.amazonaws.com", true},
+		{"AWS without scheme", "s3.eu-west-1.amazonaws.com", true},
+		{"AWS China https", "https://s3.cn-north-1.amazonaws.com.cn", true},
+		{"AWS http", "http://s3.us-west-2.amazonaws.com", false},
+		{"custom https", "https://cos.ap-guangzhou.myqcloud.com", false},
+		{"custom http", "http://127.0.0.1:7070", false},
+		{"look-alike", "https://s3.amazonaws.com.example.org", false},
+	}
+	for _, e := range endpoints {
+		for checksum, want := range map[string]bool{"crc32c": true, "CRC32C": true, "md5": false, "auto": e.auto, "": e.auto} {
+			spec := storage.Spec{Type: "s3", Endpoint: e.endpoint, Bucket: "b", Checksum: checksum, AccessKey: "ak", SecretKey: "sk"}
+			cfg := s3.ConfigFromSpec(spec)
+			if cfg.TrailingCRC32C != want {
+				t.Errorf("%s, destChecksum %q: TrailingCRC32C %v, want %v", e.name, checksum, cfg.TrailingCRC32C, want)
+			}
+			st, err := s3.New(t.Context(), cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st.Capabilities().CRC32C != want {
+				t.Errorf("%s, destChecksum %q: Capabilities.CRC32C %v, want %v", e.name, checksum, st.Capabilities().CRC32C, want)
+			}
+		}
 	}
 }
