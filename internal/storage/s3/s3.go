@@ -27,7 +27,8 @@
 //     back as ListObjectsV2's StartAfter, so they never expire and can be
 //     checkpointed.
 //   - A body that is not an io.ReadSeeker is sent as UNSIGNED-PAYLOAD (the
-//     SDK cannot hash a stream it cannot rewind) and without SDK retries;
+//     SDK cannot hash a stream it cannot rewind), or with TrailingCRC32C
+//     as STREAMING-UNSIGNED-PAYLOAD-TRAILER, and without SDK retries;
 //     the error goes back to the caller, which reopens its source. Over
 //     HTTPS every body goes unsigned; over plain HTTP seekable bodies are
 //     hashed and signed.

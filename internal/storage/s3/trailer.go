@@ -207,19 +207,16 @@ func trailerContentEncoding(contentEncoding string) string {
 	return "aws-chunked," + contentEncoding
 }
 
-// sdkTrailer makes the SDK send an aws-chunked body of size data bytes:
-// the headers, and the payload hash the signer signs and puts in
-// X-Amz-Content-Sha256 (the SDK's own payload middlewares keep a hash
-// already set). Content-Encoding is the input's.
-func sdkTrailer(size int64) func(*awss3.Options) {
-	return func(o *awss3.Options) {
-		o.APIOptions = append(o.APIOptions, func(st *middleware.Stack) error {
-			return st.Initialize.Add(middleware.InitializeMiddlewareFunc("OssimportStreamingTrailer",
-				func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
-					return next.HandleInitialize(v4.SetPayloadHash(ctx, streamingTrailerHash), in)
-				}), middleware.After)
-		})
-	}
+// sdkTrailerHash makes the SDK sign an aws-chunked body: it sets the
+// payload hash the signer signs and puts in X-Amz-Content-Sha256 (the
+// SDK's own payload middlewares keep a hash already set).
+func sdkTrailerHash(o *awss3.Options) {
+	o.APIOptions = append(o.APIOptions, func(st *middleware.Stack) error {
+		return st.Initialize.Add(middleware.InitializeMiddlewareFunc("OssimportStreamingTrailer",
+			func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+				return next.HandleInitialize(v4.SetPayloadHash(ctx, streamingTrailerHash), in)
+			}), middleware.After)
+	})
 }
 
 // sdkTrailerOptions are the SDK options of an aws-chunked request: those
@@ -229,5 +226,5 @@ func sdkTrailerOptions(optFns []func(*awss3.Options), size int64) []func(*awss3.
 	return append(optFns,
 		withHeader("X-Amz-Decoded-Content-Length", strconv.FormatInt(size, 10)),
 		withHeader("X-Amz-Trailer", crc32cHeader),
-		sdkTrailer(size))
+		sdkTrailerHash)
 }
