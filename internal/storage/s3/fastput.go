@@ -24,8 +24,9 @@ import (
 	"github.com/ossimport/ossimport/internal/storage"
 )
 
-// A small PUT whose body cannot be rewound (the copier's streamed body)
-// is sent without the SDK's middleware stack: the SDK builds its stack of
+// A small PUT whose body cannot be rewound (the copier's streamed body),
+// and with Config.TrailingCRC32C every PUT or UploadPart of such a body
+// (trailer.go), is sent without the SDK's middleware stack: the SDK builds its stack of
 // some 40 middlewares anew for every request, about 430 allocations and
 // an eighth of the client's CPU per small object. The request is the
 // one the SDK sends (same URL, headers and SigV4 signature with
@@ -37,8 +38,9 @@ import (
 // unsignedPayloadHash is X-Amz-Content-Sha256 for a body not hashed.
 const unsignedPayloadHash = "UNSIGNED-PAYLOAD"
 
-// directPutMax is the largest body sent directly; larger ones go through
-// the SDK, which asks for 100-continue.
+// directPutMax is the largest body sent directly without a trailer;
+// larger ones go through the SDK, which asks for 100-continue. With a
+// trailer every size goes directly, asking for 100-continue above it.
 const directPutMax = 2 << 20
 
 // direct is what a direct request needs: the object endpoint and signing
@@ -107,34 +109,108 @@ func (d direct) with(e smithyendpoints.Endpoint) (*direct, bool) {
 	return nil, false
 }
 
-// put sends the PUT, or returns false when it cannot be sent directly
-// (yet): the caller then uses the SDK.
+// directRequest is one PUT to send without the SDK.
+type directRequest struct {
+	op    string     // the S3 operation, for errors: PutObject, UploadPart
+	key   string     // the object key
+	query url.Values // UploadPart's partNumber and uploadId
+	// meta are PutObject's object headers; nil for UploadPart.
+	meta *storage.Metadata
+	body io.Reader
+	size int64 // the data bytes in body
+	// trailer is set when body is a chunkedBody of size data bytes.
+	trailer bool
+}
+
+// put sends a small PutObject, or returns false when it cannot be sent
+// directly (yet): the caller then uses the SDK.
 func (d *directPut) put(ctx context.Context, key string, body io.Reader, size int64, meta storage.Metadata) (storage.PutResult, bool, error) {
-	if d == nil || size <= 0 || size > directPutMax {
+	if size <= 0 || size > directPutMax {
 		return storage.PutResult{}, false, nil
+	}
+	h, sent, err := d.send(ctx, directRequest{op: "PutObject", key: key, meta: &meta, body: body, size: size})
+	if !sent || err != nil {
+		return storage.PutResult{}, sent, err
+	}
+	return storage.PutResult{ETag: unquote(h.Get("ETag")), VersionID: h.Get("X-Amz-Version-Id")}, true, nil
+}
+
+// send sends r and returns the headers of the response, or returns false
+// when r cannot be sent directly (yet): no endpoint learnt, or no
+// credentials to sign with.
+func (d *directPut) send(ctx context.Context, r directRequest) (http.Header, bool, error) {
+	if d == nil {
+		return nil, false, nil
 	}
 	c := d.ready.Load()
 	if c == nil {
-		return storage.PutResult{}, false, nil
+		return nil, false, nil
 	}
 	creds, err := c.creds.Retrieve(ctx)
 	if err != nil || creds.AccessKeyID == "" {
-		return storage.PutResult{}, false, nil // the SDK's path says why, or signs anonymously
+		return nil, false, nil // the SDK's path says why, or signs anonymously
 	}
-	u := c.base
-	escaped := httpbinding.EscapePath(key, false)
-	u.Path = smithyhttp.JoinPath(u.Path, "/"+key)
-	u.RawPath = smithyhttp.JoinPath(cmp.Or(c.base.RawPath, c.base.Path), "/"+escaped)
-	req, err := http.NewRequestWithContext(ctx, http.MethodPut, u.String(), body)
+	req, err := c.request(ctx, r)
 	if err != nil {
-		return storage.PutResult{}, true, fmt.Errorf("build request: %w", err)
+		return nil, true, fmt.Errorf("build request: %w", err)
+	}
+	if err := c.signer.SignHTTP(ctx, creds, req, req.Header.Get("X-Amz-Content-Sha256"), c.name, c.region, time.Now().UTC()); err != nil {
+		return nil, true, fmt.Errorf("sign request: %w", err)
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return nil, true, &smithy.OperationError{ServiceID: "S3", OperationName: r.op, Err: &smithyhttp.RequestSendError{Err: err}}
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		return nil, true, &smithy.OperationError{ServiceID: "S3", OperationName: r.op, Err: responseError(resp)}
+	}
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10)) // so the connection can be reused
+	return resp.Header, true, nil
+}
+
+// request builds r's unsigned request: the one the SDK would send.
+func (c *direct) request(ctx context.Context, r directRequest) (*http.Request, error) {
+	u := c.base
+	escaped := httpbinding.EscapePath(r.key, false)
+	u.Path = smithyhttp.JoinPath(u.Path, "/"+r.key)
+	u.RawPath = smithyhttp.JoinPath(cmp.Or(c.base.RawPath, c.base.Path), "/"+escaped)
+	if r.query != nil {
+		u.RawQuery = r.query.Encode() // the signer re-encodes it canonically
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPut, u.String(), r.body)
+	if err != nil {
+		return nil, err
 	}
 	req.URL = &u
-	req.ContentLength = size
+	req.ContentLength = r.size
 	h := req.Header
 	for k := range c.headers {
 		h.Set(k, c.headers.Get(k))
 	}
+	contentEncoding := ""
+	if r.meta != nil {
+		setMetaHeaders(h, *r.meta)
+		contentEncoding = r.meta.ContentEncoding
+	}
+	h.Set("User-Agent", "ossimport (aws-sdk-go-v2 signer)")
+	h.Set("Accept-Encoding", "identity")
+	h.Set("X-Amz-Content-Sha256", unsignedPayloadHash)
+	if r.trailer {
+		req.ContentLength = encodedLength(r.size)
+		setTrailerHeaders(h, r.size, contentEncoding)
+		h.Set("X-Amz-Content-Sha256", streamingTrailerHash)
+		if r.size > directPutMax {
+			// As the SDK does for large bodies: an error (a wrong key, a
+			// missing bucket) comes back before the body is sent.
+			h.Set("Expect", "100-continue")
+		}
+	}
+	return req, nil
+}
+
+// setMetaHeaders sets the object headers of PutObject.
+func setMetaHeaders(h http.Header, meta storage.Metadata) {
 	setHeader(h, "Content-Type", meta.ContentType)
 	setHeader(h, "Cache-Control", meta.CacheControl)
 	setHeader(h, "Content-Disposition", meta.ContentDisposition)
@@ -146,22 +222,6 @@ func (d *directPut) put(ctx context.Context, key string, body io.Reader, size in
 	for k, v := range meta.User {
 		h.Set("X-Amz-Meta-"+http.CanonicalHeaderKey(k), v)
 	}
-	h.Set("User-Agent", "ossimport (aws-sdk-go-v2 signer)")
-	h.Set("Accept-Encoding", "identity")
-	h.Set("X-Amz-Content-Sha256", unsignedPayloadHash)
-	if err := c.signer.SignHTTP(ctx, creds, req, unsignedPayloadHash, c.name, c.region, time.Now().UTC()); err != nil {
-		return storage.PutResult{}, true, fmt.Errorf("sign request: %w", err)
-	}
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return storage.PutResult{}, true, &smithy.OperationError{ServiceID: "S3", OperationName: "PutObject", Err: &smithyhttp.RequestSendError{Err: err}}
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode/100 != 2 {
-		return storage.PutResult{}, true, &smithy.OperationError{ServiceID: "S3", OperationName: "PutObject", Err: responseError(resp)}
-	}
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10)) // so the connection can be reused
-	return storage.PutResult{ETag: unquote(resp.Header.Get("ETag")), VersionID: resp.Header.Get("X-Amz-Version-Id")}, true, nil
 }
 
 // responseError is the SDK's error for a response with an error status:

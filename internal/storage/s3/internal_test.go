@@ -3,13 +3,17 @@ package s3
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"net"
 	"net/http"
 	"strings"
 	"testing"
+	"testing/iotest"
 
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
@@ -56,6 +60,7 @@ func TestWrapErr(t *testing.T) {
 		{apiErr("", 429), nil, true, ""},
 		{apiErr("RequestTimeout", 400), nil, true, ""},
 		{apiErr("XAmzContentSHA256Mismatch", 400), storage.ErrChecksumMismatch, true, ""},
+		{apiErr("BadDigest", 400), storage.ErrChecksumMismatch, true, "checksum"},
 		{apiErr("InvalidArgument", 400), nil, false, ""},
 		{apiErr("PermanentRedirect", 301), nil, false, "another region"},
 		{&smithyhttp.RequestSendError{Err: errors.New("connection dropped")}, nil, true, ""},
@@ -189,5 +194,55 @@ func TestIsArchiveClass(t *testing.T) {
 	}
 	if !restoreDone(`ongoing-request="false", expiry-date="Fri, 21 Dec 2012 00:00:00 GMT"`) || restoreDone(`ongoing-request="true"`) || restoreDone("") {
 		t.Error("restoreDone misreads x-amz-restore")
+	}
+}
+
+// TestChunkedBody frames bodies of sizes around the chunk size, and
+// checks the framing byte for byte, its length against encodedLength,
+// and the trailer against the CRC-32C.
+func TestChunkedBody(t *testing.T) {
+	for _, size := range []int64{1, 100, trailerChunkSize - 1, trailerChunkSize, trailerChunkSize + 1, 3 * trailerChunkSize, 3*trailerChunkSize + 17} {
+		data := bytes.Repeat([]byte("0123456789abcdef"), int(size/16)+1)[:size]
+		var want bytes.Buffer
+		for rest := data; len(rest) > 0; {
+			n := min(len(rest), trailerChunkSize)
+			fmt.Fprintf(&want, "%x\r\n%s\r\n", n, rest[:n])
+			rest = rest[n:]
+		}
+		crc := crc32.Checksum(data, crc32.MakeTable(crc32.Castagnoli))
+		fmt.Fprintf(&want, "0\r\nx-amz-checksum-crc32c:%s\r\n\r\n", base64.StdEncoding.EncodeToString(binary.BigEndian.AppendUint32(nil, crc)))
+		// A reader handing out half of what is asked, with io.EOF beside
+		// the last bytes.
+		got, err := io.ReadAll(newChunkedBody(&onceReader{r: iotest.DataErrReader(iotest.HalfReader(bytes.NewReader(data))), left: size}, size, 0))
+		if err != nil || !bytes.Equal(got, want.Bytes()) {
+			t.Errorf("size %d: framed %d bytes (%v), want %d", size, len(got), err, want.Len())
+		}
+		if n := encodedLength(size); n != int64(want.Len()) {
+			t.Errorf("size %d: encodedLength %d, want %d", size, n, want.Len())
+		}
+	}
+	short := newChunkedBody(&onceReader{r: strings.NewReader("abc"), left: 10}, 10, 0)
+	if _, err := io.ReadAll(short); !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Errorf("a short body: %v, want io.ErrUnexpectedEOF", err)
+	}
+}
+
+// TestParseCRC32C: a missing checksum is unknown, a malformed one an
+// error naming the object.
+func TestParseCRC32C(t *testing.T) {
+	if sums, err := parseCRC32C("yZRlqg=="); err != nil || !sums.HasCRC32C || sums.CRC32C != 0xc99465aa {
+		t.Errorf("parse: %+v, %v", sums, err)
+	}
+	if sums, err := parseCRC32C(""); err != nil || sums.HasCRC32C {
+		t.Errorf("parse of nothing: %+v, %v", sums, err)
+	}
+	s := &Store{cfg: Config{Name: "s3", Bucket: "bkt", TrailingCRC32C: true}}
+	for _, bad := range []string{"!!!!", "AAAAAAAA", "AAA="} {
+		if _, err := s.putResult("dir/k", written{crc32c: bad}); err == nil || !strings.Contains(err.Error(), `put "dir/k"`) {
+			t.Errorf("malformed %q: %v, want an error naming the object", bad, err)
+		}
+	}
+	if res, err := s.putResult("k", written{etag: `"e"`}); err != nil || res.Checksums.HasCRC32C || res.ETag != "e" {
+		t.Errorf("a response without a checksum: %+v, %v", res, err)
 	}
 }

@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net/url"
 	"sort"
+	"strconv"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
@@ -34,7 +36,8 @@ func (s *Store) CreateMultipart(ctx context.Context, key string, meta storage.Me
 	return aws.ToString(out.UploadId), nil
 }
 
-// UploadPart stores part n of an upload; the body rules of Put apply.
+// UploadPart stores part n of an upload; the body rules of Put apply,
+// and so does Config.TrailingCRC32C.
 func (s *Store) UploadPart(ctx context.Context, key, uploadID string, n int, r io.Reader, size int64) (storage.Part, error) {
 	what := fmt.Sprintf("upload part %d of", n)
 	if n < 1 || n > MaxParts {
@@ -44,18 +47,63 @@ func (s *Store) UploadPart(ctx context.Context, key, uploadID string, n int, r i
 	if err != nil {
 		return storage.Part{}, fmt.Errorf("%s %q: %w", what, key, err)
 	}
-	out, err := s.client.UploadPart(ctx, &awss3.UploadPartInput{
+	var w written
+	if once, ok := body.(*onceReader); ok && s.cfg.TrailingCRC32C {
+		w, err = s.uploadPartTrailer(ctx, key, uploadID, n, once, size, optFns)
+	} else {
+		w, err = s.uploadPartSDK(ctx, s.partInput(key, uploadID, n, body, size), optFns)
+	}
+	if err != nil {
+		return storage.Part{}, s.wrapErr(what, key, err)
+	}
+	part := storage.Part{Number: n, Size: size, ETag: unquote(w.etag)}
+	if s.cfg.TrailingCRC32C {
+		if part.Checksums, err = parseCRC32C(w.crc32c); err != nil {
+			return storage.Part{}, fmt.Errorf("%s %q: %w: %s", what, key, err, s)
+		}
+	}
+	return part, nil
+}
+
+func (s *Store) partInput(key, uploadID string, n int, body io.Reader, size int64) *awss3.UploadPartInput {
+	in := &awss3.UploadPartInput{
 		Bucket:        aws.String(s.cfg.Bucket),
 		Key:           aws.String(s.key(key)),
 		UploadId:      aws.String(uploadID),
 		PartNumber:    aws.Int32(int32(n)),
 		Body:          body,
 		ContentLength: aws.Int64(size),
-	}, optFns...)
-	if err != nil {
-		return storage.Part{}, s.wrapErr(what, key, err)
 	}
-	return storage.Part{Number: n, Size: size, ETag: unquote(aws.ToString(out.ETag))}, nil
+	if s.cfg.TrailingCRC32C {
+		if _, framed := body.(*chunkedBody); !framed {
+			in.ChecksumAlgorithm = types.ChecksumAlgorithmCrc32c // the SDK hashes the seekable body
+		}
+	}
+	return in
+}
+
+func (s *Store) uploadPartSDK(ctx context.Context, in *awss3.UploadPartInput, optFns []func(*awss3.Options)) (written, error) {
+	out, err := s.client.UploadPart(ctx, in, optFns...)
+	if err != nil {
+		return written{}, err
+	}
+	return written{etag: aws.ToString(out.ETag), crc32c: aws.ToString(out.ChecksumCRC32C)}, nil
+}
+
+// uploadPartTrailer sends a streamed part with its CRC-32C in a trailer,
+// directly or through the SDK (trailer.go).
+func (s *Store) uploadPartTrailer(ctx context.Context, key, uploadID string, n int, once *onceReader, size int64, optFns []func(*awss3.Options)) (written, error) {
+	body := newChunkedBody(once, size, s.flipCRC32C)
+	query := url.Values{"partNumber": {strconv.Itoa(n)}, "uploadId": {uploadID}}
+	h, sent, err := s.direct.send(ctx, directRequest{op: "UploadPart", key: s.key(key), query: query, body: body, size: size, trailer: true})
+	if sent {
+		if err != nil {
+			return written{}, err
+		}
+		return writtenFrom(h), nil
+	}
+	optFns = append(sdkTrailerOptions(optFns, size), withHeader("Content-Encoding", trailerContentEncoding("")))
+	return s.uploadPartSDK(ctx, s.partInput(key, uploadID, n, body, encodedLength(size)), optFns)
 }
 
 // ListParts returns every part the service holds for the upload, following
@@ -73,11 +121,15 @@ func (s *Store) ListParts(ctx context.Context, key, uploadID string) ([]storage.
 			return nil, s.wrapErr("list parts of", key, err)
 		}
 		for _, p := range out.Parts {
-			parts = append(parts, storage.Part{
+			part := storage.Part{
 				Number: int(aws.ToInt32(p.PartNumber)),
 				Size:   aws.ToInt64(p.Size),
 				ETag:   unquote(aws.ToString(p.ETag)),
-			})
+			}
+			if part.Checksums, err = parseCRC32C(aws.ToString(p.ChecksumCRC32C)); err != nil {
+				return nil, fmt.Errorf("list parts of %q: part %d: %w: %s", key, part.Number, err, s)
+			}
+			parts = append(parts, part)
 		}
 		next := aws.ToString(out.NextPartNumberMarker)
 		if !aws.ToBool(out.IsTruncated) || next == "" || next == aws.ToString(in.PartNumberMarker) {

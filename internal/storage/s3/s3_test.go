@@ -15,9 +15,17 @@ import (
 // TestListResumeNewStore checks them.
 var conformanceOptions = storagetest.Options{NoKeyDirConflicts: true}
 
+// TestConformance runs the suite with MD5 (the default off AWS) and with
+// trailing CRC-32Cs (destChecksum=crc32c).
 func TestConformance(t *testing.T) {
 	srv := testenv.VersityGW(t)
-	storagetest.Run(t, func(t *testing.T) storage.Store {
-		return newStore(t, bucketConfig(srv, srv.CreateBucket(t, "")))
-	}, conformanceOptions)
+	for _, crc32c := range []bool{false, true} {
+		t.Run(map[bool]string{false: "MD5", true: "CRC32C"}[crc32c], func(t *testing.T) {
+			storagetest.Run(t, func(t *testing.T) storage.Store {
+				cfg := bucketConfig(srv, srv.CreateBucket(t, ""))
+				cfg.TrailingCRC32C = crc32c
+				return newStore(t, cfg)
+			}, conformanceOptions)
+		})
+	}
 }

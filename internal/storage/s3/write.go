@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
@@ -17,18 +18,38 @@ import (
 
 // Put stores size bytes from r with PutObject. A seekable r is rewound
 // by the SDK to retry; any other r is sent once, unsigned, and a failure
-// goes back to the caller.
+// goes back to the caller. With Config.TrailingCRC32C the result carries
+// the CRC-32C the service checked (trailer.go).
 func (s *Store) Put(ctx context.Context, key string, r io.Reader, size int64, meta storage.Metadata) (storage.PutResult, error) {
 	body, optFns, err := s.requestBody(r, size)
 	if err != nil {
 		return storage.PutResult{}, fmt.Errorf("put %q: %w", key, err)
 	}
 	if once, ok := body.(*onceReader); ok {
+		if s.cfg.TrailingCRC32C {
+			w, err := s.putTrailer(ctx, key, once, size, meta, optFns)
+			if err != nil {
+				return storage.PutResult{}, s.wrapErr("put", key, err)
+			}
+			return s.putResult(key, w)
+		}
 		if res, sent, err := s.direct.put(ctx, s.key(key), once, size, meta); sent {
 			return res, s.wrapErr("put", key, err)
 		}
 	}
-	in := &awss3.PutObjectInput{
+	in := s.putInput(key, body, size, meta)
+	if s.cfg.TrailingCRC32C {
+		in.ChecksumAlgorithm = types.ChecksumAlgorithmCrc32c // the SDK hashes the seekable body
+	}
+	out, err := s.client.PutObject(ctx, in, expires(optFns, meta)...)
+	if err != nil {
+		return storage.PutResult{}, s.wrapErr("put", key, err)
+	}
+	return s.putResult(key, written{etag: aws.ToString(out.ETag), version: aws.ToString(out.VersionId), crc32c: aws.ToString(out.ChecksumCRC32C)})
+}
+
+func (s *Store) putInput(key string, body io.Reader, size int64, meta storage.Metadata) *awss3.PutObjectInput {
+	return &awss3.PutObjectInput{
 		Bucket:               aws.String(s.cfg.Bucket),
 		Key:                  aws.String(s.key(key)),
 		Body:                 body,
@@ -42,11 +63,50 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader, size int64, me
 		StorageClass:         types.StorageClass(meta.StorageClass),
 		ServerSideEncryption: types.ServerSideEncryption(meta.ServerSideEncryption),
 	}
-	out, err := s.client.PutObject(ctx, in, expires(optFns, meta)...)
-	if err != nil {
-		return storage.PutResult{}, s.wrapErr("put", key, err)
+}
+
+// written is what a write's response says, however it was sent.
+type written struct {
+	etag, version string
+	crc32c        string // x-amz-checksum-crc32c, base64
+}
+
+func writtenFrom(h http.Header) written {
+	return written{etag: h.Get("ETag"), version: h.Get("X-Amz-Version-Id"), crc32c: h.Get(crc32cHeader)}
+}
+
+// putResult is the result of a Put; with Config.TrailingCRC32C, it
+// carries the CRC-32C of the response, when the service gave one.
+func (s *Store) putResult(key string, w written) (storage.PutResult, error) {
+	res := storage.PutResult{ETag: unquote(w.etag), VersionID: w.version}
+	if s.cfg.TrailingCRC32C {
+		sums, err := parseCRC32C(w.crc32c)
+		if err != nil {
+			return storage.PutResult{}, fmt.Errorf("put %q: %w: %s", key, err, s)
+		}
+		res.Checksums = sums
 	}
-	return storage.PutResult{ETag: unquote(aws.ToString(out.ETag)), VersionID: aws.ToString(out.VersionId)}, nil
+	return res, nil
+}
+
+// putTrailer sends a streamed body with its CRC-32C in a trailer,
+// directly or through the SDK (trailer.go).
+func (s *Store) putTrailer(ctx context.Context, key string, once *onceReader, size int64, meta storage.Metadata, optFns []func(*awss3.Options)) (written, error) {
+	body := newChunkedBody(once, size, s.flipCRC32C)
+	h, sent, err := s.direct.send(ctx, directRequest{op: "PutObject", key: s.key(key), meta: &meta, body: body, size: size, trailer: true})
+	if sent {
+		if err != nil {
+			return written{}, err
+		}
+		return writtenFrom(h), nil
+	}
+	in := s.putInput(key, body, encodedLength(size), meta)
+	in.ContentEncoding = aws.String(trailerContentEncoding(meta.ContentEncoding))
+	out, err := s.client.PutObject(ctx, in, sdkTrailerOptions(expires(optFns, meta), size)...)
+	if err != nil {
+		return written{}, err
+	}
+	return written{etag: aws.ToString(out.ETag), version: aws.ToString(out.VersionId), crc32c: aws.ToString(out.ChecksumCRC32C)}, nil
 }
 
 // Delete removes key; a missing key is not an error.

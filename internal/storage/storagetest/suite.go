@@ -6,6 +6,7 @@ import (
 	"crypto/md5"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"hash/crc64"
 	"io"
 	"math/rand/v2"
@@ -41,6 +42,7 @@ func Run(t *testing.T, open func(t *testing.T) storage.Store, opts Options) {
 		{"Overwrite", testOverwrite},
 		{"Delete", testDelete},
 		{"Checksums", testChecksums},
+		{"CRC32C", testCRC32C},
 		{"Multipart", testMultipart},
 		{"MultipartResume", testMultipartResume},
 		{"MultipartAbort", testMultipartAbort},
@@ -558,4 +560,65 @@ func testChecksums(t *testing.T, e *env) {
 		}
 		t.Errorf("put of %d bytes from a reader of 1000 succeeded", len(data))
 	}
+}
+
+// checkedBody is a streamed body whose writer checks it, like the
+// copier's (storage.CheckedBody): it cannot be rewound.
+type checkedBody struct{ r io.Reader }
+
+func (b checkedBody) Read(p []byte) (int, error) { return b.r.Read(p) }
+
+// CheckedByCaller marks the body.
+func (checkedBody) CheckedByCaller() {}
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// mustHaveCRC32C fails unless sums carries data's CRC-32C.
+func mustHaveCRC32C(t *testing.T, what string, sums storage.Checksums, data []byte) {
+	t.Helper()
+	if want := crc32.Checksum(data, castagnoli); !sums.HasCRC32C || sums.CRC32C != want {
+		t.Errorf("%s: CRC-32C %08x (known %v), want %08x", what, sums.CRC32C, sums.HasCRC32C, want)
+	}
+}
+
+// testCRC32C: a store claiming Capabilities.CRC32C returns the CRC-32C
+// of every checked body it writes, with Put and with UploadPart.
+func testCRC32C(t *testing.T, e *env) {
+	if !e.caps().CRC32C {
+		t.Skipf("%s sends no CRC-32C", e.st)
+	}
+	w := e.writer(t)
+	for i, size := range []int{1, 70_000, 3_000_000} {
+		data := payload(size, uint64(10+i))
+		key := fmt.Sprintf("crc32c/%d", size)
+		res, err := w.Put(e.ctx, key, checkedBody{bytes.NewReader(data)}, int64(size), storage.Metadata{})
+		if err != nil {
+			t.Fatalf("put %d bytes: %v", size, err)
+		}
+		mustHaveCRC32C(t, fmt.Sprintf("put %d bytes", size), res.Checksums, data)
+		mustEqualBytes(t, key, e.read(t, key), data)
+	}
+	if !e.caps().Multipart {
+		return
+	}
+	m := e.multipart(t)
+	data := payload(int(e.partSize())+4321, 20)
+	chunks := e.parts(data)
+	id, err := m.CreateMultipart(e.ctx, "crc32c/mp", storage.Metadata{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var parts []storage.Part
+	for i, c := range chunks {
+		p, err := m.UploadPart(e.ctx, "crc32c/mp", id, i+1, checkedBody{bytes.NewReader(c)}, int64(len(c)))
+		if err != nil {
+			t.Fatalf("upload part %d: %v", i+1, err)
+		}
+		mustHaveCRC32C(t, fmt.Sprintf("part %d", i+1), p.Checksums, c)
+		parts = append(parts, p)
+	}
+	if _, err := m.CompleteMultipart(e.ctx, "crc32c/mp", id, parts); err != nil {
+		t.Fatalf("complete: %v", err)
+	}
+	mustEqualBytes(t, "crc32c/mp", e.read(t, "crc32c/mp"), data)
 }
