@@ -6,11 +6,17 @@ import (
 	"errors"
 	"hash/crc32"
 	"io"
+	"os"
+	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/ossimport/ossimport/internal/storage"
+	"github.com/ossimport/ossimport/internal/storage/local"
 	"github.com/ossimport/ossimport/internal/storage/memory"
+	"github.com/ossimport/ossimport/internal/storage/s3"
+	"github.com/ossimport/ossimport/internal/testenv"
 )
 
 // crc32cDest is a memory destination that proves writes the way S3 does
@@ -129,6 +135,103 @@ func TestCRC32CProvesWrites(t *testing.T) {
 			rc.Close()
 			if err != nil || !bytes.Equal(got, data) {
 				t.Errorf("destination holds %d bytes (%v), not the source's %d", len(got), err, len(data))
+			}
+		})
+	}
+}
+
+// multipartDest is a destination that uploads in parts.
+type multipartDest interface {
+	storage.Destination
+	storage.MultipartWriter
+}
+
+// partCounter counts the parts uploaded through it.
+type partCounter struct {
+	multipartDest
+	parts atomic.Int32
+}
+
+func (p *partCounter) UploadPart(ctx context.Context, key, id string, n int, r io.Reader, size int64) (storage.Part, error) {
+	p.parts.Add(1)
+	return p.multipartDest.UploadPart(ctx, key, id, n, r, size)
+}
+
+// TestCRC32CToVersityGW copies to a real S3 server (versitygw) with
+// destChecksum=crc32c: a small object and one in parts are proven by
+// the CRC-32C the server checked and returned, with no MD5 computed, and
+// an upload resumed after a crash reuses the part stored before it
+// (listed without a CRC-32C: compared by its ETag), so the object passed
+// the weaker ETag check for that part.
+func TestCRC32CToVersityGW(t *testing.T) {
+	srv := testenv.VersityGW(t)
+	dir := t.TempDir()
+	big := randomBytes(12<<20+5, 11)
+	small := big[:1000]
+	for name, data := range map[string][]byte{"big.bin": big, "small.bin": small, "resumed.bin": big} {
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	src, err := local.New(dir, local.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s3dst, err := s3.New(t.Context(), s3.Config{Endpoint: srv.Endpoint, Region: srv.Region, Bucket: srv.CreateBucket(t, ""),
+		AccessKey: srv.AccessKey, SecretKey: srv.SecretKey, TrailingCRC32C: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dst := &partCounter{multipartDest: s3dst}
+	opts := Options{MultipartThreshold: 8 << 20, PartSize: 5 << 20, PartConcurrency: 2, VerifyAfterCopy: true,
+		RetryBase: time.Millisecond, RetryMax: 5 * time.Millisecond, RetryBudget: time.Second}
+	c := newCopier(t, dst, src, opts)
+	object := func(key string) Object {
+		info, err := src.Stat(t.Context(), key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return Object{Key: key, Size: info.Size, ModTime: info.ModTime}
+	}
+
+	// An upload a crash left with its first part stored.
+	resumed := object("resumed.bin")
+	id, err := s3dst.CreateMultipart(t.Context(), resumed.Dst(), storage.Metadata{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s3dst.UploadPart(t.Context(), resumed.Dst(), id, 1, bytes.NewReader(big[:5<<20]), 5<<20); err != nil {
+		t.Fatal(err)
+	}
+	resumed.UploadID, resumed.PartSize = id, 5<<20
+
+	for _, tc := range []struct {
+		obj   Object
+		data  []byte
+		check string
+		parts int32
+	}{
+		{object("small.bin"), small, CheckCRC32C, 0},
+		{object("big.bin"), big, CheckCRC32C, 3},
+		{resumed, big, CheckETag, 2},
+	} {
+		t.Run(tc.obj.Key, func(t *testing.T) {
+			dst.parts.Store(0)
+			res := c.Copy(t.Context(), tc.obj)
+			if res.Code != Succeed || res.Check != tc.check {
+				t.Fatalf("copy = %s check %q (%s), want Succeed %q", res.Code, res.Check, res.Detail, tc.check)
+			}
+			if got := dst.parts.Load(); got != tc.parts {
+				t.Errorf("%d parts uploaded, want %d", got, tc.parts)
+			}
+			if res.Checksums.HasCRC64 || !res.Checksums.HasCRC32C || res.Checksums.CRC32C != crc32.Checksum(tc.data, crc32cTable) {
+				t.Errorf("checksums %+v, want the CRC-32C of the source alone", res.Checksums)
+			}
+			if tc.check == CheckCRC32C && res.Checksums.MD5 != nil {
+				t.Errorf("an MD5 was computed: %x", res.Checksums.MD5)
+			}
+			if !bytes.Equal(readAll(t, s3dst, tc.obj.Dst()), tc.data) {
+				t.Error("the destination differs from the source")
 			}
 		})
 	}

@@ -160,6 +160,9 @@ type partSum struct {
 	crc32c    uint32
 	hasCRC32C bool
 	md5       []byte
+	// check names how the stored part was proven to hold these bytes
+	// (CheckCRC64, ...), "" until it was.
+	check string
 }
 
 func (u *upload) count() int { return int((u.size + u.partSize - 1) / u.partSize) }
@@ -228,9 +231,11 @@ func (u *upload) part(ctx context.Context, j partJob) error {
 	size := min(u.partSize, u.size-off)
 	if j.buf != nil {
 		defer u.c.bufs.put(u.partSize, j.buf)
-		if old, ok := u.have[j.i+1]; ok && samePart(old, size, j.sum) {
-			u.record(j.i, old, j.sum, 0)
-			return nil
+		if old, ok := u.have[j.i+1]; ok {
+			if check := samePart(old, size, j.sum); check != "" {
+				u.record(j.i, old, j.sum, 0, check)
+				return nil
+			}
 		}
 		return u.send(ctx, j.i, bytes.NewReader((*j.buf)[:size]), size, func() partSum { return j.sum }, nil)
 	}
@@ -239,8 +244,8 @@ func (u *upload) part(ctx context.Context, j partJob) error {
 		if err != nil {
 			return &partError{err: err}
 		}
-		if samePart(old, size, sum) {
-			u.record(j.i, old, sum, 0)
+		if check := samePart(old, size, sum); check != "" {
+			u.record(j.i, old, sum, 0, check)
 			return nil
 		}
 	}
@@ -302,37 +307,42 @@ func (u *upload) send(ctx context.Context, i int, body io.Reader, size int64, su
 		return &partError{upload: true, err: fmt.Errorf("upload part %d of %q: %w", i+1, u.obj.Dst(), err)}
 	}
 	s := sum()
-	if err := checkPart(p, s, u.c.dst.Capabilities()); err != nil {
+	check, err := checkPart(p, s, u.c.dst.Capabilities())
+	if err != nil {
 		// Damaged in transit: sent again (see part).
 		return &partError{upload: true, err: storage.Transient(fmt.Errorf("upload part %d of %q: %w", i+1, u.obj.Dst(), err))}
 	}
-	u.record(i, p, s, size)
+	u.record(i, p, s, size, check)
 	return nil
 }
 
 // checkPart compares a stored part's reported checksums with ours: its
 // CRC-64, else its CRC-32C, else its MD5, else its ETag when ETags are
-// content MD5s.
-func checkPart(p storage.Part, sum partSum, caps storage.Capabilities) error {
+// content MD5s. It names the check compared, "" for none.
+func checkPart(p storage.Part, sum partSum, caps storage.Capabilities) (string, error) {
 	switch {
 	case p.Checksums.HasCRC64 && sum.hasCRC:
 		if p.Checksums.CRC64 != sum.crc {
-			return fmt.Errorf("%w: destination CRC64 %d, source %d", storage.ErrChecksumMismatch, p.Checksums.CRC64, sum.crc)
+			return "", fmt.Errorf("%w: destination CRC64 %d, source %d", storage.ErrChecksumMismatch, p.Checksums.CRC64, sum.crc)
 		}
+		return CheckCRC64, nil
 	case p.Checksums.HasCRC32C && sum.hasCRC32C:
 		if p.Checksums.CRC32C != sum.crc32c {
-			return fmt.Errorf("%w: destination CRC32C %d, source %d", storage.ErrChecksumMismatch, p.Checksums.CRC32C, sum.crc32c)
+			return "", fmt.Errorf("%w: destination CRC32C %d, source %d", storage.ErrChecksumMismatch, p.Checksums.CRC32C, sum.crc32c)
 		}
+		return CheckCRC32C, nil
 	case p.Checksums.MD5 != nil && sum.md5 != nil:
 		if !bytes.Equal(p.Checksums.MD5, sum.md5) {
-			return fmt.Errorf("%w: destination MD5 %x, source %x", storage.ErrChecksumMismatch, p.Checksums.MD5, sum.md5)
+			return "", fmt.Errorf("%w: destination MD5 %x, source %x", storage.ErrChecksumMismatch, p.Checksums.MD5, sum.md5)
 		}
+		return CheckMD5, nil
 	case caps.ETagIsMD5 && sum.md5 != nil && isMD5(strings.Trim(p.ETag, `"`)):
 		if etag := strings.Trim(p.ETag, `"`); !strings.EqualFold(etag, hex.EncodeToString(sum.md5)) {
-			return fmt.Errorf("%w: destination ETag %s, source MD5 %x", storage.ErrChecksumMismatch, etag, sum.md5)
+			return "", fmt.Errorf("%w: destination ETag %s, source MD5 %x", storage.ErrChecksumMismatch, etag, sum.md5)
 		}
+		return CheckETag, nil
 	}
-	return nil
+	return "", nil
 }
 
 // hashRange reads size bytes of the source at off and returns their
@@ -344,7 +354,14 @@ func (u *upload) hashRange(ctx context.Context, off, size int64) (partSum, error
 		return partSum{}, fmt.Errorf("open source %q at %d: %w", u.obj.Key, off, err)
 	}
 	defer rc.Close()
-	sr := newSourceReader(ctx, rc, size, u.c.hashes(), u.c.opts.Bandwidth, u.c.onBytes(u.obj))
+	h := u.c.hashes()
+	if caps := u.c.dst.Capabilities(); caps.CRC32C && caps.ETagIsMD5 {
+		// A part listed without its CRC-32C (S3 keeps part checksums
+		// only for uploads created with an algorithm, which ours are
+		// not) is compared by its ETag instead.
+		h.md5 = true
+	}
+	sr := newSourceReader(ctx, rc, size, h, u.c.opts.Bandwidth, u.c.onBytes(u.obj))
 	sr.ranged = true
 	if err := sr.drain(); err != nil {
 		return partSum{}, fmt.Errorf("read source %q at %d: %w", u.obj.Key, off, err)
@@ -352,29 +369,34 @@ func (u *upload) hashRange(ctx context.Context, off, size int64) (partSum, error
 	return sr.partSum(), nil
 }
 
-// samePart reports whether a stored part holds the bytes we just read.
-func samePart(p storage.Part, size int64, sum partSum) bool {
-	if p.Size != size {
-		return false
+// samePart reports whether a stored part holds the bytes we just read:
+// it names the check that says so, "" when none does.
+func samePart(p storage.Part, size int64, sum partSum) string {
+	same := func(ok bool, check string) string {
+		if ok {
+			return check
+		}
+		return ""
 	}
-	if p.Checksums.HasCRC64 && sum.hasCRC {
-		return p.Checksums.CRC64 == sum.crc
-	}
-	if p.Checksums.HasCRC32C && sum.hasCRC32C {
-		return p.Checksums.CRC32C == sum.crc32c
-	}
-	if sum.md5 == nil {
-		return false
-	}
-	if p.Checksums.MD5 != nil {
-		return bytes.Equal(p.Checksums.MD5, sum.md5)
+	switch {
+	case p.Size != size:
+		return ""
+	case p.Checksums.HasCRC64 && sum.hasCRC:
+		return same(p.Checksums.CRC64 == sum.crc, CheckCRC64)
+	case p.Checksums.HasCRC32C && sum.hasCRC32C:
+		return same(p.Checksums.CRC32C == sum.crc32c, CheckCRC32C)
+	case sum.md5 == nil:
+		return ""
+	case p.Checksums.MD5 != nil:
+		return same(bytes.Equal(p.Checksums.MD5, sum.md5), CheckMD5)
 	}
 	etag := strings.Trim(p.ETag, `"`)
-	return len(etag) == 32 && strings.EqualFold(etag, hex.EncodeToString(sum.md5))
+	return same(len(etag) == 32 && strings.EqualFold(etag, hex.EncodeToString(sum.md5)), CheckETag)
 }
 
-func (u *upload) record(i int, p storage.Part, sum partSum, written int64) {
+func (u *upload) record(i int, p storage.Part, sum partSum, written int64, check string) {
 	p.Number = i + 1
+	sum.check = check
 	u.mu.Lock()
 	u.parts[i] = p
 	u.sums[i] = sum
@@ -407,10 +429,13 @@ func (u *upload) complete(ctx context.Context) Result {
 	if err != nil {
 		return failure(CheckFailed, fmt.Errorf("verify %q: %w", u.obj.Dst(), err))
 	}
-	if sums.HasCRC32C && checked == "" {
-		// Every part's CRC-32C was checked by the store as it arrived
-		// and compared with ours (send, samePart).
-		checked = CheckCRC32C
+	if checked == "" && u.c.dst.Capabilities().CRC32C {
+		// The store checked every part's CRC-32C as it arrived and
+		// returned it, and each was compared with ours, or a part
+		// resumed was compared by its ETag (send, samePart); Complete
+		// assembles the parts of those ETags. The object passed the
+		// weakest of its parts' checks.
+		checked = u.partsCheck()
 	}
 	res := u.c.verify(ctx, u.obj, u.size, sums, put, "multipart", checked)
 	res.Bytes = u.written
@@ -430,17 +455,32 @@ func (u *upload) combinedCRC() (uint64, bool) {
 	return crc, true
 }
 
-// combinedCRC32C is the whole object's CRC-32C from the parts', when
-// the store reported each part's and it was compared with ours.
+// combinedCRC32C is the whole object's CRC-32C from the parts' CRC-32Cs
+// read from the source, when they were computed.
 func (u *upload) combinedCRC32C() (uint32, bool) {
 	var crc uint32
 	for i, s := range u.sums {
-		if !s.hasCRC32C || !u.parts[i].Checksums.HasCRC32C {
+		if !s.hasCRC32C {
 			return 0, false
 		}
 		crc = crc32cCombine(crc, s.crc32c, u.parts[i].Size)
 	}
 	return crc, len(u.sums) > 0
+}
+
+// partsCheck names the weakest check the parts passed, "" when a part
+// passed none.
+func (u *upload) partsCheck() string {
+	weakest := ""
+	for i, s := range u.sums {
+		if s.check == "" {
+			return ""
+		}
+		if i == 0 || stronger(weakest, s.check) == weakest {
+			weakest = s.check
+		}
+	}
+	return weakest
 }
 
 // checkMultipartETag checks an S3-style "<md5 of part md5s>-<parts>"
