@@ -138,7 +138,7 @@ func TestCopiedChecksumsAndAppend(t *testing.T) {
 // copied.csv begun without that column goes on without it.
 func TestCRC32CColumn(t *testing.T) {
 	at := time.Date(2026, 12, 5, 1, 2, 3, 0, time.UTC)
-	// crc32c("hello world") = 0xc99465aa
+	// 0xc99465aa is the CRC-32C of "hello world".
 	r := transfer.Result{Object: transfer.Object{Key: "k"}, Code: transfer.Succeed, Size: 11, Check: transfer.CheckCRC32C,
 		Checksums: storage.Checksums{CRC32C: 0xc99465aa, HasCRC32C: true}}
 	for _, c := range []struct {
