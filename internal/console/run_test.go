@@ -313,8 +313,8 @@ func TestRunRetriesFailedObjectsOnlyWithReports(t *testing.T) {
 	}
 	checkRunReports(t, f.dir, map[string]int64{report.Copied: 19, report.Failed: 1})
 	// Checksums and the check travel from the worker to copied.csv.
-	if row := reportRows(t, f.dir, report.Copied)[0]; len(row) != 7 || row[3] == "" || row[6] != transfer.CheckCRC64 {
-		t.Errorf("copied row %q, want the crc64 and check crc64", row)
+	if row := reportRows(t, f.dir, report.Copied)[0]; len(row) != 8 || row[3] == "" || row[6] != transfer.CheckCRC64 || row[7] != "" {
+		t.Errorf("copied row %q, want the crc64, check crc64 and no crc32c", row)
 	}
 	row := reportRows(t, f.dir, report.Failed)[0]
 	if row[0] != "data/005.bin" || row[1] != "copy/005.bin" || row[2] != "SIZE_NOT_MATCH" || row[3] == "" {

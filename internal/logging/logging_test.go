@@ -202,8 +202,9 @@ func TestMaskHandler(t *testing.T) {
 		mustMiss []string
 	}{
 		{"secret keys", func(l *slog.Logger) {
-			l.Info("config", "srcSecretKey", "hunter2", "password", 42, "accessKeySecret", []byte("raw"), "job", "j1")
-		}, []string{"srcSecretKey=***", "password=***", "accessKeySecret=***", "job=j1"}, []string{"hunter2", "42", "raw"}},
+			// A number no timestamp holds: the line's time once had "42".
+			l.Info("config", "srcSecretKey", "hunter2", "password", 987654321987, "accessKeySecret", []byte("raw"), "job", "j1")
+		}, []string{"srcSecretKey=***", "password=***", "accessKeySecret=***", "job=j1"}, []string{"hunter2", "987654321987", "raw"}},
 		{"values", func(l *slog.Logger) {
 			l.Warn("request failed", "err", errors.New("PUT k: Authorization: OSS ak:sig"), "url", "https://h/k?Signature=zz", "obj", secretStringer{})
 		}, []string{`err="PUT k: Authorization: ***"`, `url="https://h/k?Signature=***"`, `obj="url?Signature=***"`}, []string{"ak:sig", "zz", "=abc"}},
