@@ -55,6 +55,17 @@ func (s clusterService) leads(lease string) bool {
 func TestEmbeddedClusterOverSSH(t *testing.T) {
 	c := newTestCluster(t, 3, fmt.Sprintf("natsEmbeddedCluster=true\nnatsClusterPort=%d\nworkerMaxThroughput(KB/s)=24\n", freePort(t)), "")
 	h := c.h
+	// The task holding the 3 MiB file (at 24 KB/s) runs through both
+	// losses, and each can cost it two deliveries: the hand-back of the
+	// lost worker's claims, and the 10-second ack wait running out while
+	// JetStream elects new leaders (about 10 s, during which the keepalive
+	// of every running task fails). Five deliveries dead-lettered it in
+	// one CI run; the dead-letter limit is not what this test is about.
+	props, err := os.ReadFile(h.sys)
+	if err != nil || !strings.Contains(string(props), "taskMaxDeliver=5\n") {
+		t.Fatalf("the cluster's sys.properties has no taskMaxDeliver=5 to raise (%v)", err)
+	}
+	h.write(h.sys, strings.Replace(string(props), "taskMaxDeliver=5\n", "taskMaxDeliver=10\n", 1))
 	svcs := []clusterService{{name: "this machine", host: -1, dir: h.workdir()}}
 	for i := range 2 {
 		svcs = append(svcs, clusterService{name: c.hosts[i].Name, host: i, dir: workdir.Dir(c.hostDir[i])})
