@@ -14,3 +14,14 @@ type CheckedBody interface {
 	// CheckedByCaller marks the body; it does nothing.
 	CheckedByCaller()
 }
+
+// CRC32CBody is a CheckedBody that hashes its bytes with CRC-32C as they
+// are read. A store that sends the body's CRC-32C with the write
+// (Capabilities.CRC32C) takes it from the body once the last byte was
+// read, instead of hashing every byte a second time.
+type CRC32CBody interface {
+	CheckedBody
+	// SumCRC32C returns the CRC-32C of the bytes read so far, and false
+	// when the body does not compute one.
+	SumCRC32C() (uint32, bool)
+}

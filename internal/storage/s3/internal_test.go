@@ -213,7 +213,7 @@ func TestChunkedBody(t *testing.T) {
 		fmt.Fprintf(&want, "0\r\nx-amz-checksum-crc32c:%s\r\n\r\n", base64.StdEncoding.EncodeToString(binary.BigEndian.AppendUint32(nil, crc)))
 		// A reader handing out half of what is asked, with io.EOF beside
 		// the last bytes.
-		got, err := io.ReadAll(newChunkedBody(&onceReader{r: iotest.DataErrReader(iotest.HalfReader(bytes.NewReader(data))), left: size}, size, 0))
+		got, err := io.ReadAll(newChunkedBody(&onceReader{r: iotest.DataErrReader(iotest.HalfReader(bytes.NewReader(data))), left: size}, nil, size, 0))
 		if err != nil || !bytes.Equal(got, want.Bytes()) {
 			t.Errorf("size %d: framed %d bytes (%v), want %d", size, len(got), err, want.Len())
 		}
@@ -221,9 +221,38 @@ func TestChunkedBody(t *testing.T) {
 			t.Errorf("size %d: encodedLength %d, want %d", size, n, want.Len())
 		}
 	}
-	short := newChunkedBody(&onceReader{r: strings.NewReader("abc"), left: 10}, 10, 0)
+	short := newChunkedBody(&onceReader{r: strings.NewReader("abc"), left: 10}, nil, 10, 0)
 	if _, err := io.ReadAll(short); !errors.Is(err, io.ErrUnexpectedEOF) {
 		t.Errorf("a short body: %v, want io.ErrUnexpectedEOF", err)
+	}
+}
+
+// summedBody is a caller's body that hashes its own bytes (storage.CRC32CBody).
+type summedBody struct {
+	io.Reader
+	sum uint32
+	has bool
+}
+
+func (summedBody) CheckedByCaller()            {}
+func (b summedBody) SumCRC32C() (uint32, bool) { return b.sum, b.has }
+
+// TestChunkedBodyTakesTheCallersCRC32C: a body that computes its CRC-32C
+// is not hashed again: its sum goes in the trailer (here one that is not
+// the data's, to tell them apart); one that computes none is hashed.
+func TestChunkedBodyTakesTheCallersCRC32C(t *testing.T) {
+	data := []byte("hello world")
+	for _, c := range []struct {
+		body summedBody
+		want uint32
+	}{
+		{summedBody{Reader: bytes.NewReader(data), sum: 0x01020304, has: true}, 0x01020304},
+		{summedBody{Reader: bytes.NewReader(data)}, crc32.Checksum(data, crc32.MakeTable(crc32.Castagnoli))},
+	} {
+		got, err := io.ReadAll(newChunkedBody(&onceReader{r: c.body, left: int64(len(data))}, c.body, int64(len(data)), 0))
+		if want := "x-amz-checksum-crc32c:" + encodeCRC32C(c.want) + "\r\n"; err != nil || !strings.Contains(string(got), want) {
+			t.Errorf("framed %q (%v), want the trailer %q", got, err, want)
+		}
 	}
 }
 

@@ -93,7 +93,7 @@ func (s *Store) uploadPartSDK(ctx context.Context, in *awss3.UploadPartInput, op
 // uploadPartTrailer sends a streamed part with its CRC-32C in a trailer,
 // directly or through the SDK (trailer.go).
 func (s *Store) uploadPartTrailer(ctx context.Context, key, uploadID string, n int, once *onceReader, size int64, optFns []func(*awss3.Options)) (written, error) {
-	body := newChunkedBody(once, size, s.flipCRC32C)
+	body := newChunkedBody(once, once.r, size, s.flipCRC32C)
 	query := url.Values{"partNumber": {strconv.Itoa(n)}, "uploadId": {uploadID}}
 	h, sent, err := s.direct.send(ctx, directRequest{op: "UploadPart", key: s.key(key), query: query, body: body, size: size, trailer: true})
 	if sent {

@@ -78,13 +78,24 @@ type chunkedBody struct {
 	frame     []byte // framing bytes not yet returned
 	buf       [64]byte
 	crc       uint32
+	// sum, when set, is the CRC-32C of the data read, computed by the
+	// caller's body (storage.CRC32CBody): crc is then not computed.
+	sum func() uint32
 	// flip is xored into the CRC-32C sent (tests make the service refuse
 	// it); zero in use.
 	flip uint32
 }
 
-func newChunkedBody(r io.Reader, size int64, flip uint32) *chunkedBody {
-	return &chunkedBody{r: r, left: size, flip: flip}
+// newChunkedBody frames size bytes of r; body is the caller's body r
+// reads from, whose CRC-32C is taken when it computes one.
+func newChunkedBody(r, body io.Reader, size int64, flip uint32) *chunkedBody {
+	b := &chunkedBody{r: r, left: size, flip: flip}
+	if cb, ok := body.(storage.CRC32CBody); ok {
+		if _, ok := cb.SumCRC32C(); ok {
+			b.sum = func() uint32 { sum, _ := cb.SumCRC32C(); return sum }
+		}
+	}
+	return b
 }
 
 // encodedLength is the length of the aws-chunked body of size data
@@ -133,7 +144,9 @@ func (b *chunkedBody) readData(p []byte) (int, error) {
 		p = p[:b.inChunk]
 	}
 	n, err := b.r.Read(p)
-	b.crc = crc32.Update(b.crc, castagnoli, p[:n])
+	if b.sum == nil {
+		b.crc = crc32.Update(b.crc, castagnoli, p[:n])
+	}
 	b.inChunk -= int64(n)
 	b.left -= int64(n)
 	b.afterData = true
@@ -160,6 +173,9 @@ func (b *chunkedBody) nextFrame() {
 		f = append(f, '\r', '\n')
 		b.frame = f
 		return
+	}
+	if b.sum != nil {
+		b.crc = b.sum()
 	}
 	f = append(f, "0\r\n"+crc32cHeader+":"...)
 	f = append(f, encodeCRC32C(b.crc^b.flip)...)

@@ -92,7 +92,7 @@ func (s *Store) putResult(key string, w written) (storage.PutResult, error) {
 // putTrailer sends a streamed body with its CRC-32C in a trailer,
 // directly or through the SDK (trailer.go).
 func (s *Store) putTrailer(ctx context.Context, key string, once *onceReader, size int64, meta storage.Metadata, optFns []func(*awss3.Options)) (written, error) {
-	body := newChunkedBody(once, size, s.flipCRC32C)
+	body := newChunkedBody(once, once.r, size, s.flipCRC32C)
 	h, sent, err := s.direct.send(ctx, directRequest{op: "PutObject", key: s.key(key), meta: &meta, body: body, size: size, trailer: true})
 	if sent {
 		if err != nil {
