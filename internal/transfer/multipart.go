@@ -422,9 +422,7 @@ func (u *upload) complete(ctx context.Context) Result {
 	if err != nil {
 		return failure(UploadFailed, fmt.Errorf("complete multipart upload of %q: %w", u.obj.Dst(), err))
 	}
-	var sums storage.Checksums
-	sums.CRC64, sums.HasCRC64 = u.combinedCRC()
-	sums.CRC32C, sums.HasCRC32C = u.combinedCRC32C()
+	sums := u.combined()
 	checked, err := u.checkMultipartETag(put.ETag)
 	if err != nil {
 		return failure(CheckFailed, fmt.Errorf("verify %q: %w", u.obj.Dst(), err))
@@ -442,30 +440,26 @@ func (u *upload) complete(ctx context.Context) Result {
 	return res
 }
 
-// combinedCRC is the whole object's CRC-64 from the parts' CRCs, when
-// they were computed.
-func (u *upload) combinedCRC() (uint64, bool) {
-	var crc uint64
+// combined is the whole object's CRC-64 and CRC-32C from those of its
+// parts read from the source, each when every part's was computed.
+func (u *upload) combined() storage.Checksums {
+	c := storage.Checksums{HasCRC64: true, HasCRC32C: len(u.sums) > 0}
 	for i, s := range u.sums {
-		if !s.hasCRC {
-			return 0, false
+		size := u.parts[i].Size
+		if c.HasCRC64 = c.HasCRC64 && s.hasCRC; c.HasCRC64 {
+			c.CRC64 = crc64Combine(c.CRC64, s.crc, size)
 		}
-		crc = crc64Combine(crc, s.crc, u.parts[i].Size)
-	}
-	return crc, true
-}
-
-// combinedCRC32C is the whole object's CRC-32C from the parts' CRC-32Cs
-// read from the source, when they were computed.
-func (u *upload) combinedCRC32C() (uint32, bool) {
-	var crc uint32
-	for i, s := range u.sums {
-		if !s.hasCRC32C {
-			return 0, false
+		if c.HasCRC32C = c.HasCRC32C && s.hasCRC32C; c.HasCRC32C {
+			c.CRC32C = crc32cCombine(c.CRC32C, s.crc32c, size)
 		}
-		crc = crc32cCombine(crc, s.crc32c, u.parts[i].Size)
 	}
-	return crc, len(u.sums) > 0
+	if !c.HasCRC64 {
+		c.CRC64 = 0
+	}
+	if !c.HasCRC32C {
+		c.CRC32C = 0
+	}
+	return c
 }
 
 // partsCheck names the weakest check the parts passed, "" when a part
