@@ -47,6 +47,7 @@ uploadThreadNumPerLargeFile=4
 isSkipExistFile=true
 isServerSideEncryption=true
 includePatterns=*.jpg
+destChecksum=crc32c
 `, "workerTaskThreadNum=12\nworkerMaxThroughput(KB/s)=2048\nworkerRecordMd5=true\n")
 	checks := []struct {
 		name      string
@@ -55,6 +56,7 @@ includePatterns=*.jpg
 		{"source", spec.Source, storage.Spec{Type: "local", Bucket: "/data/src/", GetObjectMetaMode: "stat", HTTPPrefixColumn: 1, RelativePathColumn: 2}},
 		{"dest type", spec.Dest.Type, "s3"},
 		{"dest path style", spec.Dest.PathStyle, true},
+		{"dest checksum", spec.Dest.Checksum, "crc32c"},
 		{"dest endpoint", spec.Dest.Endpoint, "http://127.0.0.1:7070"},
 		{"list prefix", spec.Plan.Prefix, ""},
 		{"dest prefix", spec.Plan.DstPrefix, "backup/"},

@@ -201,7 +201,7 @@ func parseCRC32C(v string) (storage.Checksums, error) {
 		if len(v) > 64 {
 			v = v[:64] + "..."
 		}
-		return storage.Checksums{}, fmt.Errorf("the service returned a malformed %s %q", crc32cHeader, v)
+		return storage.Checksums{}, fmt.Errorf("the service returned a malformed %s %q (set destChecksum=md5 if it does not support S3 checksums)", crc32cHeader, v)
 	}
 	return storage.Checksums{CRC32C: binary.BigEndian.Uint32(raw), HasCRC32C: true}, nil
 }
