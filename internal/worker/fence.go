@@ -39,15 +39,46 @@ type taskFence struct {
 // must both say the confirmation is recent.
 const fenceFresh = 200 * time.Millisecond
 
-// claimTask claims msg's task for this delivery.
+// The pauses between attempts to claim a task while the bus cannot
+// answer: the first, doubled up to the last.
+const (
+	claimPause    = 250 * time.Millisecond
+	claimPauseMax = 4 * time.Second
+)
+
+// claimTask claims msg's task for this delivery. A bus that cannot
+// record the claim (its owners bucket electing a leader after a node
+// was lost) is asked again, the delivery kept alive, for up to half the
+// ack wait: handing the task back at once would spend one of its
+// taskMaxDeliver deliveries per second of the outage, and an election
+// of a few seconds would fail tasks that never started.
 func (w *Worker) claimTask(ctx context.Context, msg *bus.TaskMsg, log *slog.Logger) (*taskFence, error) {
-	ctx, cancel := context.WithTimeout(ctx, uploadOpTimeout)
-	defer cancel()
-	c, err := msg.Claim(ctx)
-	if err != nil {
-		return nil, err
+	deadline := time.Now().Add(w.opts.Settings.AckWait / 2)
+	pause := claimPause
+	for tries := 1; ; tries++ {
+		actx, cancel := context.WithTimeout(ctx, max(min(uploadOpTimeout, time.Until(deadline)), time.Second))
+		c, err := msg.Claim(actx)
+		cancel()
+		if err == nil {
+			if tries > 1 {
+				log.Info("task claimed", "tries", tries)
+			}
+			return &taskFence{claim: c, log: log, fresh: min(fenceFresh, w.opts.Settings.AckWait/10), ok: time.Now()}, nil
+		}
+		if ctx.Err() != nil || time.Until(deadline) < pause {
+			return nil, fmt.Errorf("%d tries: %w", tries, err)
+		}
+		if tries == 1 {
+			log.Info("cannot claim the task yet; trying again", "err", err)
+		}
+		if err := msg.InProgress(); err != nil {
+			log.Debug("cannot extend the task's deadline", "err", err)
+		}
+		if transfer.Sleep(ctx, pause) != nil {
+			return nil, fmt.Errorf("%d tries: %w", tries, err)
+		}
+		pause = min(2*pause, claimPauseMax)
 	}
-	return &taskFence{claim: c, log: log, fresh: min(fenceFresh, w.opts.Settings.AckWait/10), ok: time.Now()}, nil
 }
 
 // check is the copier's fence: nil while the delivery owns its task.

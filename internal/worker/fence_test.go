@@ -4,13 +4,20 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"log/slog"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/ossimport/ossimport/internal/bus"
 	"github.com/ossimport/ossimport/internal/config"
 	"github.com/ossimport/ossimport/internal/job"
 	"github.com/ossimport/ossimport/internal/storage"
@@ -185,5 +192,67 @@ func testFrozenWorkerFenced(t *testing.T, size, at int64) {
 	case extra := <-results:
 		t.Fatalf("a second result was reported, by %s: %+v", extra.Worker, extra.Counters)
 	default:
+	}
+}
+
+// signalHandler is a log handler that closes seen the first time a
+// record with one of the messages msgs is logged, by its logger or one
+// derived from it.
+type signalHandler struct {
+	msgs []string
+	once *sync.Once
+	seen chan struct{}
+}
+
+func newSignalHandler(msgs ...string) *signalHandler {
+	return &signalHandler{msgs: msgs, once: new(sync.Once), seen: make(chan struct{})}
+}
+
+func (h *signalHandler) Enabled(context.Context, slog.Level) bool { return true }
+func (h *signalHandler) WithAttrs([]slog.Attr) slog.Handler       { return h }
+func (h *signalHandler) WithGroup(string) slog.Handler            { return h }
+
+func (h *signalHandler) Handle(_ context.Context, r slog.Record) error {
+	if slices.Contains(h.msgs, r.Message) {
+		h.once.Do(func() { close(h.seen) })
+	}
+	return nil
+}
+
+// TestClaimWaitsForTheBus: a task delivered while the bus cannot record
+// its claim (the owners bucket is gone, as it is while a cluster elects
+// its leader) is claimed once the bucket is back, on the same delivery:
+// the outage spends none of the task's taskMaxDeliver deliveries.
+func TestClaimWaitsForTheBus(t *testing.T) {
+	r := newRig(t, func(s *config.Sys) { s.TaskAckWait = 2 * time.Minute })
+	results := r.results()
+	src := memory.New("src")
+	r.submit("claim_job", src, memory.New("dst"))
+	nc, err := nats.Connect(r.srv.ClientURL(), nats.Token(r.srv.Token()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The first failed claim is either tried again or, as it was before,
+	// handed back.
+	h := newSignalHandler("cannot claim the task yet; trying again", "cannot claim the task; it is handed back")
+	r.start("w1", func(o *worker.Options) { o.Logger = slog.New(h) })
+	if err := js.DeleteKeyValue(r.ctx, bus.OwnersBucket); err != nil {
+		t.Fatal(err)
+	}
+	r.queue("claim_job", "T1", objects(t, src, "k", 2, 100))
+	select {
+	case <-h.seen:
+	case <-time.After(testenv.Scale(time.Minute)):
+		t.Fatal("the worker never failed to claim the task")
+	}
+	r.connect("restore") // sets the bus up again: the bucket is back
+	res := next(t, results, "the task, claimed once the owners bucket is back")
+	if res.TaskID != "T1" || res.Counters.Copied != 2 || res.Attempt != 1 {
+		t.Fatalf("result %s: %+v (attempt %d), want T1 with 2 copied on its first delivery", res.TaskID, res.Counters, res.Attempt)
 	}
 }
