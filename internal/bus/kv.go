@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -55,6 +56,21 @@ func (b *Bus) CreateJob(ctx context.Context, name string, data []byte) error {
 		return fmt.Errorf("bus: job %s: %w", name, ErrJobExists)
 	}
 	return err
+}
+
+// HeartbeatTTL is how long a heartbeat lasts in WorkersBucket, as the
+// active master set the bucket up (three of its heartbeat intervals): a
+// worker that beats less often looks lost between beats.
+func (b *Bus) HeartbeatTTL(ctx context.Context) (time.Duration, error) {
+	st, err := b.state()
+	if err != nil {
+		return 0, err
+	}
+	s, err := st.wkr.Status(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("bus: %s status: %w", WorkersBucket, err)
+	}
+	return s.TTL(), nil
 }
 
 // Heartbeat records that worker is alive; data describes its state.

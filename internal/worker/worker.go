@@ -125,7 +125,8 @@ func (w *Worker) Run(ctx context.Context) error {
 	w.handBackPrevious(ctx)
 	var wg sync.WaitGroup
 	defer wg.Wait()
-	wg.Go(func() { w.heartbeats(ctx) })
+	every := w.heartbeatEvery(ctx)
+	wg.Go(func() { w.heartbeats(ctx, every) })
 	wg.Go(func() { w.limits.Run(ctx) })
 	tasks := make(chan struct{}, max(w.opts.Settings.Threads, 1))
 	for {
@@ -380,10 +381,33 @@ func (w *Worker) report(ctx context.Context, msg *bus.TaskMsg, res protocol.Task
 	}
 }
 
+// heartbeatEvery is how often the worker sends its heartbeat:
+// workerHeartbeatInterval, or a third of the time a heartbeat lasts on
+// the bus when that is shorter (the master's sys.properties set a
+// shorter interval than this worker's). A worker beating less often than
+// its heartbeats last would look lost between beats, and the master
+// would hand its running tasks to other workers.
+func (w *Worker) heartbeatEvery(ctx context.Context) time.Duration {
+	every := w.opts.Settings.HeartbeatInterval
+	ctx, cancel := context.WithTimeout(ctx, uploadOpTimeout)
+	defer cancel()
+	ttl, err := w.opts.Bus.HeartbeatTTL(ctx)
+	if err != nil {
+		w.log.Warn("cannot read how long heartbeats last on the bus; sending them every workerHeartbeatInterval", "interval", every, "err", err)
+		return every
+	}
+	if ttl > 0 && ttl/3 < every {
+		w.log.Warn("workerHeartbeatInterval is longer than the master's: heartbeats are sent at the master's interval; give every host the same sys.properties",
+			"workerHeartbeatInterval", every, "interval", ttl/3)
+		every = ttl / 3
+	}
+	return every
+}
+
 // heartbeats keeps the worker's liveness record fresh.
-func (w *Worker) heartbeats(ctx context.Context) {
+func (w *Worker) heartbeats(ctx context.Context, every time.Duration) {
 	last, at := w.read.Load(), time.Now()
-	t := time.NewTicker(w.opts.Settings.HeartbeatInterval)
+	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
 		now, read := time.Now(), w.read.Load()

@@ -234,3 +234,32 @@ func TestRestartedWorkerHandsBackItsPreviousRun(t *testing.T) {
 		t.Fatalf("result %s: %+v (attempt %d), want T1 with 2 copied on its second delivery", res.TaskID, res.Counters, res.Attempt)
 	}
 }
+
+// TestHeartbeatsAtTheMastersInterval: a worker whose
+// workerHeartbeatInterval (30 s) is longer than the master's (1 s: its
+// heartbeats last 3 s on the bus) beats at the master's interval, so it
+// never looks lost between beats.
+func TestHeartbeatsAtTheMastersInterval(t *testing.T) {
+	r := newRig(t, func(s *config.Sys) { s.WorkerHeartbeatInterval = time.Second })
+	updates, err := r.bus.Workers().Watch(r.ctx, "w1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.start("w1", func(o *worker.Options) { o.Settings.HeartbeatInterval = 30 * time.Second })
+	var beats []time.Time
+	deadline := time.After(testenv.Scale(time.Minute))
+	for len(beats) < 3 {
+		select {
+		case e := <-updates:
+			var hb protocol.Heartbeat
+			if !e.Deleted && json.Unmarshal(e.Value, &hb) == nil {
+				beats = append(beats, hb.At)
+			}
+		case <-deadline:
+			t.Fatalf("%d heartbeats of w1 in a minute, want 3 (one a second)", len(beats))
+		}
+	}
+	if gap := beats[2].Sub(beats[1]); gap > 3*time.Second {
+		t.Fatalf("heartbeats %s apart, want the master's interval (1s), below the 3s they last", gap)
+	}
+}
