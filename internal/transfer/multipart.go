@@ -419,6 +419,13 @@ func (u *upload) complete(ctx context.Context) Result {
 		return failure(UploadFailed, err)
 	}
 	put, err := u.mpw.CompleteMultipart(ctx, u.obj.Dst(), u.id, u.parts)
+	if errors.Is(err, storage.ErrNotExist) {
+		// The upload is gone: a delivery of the task that lost it
+		// completed it in the moment before it learnt so (its last
+		// fence check passed), or it was aborted. Nothing of it can be
+		// trusted to be ours; the next attempt starts a new upload.
+		err = storage.Transient(fmt.Errorf("the upload %s is gone (completed by another delivery of the task, or aborted): %w", u.id, err))
+	}
 	if err != nil {
 		return failure(UploadFailed, fmt.Errorf("complete multipart upload of %q: %w", u.obj.Dst(), err))
 	}

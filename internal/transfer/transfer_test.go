@@ -651,3 +651,47 @@ func TestRunAllAudits(t *testing.T) {
 		}
 	}
 }
+
+// rivalDest completes each upload once on behalf of another delivery of
+// the task (one that lost the task as it sent its last fence check)
+// before the copier's own completion, which then finds the upload gone.
+type rivalDest struct {
+	*memory.Store
+	rivals atomic.Int32
+}
+
+func (d *rivalDest) CompleteMultipart(ctx context.Context, key, id string, parts []storage.Part) (storage.PutResult, error) {
+	if d.rivals.Add(1) == 1 {
+		if _, err := d.Store.CompleteMultipart(ctx, key, id, parts); err != nil {
+			return storage.PutResult{}, err
+		}
+	}
+	return d.Store.CompleteMultipart(ctx, key, id, parts)
+}
+
+// TestUploadGoneAtCompletionStartsOver: an upload completed by another
+// delivery (or aborted) in the moment before this copy completes it is
+// not a failure of the object: the copy starts a new upload, and the
+// object is written and verified by this copy.
+func TestUploadGoneAtCompletionStartsOver(t *testing.T) {
+	src := memory.New("src")
+	dst := &rivalDest{Store: memory.New("dst")}
+	data := randomBytes(5*256<<10+9, 12)
+	obj := seed(t, src, "big", data, time.Unix(1, 0))
+	var started atomic.Int32
+	opts := testOptions()
+	opts.OnUploadStarted = func(Object, string, int64) { started.Add(1) }
+	res := newCopier(t, dst, src, opts).Copy(t.Context(), obj)
+	if res.Code != Succeed || res.Strategy != "multipart" {
+		t.Fatalf("got %s via %q (%s), want Succeed via multipart", res.Code, res.Strategy, res.Detail)
+	}
+	if res.Attempts != 2 || started.Load() != 2 {
+		t.Errorf("%d attempts, %d uploads started; want the second attempt on a new upload", res.Attempts, started.Load())
+	}
+	if !bytes.Equal(readAll(t, dst, "big"), data) {
+		t.Fatal("the object differs from the source")
+	}
+	if id, _ := res.PendingUpload(); id != "" {
+		t.Errorf("upload %s left pending", id)
+	}
+}
