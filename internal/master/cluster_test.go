@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -35,6 +36,14 @@ type cluster struct {
 	cancel    context.CancelFunc
 	wg        sync.WaitGroup
 	src, dest string
+	// logs holds the masters' and workers' logs, shown when the test
+	// fails.
+	logs lockedBuffer
+}
+
+// logger is a process's logger, writing to c.logs.
+func (c *cluster) logger(name string) *slog.Logger {
+	return slog.New(slog.NewTextHandler(&c.logs, &slog.HandlerOptions{Level: slog.LevelDebug})).With("process", name)
 }
 
 func newCluster(t *testing.T) *cluster {
@@ -43,9 +52,17 @@ func newCluster(t *testing.T) *cluster {
 	srv := bustest.Server(t, work)
 	sys := config.DefaultSys()
 	sys.WorkingDir, sys.WorkerTaskThreadNum, sys.TaskAckWait, sys.TaskMaxDeliver = work, 4, 2*time.Second, 3
+	sys.WorkerHeartbeatInterval = time.Second
 	c := &cluster{t: t, dir: workdir.Dir(work), srv: srv, sys: sys, src: t.TempDir(), dest: t.TempDir()}
 	c.ctx, c.cancel = context.WithCancel(t.Context())
-	t.Cleanup(func() { c.cancel(); c.wg.Wait() })
+	t.Cleanup(func() {
+		c.cancel()
+		c.wg.Wait()
+		if t.Failed() {
+			logs := c.logs.String()
+			t.Logf("--- logs (last 16 KiB):\n%s", logs[max(0, len(logs)-16<<10):])
+		}
+	})
 	return c
 }
 
@@ -53,11 +70,11 @@ func newCluster(t *testing.T) *cluster {
 func (c *cluster) connect(name string) *bus.Bus {
 	c.t.Helper()
 	return bustest.Connect(c.t, c.srv, name, bus.SetupOptions{AckWait: c.sys.TaskAckWait, MaxDeliver: c.sys.TaskMaxDeliver,
-		HeartbeatInterval: time.Second, RedeliveryPoll: 200 * time.Millisecond, LeaseTTL: 2 * time.Second, Update: name == "master"})
+		HeartbeatInterval: c.sys.WorkerHeartbeatInterval, RedeliveryPoll: 200 * time.Millisecond, LeaseTTL: 2 * time.Second, Update: name == "master"})
 }
 
 func (c *cluster) startMaster(edit ...func(*master.Options)) {
-	opts := master.Options{Dir: c.dir, Bus: c.connect("master"), Settings: master.SettingsFrom(c.sys), Poll: 100 * time.Millisecond}
+	opts := master.Options{Dir: c.dir, Bus: c.connect("master"), Settings: master.SettingsFrom(c.sys), Poll: 100 * time.Millisecond, Logger: c.logger("master")}
 	for _, e := range edit {
 		e(&opts)
 	}
@@ -76,7 +93,7 @@ func (c *cluster) startWorker(name string, edit ...func(*config.Sys)) (stop func
 	for _, e := range edit {
 		e(&sys)
 	}
-	w, err := worker.New(worker.Options{Name: name, Bus: c.connect(name), Settings: worker.SettingsFrom(&sys), KeepAlive: 300 * time.Millisecond})
+	w, err := worker.New(worker.Options{Name: name, Bus: c.connect(name), Settings: worker.SettingsFrom(&sys), KeepAlive: 300 * time.Millisecond, Logger: c.logger(name)})
 	if err != nil {
 		c.t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -23,6 +24,7 @@ import (
 	"github.com/ossimport/ossimport/internal/testenv"
 	"github.com/ossimport/ossimport/internal/tracker"
 	"github.com/ossimport/ossimport/internal/worker"
+	"github.com/ossimport/ossimport/internal/workdir"
 )
 
 // countingDest wraps a local destination: it counts the multipart
@@ -172,7 +174,7 @@ func (u *uploadCluster) submitLarge(name string, partSize int) {
 // startMaster runs a master until the returned function is called.
 func (u *uploadCluster) startMaster() (stop func()) {
 	ctx, cancel := context.WithCancel(u.ctx)
-	m, err := master.New(master.Options{Dir: u.dir, Bus: u.connect("master"), Settings: master.SettingsFrom(u.sys), Poll: 100 * time.Millisecond, Resolve: u.resolve})
+	m, err := master.New(master.Options{Dir: u.dir, Bus: u.connect("master"), Settings: master.SettingsFrom(u.sys), Poll: 100 * time.Millisecond, Resolve: u.resolve, Logger: u.logger("master")})
 	if err != nil {
 		u.t.Fatal(err)
 	}
@@ -187,7 +189,7 @@ func (u *uploadCluster) startMaster() (stop func()) {
 func (u *uploadCluster) startWorker(name string) (stop, kill func()) {
 	ctx, cancel := context.WithCancel(u.ctx)
 	b := u.connect(name)
-	w, err := worker.New(worker.Options{Name: name, Bus: b, Settings: worker.SettingsFrom(u.sys), KeepAlive: 300 * time.Millisecond, Resolve: u.resolve})
+	w, err := worker.New(worker.Options{Name: name, Bus: b, Settings: worker.SettingsFrom(u.sys), KeepAlive: 300 * time.Millisecond, Resolve: u.resolve, Logger: u.logger(name)})
 	if err != nil {
 		u.t.Fatal(err)
 	}
@@ -216,9 +218,26 @@ func (u *uploadCluster) waitJob(job, state string) tracker.JobStatus {
 	testenv.Wait(u.t, 3*time.Minute, "job "+job+" to reach "+state, func() bool {
 		var err error
 		st, err = tracker.ReadStatus(u.dir, job)
+		if err == nil && st.State != state && st.Ended() {
+			u.t.Fatalf("job %s ended %s, want %s: %+v\n%s", job, st.State, state, st, failedDetail(u.dir, job))
+		}
 		return err == nil && st.State == state
 	}, func() string { return fmt.Sprintf("last status %+v", st) })
 	return st
+}
+
+// failedDetail is the error lists and audit logs of the job's failed
+// tasks, for a test's failure message.
+func failedDetail(dir workdir.Dir, job string) string {
+	var b strings.Builder
+	for _, name := range []string{workdir.ErrorFile, workdir.AuditFile} {
+		files, _ := filepath.Glob(filepath.Join(dir.Job(job), workdir.Failed, "*", name))
+		for _, f := range files {
+			data, _ := os.ReadFile(f)
+			fmt.Fprintf(&b, "--- %s:\n%s\n", f, data)
+		}
+	}
+	return b.String()
 }
 
 // records returns the job's upload records.
