@@ -14,10 +14,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
-
 	"github.com/ossimport/ossimport/internal/bus"
+	"github.com/ossimport/ossimport/internal/bus/bustest"
 	"github.com/ossimport/ossimport/internal/config"
 	"github.com/ossimport/ossimport/internal/job"
 	"github.com/ossimport/ossimport/internal/storage"
@@ -228,15 +226,7 @@ func TestClaimWaitsForTheBus(t *testing.T) {
 	results := r.results()
 	src := memory.New("src")
 	r.submit("claim_job", src, memory.New("dst"))
-	nc, err := nats.Connect(r.srv.ClientURL(), nats.Token(r.srv.Token()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	js := bustest.JetStream(t, r.srv)
 	// The first failed claim is either tried again or, as it was before,
 	// handed back.
 	h := newSignalHandler("cannot claim the task yet; trying again", "cannot claim the task; it is handed back")

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/ossimport/ossimport/internal/bus"
 )
 
@@ -36,4 +38,21 @@ func Connect(t testing.TB, srv *bus.Server, name string, so bus.SetupOptions) *b
 		t.Fatal(err)
 	}
 	return b
+}
+
+// JetStream opens a plain JetStream connection to srv, for tests that
+// act on the streams and buckets behind the bus's back (delete one, to
+// see a role ride out its loss); it is closed when the test ends.
+func JetStream(t testing.TB, srv *bus.Server) jetstream.JetStream {
+	t.Helper()
+	nc, err := nats.Connect(srv.ClientURL(), nats.Token(srv.Token()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return js
 }
