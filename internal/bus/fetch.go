@@ -34,10 +34,11 @@ type TaskMsg struct {
 }
 
 // Data returns the task's payload, fetching and decompressing it if it
-// was stored apart; the result is cached.
+// was stored apart (riding out a leader election); the result is
+// cached.
 func (t *TaskMsg) Data() ([]byte, error) {
 	t.once.Do(func() {
-		ctx, cancel := t.b.opContext()
+		ctx, cancel := context.WithTimeout(context.Background(), ridePatience+t.b.timeout)
 		defer cancel()
 		t.data, t.err = t.b.unpack(ctx, t.st, t.msg.Headers(), t.msg.Data())
 	})

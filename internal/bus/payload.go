@@ -101,8 +101,9 @@ func (b *Bus) pack(ctx context.Context, st *state, msg *nats.Msg, name string, d
 func (b *Bus) unpack(ctx context.Context, st *state, h nats.Header, body []byte) ([]byte, error) {
 	data := body
 	if name := h.Get(hdrObject); name != "" {
-		var err error
-		data, err = st.data.GetBytes(ctx, name)
+		// Rides out a leader election, as a key-value read does: a
+		// task whose payload cannot be fetched cannot run at all.
+		err := b.ride(ctx, func(ctx context.Context) (err error) { data, err = st.data.GetBytes(ctx, name); return err })
 		if errors.Is(err, jetstream.ErrObjectNotFound) {
 			return nil, fmt.Errorf("bus: payload object %s: %w (the job was cleaned or the task already acknowledged)", name, ErrNotFound)
 		}

@@ -1,13 +1,16 @@
 package bus
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/ossimport/ossimport/internal/testenv"
 )
 
@@ -140,5 +143,53 @@ func TestNextTaskAfterTheConsumerLeaderIsKilled(t *testing.T) {
 		if err := tm.Ack(); err != nil {
 			t.Log(err) // the ack may be lost in the election: redelivered later
 		}
+	}
+}
+
+// A task whose payload is stored apart (too large for a message) can be
+// read after the node leading the payload bucket is killed: the fetch
+// rides out the election instead of failing the task.
+func TestTaskPayloadAfterItsBucketLeaderIsKilled(t *testing.T) {
+	c := testenv.StartNATSCluster(t, 3, testenv.NATSClusterOptions{})
+	ctx := t.Context()
+	b, err := Connect(ctx, ConnOptions{URLs: c.URLs(), Token: c.Token, Name: "worker"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(b.Close)
+	if err := b.Setup(ctx, SetupOptions{Update: true, RedeliveryPoll: 200 * time.Millisecond, Retry: Retry{Patience: 45 * time.Second}}); err != nil {
+		t.Fatal(err)
+	}
+	payload := make([]byte, 2*b.inlineLimit())
+	rand.NewChaCha8([32]byte{9}).Read(payload) // incompressible: stored apart
+	if err := b.PublishTask(ctx, "j", "big", payload); err != nil {
+		t.Fatal(err)
+	}
+	tm, err := b.NextTask(ctx, "w")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tm.msg.Headers().Get(hdrObject) == "" {
+		t.Fatal("the payload was sent inline; the test needs it stored apart")
+	}
+	st, _ := b.state()
+	info, err := st.data.Status(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	leader := -1
+	if s, ok := info.(*jetstream.ObjectBucketStatus); ok && s.StreamInfo().Cluster != nil {
+		fmt.Sscanf(s.StreamInfo().Cluster.Leader, "n%d", &leader)
+	}
+	if leader < 0 {
+		t.Fatalf("no leader for the payload bucket: %+v", info)
+	}
+	c.Kill(leader)
+	got, err := tm.Data()
+	if err != nil {
+		t.Fatalf("payload after its bucket's leader n%d was killed: %v", leader, err)
+	}
+	if !bytes.Equal(got, payload) {
+		t.Fatal("payload differs")
 	}
 }
