@@ -23,8 +23,8 @@ import (
 	"github.com/ossimport/ossimport/internal/storage"
 	"github.com/ossimport/ossimport/internal/testenv"
 	"github.com/ossimport/ossimport/internal/tracker"
-	"github.com/ossimport/ossimport/internal/worker"
 	"github.com/ossimport/ossimport/internal/workdir"
+	"github.com/ossimport/ossimport/internal/worker"
 )
 
 // countingDest wraps a local destination: it counts the multipart
