@@ -120,7 +120,7 @@ func (c *cluster) waitState(job, state string) tracker.JobStatus {
 		var err error
 		st, err = tracker.ReadStatus(c.dir, job)
 		return err == nil && st.State == state
-	}, func() string { return fmt.Sprintf("last status %+v", st) })
+	}, func() string { return fmt.Sprintf("last status %+v\n%s", st, failedDetail(c.dir, job)) })
 	return st
 }
 

@@ -126,7 +126,7 @@ func (f *failover) status(dir workdir.Dir, job, state string) tracker.JobStatus 
 		var err error
 		st, err = tracker.ReadStatus(dir, job)
 		return err == nil && st.State == state
-	}, func() string { return fmt.Sprintf("last status %+v", st) })
+	}, func() string { return fmt.Sprintf("last status %+v\n%s", st, failedDetail(dir, job)) })
 	return st
 }
 
