@@ -41,6 +41,18 @@ func (t *TaskMsg) Data() ([]byte, error) {
 		ctx, cancel := context.WithTimeout(context.Background(), ridePatience+t.b.timeout)
 		defer cancel()
 		t.data, t.err = t.b.unpack(ctx, t.st, t.msg.Headers(), t.msg.Data())
+		for try := time.Duration(1); errors.Is(t.err, ErrNotFound) && try <= 3; try++ {
+			// Any replica answers a read, and one that has not caught
+			// up (after a node loss, on a loaded machine) says not
+			// found: a task in hand has its payload unless its job was
+			// cleaned, so ask again before calling it gone.
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(try * 300 * time.Millisecond):
+			}
+			t.data, t.err = t.b.unpack(ctx, t.st, t.msg.Headers(), t.msg.Data())
+		}
 	})
 	return t.data, t.err
 }

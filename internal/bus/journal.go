@@ -109,7 +109,7 @@ func (b *Bus) Follow(ctx context.Context, from uint64, handle func(JournalEntry)
 		}
 		// The stream's leader moved or the connection dropped: follow
 		// again after the last entry handled.
-		if !Transient(err) && fails > 20 {
+		if !Transient(err) && !errors.Is(err, errFollowStalled) && fails > 20 {
 			return fmt.Errorf("bus: cannot follow the job journals (stream %s) after %d attempts: %w (check that NATS is up and JetStream is enabled; the service files them from where it stopped when started again)", ResultStream, fails, err)
 		}
 		select {
@@ -127,11 +127,7 @@ func (b *Bus) follow(ctx context.Context, st *state, next *uint64, handle func(J
 	if *next > 0 {
 		cfg.DeliverPolicy, cfg.OptStartSeq = jetstream.DeliverByStartSequencePolicy, *next
 	}
-	cons, err := st.results.OrderedConsumer(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	it, err := cons.Messages(jetstream.PullMaxMessages(64))
+	it, err := orderedMessages(ctx, st.results, cfg)
 	if err != nil {
 		return err
 	}
@@ -145,7 +141,8 @@ func (b *Bus) follow(ctx context.Context, st *state, next *uint64, handle func(J
 	}()
 	check := time.NewTicker(followCheck)
 	defer check.Stop()
-	behind := false
+	var behind bool
+	var unanswered int
 	for {
 		var m jetstream.Msg
 		select {
@@ -154,13 +151,13 @@ func (b *Bus) follow(ctx context.Context, st *state, next *uint64, handle func(J
 		case err := <-errc:
 			return err
 		case <-check.C:
-			if b.stalled(ctx, st, *next, &behind) {
+			if b.stalled(ctx, st, *next, &behind, &unanswered) {
 				return errFollowStalled
 			}
 			continue
 		case m = <-msgs:
 		}
-		behind = false
+		behind, unanswered = false, 0
 		for try := uint64(1); ; try++ {
 			e, err := b.entry(ctx, st, m)
 			if errors.Is(err, ErrNotFound) {
@@ -215,18 +212,27 @@ var errFollowStalled = errors.New("bus: the journal follower stopped receiving e
 
 // stalled reports whether the follower, at position next and with no
 // entry for followCheck, has fallen behind the journal for the second
-// check in a row. An ordered consumer whose server was lost is not always
-// replaced by the client in time (seen with a three-server cluster losing
-// the server the follower was connected to: no entry arrived for
-// minutes), so a stalled follower starts a new consumer from its
-// position.
-func (b *Bus) stalled(ctx context.Context, st *state, next uint64, behind *bool) bool {
+// check in a row, or could not ask for followUnanswered checks in a row.
+// An ordered consumer whose server was lost is not always replaced by
+// the client in time (seen with a three-server cluster losing the server
+// the follower was connected to: no entry arrived for minutes), so a
+// stalled follower starts a new consumer from its position; starting
+// one costs a request, so a follower that cannot even learn where the
+// journal ends starts one too.
+func (b *Bus) stalled(ctx context.Context, st *state, next uint64, behind *bool, unanswered *int) bool {
 	ictx, cancel := context.WithTimeout(ctx, followCheck)
 	defer cancel()
 	info, err := st.results.Info(ictx)
 	if err != nil {
-		return false // the cluster is electing; ask again at the next check
+		// The cluster is electing: ask again at the next check.
+		*unanswered++
+		if *unanswered >= followUnanswered {
+			*unanswered = 0
+			return true
+		}
+		return false
 	}
+	*unanswered = 0
 	if info.State.LastSeq < next {
 		*behind = false
 		return false
@@ -237,6 +243,53 @@ func (b *Bus) stalled(ctx context.Context, st *state, next uint64, behind *bool)
 	}
 	*behind = true
 	return false
+}
+
+// followUnanswered is how many checks in a row a follower without
+// entries may fail to learn the journal's end before it starts a new
+// consumer anyway.
+const followUnanswered = 5
+
+// followStart bounds the start of a follower's consumer: the client
+// retries creating it for as long as the cluster does not answer,
+// whatever the context says.
+var followStart = 30 * time.Second
+
+// orderedMessages starts an ordered consumer of s with cfg and returns
+// its messages, or an error if that takes more than followStart (the
+// consumer is then stopped once it has started).
+func orderedMessages(ctx context.Context, s jetstream.Stream, cfg jetstream.OrderedConsumerConfig) (jetstream.MessagesContext, error) {
+	type started struct {
+		it  jetstream.MessagesContext
+		err error
+	}
+	ch := make(chan started, 1)
+	go func() {
+		cons, err := s.OrderedConsumer(ctx, cfg)
+		if err != nil {
+			ch <- started{err: err}
+			return
+		}
+		it, err := cons.Messages(jetstream.PullMaxMessages(64))
+		ch <- started{it, err}
+	}()
+	t := time.NewTimer(followStart)
+	defer t.Stop()
+	select {
+	case r := <-ch:
+		return r.it, r.err
+	case <-ctx.Done():
+	case <-t.C:
+	}
+	go func() { // stop it once it has started
+		if r := <-ch; r.err == nil {
+			r.it.Stop()
+		}
+	}()
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
+	return nil, fmt.Errorf("bus: start a follower of stream %s: %w", ResultStream, context.DeadlineExceeded)
 }
 
 // entry decodes a journal message.
