@@ -25,7 +25,6 @@ type Sys struct {
 	PrivateKeyFile                    string `key:"privateKeyFile"`
 	SSHPort                           int    `key:"sshPort"`
 	WorkerTaskThreadNum               int    `key:"workerTaskThreadNum"`
-	WorkerTaskThreadAdaptive          bool   `key:"workerTaskThreadAdaptive"`
 	WorkerMaxThroughputKB             int64  `key:"workerMaxThroughput(KB/s)"` // 0 = unlimited
 	DispatcherThreadNum               int    `key:"dispatcherThreadNum"`
 	WorkerAbortWhenUncatchedException bool   `key:"workerAbortWhenUncatchedException"`
