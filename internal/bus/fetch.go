@@ -33,6 +33,10 @@ type TaskMsg struct {
 	err  error
 }
 
+// payloadPatience is how long a task's payload read as not found is
+// asked for again.
+const payloadPatience = 2 * time.Second
+
 // Data returns the task's payload, fetching and decompressing it if it
 // was stored apart (riding out a leader election); the result is
 // cached.
@@ -40,19 +44,15 @@ func (t *TaskMsg) Data() ([]byte, error) {
 	t.once.Do(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), ridePatience+t.b.timeout)
 		defer cancel()
-		t.data, t.err = t.b.unpack(ctx, t.st, t.msg.Headers(), t.msg.Data())
-		for try := time.Duration(1); errors.Is(t.err, ErrNotFound) && try <= 3; try++ {
-			// Any replica answers a read, and one that has not caught
-			// up (after a node loss, on a loaded machine) says not
-			// found: a task in hand has its payload unless its job was
-			// cleaned, so ask again before calling it gone.
-			select {
-			case <-ctx.Done():
-				return
-			case <-time.After(try * 300 * time.Millisecond):
-			}
-			t.data, t.err = t.b.unpack(ctx, t.st, t.msg.Headers(), t.msg.Data())
-		}
+		// Any replica answers a read, and one that has not caught up
+		// (after a node loss, on a loaded machine) says not found: a
+		// task in hand has its payload unless its job was cleaned, so
+		// ask again for a moment before calling it gone.
+		notFound := func(err error) bool { return errors.Is(err, ErrNotFound) }
+		t.err = Retry{Patience: payloadPatience}.do(ctx, "fetch task payload", notFound, func() (err error) {
+			t.data, err = t.b.unpack(ctx, t.st, t.msg.Headers(), t.msg.Data())
+			return err
+		})
 	})
 	return t.data, t.err
 }
