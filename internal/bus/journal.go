@@ -141,8 +141,7 @@ func (b *Bus) follow(ctx context.Context, st *state, next *uint64, handle func(J
 	}()
 	check := time.NewTicker(followCheck)
 	defer check.Stop()
-	var behind bool
-	var unanswered int
+	var checks stallChecks
 	for {
 		var m jetstream.Msg
 		select {
@@ -151,13 +150,13 @@ func (b *Bus) follow(ctx context.Context, st *state, next *uint64, handle func(J
 		case err := <-errc:
 			return err
 		case <-check.C:
-			if b.stalled(ctx, st, *next, &behind, &unanswered) {
+			if checks.stalled(ctx, st, *next) {
 				return errFollowStalled
 			}
 			continue
 		case m = <-msgs:
 		}
-		behind, unanswered = false, 0
+		checks = stallChecks{}
 		for try := uint64(1); ; try++ {
 			e, err := b.entry(ctx, st, m)
 			if errors.Is(err, ErrNotFound) {
@@ -210,6 +209,14 @@ const followCheck = 3 * time.Second
 // the journal holds entries past its position.
 var errFollowStalled = errors.New("bus: the journal follower stopped receiving entries the stream holds")
 
+// stallChecks is what a follower's checks since its last entry found:
+// whether the last one saw it behind the journal, and how many in a row
+// could not ask.
+type stallChecks struct {
+	behind     bool
+	unanswered int
+}
+
 // stalled reports whether the follower, at position next and with no
 // entry for followCheck, has fallen behind the journal for the second
 // check in a row, or could not ask for followUnanswered checks in a row.
@@ -219,29 +226,29 @@ var errFollowStalled = errors.New("bus: the journal follower stopped receiving e
 // stalled follower starts a new consumer from its position; starting
 // one costs a request, so a follower that cannot even learn where the
 // journal ends starts one too.
-func (b *Bus) stalled(ctx context.Context, st *state, next uint64, behind *bool, unanswered *int) bool {
+func (c *stallChecks) stalled(ctx context.Context, st *state, next uint64) bool {
 	ictx, cancel := context.WithTimeout(ctx, followCheck)
 	defer cancel()
 	info, err := st.results.Info(ictx)
 	if err != nil {
 		// The cluster is electing: ask again at the next check.
-		*unanswered++
-		if *unanswered >= followUnanswered {
-			*unanswered = 0
+		c.unanswered++
+		if c.unanswered >= followUnanswered {
+			*c = stallChecks{}
 			return true
 		}
 		return false
 	}
-	*unanswered = 0
-	if info.State.LastSeq < next {
-		*behind = false
-		return false
-	}
-	if *behind {
-		*behind = false
+	c.unanswered = 0
+	switch {
+	case info.State.LastSeq < next:
+		c.behind = false
+	case c.behind:
+		c.behind = false
 		return true
+	default:
+		c.behind = true
 	}
-	*behind = true
 	return false
 }
 
