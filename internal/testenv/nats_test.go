@@ -2,6 +2,7 @@ package testenv_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -34,9 +35,15 @@ func TestNATSClusterReplicatesAndRestarts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := js.Publish(ctx, "t.a", []byte("x")); err != nil {
-		t.Fatal(err)
-	}
+	// A stream just created may not have elected its leader yet: a publish
+	// then has no responder, so it is tried again until the stream answers.
+	var pubErr error
+	testenv.Wait(t, 30*time.Second, "the new stream to take a message", func() bool {
+		cctx, ccancel := context.WithTimeout(ctx, 2*time.Second)
+		defer ccancel()
+		_, pubErr = js.Publish(cctx, "t.a", []byte("x"), jetstream.WithMsgID("t.a-1"))
+		return pubErr == nil
+	}, func() string { return fmt.Sprintf("last publish: %v", pubErr) })
 	info, err := s.Info(ctx)
 	if err != nil {
 		t.Fatal(err)
