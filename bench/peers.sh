@@ -17,11 +17,19 @@
 #   TOOLS="run service ceiling" bash bench/peers.sh
 #   PROFILE=/tmp/prof TOOLS="run service" SETS=tiny bash bench/peers.sh
 #   TOOLS="run run32 s5cmd" SETS=large bash bench/peers.sh
+#   LATENCY=20ms THREADS=60 TOOLS="run runA" SETS="tiny small" bash bench/peers.sh
 #
 # run and service prove each write as destChecksum=auto does against this
 # server (ETag = content MD5); run32 is run with destChecksum=crc32c (each
 # object's and part's CRC-32C sent with it, checked by versitygw and
-# compared with the one it returns).
+# compared with the one it returns). run copies 32 files at once
+# (workerTaskThreadNum=32; THREADS=n changes it); runA starts there and
+# lets each worker take up to four times as many while that pays
+# (workerTaskThreadAdaptive=true).
+#
+# LATENCY=20ms puts bench/latency between the tools and versitygw: each
+# request is held that long, as a round trip to a distant destination
+# costs (this kernel has no netem).
 #
 # PROFILE=dir writes ossimport's CPU and allocation profiles of each run
 # there (dir/<tool>-<set>-<run>.cpu and .mem; go tool pprof reads them).
@@ -73,6 +81,28 @@ install_peers() {
 	case " $TOOLS " in *" rclone "*) RCLONE=$(build_module rclone github.com/rclone/rclone "$RCLONE_VERSION") || log "rclone $RCLONE_VERSION cannot be built: skipped" ;; esac
 	mkdir -p "$WORK/bin"
 	go build -o "$WORK/bin/ceiling" ./bench/ceiling
+	go build -o "$WORK/bin/latency" ./bench/latency
+}
+
+# start_far: start_server, then, with LATENCY set, bench/latency in front
+# of it holding each request for LATENCY; PORT becomes the proxy's.
+start_far() {
+	start_server
+	[ -n "${LATENCY:-}" ] || return 0
+	local addr
+	coproc LAT { exec "$WORK/bin/latency" -to "127.0.0.1:$PORT" -delay "$LATENCY" 2>>"$WORK/latency.log"; }
+	read -r addr <&"${LAT[0]}" || die "bench/latency did not start; see $WORK/latency.log"
+	PORT=${addr##*:}
+}
+
+# stop_far stops what start_far started.
+stop_far() {
+	if [ -n "${LAT_PID:-}" ]; then
+		kill "$LAT_PID" 2>/dev/null || true
+		wait "$LAT_PID" 2>/dev/null || true
+		LAT_PID=
+	fi
+	stop_server
 }
 
 make_data() {
@@ -128,7 +158,8 @@ destChecksum=${DEST_CHECKSUM:-auto}
 EOF
 	# An own NATS port: another service or test on this machine may hold
 	# the default one (4222), and the console would submit to it.
-	printf 'workingDir=%s\nworkerTaskThreadNum=32\nhttpListen=\nnatsPort=%s\n' "$dir" "$(free_port)" >"$dir/conf/sys.properties"
+	printf 'workingDir=%s\nworkerTaskThreadNum=%s\nworkerTaskThreadAdaptive=%s\nhttpListen=\nnatsPort=%s\n' \
+		"$dir" "${THREADS:-32}" "${ADAPTIVE:-false}" "$(free_port)" >"$dir/conf/sys.properties"
 }
 
 # profile_env TOOL SET: the environment that makes ossimport write its
@@ -147,6 +178,7 @@ run_run() {
 }
 
 run_run32() { DEST_CHECKSUM=crc32c run_run "$@"; }
+run_runA() { ADAPTIVE=true run_run "$@"; }
 
 # run_service: the service in the foreground under time -v; the job is
 # submitted once it answers and the wall time runs from the service's
@@ -203,7 +235,7 @@ run_ceiling() {
 # median: the median of the numbers on stdin.
 median() { sort -g | awk '{a[NR]=$1} END {if (NR) print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 
-trap stop_server EXIT
+trap stop_far EXIT
 make -s build
 VGW=$(bash scripts/testenv/install-versitygw.sh)
 install_peers
@@ -213,7 +245,7 @@ for t in $TOOLS; do
 	case $t in
 	s5cmd) [ -n "$S5CMD" ] && tools+=(s5cmd) ;;
 	rclone) [ -n "$RCLONE" ] && tools+=(rclone) ;;
-	run | run32 | service | ceiling) tools+=("$t") ;;
+	run | run32 | runA | service | ceiling) tools+=("$t") ;;
 	*) die "unknown tool $t" ;;
 	esac
 done
@@ -227,7 +259,7 @@ for set in $SETS; do
 	declare -A walls=() cpus=() rsss=()
 	for rep in $(seq "$REPS"); do
 		for tool in "${tools[@]}"; do # alternate the tools within a round
-			start_server
+			start_far
 			bucket="b$rep$RANDOM"
 			mkdir -p "$WORK/s3/$bucket" # versitygw's posix backend: a folder is a bucket
 			if "run_$tool" "$set" "$bucket"; then
@@ -236,7 +268,7 @@ for set in $SETS; do
 			else
 				log "$tool failed on $set (run $rep)"
 			fi
-			stop_server
+			stop_far
 			rm -rf "$WORK/ossimport-$bucket"
 		done
 	done
@@ -255,7 +287,7 @@ for set in $SETS; do
 		fi
 		printf '%-8s %-6s %5d %9.2f %10s %6s %9.2f %8.0f\n' "$tool" "$set" "$n" "$wall" "$rate" "$unit" "$cpu" "$(awk "BEGIN{print $rss / 1024}")"
 	done
-	for o in run run32 service; do
+	for o in run run32 runA service; do
 		for p in s5cmd ceiling run; do
 			[ "$o" != "$p" ] && [ -n "${med[$o]:-}" ] && [ -n "${med[$p]:-}" ] || continue
 			printf '  %s: time ossimport %s / %s = %.2f\n' "$set" "$o" "$p" "$(awk "BEGIN{print ${med[$o]} / ${med[$p]}}")"

@@ -25,6 +25,7 @@ type Sys struct {
 	PrivateKeyFile                    string `key:"privateKeyFile"`
 	SSHPort                           int    `key:"sshPort"`
 	WorkerTaskThreadNum               int    `key:"workerTaskThreadNum"`
+	WorkerTaskThreadAdaptive          bool   `key:"workerTaskThreadAdaptive"`
 	WorkerMaxThroughputKB             int64  `key:"workerMaxThroughput(KB/s)"` // 0 = unlimited
 	DispatcherThreadNum               int    `key:"dispatcherThreadNum"`
 	WorkerAbortWhenUncatchedException bool   `key:"workerAbortWhenUncatchedException"`

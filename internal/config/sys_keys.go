@@ -36,6 +36,8 @@ var sysKeys = []Key{
 	{Name: "workerTaskThreadNum", Default: "60", Kind: KindInt, Min: 1, Max: 1000, Bounded: true, Section: secSysWork,
 		Aliases: []Alias{{Name: "slaveTaskThreadNum", Legacy: true}},
 		Doc:     "Files each worker copies at the same time (1 to 1000). About 60 suits most machines; lower it on slow links or when timeouts appear."},
+	{Name: "workerTaskThreadAdaptive", Default: "false", Kind: KindBool, Extension: true, Section: secSysWork,
+		Doc: "true: each worker starts at workerTaskThreadNum files at once and takes more, up to four times as many, while each step raises its throughput (a distant or slow-to-answer destination); it steps back when more stop paying, never below workerTaskThreadNum, and tries again from time to time. false: it copies workerTaskThreadNum files at once."},
 	{Name: "workerMaxThroughput(KB/s)", Default: "0", Kind: KindInt, Min: 0, Max: maxInt64Key, Bounded: true, Section: secSysWork,
 		Aliases: []Alias{{Name: "slaveMaxThroughput(KB/s)", Legacy: true}},
 		Doc:     "Bandwidth cap of each worker in KB/s; 0 means no cap. workerMaxThroughputSchedule overrides it when set."},

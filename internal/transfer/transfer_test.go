@@ -13,12 +13,14 @@ import (
 	"math/rand/v2"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/ossimport/ossimport/internal/storage"
 	"github.com/ossimport/ossimport/internal/storage/memory"
+	"github.com/ossimport/ossimport/internal/testenv"
 )
 
 func randomBytes(n int, seed uint64) []byte {
@@ -503,8 +505,8 @@ func TestRunAllSharesSlots(t *testing.T) {
 	slots := NewSlots(4)
 	var got []Code
 	c.RunAll(t.Context(), slots, objs, func(r Result) { got = append(got, r.Code) })
-	if len(got) != 50 || len(slots) != 0 {
-		t.Fatalf("%d results, %d slots still held", len(got), len(slots))
+	if len(got) != 50 || slots.InUse() != 0 {
+		t.Fatalf("%d results, %d slots still held", len(got), slots.InUse())
 	}
 	for _, code := range got {
 		if code != Succeed {
@@ -693,5 +695,100 @@ func TestUploadGoneAtCompletionStartsOver(t *testing.T) {
 	}
 	if id, _ := res.PendingUpload(); id != "" {
 		t.Errorf("upload %s left pending", id)
+	}
+}
+
+// heldDest holds every Put until the test releases one, counting the
+// Puts in flight and the most there were at once.
+type heldDest struct {
+	*memory.Store
+	release  chan struct{}
+	mu       sync.Mutex
+	inFlight int
+	most     int
+	entered  int
+}
+
+func (d *heldDest) Put(ctx context.Context, key string, r io.Reader, size int64, meta storage.Metadata) (storage.PutResult, error) {
+	d.mu.Lock()
+	d.inFlight++
+	d.entered++
+	d.most = max(d.most, d.inFlight)
+	d.mu.Unlock()
+	defer func() { d.mu.Lock(); d.inFlight--; d.mu.Unlock() }()
+	select {
+	case <-d.release:
+	case <-ctx.Done():
+		return storage.PutResult{}, ctx.Err()
+	}
+	return d.Store.Put(ctx, key, r, size, meta)
+}
+
+func (d *heldDest) counts() (inFlight, most, entered int) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.inFlight, d.most, d.entered
+}
+
+// TestSlotsLimitMoves: copies start only while fewer than the slots'
+// limit are in flight; raising the limit starts more at once, lowering
+// it lets the copies in flight finish and starts new ones only below
+// the new limit.
+func TestSlotsLimitMoves(t *testing.T) {
+	src := memory.New("src")
+	dst := &heldDest{Store: memory.New("dst"), release: make(chan struct{})}
+	var objs []Object
+	for i := range 12 {
+		objs = append(objs, seed(t, src, strconv.Itoa(i), randomBytes(10, uint64(i)), time.Unix(1, 0)))
+	}
+	opts := testOptions()
+	opts.VerifyAfterCopy = false
+	c := newCopier(t, dst, src, opts)
+	slots := NewSlots(3)
+	done := make(chan int)
+	go func() {
+		n := 0
+		c.RunAll(t.Context(), slots, objs, func(Result) { n++ })
+		done <- n
+	}()
+	in := func(want int) {
+		t.Helper()
+		testenv.Wait(t, 10*time.Second, fmt.Sprintf("%d copies in flight, the next one queued", want), func() bool {
+			n, _, _ := dst.counts()
+			return n == want && slots.Waited() > 0
+		})
+	}
+	free := func() { // lets one copy in flight finish
+		t.Helper()
+		select {
+		case dst.release <- struct{}{}:
+		case <-time.After(testenv.Scale(10 * time.Second)):
+			t.Fatal("no copy in flight to let finish")
+		}
+	}
+	in(3)
+	slots.SetLimit(5)
+	in(5)
+	slots.SetLimit(1)
+	dst.mu.Lock()
+	dst.most = 0
+	dst.mu.Unlock()
+	for range 5 { // the five in flight finish; one new copy starts
+		free()
+	}
+	in(1)
+	for range 7 { // the one in flight and the six not started
+		free()
+	}
+	select {
+	case n := <-done:
+		if n != 12 {
+			t.Fatalf("%d results, want 12", n)
+		}
+	case <-time.After(testenv.Scale(10 * time.Second)):
+		t.Fatal("RunAll did not return once every copy was released")
+	}
+	if _, most, entered := dst.counts(); most != 1 || entered != 12 {
+		t.Fatalf("%d copies at once after the limit went down to 1 (%d in all)", most, entered)
 	}
 }

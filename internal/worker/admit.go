@@ -6,23 +6,24 @@ import (
 )
 
 // admission decides when the worker takes its next task: only when the
-// objects of the tasks it holds leave one of its workerTaskThreadNum
-// slots free, so it holds at most one task it cannot start at once and a
-// worker that joins finds the rest of the queue still there.
+// objects of the tasks it holds leave one of its slots free (as many as
+// workerTaskThreadNum, or as tune sets), so it holds at most one task it
+// cannot start at once and a worker that joins finds the rest of the
+// queue still there.
 type admission struct {
-	slots      int64
+	slots      func() int   // the current number of slots
 	unfinished atomic.Int64 // objects of held tasks without a result
 	wake       chan struct{}
 }
 
-func newAdmission(slots int) *admission {
-	return &admission{slots: int64(max(slots, 1)), wake: make(chan struct{}, 1)}
+func newAdmission(slots func() int) *admission {
+	return &admission{slots: slots, wake: make(chan struct{}, 1)}
 }
 
 // wait blocks until a slot is free of the held tasks' objects, or ctx
 // ends.
 func (a *admission) wait(ctx context.Context) error {
-	for a.unfinished.Load() >= a.slots {
+	for a.unfinished.Load() >= int64(max(a.slots(), 1)) {
 		select {
 		case <-a.wake:
 		case <-ctx.Done():

@@ -17,3 +17,6 @@ func Limiters(w *Worker, job string) (bytes, requests transfer.Limiter, ok bool)
 
 // Running returns how many tasks the worker holds.
 func Running(w *Worker) int { return int(w.running.Load()) }
+
+// SlotLimit returns how many objects the worker copies at once now.
+func SlotLimit(w *Worker) int { return w.slots.Limit() }

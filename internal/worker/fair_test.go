@@ -2,13 +2,18 @@ package worker_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/ossimport/ossimport/internal/config"
+	"github.com/ossimport/ossimport/internal/storage"
 	"github.com/ossimport/ossimport/internal/storage/memory"
+	"github.com/ossimport/ossimport/internal/testenv"
+	"github.com/ossimport/ossimport/internal/worker"
 )
 
 // countingSource counts the bytes read of the keys under prefix.
@@ -71,5 +76,46 @@ func TestSmallFilesFlowWhileLargeOnesUpload(t *testing.T) {
 	}
 	if res := next(t, results, "result"); res.TaskID != "L" || res.Counters.Copied != int64(len(large)) {
 		t.Fatalf("second result: task %s %+v; want task L, all copied", res.TaskID, res.Counters)
+	}
+}
+
+// latencyDest answers every Put after a fixed delay, as a distant store
+// does: its throughput grows with the copies in flight.
+type latencyDest struct {
+	*memory.Store
+	delay time.Duration
+}
+
+func (d latencyDest) Put(ctx context.Context, key string, r io.Reader, size int64, meta storage.Metadata) (storage.PutResult, error) {
+	t := time.NewTimer(d.delay)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+		return storage.PutResult{}, ctx.Err()
+	}
+	return d.Store.Put(ctx, key, r, size, meta)
+}
+
+// TestAdaptiveThreadsGrowAgainstLatency: with workerTaskThreadAdaptive,
+// a worker copying many small objects to a store that answers each Put
+// after 40 ms starts with workerTaskThreadNum copies at once and takes
+// more, since each step up pays, without going above four times it.
+func TestAdaptiveThreadsGrowAgainstLatency(t *testing.T) {
+	r := newRig(t, func(s *config.Sys) { s.WorkerTaskThreadNum, s.WorkerTaskThreadAdaptive = 8, true })
+	src := memory.New("src")
+	r.submit("latency_job", src, latencyDest{Store: memory.New("dst"), delay: 40 * time.Millisecond})
+	for i := range 8 {
+		r.queue("latency_job", fmt.Sprint("T", i), objects(t, src, fmt.Sprintf("k%d-", i), 400, 1))
+	}
+	w, _ := r.start("w1", nil)
+	if got := worker.SlotLimit(w); got != 8 {
+		t.Fatalf("an adaptive worker starts with %d copies at once, want workerTaskThreadNum=8", got)
+	}
+	testenv.Wait(t, time.Minute, "the worker to copy more than 8 objects at once", func() bool {
+		return worker.SlotLimit(w) > 8
+	}, func() string { return fmt.Sprintf("limit %d", worker.SlotLimit(w)) })
+	if got := worker.SlotLimit(w); got > 32 {
+		t.Fatalf("limit %d above four times workerTaskThreadNum=8", got)
 	}
 }

@@ -15,6 +15,9 @@ type Settings struct {
 	// Threads is workerTaskThreadNum: objects copied at once across all
 	// the worker's tasks.
 	Threads int
+	// Adaptive is workerTaskThreadAdaptive: the worker finds how many
+	// objects to copy at once, up to Threads (tune.go).
+	Adaptive bool
 	// BytesPerSecond is workerMaxThroughput(KB/s) in bytes per second (0:
 	// uncapped); Schedule (workerMaxThroughputSchedule) overrides it by
 	// time of day.
@@ -48,6 +51,7 @@ const (
 func SettingsFrom(s *config.Sys) Settings {
 	return Settings{
 		Threads:           s.WorkerTaskThreadNum,
+		Adaptive:          s.WorkerTaskThreadAdaptive,
 		BytesPerSecond:    s.MaxThroughput(),
 		Schedule:          s.WorkerMaxThroughputSchedule,
 		RequestsPerSecond: float64(s.WorkerMaxRequestRate),

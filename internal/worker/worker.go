@@ -80,7 +80,7 @@ func (o *Options) Validate() error {
 type Worker struct {
 	opts  Options
 	log   *slog.Logger
-	slots transfer.Slots
+	slots *transfer.Slots
 	// limits cap the bytes and requests of every job and task together
 	// (workerMaxThroughput, its schedule, workerMaxRequestRate).
 	limits *job.Limits
@@ -92,6 +92,8 @@ type Worker struct {
 
 	running atomic.Int32
 	read    atomic.Int64 // bytes read from sources
+	// finished counts the objects with a result, for tune.
+	finished atomic.Int64
 	// admit holds the next task back while the held ones fill the slots.
 	admit *admission
 }
@@ -111,8 +113,9 @@ func New(opts Options) (*Worker, error) {
 		return nil, err
 	}
 	set := opts.Settings
-	w := &Worker{opts: opts, log: opts.Logger, slots: transfer.NewSlots(set.Threads),
-		limits: job.LimitsOf(set.BytesPerSecond, set.Schedule, set.RequestsPerSecond), engines: map[string]*engine{}, admit: newAdmission(set.Threads)}
+	slots := transfer.NewSlots(set.Threads) // tune's starting point too
+	w := &Worker{opts: opts, log: opts.Logger, slots: slots,
+		limits: job.LimitsOf(set.BytesPerSecond, set.Schedule, set.RequestsPerSecond), engines: map[string]*engine{}, admit: newAdmission(slots.Limit)}
 	if w.limits.Bytes != nil {
 		w.bandwidth = fair(w.limits.Bytes)
 	}
@@ -128,7 +131,16 @@ func (w *Worker) Run(ctx context.Context) error {
 	every := w.heartbeatEvery(ctx)
 	wg.Go(func() { w.heartbeats(ctx, every) })
 	wg.Go(func() { w.limits.Run(ctx) })
-	tasks := make(chan struct{}, max(w.opts.Settings.Threads, 1))
+	if w.opts.Settings.Adaptive {
+		wg.Go(func() { w.tune(ctx) })
+	}
+	// Tasks held at once: as many as the objects copied at once can
+	// reach, so that tasks of one object each can fill every slot.
+	most := max(w.opts.Settings.Threads, 1)
+	if w.opts.Settings.Adaptive {
+		most = newClimb(most).max
+	}
+	tasks := make(chan struct{}, most)
 	for {
 		select {
 		case tasks <- struct{}{}:
@@ -221,6 +233,7 @@ func (w *Worker) run(ctx context.Context, msg *bus.TaskMsg, started func()) {
 	prog := newTaskProgress(task)
 	add := func(r transfer.Result) {
 		prog.finish(r)
+		w.finished.Add(1)
 		out.add(protocol.FromResult(r, time.Now()), r.Err)
 		res.Counters.Add(r)
 		done[r.Object.Key] = true
