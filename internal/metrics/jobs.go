@@ -21,6 +21,7 @@ type extra struct {
 	wObjects    *prometheus.CounterVec
 	wBytes      *prometheus.CounterVec
 	wInFlight   *prometheus.GaugeVec
+	wSlots      *prometheus.GaugeVec
 	mu          sync.Mutex
 	watchedJobs map[string]bool
 }
@@ -45,9 +46,13 @@ func newExtra(reg *prometheus.Registry) *extra {
 		wInFlight: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "ossimport_worker_objects_in_flight", Help: "Objects of the worker's running tasks not finished yet.",
 		}, []string{"worker"}),
+		wSlots: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "ossimport_worker_object_slots",
+			Help: "Objects the worker copies at once: workerTaskThreadNum, or where workerTaskThreadAdaptive moved it.",
+		}, []string{"worker"}),
 		watchedJobs: map[string]bool{},
 	}
-	reg.MustRegister(x.queue, x.scanDone, x.running, x.wObjects, x.wBytes, x.wInFlight)
+	reg.MustRegister(x.queue, x.scanDone, x.running, x.wObjects, x.wBytes, x.wInFlight, x.wSlots)
 	return x
 }
 
@@ -73,6 +78,14 @@ func (m *Metrics) WorkerTasks(worker string, n int) {
 		return
 	}
 	m.x.running.WithLabelValues(worker).Set(float64(n))
+}
+
+// WorkerSlots records how many objects a worker copies at once.
+func (m *Metrics) WorkerSlots(worker string, n int) {
+	if m == nil {
+		return
+	}
+	m.x.wSlots.WithLabelValues(worker).Set(float64(n))
 }
 
 // ObserveWorker counts one object's result as finished by worker.

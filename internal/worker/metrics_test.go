@@ -110,6 +110,7 @@ func TestWorkerObservesResults(t *testing.T) {
 		{"ossimport_worker_bytes_total", map[string]string{"worker": "w1", "job": "job1", "kind": "copied"}, 7},
 		{"ossimport_worker_objects_in_flight", map[string]string{"worker": "w1"}, 0},
 		{"ossimport_worker_up", map[string]string{"worker": "w1"}, 1},
+		{"ossimport_worker_object_slots", map[string]string{"worker": "w1"}, float64(sys.WorkerTaskThreadNum)},
 	} {
 		got, ok := metricValue(t, m, c.name, c.labels)
 		if !ok || got != c.want {

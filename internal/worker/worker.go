@@ -431,6 +431,7 @@ func (w *Worker) heartbeats(ctx context.Context, every time.Duration) {
 		last, at = read, now
 		w.opts.Metrics.Worker(w.opts.Name, true, hb.BytesPerSecond)
 		w.opts.Metrics.WorkerTasks(w.opts.Name, hb.Running)
+		w.opts.Metrics.WorkerSlots(w.opts.Name, w.slots.Limit())
 		if data, err := protocol.EncodeHeartbeat(hb); err == nil {
 			if err := w.opts.Bus.Heartbeat(ctx, w.opts.Name, data); err != nil && ctx.Err() == nil {
 				w.log.Warn("cannot send heartbeat", "err", err)
