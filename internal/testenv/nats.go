@@ -111,28 +111,59 @@ func StartNATSCluster(t testing.TB, n int, opts NATSClusterOptions) *NATSCluster
 	t.Cleanup(c.stopAll)
 	for i := range n {
 		nd := &natsNode{name: fmt.Sprintf("n%d", i), dir: filepath.Join(work, fmt.Sprintf("n%d", i))}
-		for _, p := range []*int{&nd.client, &nd.route, &nd.monitor} {
-			if *p, err = freePort("127.0.0.1"); err != nil {
-				t.Fatal(err)
-			}
-		}
 		nd.conf = filepath.Join(work, nd.name+".conf")
 		nd.logPath = filepath.Join(work, nd.name+".log")
-		if err := os.MkdirAll(nd.dir, 0o700); err != nil {
+		c.nodes = append(c.nodes, nd)
+	}
+	// A port found free can be taken by another process before its node
+	// binds it (every node's routes name the others' ports, so one node
+	// cannot move alone): the whole cluster starts again on new ports.
+	const attempts = 3
+	for attempt := 1; ; attempt++ {
+		if err := c.startAll(); err != nil {
 			t.Fatal(err)
 		}
-		c.nodes = append(c.nodes, nd)
+		lost := c.waitHealthy()
+		if lost < 0 {
+			return c
+		}
+		p := c.nodes[lost].proc
+		if !p.addrInUse() || attempt == attempts {
+			t.Fatalf("testenv: NATS node %s exited while the cluster started (attempt %d of %d):\n%s", c.nodes[lost].name, attempt, attempts, c.Logs(40))
+		}
+		c.stopNodes()
+	}
+}
+
+// natsPort picks a port for a cluster node (a variable for the test of a
+// port taken before its node binds it).
+var natsPort = func() (int, error) { return freePort("127.0.0.1") }
+
+// startAll gives every node fresh ports and an empty store, and starts it.
+func (c *NATSCluster) startAll() error {
+	var err error
+	for _, nd := range c.nodes {
+		for _, p := range []*int{&nd.client, &nd.route, &nd.monitor} {
+			if *p, err = natsPort(); err != nil {
+				return err
+			}
+		}
+		if err := os.RemoveAll(nd.dir); err != nil {
+			return err
+		}
+		if err := os.MkdirAll(nd.dir, 0o700); err != nil {
+			return err
+		}
 	}
 	for _, nd := range c.nodes {
 		if err := os.WriteFile(nd.conf, []byte(c.config(nd)), 0o600); err != nil {
-			t.Fatal(err)
+			return err
 		}
 	}
 	for i := range c.nodes {
 		c.start(i)
 	}
-	c.WaitHealthy()
-	return c
+	return nil
 }
 
 // config is one node's configuration file (the token stays out of argv).
@@ -222,15 +253,33 @@ func (c *NATSCluster) Running(i int) bool {
 // WaitHealthy waits until every running node answers /healthz with 200
 // and the JetStream meta leader sees every other running node as a
 // current peer (before that, placing a replicated stream can fail with
-// "no suitable peers for placement").
+// "no suitable peers for placement"). A node that exits meanwhile fails
+// the test.
 func (c *NATSCluster) WaitHealthy() {
 	c.t.Helper()
+	if lost := c.waitHealthy(); lost >= 0 {
+		c.t.Fatalf("testenv: NATS node %s exited while the cluster came up:\n%s", c.nodes[lost].name, c.Logs(40))
+	}
+}
+
+// waitHealthy is WaitHealthy returning the index of a node that exited
+// instead (-1 when the cluster became healthy).
+func (c *NATSCluster) waitHealthy() (lost int) {
+	c.t.Helper()
 	var last error
+	lost = -1
 	Wait(c.t, c.timeout, "the NATS cluster to be healthy", func() bool {
 		running := 0
 		for i, nd := range c.nodes {
-			if !c.Running(i) {
-				continue
+			c.mu.Lock()
+			p := nd.proc
+			c.mu.Unlock()
+			if p == nil {
+				continue // killed by the test
+			}
+			if p.exited() {
+				lost = i
+				return true
 			}
 			running++
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
@@ -246,6 +295,7 @@ func (c *NATSCluster) WaitHealthy() {
 		last = c.canPlace(running)
 		return last == nil
 	}, func() string { return fmt.Sprintf("last check: %v\n%s", last, c.Logs(20)) })
+	return lost
 }
 
 // canPlace proves that JetStream places a stream of n replicas (right
@@ -348,6 +398,12 @@ func (c *NATSCluster) stopAll() {
 	if c.t.Failed() {
 		c.t.Logf("testenv: NATS cluster logs:\n%s", c.Logs(120))
 	}
+	c.stopNodes()
+	_ = os.RemoveAll(c.work)
+}
+
+// stopNodes stops every node's process.
+func (c *NATSCluster) stopNodes() {
 	var wg sync.WaitGroup
 	for i := range c.nodes {
 		c.mu.Lock()
@@ -359,5 +415,4 @@ func (c *NATSCluster) stopAll() {
 		}
 	}
 	wg.Wait()
-	_ = os.RemoveAll(c.work)
 }
