@@ -131,14 +131,12 @@ func (w *Worker) Run(ctx context.Context) error {
 	every := w.heartbeatEvery(ctx)
 	wg.Go(func() { w.heartbeats(ctx, every) })
 	wg.Go(func() { w.limits.Run(ctx) })
-	if w.opts.Settings.Adaptive {
-		wg.Go(func() { w.tune(ctx) })
-	}
 	// Tasks held at once: as many as the objects copied at once can
 	// reach, so that tasks of one object each can fill every slot.
 	most := max(w.opts.Settings.Threads, 1)
 	if w.opts.Settings.Adaptive {
 		most = newClimb(most).max
+		wg.Go(func() { w.tune(ctx) })
 	}
 	tasks := make(chan struct{}, most)
 	for {
