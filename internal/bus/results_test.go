@@ -6,10 +6,11 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
-	"net"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/ossimport/ossimport/internal/testenv"
 )
 
 // follow runs b.Follow from seq with handle until the test ends.
@@ -145,10 +146,9 @@ func TestProgress(t *testing.T) {
 
 func TestReconnectAfterServerRestart(t *testing.T) {
 	opts := serverOpts(t)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	port, err := testenv.FreePort("127.0.0.1")
 	must(t, err)
-	opts.Port = ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
+	opts.Port = port
 	srv := startServer(t, opts)
 	b := connect(t, srv, SetupOptions{})
 	got := make(chan JournalEntry, 10)

@@ -38,3 +38,24 @@ func TestNATSClusterStartsAgainWhenAPortIsTaken(t *testing.T) {
 		t.Fatalf("n0 kept the taken port %d", port)
 	}
 }
+
+// TestFreePortStaysBelowTheEphemeralRange: ports for test servers come
+// from below the kernel's ephemeral range, which no outgoing connection
+// or listener on port 0 uses, and one process never gets a port twice.
+func TestFreePortStaysBelowTheEphemeralRange(t *testing.T) {
+	lo, hi := portBand()
+	seen := map[int]bool{}
+	for range 50 {
+		p, err := FreePort("127.0.0.1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p < lo || p >= hi {
+			t.Fatalf("port %d outside [%d, %d)", p, lo, hi)
+		}
+		if seen[p] {
+			t.Fatalf("port %d handed out twice", p)
+		}
+		seen[p] = true
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	mrand "math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
@@ -156,13 +157,61 @@ func (p *process) addrInUse() bool {
 }
 
 // freePort returns a TCP port that was free on host a moment ago.
-func freePort(host string) (int, error) {
+func freePort(host string) (int, error) { return FreePort(host) }
+
+// FreePort returns a TCP port that was free on host a moment ago, for a
+// server a test starts on it. It is picked at random below the kernel's
+// ephemeral range, where no outgoing connection and no listener on port
+// 0 of another test binary can take it before the server binds it, and
+// never twice in one process.
+func FreePort(host string) (int, error) {
+	lo, hi := portBand()
+	ports.Lock()
+	defer ports.Unlock()
+	for range 200 {
+		if hi <= lo {
+			break
+		}
+		p := lo + mrand.IntN(hi-lo)
+		if ports.given[p] {
+			continue
+		}
+		l, err := net.Listen("tcp", net.JoinHostPort(host, strconv.Itoa(p)))
+		if err != nil {
+			continue
+		}
+		_ = l.Close()
+		ports.given[p] = true
+		return p, nil
+	}
+	// No band below the ephemeral range (or no free port in it): let the
+	// kernel choose.
 	l, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
 	if err != nil {
-		return 0, err
+		return 0, fmt.Errorf("testenv: find a free port on %s: %w", host, err)
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// ports remembers the ports FreePort handed out in this process.
+var ports = struct {
+	sync.Mutex
+	given map[int]bool
+}{given: map[int]bool{}}
+
+// portBand is where FreePort picks: the 12000 ports below the start of
+// the ephemeral range (net.ipv4.ip_local_port_range), above 1024.
+func portBand() (lo, hi int) {
+	hi = 32768
+	if b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range"); err == nil {
+		if f := strings.Fields(string(b)); len(f) == 2 {
+			if n, err := strconv.Atoi(f[0]); err == nil {
+				hi = n
+			}
+		}
+	}
+	return max(1025, hi-12000), hi
 }
 
 // makeWorkDir creates a fresh temporary directory for a server of the given
