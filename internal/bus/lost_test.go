@@ -14,13 +14,28 @@ import (
 // where it is.
 func TestHandBackLost(t *testing.T) {
 	t.Parallel()
-	so := SetupOptions{AckWait: 10 * time.Minute, HeartbeatInterval: time.Second, RedeliveryPoll: 100 * time.Millisecond}
+	// The heartbeats' time to live is scaled like every deadline: on a
+	// loaded machine a live worker's beat must not lapse between two.
+	so := SetupOptions{AckWait: 10 * time.Minute, HeartbeatInterval: testenv.Scale(time.Second), RedeliveryPoll: 100 * time.Millisecond}
 	srv, master := newBus(t, so)
 	lost, live, other := connect(t, srv, so), connect(t, srv, so), connect(t, srv, so)
 	must(t, master.PublishTask(tctx(t), "ljob", "T1", []byte("x")))
 	must(t, master.PublishTask(tctx(t), "ljob", "T2", []byte("y")))
 	must(t, lost.Heartbeat(tctx(t), "lost", []byte("{}")))
 	must(t, live.Heartbeat(tctx(t), "live", []byte("{}")))
+	// "live" keeps beating from now on, while the tasks are taken;
+	// "lost" goes silent once it claimed.
+	ctx, stop := context.WithCancel(t.Context())
+	defer stop()
+	go func() {
+		for ctx.Err() == nil {
+			_ = live.Heartbeat(ctx, "live", []byte("{}"))
+			select {
+			case <-ctx.Done():
+			case <-time.After(so.HeartbeatInterval / 4):
+			}
+		}
+	}()
 	m1 := next(t, lost, "lost")
 	c1, err := m1.Claim(tctx(t))
 	must(t, err)
@@ -30,18 +45,6 @@ func TestHandBackLost(t *testing.T) {
 	if m1.TaskID == m2.TaskID {
 		t.Fatalf("both workers got %s", m1.TaskID)
 	}
-	// "live" keeps beating; "lost" went silent when it claimed.
-	ctx, stop := context.WithCancel(t.Context())
-	defer stop()
-	go func() {
-		for ctx.Err() == nil {
-			_ = live.Heartbeat(ctx, "live", []byte("{}"))
-			select {
-			case <-ctx.Done():
-			case <-time.After(300 * time.Millisecond):
-			}
-		}
-	}()
 	var got []Claimed
 	testenv.Wait(t, 30*time.Second, "the lost worker's claim found", func() bool {
 		got, err = master.LostClaims(tctx(t))
