@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -158,6 +159,12 @@ func (m *Master) restoreTasks(ctx context.Context, name string, ended bool, r *R
 	for _, t := range refs {
 		path := m.opts.Dir.Task(name, t.state, t.worker, t.id)
 		task, err := record.ReadTask(path)
+		if errors.Is(err, fs.ErrNotExist) {
+			// Filed into another state since the folders were listed
+			// (the job, resubmitted, runs while it is restored): the
+			// queue or the view has it there.
+			continue
+		}
 		if err != nil {
 			return fmt.Errorf("read task %s: %w", path, err)
 		}
