@@ -17,6 +17,7 @@
 #   TOOLS="run service ceiling" bash bench/peers.sh
 #   PROFILE=/tmp/prof TOOLS="run service" SETS=tiny bash bench/peers.sh
 #   TOOLS="run run32 s5cmd" SETS=large bash bench/peers.sh
+#   LATENCY=100ms THREADS=32 REPS=3 SETS=tiny TOOLS="run runA s5cmd" bash bench/peers.sh
 #   LATENCY=20ms THREADS=60 TOOLS="run runA" SETS="tiny small" bash bench/peers.sh
 #
 # run and service prove each write as destChecksum=auto does against this

@@ -12,6 +12,11 @@ const (
 	secSysOps   = "Extensions: logging, metrics and task delivery"
 )
 
+// MaxWorkerTaskThreads is workerTaskThreadNum's upper bound, and the
+// most objects an adaptive worker (workerTaskThreadAdaptive) copies at
+// once.
+const MaxWorkerTaskThreads = 1000
+
 var sysKeys = []Key{
 	{Name: "workingDir", Default: ".", Section: secSysBase,
 		Doc: "Directory holding job state and logs. Relative paths are taken from the package directory (the parent of conf/). Distributed mode needs the same absolute path on every machine; point it at an empty directory of its own."},
@@ -33,7 +38,7 @@ var sysKeys = []Key{
 	{Name: "sshAcceptUnknownHostKeys", Default: "false", Kind: KindBool, Extension: true, Section: secSysSSH,
 		Doc: "Extension. When true, hosts missing from sshKnownHostsFile are trusted on first use and added; this opens the door to man-in-the-middle attacks."},
 
-	{Name: "workerTaskThreadNum", Default: "60", Kind: KindInt, Min: 1, Max: 1000, Bounded: true, Section: secSysWork,
+	{Name: "workerTaskThreadNum", Default: "60", Kind: KindInt, Min: 1, Max: MaxWorkerTaskThreads, Bounded: true, Section: secSysWork,
 		Aliases: []Alias{{Name: "slaveTaskThreadNum", Legacy: true}},
 		Doc:     "Files each worker copies at the same time (1 to 1000). About 60 suits most machines; lower it on slow links or when timeouts appear."},
 	{Name: "workerTaskThreadAdaptive", Default: "false", Kind: KindBool, Extension: true, Section: secSysWork,

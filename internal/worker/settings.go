@@ -15,8 +15,8 @@ type Settings struct {
 	// Threads is workerTaskThreadNum: objects copied at once across all
 	// the worker's tasks.
 	Threads int
-	// Adaptive is workerTaskThreadAdaptive: the worker finds how many
-	// objects to copy at once, up to Threads (tune.go).
+	// Adaptive is workerTaskThreadAdaptive: the worker starts at Threads
+	// objects at once and takes more while that pays (tune.go).
 	Adaptive bool
 	// BytesPerSecond is workerMaxThroughput(KB/s) in bytes per second (0:
 	// uncapped); Schedule (workerMaxThroughputSchedule) overrides it by

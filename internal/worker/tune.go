@@ -3,6 +3,8 @@ package worker
 import (
 	"context"
 	"time"
+
+	"github.com/ossimport/ossimport/internal/config"
 )
 
 // How the worker's object concurrency adapts (workerTaskThreadAdaptive):
@@ -28,9 +30,6 @@ const (
 	tuneGain    = 1.05
 	tuneHold    = 10 // windows
 	tuneHoldMax = 80
-	// tuneTop is the most objects a worker copies at once, as
-	// workerTaskThreadNum's own bound.
-	tuneTop = 1000
 	// objectWork is what finishing one object counts for in the
 	// throughput, in bytes: its requests cost the same whatever its
 	// size, so small objects are not measured by their bytes alone.
@@ -56,7 +55,7 @@ type climb struct {
 // newClimb starts at threads (workerTaskThreadNum) copies at once.
 func newClimb(threads int) *climb {
 	start := max(threads, 1)
-	return &climb{floor: start, max: max(start, min(start*tuneReach, tuneTop)), limit: start}
+	return &climb{floor: start, max: max(start, min(start*tuneReach, config.MaxWorkerTaskThreads)), limit: start}
 }
 
 // next returns the limit for the next window from the throughput of
