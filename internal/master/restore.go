@@ -141,66 +141,97 @@ func (m *Master) restoreJob(ctx context.Context, name string) (RestoreReport, er
 // when the job had not ended, its failed tasks that a retry can copy);
 // finished tasks are counted and left alone.
 func (m *Master) restoreTasks(ctx context.Context, name string, ended bool, r *RestoreReport) error {
-	jdir := m.opts.Dir.Job(name)
-	type ref struct{ state, worker, id string }
-	var refs []ref
-	for _, id := range workdir.Subdirs(filepath.Join(jdir, workdir.Pending)) {
-		refs = append(refs, ref{workdir.Pending, "", id})
-	}
-	for _, w := range workdir.Subdirs(filepath.Join(jdir, workdir.Dispatched)) {
-		for _, id := range workdir.Subdirs(filepath.Join(jdir, workdir.Dispatched, w)) {
-			refs = append(refs, ref{workdir.Dispatched, w, id})
-		}
-	}
-	for _, id := range workdir.Subdirs(filepath.Join(jdir, workdir.Failed)) {
-		refs = append(refs, ref{workdir.Failed, "", id})
-	}
-	r.Finished = len(workdir.Subdirs(filepath.Join(jdir, workdir.Succeed)))
+	return m.restoreListed(ctx, name, m.taskRefs(name, r), ended, r)
+}
+
+// restoreListed restores the listed task folders of a job one by one.
+func (m *Master) restoreListed(ctx context.Context, name string, refs []taskRef, ended bool, r *RestoreReport) error {
 	for _, t := range refs {
-		path := m.opts.Dir.Task(name, t.state, t.worker, t.id)
-		task, err := record.ReadTask(path)
-		if errors.Is(err, fs.ErrNotExist) {
+		err := m.restoreTask(ctx, name, t, ended, r)
+		if errors.Is(err, fs.ErrNotExist) && m.movedAway(name, t) {
 			// Filed into another state since the folders were listed
 			// (the job, resubmitted, runs while it is restored): the
 			// queue or the view has it there.
 			continue
 		}
 		if err != nil {
-			return fmt.Errorf("read task %s: %w", path, err)
+			return err
 		}
-		data, err := json.Marshal(task)
+	}
+	return nil
+}
+
+// taskRef names a task folder of the view.
+type taskRef struct{ state, worker, id string }
+
+// taskRefs lists a job's pending, dispatched and failed task folders,
+// and counts its succeeded ones as finished.
+func (m *Master) taskRefs(name string, r *RestoreReport) []taskRef {
+	jdir := m.opts.Dir.Job(name)
+	var refs []taskRef
+	for _, id := range workdir.Subdirs(filepath.Join(jdir, workdir.Pending)) {
+		refs = append(refs, taskRef{workdir.Pending, "", id})
+	}
+	for _, w := range workdir.Subdirs(filepath.Join(jdir, workdir.Dispatched)) {
+		for _, id := range workdir.Subdirs(filepath.Join(jdir, workdir.Dispatched, w)) {
+			refs = append(refs, taskRef{workdir.Dispatched, w, id})
+		}
+	}
+	for _, id := range workdir.Subdirs(filepath.Join(jdir, workdir.Failed)) {
+		refs = append(refs, taskRef{workdir.Failed, "", id})
+	}
+	r.Finished = len(workdir.Subdirs(filepath.Join(jdir, workdir.Succeed)))
+	return refs
+}
+
+// movedAway reports whether a listed task folder is gone as a whole: the
+// tracker renamed it into another state. A folder still there with a
+// file missing is damage, not a move.
+func (m *Master) movedAway(name string, t taskRef) bool {
+	_, err := os.Stat(m.opts.Dir.Task(name, t.state, t.worker, t.id))
+	return errors.Is(err, fs.ErrNotExist)
+}
+
+// restoreTask journals one listed task and queues it again when it is
+// unfinished, or failed and retryable in a job that had not ended.
+func (m *Master) restoreTask(ctx context.Context, name string, t taskRef, ended bool, r *RestoreReport) error {
+	path := m.opts.Dir.Task(name, t.state, t.worker, t.id)
+	task, err := record.ReadTask(path)
+	if err != nil {
+		return fmt.Errorf("task %s in %s: %w", t.id, t.state, err)
+	}
+	data, err := json.Marshal(task)
+	if err != nil {
+		return err
+	}
+	// Journaled as planned (the view has it already: filing it
+	// changes nothing), so the new journal knows the task.
+	if err := m.opts.Bus.Append(ctx, name, bus.KindPlanned, t.id, t.id, data); err != nil {
+		return err
+	}
+	if t.state == workdir.Failed {
+		if ended {
+			r.Finished++
+			return nil // the retry verb queues it
+		}
+		retryable, perm, err := record.Failures(path)
 		if err != nil {
 			return err
 		}
-		// Journaled as planned (the view has it already: filing it
-		// changes nothing), so the new journal knows the task.
-		if err := m.opts.Bus.Append(ctx, name, bus.KindPlanned, t.id, t.id, data); err != nil {
+		if retryable == 0 && len(perm) > 0 {
+			r.Finished++
+			return nil
+		}
+		if err := m.requeue(ctx, name, t.id); err != nil {
 			return err
 		}
-		if t.state == workdir.Failed {
-			if ended {
-				r.Finished++
-				continue // the retry verb queues it
-			}
-			retryable, perm, err := record.Failures(path)
-			if err != nil {
-				return err
-			}
-			if retryable == 0 && len(perm) > 0 {
-				r.Finished++
-				continue
-			}
-			if err := m.requeue(ctx, name, t.id); err != nil {
-				return err
-			}
-			r.Retried++
-			continue
-		}
-		if err := m.queueAgain(ctx, path, task); err != nil {
-			return err
-		}
-		r.Queued++
+		r.Retried++
+		return nil
 	}
+	if err := m.queueAgain(ctx, path, task); err != nil {
+		return err
+	}
+	r.Queued++
 	return nil
 }
 
