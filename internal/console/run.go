@@ -20,7 +20,6 @@ import (
 	"github.com/ossimport/ossimport/internal/service"
 	"github.com/ossimport/ossimport/internal/summary"
 	"github.com/ossimport/ossimport/internal/tracker"
-	"github.com/ossimport/ossimport/internal/transfer"
 	"github.com/ossimport/ossimport/internal/workdir"
 )
 
@@ -158,7 +157,7 @@ func runJob(ctx context.Context, stdout, stderr io.Writer, f runFlags) error {
 	var wg sync.WaitGroup
 	if !spec.Incremental {
 		wg.Go(func() {
-			if waitJobEnd(runCtx, dir, spec.Name) {
+			if waitJobEnd(runCtx, jobEnded(dir, spec.Name), se.EndSeen, jobEndPoll) {
 				ended.Store(true)
 				end()
 			}
@@ -190,18 +189,34 @@ func runJob(ctx context.Context, stdout, stderr io.Writer, f runFlags) error {
 	return nil
 }
 
-// waitJobEnd waits until the job is Succeed, Failed or Abort (true), or
-// ctx ends (false).
-func waitJobEnd(ctx context.Context, dir workdir.Dir, name string) bool {
+// waitJobEnd waits until ended (true), or ctx ends (false). It looks
+// when the master sees a job end (endSeen), and every poll in case it
+// does not.
+func waitJobEnd(ctx context.Context, ended func() bool, endSeen func() <-chan struct{}, poll time.Duration) bool {
+	t := time.NewTicker(poll)
+	defer t.Stop()
 	for {
-		if st, err := tracker.ReadStatus(dir, name); err == nil && st.Ended() {
+		seen := endSeen() // before the look: an end between the two wakes it
+		if ended() {
 			return true
 		}
-		if transfer.Sleep(ctx, jobEndPoll) != nil {
+		select {
+		case <-ctx.Done():
 			return false
+		case <-seen:
+		case <-t.C:
 		}
 	}
 }
 
-// jobEndPoll is how often run looks whether its job ended.
-const jobEndPoll = 200 * time.Millisecond
+// jobEnded reports whether the job is Succeed, Failed or Abort.
+func jobEnded(dir workdir.Dir, name string) func() bool {
+	return func() bool {
+		st, err := tracker.ReadStatus(dir, name)
+		return err == nil && st.Ended()
+	}
+}
+
+// jobEndPoll is how often run looks whether its job ended when the
+// master says nothing.
+const jobEndPoll = time.Second

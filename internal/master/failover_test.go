@@ -45,6 +45,7 @@ func (g *gatedSource) List(ctx context.Context, opts storage.ListOptions) (stora
 
 // service is one service's master in a failover test.
 type service struct {
+	m      *master.Master
 	dir    workdir.Dir
 	b      *bus.Bus
 	cancel context.CancelFunc
@@ -94,6 +95,7 @@ func (f *failover) startService(name string, dir workdir.Dir) *service {
 	if err != nil {
 		f.t.Fatal(err)
 	}
+	s.m = m
 	f.wg.Go(func() { defer close(s.done); _ = m.Run(ctx) })
 	return s
 }
@@ -286,4 +288,35 @@ func TestRebuildTheViewFromTheJournal(t *testing.T) {
 	if _, err := os.Stat(failed); err != nil {
 		t.Errorf("the job the journal does not know lost its view: %v", err)
 	}
+}
+
+// TestEndSeenWakesWaitersAtTheJobsEnd: a caller that took EndSeen's
+// channel before a job ran finds it closed once the job is Succeed, with
+// the job's final status already readable: `run` learns of its job's end
+// from it rather than at its next look. The next channel is a new one.
+func TestEndSeenWakesWaitersAtTheJobsEnd(t *testing.T) {
+	f := newFailover(t, 12)
+	close(f.src.release)
+	close(f.src.listGate)
+	s := f.startService("a", f.dir)
+	seen := s.m.EndSeen()
+	f.startWorker("10.0.0.1")
+	f.submit("ends_job", "")
+	testenv.Wait(t, 60*time.Second, "EndSeen's channel to close at the job's end", func() bool {
+		select {
+		case <-seen:
+			return true
+		default:
+			return false
+		}
+	})
+	if st, err := tracker.ReadStatus(f.dir, "ends_job"); err != nil || st.State != tracker.Succeed {
+		t.Fatalf("the channel closed with the job %s (%v), want Succeed", st.State, err)
+	}
+	select {
+	case <-s.m.EndSeen():
+		t.Error("the channel after the end is closed already")
+	default:
+	}
+	f.check(f.status(f.dir, "ends_job", tracker.Succeed), 3)
 }

@@ -108,6 +108,9 @@ type Master struct {
 	done     map[string]bool     // jobs whose scan finished in this process
 	cleaning map[string]bool     // jobs being cleaned: not planned meanwhile
 	ended    map[string]string   // the final state last logged per job
+	// endSeen is closed, and replaced, when a job reaches a final state
+	// (EndSeen).
+	endSeen chan struct{}
 
 	leading    atomic.Bool     // this service holds the master lease
 	running    context.Context // Run's context
@@ -123,7 +126,7 @@ func New(opts Options) (*Master, error) {
 	}
 	m := &Master{opts: opts, log: opts.Logger, tlog: opts.TrackerLogger, jlog: opts.JobLogger,
 		planning: map[string]*planner{}, done: map[string]bool{}, cleaning: map[string]bool{}, ended: map[string]string{},
-		jobsNudge: newNudge(), endsNudge: newNudge()}
+		endSeen: make(chan struct{}), jobsNudge: newNudge(), endsNudge: newNudge()}
 	tr, err := tracker.New(m.opts.trackerOptions(m.filed, m.aborted))
 	if err != nil {
 		return nil, err

@@ -148,7 +148,11 @@ func (m *Master) logEnd(ctx context.Context, st tracker.JobStatus, quiet bool) {
 	last := m.ended[st.Name]
 	m.ended[st.Name] = final
 	m.mu.Unlock()
-	if quiet || final == "" || final == last || !m.isLeader() {
+	if quiet || final == "" || final == last {
+		return
+	}
+	defer m.seeEnd()
+	if !m.isLeader() {
 		return // the active master writes import.log's job lines
 	}
 	// The end is also when no copy can still finish an upload that no
@@ -159,6 +163,25 @@ func (m *Master) logEnd(ctx context.Context, st tracker.JobStatus, quiet bool) {
 		m.log.Warn("aborted unfinished multipart uploads an interrupted copy left", "job", st.Name, "uploads", n)
 	}
 	m.jlog.Info("job finished", summary.Of(m.opts.Dir, st).Attrs()...)
+}
+
+// EndSeen returns a channel closed when this master next sees a job
+// reach a final state (after the active master's "job finished" line),
+// so that a caller waiting for a job's end (run) learns it at once
+// rather than at its next look. Take the channel before reading the
+// status, so that an end between the two is not missed.
+func (m *Master) EndSeen() <-chan struct{} {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.endSeen
+}
+
+// seeEnd wakes EndSeen's waiters.
+func (m *Master) seeEnd() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	close(m.endSeen)
+	m.endSeen = make(chan struct{})
 }
 
 // logFailures writes a result's failed objects to the job log.

@@ -98,6 +98,10 @@ func (se *Service) Logs() Logs {
 // Dir is the service's working directory.
 func (se *Service) Dir() workdir.Dir { return se.dir }
 
+// EndSeen returns a channel closed when the master next sees a job
+// reach a final state (master.EndSeen).
+func (se *Service) EndSeen() <-chan struct{} { return se.master.EndSeen() }
+
 // Bus is the master's connection.
 func (se *Service) Bus() *bus.Bus { return se.mb }
 
