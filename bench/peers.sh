@@ -287,6 +287,7 @@ for set in $SETS; do
 			rate=$(awk "BEGIN{printf \"%.1f\", $bytes / 1048576 / $wall}") unit=MiB/s
 		fi
 		printf '%-8s %-6s %5d %9.2f %10s %6s %9.2f %8.0f\n' "$tool" "$set" "$n" "$wall" "$rate" "$unit" "$cpu" "$(awk "BEGIN{print $rss / 1024}")"
+		log "$tool $set wall times: ${walls[$tool]}"
 	done
 	for o in run run32 runA service; do
 		for p in s5cmd ceiling run; do
