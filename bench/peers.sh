@@ -32,6 +32,13 @@
 # request is held that long, as a round trip to a distant destination
 # costs (this kernel has no netem).
 #
+# SERVER_STORE=/dev/shm/ossimport-s3 keeps versitygw's store in memory.
+# On one disk, the server's object writes are in the same ext4 journal as
+# ossimport's working directory, so each of ossimport's fsyncs also waits
+# for the objects the server has just written; a remote destination's
+# disk would not slow them. The bare clients (s5cmd, the ceiling) do not
+# fsync and do not notice.
+#
 # PROFILE=dir writes ossimport's CPU and allocation profiles of each run
 # there (dir/<tool>-<set>-<run>.cpu and .mem; go tool pprof reads them).
 #
@@ -262,7 +269,7 @@ for set in $SETS; do
 		for tool in "${tools[@]}"; do # alternate the tools within a round
 			start_far
 			bucket="b$rep$RANDOM"
-			mkdir -p "$WORK/s3/$bucket" # versitygw's posix backend: a folder is a bucket
+			mkdir -p "${SERVER_STORE:-$WORK/s3}/$bucket" # versitygw's posix backend: a folder is a bucket
 			if "run_$tool" "$set" "$bucket"; then
 				read -r wall cpu rss <"$WORK/result"
 				walls[$tool]+="$wall " cpus[$tool]+="$cpu " rsss[$tool]+="$rss "
