@@ -32,7 +32,7 @@ make_data() {
 }
 
 # versitygw's posix backend serves each folder of its root as a bucket.
-make_bucket() { mkdir -p "$WORK/s3/$1"; }
+make_bucket() { mkdir -p "${SERVER_STORE:-$WORK/s3}/$1"; }
 
 # timed TOOL SET CMD...: runs CMD, prints "wall_seconds max_rss_kb".
 timed() {

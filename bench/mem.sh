@@ -62,7 +62,7 @@ source_cfg() { # set
 
 run_set() { # set bucket
 	local dir="$WORK/run-$2"
-	mkdir -p "$dir/conf" "$WORK/s3/$2"
+	mkdir -p "$dir/conf" "${SERVER_STORE:-$WORK/s3}/$2"
 	cat >"$dir/conf/job.cfg" <<CFG
 jobName=mem_$2
 $(source_cfg "$1")
