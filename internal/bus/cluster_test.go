@@ -22,15 +22,6 @@ type embeddedCluster struct {
 	token string
 }
 
-func freeLoopbackPort(t *testing.T) int {
-	t.Helper()
-	p, err := testenv.FreePort("127.0.0.1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
-
 func startEmbeddedCluster(t *testing.T) *embeddedCluster {
 	t.Helper()
 	dir := t.TempDir()
@@ -42,8 +33,8 @@ func startEmbeddedCluster(t *testing.T) *embeddedCluster {
 	var routes []string
 	client := make([]int, 3)
 	for i := range 3 {
-		client[i] = freeLoopbackPort(t)
-		routes = append(routes, fmt.Sprintf("127.0.0.1:%d", freeLoopbackPort(t)))
+		client[i] = testenv.LoopbackPort(t)
+		routes = append(routes, fmt.Sprintf("127.0.0.1:%d", testenv.LoopbackPort(t)))
 	}
 	for i := range 3 {
 		var peers []string

@@ -65,7 +65,7 @@ func TestRetryStopsAtPatienceAndSaysWhy(t *testing.T) {
 // Connect with Retry waits for a server that is not up yet.
 func TestConnectRetriesUntilTheServerIsUp(t *testing.T) {
 	opts := serverOpts(t)
-	opts.Port = freeLoopbackPort(t)
+	opts.Port = testenv.LoopbackPort(t)
 	started := make(chan *Server, 1)
 	var startErr error
 	first := true

@@ -139,7 +139,7 @@ func TestDashboardEndToEnd(t *testing.T) {
 		t.Skip("starts a real service and Chromium")
 	}
 	b := newBrowser(t)
-	httpPort := freePort(t)
+	httpPort := testenv.LoopbackPort(t)
 	// 4 threads at 100 KB/s altogether: about 33s for the job, long
 	// enough to read every panel at both widths while it runs.
 	h, d := newS3Home(t, fmt.Sprintf("httpListen=127.0.0.1:%d\nworkerMaxThroughput(KB/s)=100\n", httpPort), "taskObjectCountLimit=10\n")

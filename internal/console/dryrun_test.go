@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ossimport/ossimport/internal/testenv"
 )
 
 // dryTree is a local source with one object for every dry-run outcome,
@@ -70,7 +72,7 @@ func TestDryRunReportsEveryObject(t *testing.T) {
 	since := time.Now().Add(-24 * time.Hour).Unix()
 	writeTestFile(t, jobFile, fmt.Sprintf("srcType=local\ndestType=local\njobName=dry_job\nsrcPrefix=%s/\ndestBucket=%s\ntaskObjectCountLimit=3\n"+
 		"isSkipExistFile=true\nimportSince=%d\nincludePatterns=*.jpg\nexcludePatterns=*.tmp.jpg\nminFileSize=10\nmaxFileSize=1000\n", src, dst, since))
-	writeTestFile(t, sysFile, fmt.Sprintf("workingDir=%s\nnatsPort=%d\nhttpListen=\nworkerTaskThreadNum=3\n", wd, freePort(t)))
+	writeTestFile(t, sysFile, fmt.Sprintf("workingDir=%s\nnatsPort=%d\nhttpListen=\nworkerTaskThreadNum=3\n", wd, testenv.LoopbackPort(t)))
 
 	var out, errOut bytes.Buffer
 	if err := runJob(t.Context(), &out, &errOut, runFlags{job: jobFile, sys: sysFile, dryRun: true}); err != nil {

@@ -53,7 +53,7 @@ func (s clusterService) leads(lease string) bool {
 // ends Succeed with every object byte-identical at the destination, each
 // key recorded once and no multipart upload left.
 func TestEmbeddedClusterOverSSH(t *testing.T) {
-	c := newTestCluster(t, 3, fmt.Sprintf("natsEmbeddedCluster=true\nnatsClusterPort=%d\nworkerMaxThroughput(KB/s)=24\n", freePort(t)), "")
+	c := newTestCluster(t, 3, fmt.Sprintf("natsEmbeddedCluster=true\nnatsClusterPort=%d\nworkerMaxThroughput(KB/s)=24\n", testenv.LoopbackPort(t)), "")
 	h := c.h
 	// The task holding the 3 MiB file (at 24 KB/s) runs through both
 	// losses, and each can cost it two deliveries: the hand-back of the

@@ -71,7 +71,7 @@ func newTestHome(t *testing.T, sysExtra, jobExtra string) *testHome {
 	if testing.Short() {
 		t.Skip("starts real service processes")
 	}
-	h := &testHome{t: t, dir: t.TempDir(), src: t.TempDir(), dst: t.TempDir(), port: freePort(t)}
+	h := &testHome{t: t, dir: t.TempDir(), src: t.TempDir(), dst: t.TempDir(), port: testenv.LoopbackPort(t)}
 	h.sys = filepath.Join(h.dir, "conf", "sys.properties")
 	h.job = filepath.Join(h.dir, "conf", "local_job.cfg")
 	for _, d := range []string{"bin", "conf"} {
@@ -84,21 +84,12 @@ func newTestHome(t *testing.T, sysExtra, jobExtra string) *testHome {
 	}
 	if !strings.Contains(sysExtra, "httpListen=") {
 		// Each home its own dashboard port: a busy httpListen stops start.
-		sysExtra = fmt.Sprintf("httpListen=127.0.0.1:%d\n%s", freePort(t), sysExtra)
+		sysExtra = fmt.Sprintf("httpListen=127.0.0.1:%d\n%s", testenv.LoopbackPort(t), sysExtra)
 	}
 	h.write(h.sys, fmt.Sprintf("workingDir=.\nnatsPort=%d\ntaskAckWait=10\ntaskMaxDeliver=3\nworkerTaskThreadNum=4\njavaHeapMaxSize=256m\n%s", h.port, sysExtra))
 	h.writeJob(h.job, "local_test", h.src, h.dst, jobExtra)
 	t.Cleanup(h.cleanup)
 	return h
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	p, err := testenv.FreePort("127.0.0.1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
 }
 
 func (h *testHome) write(path, content string) {

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ossimport/ossimport/internal/testenv"
 	"github.com/ossimport/ossimport/internal/tracker"
 )
 
@@ -21,7 +22,7 @@ func TestLiveProgressAndLiveness(t *testing.T) {
 		t.Skip("a minute-long throttled job")
 	}
 	const size = 160 << 20 // at 3 MiB/s: about a minute, four heartbeat TTLs
-	web := freePort(t)
+	web := testenv.LoopbackPort(t)
 	h, d := newS3Home(t, fmt.Sprintf("taskAckWait=300\nworkerMaxThroughput(KB/s)=3072\nhttpListen=127.0.0.1:%d\n", web),
 		"multipartUploadThreshold=8m\nmultipartUploadPartSize=8m\nuploadThreadNumPerLargeFile=2\n")
 	files := h.writeFiles(h.src, 0, 0, size)

@@ -129,7 +129,7 @@ func runSpecCtx(t *testing.T, ctx context.Context, spec *job.Spec, dir workdir.D
 	conf := t.TempDir()
 	jobFile, sysFile := filepath.Join(conf, "job.cfg"), filepath.Join(conf, "sys.properties")
 	writeFile(t, jobFile, []byte(fmt.Sprintf("jobName=%s\nsrcType=local\nsrcPrefix=%s/\ndestType=local\ndestBucket=%s\n", spec.Name, t.TempDir(), t.TempDir())))
-	writeFile(t, sysFile, []byte(fmt.Sprintf("workingDir=%s\nnatsPort=%d\nhttpListen=\nworkerTaskThreadNum=8\n", dir, freePort(t))))
+	writeFile(t, sysFile, []byte(fmt.Sprintf("workingDir=%s\nnatsPort=%d\nhttpListen=\nworkerTaskThreadNum=8\n", dir, testenv.LoopbackPort(t))))
 	resolve := func(string, []byte, *config.Sys) (*job.Spec, error) {
 		cp := *spec
 		return &cp, nil

@@ -64,7 +64,7 @@ func newRunFixture(t *testing.T, objects int, jobExtra string) *runFixture {
 	f.write(f.jobFile, fmt.Sprintf("jobName=test_job\nsrcType=local\nsrcPrefix=%s/\ndestType=local\ndestBucket=%s\ntaskObjectCountLimit=7\n%s\n",
 		t.TempDir(), t.TempDir(), jobExtra))
 	f.sysFile = filepath.Join(conf, "sys.properties")
-	f.write(f.sysFile, fmt.Sprintf("workingDir=%s\nnatsPort=%d\nhttpListen=\nworkerTaskThreadNum=4\ntaskAckWait=30\n", f.dir, freePort(t)))
+	f.write(f.sysFile, fmt.Sprintf("workingDir=%s\nnatsPort=%d\nhttpListen=\nworkerTaskThreadNum=4\ntaskAckWait=30\n", f.dir, testenv.LoopbackPort(t)))
 	return f
 }
 
@@ -474,7 +474,7 @@ func TestRunAuditJobVerifiesAndCopiesNothing(t *testing.T) {
 	// The same job audited in a fresh working directory.
 	f.write(f.jobFile, strings.Replace(mustRead(t, f.jobFile), "jobName=test_job\n", "jobName=test_job\njobType=audit\n", 1))
 	f.dir = workdir.Dir(t.TempDir())
-	f.write(f.sysFile, fmt.Sprintf("workingDir=%s\nnatsPort=%d\nhttpListen=\n", f.dir, freePort(t)))
+	f.write(f.sysFile, fmt.Sprintf("workingDir=%s\nnatsPort=%d\nhttpListen=\n", f.dir, testenv.LoopbackPort(t)))
 	r := f.run(t.Context())
 	st := r.status
 	if r.code != 1 || st.ByCode["AuditOK"] != 9 || st.ByCode["Succeed"] != 0 || st.ByCode[string(transfer.AuditFailed)] != 1 {

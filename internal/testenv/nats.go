@@ -137,7 +137,7 @@ func StartNATSCluster(t testing.TB, n int, opts NATSClusterOptions) *NATSCluster
 
 // natsPort picks a port for a cluster node (a variable for the test of a
 // port taken before its node binds it).
-var natsPort = func() (int, error) { return freePort("127.0.0.1") }
+var natsPort = func() (int, error) { return FreePort("127.0.0.1") }
 
 // startAll gives every node fresh ports and an empty store, and starts it.
 func (c *NATSCluster) startAll() error {

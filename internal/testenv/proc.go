@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"testing"
 	"time"
 )
 
@@ -156,9 +157,6 @@ func (p *process) addrInUse() bool {
 	return strings.Contains(t, "address already in use") || strings.Contains(t, "eaddrinuse")
 }
 
-// freePort returns a TCP port that was free on host a moment ago.
-func freePort(host string) (int, error) { return FreePort(host) }
-
 // FreePort returns a TCP port that was free on host a moment ago, for a
 // server a test starts on it. It is picked at random below the kernel's
 // ephemeral range, where no outgoing connection and no listener on port
@@ -192,6 +190,17 @@ func FreePort(host string) (int, error) {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// LoopbackPort is FreePort on 127.0.0.1 for a test, which it fails
+// when no port is free.
+func LoopbackPort(t testing.TB) int {
+	t.Helper()
+	p, err := FreePort("127.0.0.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
 
 // ports remembers the ports FreePort handed out in this process.
@@ -256,7 +265,7 @@ next:
 func startWithPortRetry(ctx context.Context, attempts int, start func(port int) (*process, error), ready func(ctx context.Context, port int) error, host string) (*process, int, error) {
 	var lastErr error
 	for i := 0; i < attempts; i++ {
-		port, err := freePort(host)
+		port, err := FreePort(host)
 		if err != nil {
 			return nil, 0, err
 		}

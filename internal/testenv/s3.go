@@ -204,7 +204,7 @@ func StartMinIO(ctx context.Context, opts ...S3Option) (*S3Server, func(), error
 		"HOME="+work) // MinIO keeps client config under $HOME/.minio
 	p, port, err := startWithPortRetry(ctx, 3,
 		func(port int) (*process, error) {
-			console, err := freePort("127.0.0.1")
+			console, err := FreePort("127.0.0.1")
 			if err != nil {
 				return nil, err
 			}

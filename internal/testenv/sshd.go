@@ -177,7 +177,7 @@ func sshListenAddr(opts SSHOptions) (string, int, error) {
 	if port == 0 {
 		if opts.NetNS != "" {
 			port = 22
-		} else if port, err = freePort(host); err != nil {
+		} else if port, err = FreePort(host); err != nil {
 			return "", 0, fmt.Errorf("no free port on %s: %w", host, err)
 		}
 	}
