@@ -2,6 +2,7 @@ package master_test
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -67,6 +68,8 @@ type failover struct {
 	dst     *memory.Store
 	files   map[string][]byte
 	resolve job.Resolver
+	// poll is the masters' Poll (100 ms when zero).
+	poll time.Duration
 }
 
 func newFailover(t *testing.T, objects int) *failover {
@@ -91,7 +94,7 @@ func (f *failover) startService(name string, dir workdir.Dir) *service {
 	f.t.Helper()
 	ctx, cancel := context.WithCancel(f.ctx)
 	s := &service{dir: dir, b: f.connect(name), cancel: cancel, done: make(chan struct{})}
-	m, err := master.New(master.Options{Dir: dir, Bus: s.b, Settings: master.SettingsFrom(f.sys), Poll: 100 * time.Millisecond, Resolve: f.resolve, Name: name})
+	m, err := master.New(master.Options{Dir: dir, Bus: s.b, Settings: master.SettingsFrom(f.sys), Poll: cmp.Or(f.poll, 100*time.Millisecond), Resolve: f.resolve, Name: name})
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -291,32 +294,64 @@ func TestRebuildTheViewFromTheJournal(t *testing.T) {
 }
 
 // TestEndSeenWakesWaitersAtTheJobsEnd: a caller that took EndSeen's
-// channel before a job ran finds it closed once the job is Succeed, with
-// the job's final status already readable: `run` learns of its job's end
-// from it rather than at its next look. The next channel is a new one.
+// channel before a job ran finds it closed once the job is Succeed, or
+// aborted, with the job's final status already readable: `run` learns
+// of its job's end from it rather than at its next look. The masters
+// look for ends only when told (their Poll is an hour), so the end
+// itself must wake them. The next channel is a new one.
 func TestEndSeenWakesWaitersAtTheJobsEnd(t *testing.T) {
-	f := newFailover(t, 12)
-	close(f.src.release)
-	close(f.src.listGate)
-	s := f.startService("a", f.dir)
-	seen := s.m.EndSeen()
-	f.startWorker("10.0.0.1")
-	f.submit("ends_job", "")
-	testenv.Wait(t, 60*time.Second, "EndSeen's channel to close at the job's end", func() bool {
-		select {
-		case <-seen:
-			return true
-		default:
-			return false
-		}
-	})
-	if st, err := tracker.ReadStatus(f.dir, "ends_job"); err != nil || st.State != tracker.Succeed {
-		t.Fatalf("the channel closed with the job %s (%v), want Succeed", st.State, err)
+	tests := []struct {
+		name  string
+		abort bool // abort the job while its scan is held
+		state string
+	}{
+		{"succeeds", false, tracker.Succeed},
+		{"aborted", true, tracker.Abort},
 	}
-	select {
-	case <-s.m.EndSeen():
-		t.Error("the channel after the end is closed already")
-	default:
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFailover(t, 12)
+			f.poll = time.Hour
+			close(f.src.release)
+			if !tc.abort {
+				close(f.src.listGate)
+			}
+			s := f.startService("a", f.dir)
+			seen := s.m.EndSeen()
+			if !tc.abort {
+				// Without a worker, no result is filed before the
+				// abort: nothing but the abort wakes the master.
+				f.startWorker("10.0.0.1")
+			}
+			f.submit("ends_job", "")
+			if tc.abort {
+				testenv.Wait(t, 60*time.Second, "the job to be planned", func() bool {
+					_, err := tracker.ReadStatus(f.dir, "ends_job")
+					return err == nil
+				})
+				if err := f.connect("console").Append(f.ctx, "ends_job", bus.KindAbort, "", "", []byte("stopped by the test")); err != nil {
+					t.Fatal(err)
+				}
+			}
+			testenv.Wait(t, 60*time.Second, "EndSeen's channel to close at the job's end", func() bool {
+				select {
+				case <-seen:
+					return true
+				default:
+					return false
+				}
+			})
+			if st, err := tracker.ReadStatus(f.dir, "ends_job"); err != nil || st.State != tc.state {
+				t.Fatalf("the channel closed with the job %s (%v), want %s", st.State, err, tc.state)
+			}
+			select {
+			case <-s.m.EndSeen():
+				t.Error("the channel after the end is closed already")
+			default:
+			}
+			if !tc.abort {
+				f.check(f.status(f.dir, "ends_job", tracker.Succeed), 3)
+			}
+		})
 	}
-	f.check(f.status(f.dir, "ends_job", tracker.Succeed), 3)
 }

@@ -310,6 +310,7 @@ func (m *Master) filed(res protocol.TaskResult) {
 // Aborted): the job is no longer planned, and the leader stops it (see
 // stopAborted).
 func (m *Master) aborted(name, reason string) {
+	m.endsNudge.poke() // an abort ends the job: see watchEnds
 	m.mu.Lock()
 	if p, ok := m.planning[name]; ok {
 		p.cancel()
