@@ -116,7 +116,7 @@ type Master struct {
 	running    context.Context // Run's context
 	lastLeader time.Time       // the lease's last renewal seen (under mu)
 
-	jobsNudge, endsNudge nudge // wake watchJobs, watchEnds (nudge.go)
+	jobsNudge, endsNudge *nudge // wake watchJobs, watchEnds (nudge.go)
 }
 
 // New returns a master.
@@ -127,7 +127,9 @@ func New(opts Options) (*Master, error) {
 	m := &Master{opts: opts, log: opts.Logger, tlog: opts.TrackerLogger, jlog: opts.JobLogger,
 		planning: map[string]*planner{}, done: map[string]bool{}, cleaning: map[string]bool{}, ended: map[string]string{},
 		endSeen: make(chan struct{}), jobsNudge: newNudge(), endsNudge: newNudge()}
-	tr, err := tracker.New(m.opts.trackerOptions(m.filed, m.aborted))
+	to := m.opts.trackerOptions()
+	to.Filed, to.Aborted, to.Idle = m.filed, m.aborted, m.idle
+	tr, err := tracker.New(to)
 	if err != nil {
 		return nil, err
 	}
@@ -136,9 +138,8 @@ func New(opts Options) (*Master, error) {
 }
 
 // trackerOptions are the options of the tracker beside the master.
-func (o *Options) trackerOptions(filed func(protocol.TaskResult), aborted func(job, reason string)) tracker.Options {
-	to := tracker.Options{Dir: o.Dir, Bus: o.Bus, Logger: o.TrackerLogger, ServiceLogger: o.Logger, JobLogger: o.JobLogger,
-		Filed: filed, Aborted: aborted}
+func (o *Options) trackerOptions() tracker.Options {
+	to := tracker.Options{Dir: o.Dir, Bus: o.Bus, Logger: o.TrackerLogger, ServiceLogger: o.Logger, JobLogger: o.JobLogger}
 	if o.Metrics != nil {
 		to.Metrics = o.Metrics
 	}
@@ -251,6 +252,7 @@ func (m *Master) maybePlan(ctx context.Context, name string) {
 			m.done[name] = err == nil && pctx.Err() == nil
 		}
 		m.mu.Unlock()
+		m.endsNudge.pokeNow() // a scan that ends after its last task is filed ends the job
 		if err != nil && pctx.Err() == nil {
 			m.log.Error("planning failed", "job", name, "err", err)
 			m.abort(ctx, name, err.Error())
@@ -305,6 +307,10 @@ func (m *Master) filed(res protocol.TaskResult) {
 		m.logAbort(res.Job, res.Abort)
 	}
 }
+
+// idle is the master's part of filing a job's last open task (the
+// tracker's Idle): the job may have ended, so watchEnds looks now.
+func (m *Master) idle(string) { m.endsNudge.pokeNow() }
 
 // aborted is the master's part of filing a job's abort (the tracker's
 // Aborted): the job is no longer planned, and the leader stops it (see

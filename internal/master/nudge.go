@@ -2,6 +2,7 @@ package master
 
 import (
 	"context"
+	"sync/atomic"
 	"time"
 )
 
@@ -11,16 +12,28 @@ import (
 // that may end its job). Without it a service noticed a job up to a
 // Poll (1s) after its submission and logged its end up to a Poll after
 // the last result.
-type nudge chan struct{}
+type nudge struct {
+	c       chan struct{}
+	urgent  atomic.Bool
+	minLook time.Duration
+}
 
-func newNudge() nudge { return make(nudge, 1) }
+func newNudge() *nudge { return &nudge{c: make(chan struct{}, 1), minLook: minLook} }
 
 // poke wakes the loop, or leaves the wake-up already pending.
-func (n nudge) poke() {
+func (n *nudge) poke() {
 	select {
-	case n <- struct{}{}:
+	case n.c <- struct{}{}:
 	default:
 	}
+}
+
+// pokeNow wakes the loop without minLook's wait: for news that comes
+// once per job, such as its last task filed or its scan's end, which
+// would otherwise wait up to minLook after the look before.
+func (n *nudge) pokeNow() {
+	n.urgent.Store(true)
+	n.poke()
 }
 
 // minLook is the least time between two looks of a loop woken by pokes
@@ -29,25 +42,33 @@ func (n nudge) poke() {
 const minLook = 50 * time.Millisecond
 
 // wait returns when tick fires or the nudge is poked, but not sooner than
-// minLook after last; false when ctx ended.
-func (n nudge) wait(ctx context.Context, tick <-chan time.Time, last time.Time) bool {
+// minLook after last unless poked with pokeNow; false when ctx ended.
+func (n *nudge) wait(ctx context.Context, tick <-chan time.Time, last time.Time) bool {
 	select {
 	case <-ctx.Done():
 		return false
 	case <-tick:
 		return true
-	case <-n:
+	case <-n.c:
 	}
-	if d := minLook - time.Since(last); d > 0 {
-		t := time.NewTimer(d)
-		defer t.Stop()
+	d := n.minLook - time.Since(last)
+	if n.urgent.Swap(false) || d <= 0 {
+		return true
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	for {
 		select {
 		case <-ctx.Done():
 			return false
 		case <-t.C:
+			return true
+		case <-n.c:
+			if n.urgent.Swap(false) {
+				return true
+			}
 		}
 	}
-	return true
 }
 
 // watchSubmits pokes jobsNudge on every change of the jobs bucket. A

@@ -16,5 +16,5 @@ func Rebuild(ctx context.Context, opts Options) (RebuildReport, error) {
 	if err := opts.Validate(); err != nil {
 		return RebuildReport{}, err
 	}
-	return tracker.Rebuild(ctx, opts.trackerOptions(nil, nil))
+	return tracker.Rebuild(ctx, opts.trackerOptions())
 }

@@ -72,8 +72,9 @@ func ReadCounters(dir workdir.Dir, job string) (CountersDoc, bool) {
 // Progress, Mode, Forget) as it files, Run for the periodic writes and
 // sampling, and Close when it stops. It is safe for concurrent use.
 type Ledger struct {
-	dir workdir.Dir
-	now func() time.Time
+	dir  workdir.Dir
+	now  func() time.Time
+	idle func(job string) // a job's work ended (Options.Idle)
 
 	mu     sync.Mutex
 	jobs   map[string]*book
@@ -99,9 +100,14 @@ type sample struct {
 	bytes int64
 }
 
-// NewLedger returns a ledger of the jobs of dir.
-func NewLedger(dir workdir.Dir) *Ledger {
-	return &Ledger{dir: dir, now: time.Now, jobs: map[string]*book{}, broken: map[string]error{}}
+// NewLedger returns a ledger of the jobs of dir. It calls idle, when
+// not nil, as a job's last pending or running task is filed, once the
+// counters that show it are written.
+func NewLedger(dir workdir.Dir, idle func(job string)) *Ledger {
+	if idle == nil {
+		idle = func(string) {}
+	}
+	return &Ledger{dir: dir, now: time.Now, idle: idle, jobs: map[string]*book{}, broken: map[string]error{}}
 }
 
 // Open loads the counters of every job of the working directory:
@@ -340,8 +346,13 @@ func (l *Ledger) Forget(job string) {
 // next tick. The caller holds mu.
 func (l *Ledger) changed(job string, b *book, was phase) {
 	b.dirty = true
-	if was != b.tally.phase() {
-		l.flush(job, b)
+	now := b.tally.phase()
+	if was == now {
+		return
+	}
+	l.flush(job, b)
+	if was.active && !now.active {
+		l.idle(job)
 	}
 }
 

@@ -28,7 +28,7 @@ type filer struct {
 
 func newFiler(t *testing.T, dir workdir.Dir) *filer {
 	t.Helper()
-	l := NewLedger(dir)
+	l := NewLedger(dir, nil)
 	if err := l.Open(); err != nil {
 		t.Fatal(err)
 	}
@@ -426,7 +426,7 @@ func TestLedgerReportsADamagedTask(t *testing.T) {
 	if _, _, err := FilePlanned(dir, task("T1", 2)); err != nil {
 		t.Fatal(err)
 	}
-	l := NewLedger(dir)
+	l := NewLedger(dir, nil)
 	if err := l.Open(); err != nil {
 		t.Fatalf("open: %v", err)
 	}
@@ -439,5 +439,46 @@ func TestLedgerReportsADamagedTask(t *testing.T) {
 	st, err := ReadStatus(dir, "bad")
 	if err != nil || st.State == Succeed || !strings.Contains(st.Reason, bad) {
 		t.Fatalf("stat of the damaged job: %s %q (%v)", st.State, st.Reason, err)
+	}
+}
+
+// TestLedgerCallsIdleAsTheLastTaskIsFiled: the idle hook fires when the
+// job's last pending or running task is filed, with the counters that
+// show it already written, and not while any task is still open
+// (nor again when a filed result comes back twice).
+func TestLedgerCallsIdleAsTheLastTaskIsFiled(t *testing.T) {
+	dir := workdir.Dir(t.TempDir())
+	var idle []string
+	var stateThen string
+	l := NewLedger(dir, func(job string) {
+		idle = append(idle, job)
+		stateThen = ledgerStatus(t, dir).State
+	})
+	if err := l.Open(); err != nil {
+		t.Fatal(err)
+	}
+	f := &filer{t: t, dir: dir, l: l}
+	if err := workdir.SaveCheckpoint(dir.Checkpoint("job"), &plan.Checkpoint{Job: "job", Done: true, Stats: plan.Stats{Tasks: 2}}); err != nil {
+		t.Fatal(err)
+	}
+	t1, t2 := task("T1", 2), task("T2", 1)
+	f.plan(t1)
+	f.plan(t2)
+	f.progress("T1", "w1", 0, 0)
+	f.progress("T2", "w1", 0, 0)
+	f.result(t1, "w1", transfer.Succeed, transfer.Succeed)
+	if len(idle) != 0 {
+		t.Fatalf("idle called with T2 still running: %v", idle)
+	}
+	f.result(t2, "w1", transfer.Succeed)
+	if len(idle) != 1 || idle[0] != "job" {
+		t.Fatalf("idle calls after the last task: %v, want [job]", idle)
+	}
+	if stateThen != Succeed {
+		t.Fatalf("the status idle's caller read: %s, want %s (counters written first)", stateThen, Succeed)
+	}
+	f.result(t2, "w1", transfer.Succeed) // redelivered
+	if len(idle) != 1 {
+		t.Fatalf("idle called again for a result filed twice: %v", idle)
 	}
 }

@@ -56,6 +56,11 @@ type Options struct {
 	// Aborted is called once a job's abort is filed in the view: the
 	// master stops planning the job (and the active master stops it).
 	Aborted func(job, reason string)
+	// Idle is called when a job's last pending or running task is
+	// filed (its counters, just written, show no work left): the job may
+	// have ended, and the master looks at once. It runs under the
+	// tracker's locks and must not block.
+	Idle func(job string)
 }
 
 // Validate checks the options and fills in defaults.
@@ -80,6 +85,9 @@ func (o *Options) Validate() error {
 	}
 	if o.Aborted == nil {
 		o.Aborted = func(string, string) {}
+	}
+	if o.Idle == nil {
+		o.Idle = func(string) {}
 	}
 	return nil
 }
@@ -119,7 +127,7 @@ func New(opts Options) (*Tracker, error) {
 		return nil, err
 	}
 	return &Tracker{opts: opts, log: opts.Logger, svc: opts.ServiceLogger, jlog: opts.JobLogger,
-		book: NewLedger(opts.Dir), errc: make(chan error, 4)}, nil
+		book: NewLedger(opts.Dir, opts.Idle), errc: make(chan error, 4)}, nil
 }
 
 // Start repairs the view's damaged task folders, loads the counters,
