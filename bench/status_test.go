@@ -52,7 +52,7 @@ func millionJob(b *testing.B) workdir.Dir {
 		if millionErr != nil {
 			return
 		}
-		l := tracker.NewLedger(millionDir)
+		l := tracker.NewLedger(millionDir, nil)
 		start := time.Now()
 		if millionErr = l.Open(); millionErr == nil {
 			rebuildTook = time.Since(start)
@@ -145,7 +145,7 @@ func BenchmarkReadStatusMillion(b *testing.B) {
 // second of wall time (getrusage).
 func BenchmarkIdleMaster(b *testing.B) {
 	dir := millionJob(b)
-	l := tracker.NewLedger(dir)
+	l := tracker.NewLedger(dir, nil)
 	if err := l.Open(); err != nil {
 		b.Fatal(err)
 	}
