@@ -25,3 +25,14 @@ type CRC32CBody interface {
 	// when the body does not compute one.
 	SumCRC32C() (uint32, bool)
 }
+
+// KnownCRC32CBody is a CheckedBody read whole before it is sent, so its
+// CRC-32C is known before the first byte goes: a store whose
+// Capabilities.KnownCRC32C is not No sends it with the write for the
+// service to check (S3's x-amz-checksum-crc32c header), where a
+// streamed body would need a trailer.
+type KnownCRC32CBody interface {
+	CheckedBody
+	// KnownCRC32C returns the CRC-32C of the whole body.
+	KnownCRC32C() uint32
+}

@@ -238,6 +238,14 @@ type Capabilities struct {
 	// CRC-32C the store computed in PutResult or Part (S3's trailing
 	// x-amz-checksum-crc32c). The body then needs no other hash.
 	CRC32C bool
+	// KnownCRC32C says whether a Put of a KnownCRC32CBody sends the
+	// body's CRC-32C, known before the first byte, for the store to
+	// check, and returns the CRC-32C the store computed (S3's
+	// x-amz-checksum-crc32c request header): Yes, No (the zero value), or
+	// Unknown until the store has seen a first answer (an S3 store with
+	// destChecksum=auto learns it from its service). A Put that finds it
+	// out may report either.
+	KnownCRC32C Support
 	// ETagIsMD5 is set when a single-part object's ETag is its content MD5.
 	ETagIsMD5 bool
 	// PreservesModTime is set when a write can set the object's ModTime
@@ -259,3 +267,24 @@ type Capabilities struct {
 // under which the engine records a source object's modification time, as
 // Unix seconds, on every upload. Skip-existing and audit compare with it.
 const ModTimeMetaKey = "ossimport-src-mtime"
+
+// Support is whether a store supports something it learns from its
+// service as it goes.
+type Support int32
+
+// The values of Support; the zero value is No.
+const (
+	No Support = iota
+	Unknown
+	Yes
+)
+
+func (s Support) String() string {
+	switch s {
+	case Unknown:
+		return "unknown"
+	case Yes:
+		return "yes"
+	}
+	return "no"
+}

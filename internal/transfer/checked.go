@@ -1,6 +1,13 @@
 package transfer
 
-import "github.com/ossimport/ossimport/internal/storage"
+import (
+	"bytes"
+	"io"
+	"math/bits"
+	"sync"
+
+	"github.com/ossimport/ossimport/internal/storage"
+)
 
 // checkedBody is a streamed source read sent as a request body: the
 // copier hashes it as it goes and compares the store's answer, so the
@@ -22,3 +29,82 @@ func (b checkedBody) SumCRC32C() (uint32, bool) {
 	}
 	return b.sr.crc32c.Sum32(), true
 }
+
+// wholeMax is the largest object the copier reads whole before it sends
+// it, to a store that takes the CRC-32C of such a body with the write
+// (Capabilities.KnownCRC32C): one read of the source, one hash, and the
+// store's answer proves the object. Objects in flight times wholeMax
+// bounds the memory it takes (60 × 256 KiB at the default
+// workerTaskThreadNum).
+const wholeMax = 256 << 10
+
+// readsWhole reports whether an object of size bytes is read whole
+// before it is sent (see wholeMax): for a store that may check a known
+// CRC-32C, unless it reports better (CRC-64) or checks every body's
+// CRC-32C anyway.
+func (c *Copier) readsWhole(size int64) bool {
+	caps := c.dst.Capabilities()
+	return size > 0 && size <= wholeMax && caps.KnownCRC32C != storage.No && !caps.CRC64 && !caps.CRC32C
+}
+
+// wholeHashes are the checksums of an object read whole: its CRC-32C,
+// and while the store does not know yet whether its service checks it,
+// the MD5 its ETag is compared with otherwise.
+func (c *Copier) wholeHashes() hashes {
+	caps := c.dst.Capabilities()
+	return hashes{crc32c: true, md5: caps.KnownCRC32C == storage.Unknown && (caps.MD5 || caps.ETagIsMD5)}
+}
+
+// wholeBody is an object read whole, with its CRC-32C
+// (storage.KnownCRC32CBody). It does not seek: a store sends it once,
+// and the copier sends it again if that fails.
+type wholeBody struct {
+	r   *bytes.Reader
+	crc uint32
+}
+
+var _ storage.KnownCRC32CBody = wholeBody{}
+
+func (b wholeBody) Read(p []byte) (int, error) { return b.r.Read(p) }
+
+// CheckedByCaller marks the body as checked by the copier.
+func (wholeBody) CheckedByCaller() {}
+
+// KnownCRC32C returns the CRC-32C of the whole body.
+func (b wholeBody) KnownCRC32C() uint32 { return b.crc }
+
+// readWhole reads sr, which computes a CRC-32C, into buf, which is
+// exactly as long as the object, and checks that the source has nothing
+// more.
+func readWhole(sr *sourceReader, buf []byte) (wholeBody, error) {
+	if _, err := io.ReadFull(sr, buf); err != nil {
+		return wholeBody{}, err
+	}
+	if _, err := sr.Read(nil); err != io.EOF {
+		if err == nil {
+			err = errLongSource
+		}
+		return wholeBody{}, err
+	}
+	return wholeBody{r: bytes.NewReader(buf), crc: sr.crc32c.Sum32()}, nil
+}
+
+// wholeBuffers pool the buffers of objects read whole, by size: powers
+// of two from 4 KiB to wholeMax (4 KiB << 6).
+var wholeBuffers [7]sync.Pool
+
+// wholeClass is the pool of buffers for size bytes (1 to wholeMax).
+func wholeClass(size int64) int { return max(bits.Len64(uint64(size-1)), 12) - 12 }
+
+// wholeBuffer returns a buffer of at least size bytes (at most wholeMax).
+func wholeBuffer(size int64) *[]byte {
+	class := wholeClass(size)
+	if b, ok := wholeBuffers[class].Get().(*[]byte); ok {
+		return b
+	}
+	b := make([]byte, 4096<<class)
+	return &b
+}
+
+// releaseWhole returns a buffer of wholeBuffer once nothing reads it.
+func releaseWhole(b *[]byte) { wholeBuffers[wholeClass(int64(cap(*b)))].Put(b) }

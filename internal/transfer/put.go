@@ -31,7 +31,10 @@ func (c *Copier) put(ctx context.Context, obj Object, info storage.ObjectInfo, v
 	defer rc.Close()
 	// An MD5 read beforehand is the one the upload is checked against:
 	// the metadata must describe the bytes stored.
-	h := c.hashes()
+	h, whole := c.hashes(), c.readsWhole(info.Size)
+	if whole {
+		h = c.wholeHashes()
+	}
 	if recorded != nil {
 		h.md5 = false
 	}
@@ -46,7 +49,19 @@ func (c *Copier) put(ctx context.Context, obj Object, info storage.ObjectInfo, v
 		}
 		return c.fence(ctx, obj)
 	}
-	put, err := c.dst.Put(ctx, obj.Dst(), checkedBody{sr}, info.Size, meta)
+	var put storage.PutResult
+	if whole {
+		buf := wholeBuffer(info.Size)
+		var body wholeBody
+		if body, err = readWhole(sr, (*buf)[:info.Size]); err == nil {
+			put, err = c.dst.Put(ctx, obj.Dst(), body, info.Size, meta)
+		}
+		if err == nil {
+			releaseWhole(buf) // answered: the request no longer reads it
+		}
+	} else {
+		put, err = c.dst.Put(ctx, obj.Dst(), checkedBody{sr}, info.Size, meta)
+	}
 	if errors.Is(sr.err, ErrFenced) {
 		return failure(UploadFailed, sr.err)
 	}

@@ -120,6 +120,9 @@ type directRequest struct {
 	size int64 // the data bytes in body
 	// trailer is set when body is a chunkedBody of size data bytes.
 	trailer bool
+	// crc32c, when set, is the body's CRC-32C (base64) for the
+	// x-amz-checksum-crc32c header (knowncrc.go).
+	crc32c string
 }
 
 // put sends a small PutObject, or returns false when it cannot be sent
@@ -196,6 +199,7 @@ func (c *direct) request(ctx context.Context, r directRequest) (*http.Request, e
 	h.Set("User-Agent", "ossimport (aws-sdk-go-v2 signer)")
 	h.Set("Accept-Encoding", "identity")
 	h.Set("X-Amz-Content-Sha256", unsignedPayloadHash)
+	setHeader(h, crc32cHeader, r.crc32c)
 	if r.trailer {
 		req.ContentLength = encodedLength(r.size)
 		setTrailerHeaders(h, r.size, contentEncoding)

@@ -18,6 +18,10 @@
 //     computed (storage.Capabilities.CRC32C): a streamed body carries it
 //     as an aws-chunked trailer (trailer.go), a seekable one has the SDK
 //     compute it (a header over plain HTTP, a trailer over HTTPS).
+//   - With Config.LearnCRC32C (destChecksum=auto elsewhere) a body the
+//     caller read whole (storage.KnownCRC32CBody) goes as a plain PUT
+//     with its CRC-32C in a header, and the first answer tells whether
+//     the service checks it (Capabilities.KnownCRC32C, knowncrc.go).
 //   - Requests share one connection pool per store that keeps up to
 //     IdleConnsPerHost idle connections (the SDK keeps 10), endpoint
 //     resolutions are cached per store (endpoint.go), and middlewares no
@@ -51,6 +55,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
@@ -140,6 +145,13 @@ type Config struct {
 	// must support flexible checksums (Amazon S3 does; ConfigFromSpec
 	// enables it there by default). Sets Capabilities.CRC32C.
 	TrailingCRC32C bool
+	// LearnCRC32C makes a Put of a storage.KnownCRC32CBody send the
+	// body's CRC-32C in the x-amz-checksum-crc32c header, which a service
+	// that supports S3 checksums checks and returns, and any other
+	// ignores; the first answer settles Capabilities.KnownCRC32C
+	// (knowncrc.go). ConfigFromSpec sets it for destChecksum=auto where
+	// it does not set TrailingCRC32C.
+	LearnCRC32C bool
 }
 
 // Store is one bucket of an S3-compatible service.
@@ -160,6 +172,9 @@ type Store struct {
 	// flipCRC32C is xored into the trailing CRC-32C of streamed bodies
 	// (tests make the service refuse it); zero in use.
 	flipCRC32C uint32
+	// knownCRC32C is Capabilities.KnownCRC32C, a storage.Support: what
+	// LearnCRC32C has learnt so far (knowncrc.go).
+	knownCRC32C atomic.Int32
 }
 
 var (
@@ -203,6 +218,7 @@ func ConfigFromSpec(spec storage.Spec) Config {
 		PathStyle:      spec.PathStyle,
 		HTTPClient:     spec.HTTPClient,
 		TrailingCRC32C: trailingCRC32C(spec.Checksum, spec.Endpoint),
+		LearnCRC32C:    learnCRC32C(spec.Checksum, spec.Endpoint),
 	}
 }
 
@@ -271,14 +287,18 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 		o.APIOptions = append(o.APIOptions, trimStack)
 	})
 	endpoints.direct = newDirectPut(client.Options())
-	return &Store{
+	s := &Store{
 		client:  client,
 		direct:  endpoints.direct,
 		cfg:     cfg,
 		service: endpoint + "|" + cfg.Region + "|" + cfg.AccessKey,
 		aws:     isAWS(endpoint, host),
 		tls:     isTLS(endpoint),
-	}, nil
+	}
+	if cfg.LearnCRC32C && !cfg.TrailingCRC32C {
+		s.knownCRC32C.Store(int32(storage.Unknown))
+	}
+	return s, nil
 }
 
 // loadAWSConfig builds the SDK configuration. Static credentials skip the
@@ -407,6 +427,7 @@ func (s *Store) Capabilities() storage.Capabilities {
 		MaxObjectSize:  MaxObjectSize,
 		ETagIsMD5:      !s.cfg.ETagNotMD5,
 		CRC32C:         s.cfg.TrailingCRC32C,
+		KnownCRC32C:    storage.Support(s.knownCRC32C.Load()),
 	}
 }
 

@@ -42,6 +42,12 @@ type trailerTransport struct {
 }
 
 func (tt *trailerTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	tt.record(req)
+	return http.DefaultTransport.RoundTrip(req)
+}
+
+// record notes req when it is a PUT.
+func (tt *trailerTransport) record(req *http.Request) {
 	if req.Method == http.MethodPut {
 		by := "sdk"
 		if req.Header.Get("User-Agent") == directUA {
@@ -54,7 +60,6 @@ func (tt *trailerTransport) RoundTrip(req *http.Request) (*http.Response, error)
 		tt.puts = append(tt.puts, p)
 		tt.mu.Unlock()
 	}
-	return http.DefaultTransport.RoundTrip(req)
 }
 
 func (tt *trailerTransport) last(t *testing.T) sentPut {

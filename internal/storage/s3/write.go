@@ -19,8 +19,12 @@ import (
 // Put stores size bytes from r with PutObject. A seekable r is rewound
 // by the SDK to retry; any other r is sent once, unsigned, and a failure
 // goes back to the caller. With Config.TrailingCRC32C the result carries
-// the CRC-32C the service checked (trailer.go).
+// the CRC-32C the service checked (trailer.go); with Config.LearnCRC32C,
+// so does that of a storage.KnownCRC32CBody (knowncrc.go).
 func (s *Store) Put(ctx context.Context, key string, r io.Reader, size int64, meta storage.Metadata) (storage.PutResult, error) {
+	if kb, ok := r.(storage.KnownCRC32CBody); ok && size > 0 && storage.Support(s.knownCRC32C.Load()) != storage.No {
+		return s.putKnown(ctx, key, kb, size, meta)
+	}
 	body, optFns, err := s.requestBody(r, size)
 	if err != nil {
 		return storage.PutResult{}, fmt.Errorf("put %q: %w", key, err)
