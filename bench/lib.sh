@@ -14,11 +14,14 @@ free_port() {
 }
 
 # start_server starts versitygw on a fresh $WORK/s3, or SERVER_STORE (each folder is a
-# bucket), sets PORT and VGW_PID, and waits until it listens.
+# bucket), sets PORT and VGW_PID, and waits until it listens. It keeps
+# connections alive, as Amazon S3, OSS and every cloud does (versitygw's
+# default closes each after one request, so every client dials once per
+# object); KEEP_ALIVE=false measures that.
 start_server() {
 	rm -rf "${SERVER_STORE:-$WORK/s3}" && mkdir -p "${SERVER_STORE:-$WORK/s3}"
 	PORT=$(free_port)
-	ROOT_ACCESS_KEY=benchkey ROOT_SECRET_KEY=benchsecret123 "$VGW" --port "127.0.0.1:$PORT" --quiet posix "${SERVER_STORE:-$WORK/s3}" >"$WORK/versitygw.log" 2>&1 &
+	VGW_KEEP_ALIVE=${KEEP_ALIVE:-true} ROOT_ACCESS_KEY=benchkey ROOT_SECRET_KEY=benchsecret123 "$VGW" --port "127.0.0.1:$PORT" --quiet posix "${SERVER_STORE:-$WORK/s3}" >"$WORK/versitygw.log" 2>&1 &
 	VGW_PID=$!
 	for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && return; sleep 0.1; done
 	echo "versitygw did not start; see $WORK/versitygw.log" >&2

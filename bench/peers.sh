@@ -21,9 +21,12 @@
 #   LATENCY=20ms THREADS=60 TOOLS="run runA" SETS="tiny small" bash bench/peers.sh
 #
 # run and service prove each write as destChecksum=auto does against this
-# server (ETag = content MD5); run32 is run with destChecksum=crc32c (each
+# server: objects up to 256 KiB by the CRC-32C sent in a header, which
+# versitygw checks and returns (learnt from its first answer), larger
+# ones by ETag = content MD5; run32 is run with destChecksum=crc32c (every
 # object's and part's CRC-32C sent with it, checked by versitygw and
-# compared with the one it returns). run copies 32 files at once
+# compared with the one it returns). versitygw keeps connections alive
+# (bench/lib.sh; KEEP_ALIVE=false closes each after one request). run copies 32 files at once
 # (workerTaskThreadNum=32; THREADS=n changes it); runA starts there and
 # lets each worker take up to four times as many while that pays
 # (workerTaskThreadAdaptive=true).

@@ -15,8 +15,9 @@ const DefaultBudget = 3 * 50 << 20
 // share it, whatever the number of files in flight: a copy that needs a
 // buffer waits until the bytes in use leave room for it. Buffers given
 // back are kept for reuse while they fit in the capacity. Only sources
-// that cannot read a part again (no ranged reads) need buffers; the
+// that cannot read a part again (no ranged reads) need part buffers; the
 // parts of every other source stream from the source into their upload.
+// Small objects read whole (wholeMax) take theirs from it too.
 type Budget struct {
 	mu    sync.Mutex
 	cap   int64 // bytes
@@ -128,6 +129,17 @@ func (b *Budget) put(size int64, buf *[]byte) {
 	} else {
 		b.held -= size // over the capacity (a shrunk part size): let it go
 	}
+	b.wake()
+}
+
+// drop gives back the room of a buffer of size bytes from get without
+// the buffer, which something may still read (a request that failed
+// may still be sending it): it is left to the garbage collector.
+func (b *Budget) drop(size int64) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.used -= size
+	b.held -= size
 	b.wake()
 }
 

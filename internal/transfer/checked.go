@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"io"
 	"math/bits"
-	"sync"
 
 	"github.com/ossimport/ossimport/internal/storage"
 )
@@ -33,8 +32,8 @@ func (b checkedBody) SumCRC32C() (uint32, bool) {
 // wholeMax is the largest object the copier reads whole before it sends
 // it, to a store that takes the CRC-32C of such a body with the write
 // (Capabilities.KnownCRC32C): one read of the source, one hash, and the
-// store's answer proves the object. Objects in flight times wholeMax
-// bounds the memory it takes (60 × 256 KiB at the default
+// store's answer proves the object. Its buffer comes from the Copier's
+// Budget, with the part buffers (at most 60 × 256 KiB at the default
 // workerTaskThreadNum).
 const wholeMax = 256 << 10
 
@@ -89,22 +88,7 @@ func readWhole(sr *sourceReader, buf []byte) (wholeBody, error) {
 	return wholeBody{r: bytes.NewReader(buf), crc: sr.crc32c.Sum32()}, nil
 }
 
-// wholeBuffers pool the buffers of objects read whole, by size: powers
-// of two from 4 KiB to wholeMax (4 KiB << 6).
-var wholeBuffers [7]sync.Pool
-
-// wholeClass is the pool of buffers for size bytes (1 to wholeMax).
-func wholeClass(size int64) int { return max(bits.Len64(uint64(size-1)), 12) - 12 }
-
-// wholeBuffer returns a buffer of at least size bytes (at most wholeMax).
-func wholeBuffer(size int64) *[]byte {
-	class := wholeClass(size)
-	if b, ok := wholeBuffers[class].Get().(*[]byte); ok {
-		return b
-	}
-	b := make([]byte, 4096<<class)
-	return &b
-}
-
-// releaseWhole returns a buffer of wholeBuffer once nothing reads it.
-func releaseWhole(b *[]byte) { wholeBuffers[wholeClass(int64(cap(*b)))].Put(b) }
+// wholeSize is the size of the buffer an object of size bytes (1 to
+// wholeMax) is read whole into: the next power of two from 4 KiB, so
+// that the budget's free buffers are reused across objects.
+func wholeSize(size int64) int64 { return 4096 << (max(bits.Len64(uint64(size-1)), 12) - 12) }

@@ -51,14 +51,7 @@ func (c *Copier) put(ctx context.Context, obj Object, info storage.ObjectInfo, v
 	}
 	var put storage.PutResult
 	if whole {
-		buf := wholeBuffer(info.Size)
-		var body wholeBody
-		if body, err = readWhole(sr, (*buf)[:info.Size]); err == nil {
-			put, err = c.dst.Put(ctx, obj.Dst(), body, info.Size, meta)
-		}
-		if err == nil {
-			releaseWhole(buf) // answered: the request no longer reads it
-		}
+		put, err = c.putWhole(ctx, obj, sr, info.Size, meta)
 	} else {
 		put, err = c.dst.Put(ctx, obj.Dst(), checkedBody{sr}, info.Size, meta)
 	}
@@ -125,4 +118,28 @@ func (c *Copier) sourceMD5(ctx context.Context, obj Object, size int64) ([]byte,
 		return nil, fmt.Errorf("read source %q: %w", obj.Key, err)
 	}
 	return sr.md5Sum(), nil
+}
+
+// putWhole reads a small object whole into a buffer of the budget and
+// puts it with its CRC-32C (see wholeMax). An error reading the source is
+// sr's as well.
+func (c *Copier) putWhole(ctx context.Context, obj Object, sr *sourceReader, size int64, meta storage.Metadata) (storage.PutResult, error) {
+	n := wholeSize(size)
+	buf, err := c.bufs.get(ctx, n)
+	if err != nil {
+		return storage.PutResult{}, err
+	}
+	body, err := readWhole(sr, (*buf)[:size])
+	if err != nil {
+		c.bufs.put(n, buf)
+		return storage.PutResult{}, err
+	}
+	put, err := c.dst.Put(ctx, obj.Dst(), body, size, meta)
+	if err != nil {
+		// A failed request may still be sending it.
+		c.bufs.drop(n)
+	} else {
+		c.bufs.put(n, buf) // answered: the request no longer reads it
+	}
+	return put, err
 }

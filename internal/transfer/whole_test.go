@@ -27,6 +27,7 @@ type learningDest struct {
 	*memory.Store
 	checks bool
 	flip   uint32
+	refuse bool         // every Put fails, after reading the body
 	known  atomic.Int32 // a storage.Support
 	bodies []string     // "whole <crc>" or "streamed", per Put
 }
@@ -52,6 +53,10 @@ func (d *learningDest) Put(ctx context.Context, key string, r io.Reader, size in
 	data, err := io.ReadAll(r)
 	if err != nil {
 		return storage.PutResult{}, err
+	}
+	if d.refuse {
+		d.bodies = append(d.bodies, map[bool]string{true: "whole", false: "streamed"}[whole])
+		return storage.PutResult{}, errors.New("access denied")
 	}
 	res, err := d.Store.Put(ctx, key, bytes.NewReader(data), size, meta)
 	if err != nil {
@@ -83,32 +88,37 @@ func (d *learningDest) Put(ctx context.Context, key string, r io.Reader, size in
 // CRC-32C proves each object by it (and the next is hashed with CRC-32C
 // alone), one that does not by the ETag, and the next object streams as
 // before. A damaged CRC-32C in the answer fails the copy; objects above
-// wholeMax stream.
+// wholeMax stream. Every buffer goes back to the budget, also after a
+// failed write (without the buffer, which the request may still read).
 func TestSmallObjectsReadWholeProveByCRC32C(t *testing.T) {
 	tests := []struct {
 		name      string
 		checks    bool
 		flip      uint32
+		refuse    bool
 		sizes     []int
 		bodies    []string
 		checksOut []string
 		md5       []bool // an MD5 was computed
 		want      Code
 	}{
-		{"service checks", true, 0, []int{1000, 64 << 10, wholeMax},
+		{"service checks", true, 0, false, []int{1000, 64 << 10, wholeMax},
 			[]string{"whole", "whole", "whole"}, []string{CheckCRC32C, CheckCRC32C, CheckCRC32C}, []bool{true, false, false}, Succeed},
-		{"service ignores the header", false, 0, []int{1000, 64 << 10},
+		{"service ignores the header", false, 0, false, []int{1000, 64 << 10},
 			[]string{"whole", "streamed"}, []string{CheckETag, CheckETag}, []bool{true, true}, Succeed},
-		{"above wholeMax", true, 0, []int{wholeMax + 1},
+		{"above wholeMax", true, 0, false, []int{wholeMax + 1},
 			[]string{"streamed"}, []string{CheckETag}, []bool{true}, Succeed},
-		{"damaged answer", true, 1, []int{1000}, []string{"whole"}, []string{""}, []bool{true}, CheckFailed},
+		{"damaged answer", true, 1, false, []int{1000}, []string{"whole"}, []string{""}, []bool{true}, CheckFailed},
+		{"write refused", true, 0, true, []int{1000}, []string{"whole"}, []string{""}, []bool{true}, UploadFailed},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			src := memory.New("s")
 			dst := newLearningDest(tc.checks)
-			dst.flip = tc.flip
-			c := newCopier(t, dst, src, testOptions())
+			dst.flip, dst.refuse = tc.flip, tc.refuse
+			opts := testOptions()
+			opts.Buffers = NewBudget(1 << 20)
+			c := newCopier(t, dst, src, opts)
 			for i, size := range tc.sizes {
 				data := randomBytes(size, uint64(i+1))
 				key := "k" + strings.Repeat("x", i)
@@ -128,6 +138,10 @@ func TestSmallObjectsReadWholeProveByCRC32C(t *testing.T) {
 				if !bytes.Equal(readAll(t, dst, key), data) {
 					t.Errorf("object %d: the destination differs from the source", i)
 				}
+			}
+			wholes := int64(strings.Count(strings.Join(dst.bodies, " "), "whole"))
+			if used, _, count := opts.Buffers.Stats(); used != 0 || count != wholes {
+				t.Errorf("budget: %d bytes still in use, %d buffers handed out; want 0 and %d (one per body read whole)", used, count, wholes)
 			}
 		})
 	}
@@ -152,14 +166,12 @@ func TestReadWholeRefusesALongerSource(t *testing.T) {
 	}
 }
 
-// TestWholeBuffersFitTheirObject: the pooled buffer of an object read
-// whole holds it, at most twice over (4 KiB at least), up to wholeMax.
+// TestWholeBuffersFitTheirObject: the buffer an object is read whole
+// into holds it, at most twice over (4 KiB at least), up to wholeMax.
 func TestWholeBuffersFitTheirObject(t *testing.T) {
 	for _, size := range []int64{1, 4095, 4096, 4097, 65536, 65537, wholeMax - 1, wholeMax} {
-		b := wholeBuffer(size)
-		if n := int64(cap(*b)); n < size || n > max(2*size, 4096) || n > wholeMax {
+		if n := wholeSize(size); n < size || n > max(2*size, 4096) || n > wholeMax {
 			t.Errorf("size %d: buffer of %d bytes", size, n)
 		}
-		releaseWhole(b)
 	}
 }
