@@ -87,16 +87,18 @@ func (s *Store) putKnown(ctx context.Context, key string, kb storage.KnownCRC32C
 	return res, nil
 }
 
-// refusedCRC32C reports whether err is a service that does not know S3
-// checksums refusing the header while the store is still learning
-// (400 or 501, but BadDigest, which only a service that checks the
-// CRC-32C answers); the store then sends it no more.
+// refusedCRC32C reports whether err may be a service that does not know
+// S3 checksums refusing the header while the store is still learning:
+// 400 or 501 (but BadDigest, which only a service that checks the
+// CRC-32C answers), or 403 (a signature that covers the header, checked
+// where something dropped it on the way). The store then sends it no
+// more; a refusal that had another cause comes back on the retry.
 func (s *Store) refusedCRC32C(err error) bool {
 	if storage.Support(s.knownCRC32C.Load()) != storage.Unknown || errors.Is(err, context.Canceled) {
 		return false
 	}
 	code, status := errorCodeStatus(err)
-	if code == "BadDigest" || status != 400 && status != 501 {
+	if code == "BadDigest" || status != 400 && status != 501 && status != 403 {
 		return false
 	}
 	return s.knownCRC32C.CompareAndSwap(int32(storage.Unknown), int32(storage.No))

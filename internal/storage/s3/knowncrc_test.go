@@ -98,18 +98,21 @@ func TestKnownCRC32CLearnsAServiceThatChecks(t *testing.T) {
 // of versitygw: it ignores the checksum header (strips it, and every
 // checksum from the answer), or refuses it outright (400).
 type oldService struct {
-	refuse bool
+	refuse int // the status of a refusal; 0: ignores the header
 	tt     trailerTransport
 }
 
 func (o *oldService) RoundTrip(req *http.Request) (*http.Response, error) {
-	if req.Method == http.MethodPut && req.Header.Get("X-Amz-Checksum-Crc32c") != "" && o.refuse {
+	if req.Method == http.MethodPut && req.Header.Get("X-Amz-Checksum-Crc32c") != "" && o.refuse != 0 {
 		o.tt.record(req) // not sent on: the answer is ours
 		if req.Body != nil {
 			req.Body.Close()
 		}
 		body := "<Error><Code>InvalidArgument</Code><Message>unknown header</Message></Error>"
-		return &http.Response{StatusCode: 400, Status: "400 Bad Request", Header: http.Header{"Content-Type": {"application/xml"}},
+		if o.refuse == 403 {
+			body = "<Error><Code>SignatureDoesNotMatch</Code><Message>header dropped by a proxy</Message></Error>"
+		}
+		return &http.Response{StatusCode: o.refuse, Status: http.StatusText(o.refuse), Header: http.Header{"Content-Type": {"application/xml"}},
 			Body: io.NopCloser(strings.NewReader(body)), ContentLength: int64(len(body)), Request: req}, nil
 	}
 	// The signature covers the header: a server that ignores it still
@@ -127,21 +130,22 @@ func (o *oldService) RoundTrip(req *http.Request) (*http.Response, error) {
 }
 
 // TestKnownCRC32CLearnsAnOldService: a service that ignores the checksum
-// header (no CRC-32C in its answer) or refuses it settles KnownCRC32C to
+// header (no CRC-32C in its answer) or refuses it (400, or 403 when
+// something dropped the signed header on the way) settles KnownCRC32C to
 // No; a refused write fails transiently (the caller sends it again), and
 // the next write of a body read whole carries no header.
 func TestKnownCRC32CLearnsAnOldService(t *testing.T) {
 	srv := testenv.VersityGW(t)
-	for _, refuse := range []bool{false, true} {
-		name := map[bool]string{false: "ignores", true: "refuses"}[refuse]
+	for _, refuse := range []int{0, 400, 403} {
+		name := map[int]string{0: "ignores", 400: "refuses", 403: "signature fails"}[refuse]
 		t.Run(name, func(t *testing.T) {
 			o := &oldService{refuse: refuse}
 			st := learningStore(t, srv, o)
 			ctx := t.Context()
 			data := randomBytes(3000)
 			res, err := st.Put(ctx, "first", known(data), int64(len(data)), storage.Metadata{})
-			if refuse != (err != nil) || refuse && !storage.IsTransient(err) {
-				t.Fatalf("first put: %v (refused %t: want a transient error exactly then)", err, refuse)
+			if (refuse != 0) != (err != nil) || err != nil && !storage.IsTransient(err) {
+				t.Fatalf("first put: %v (refused with %d: want a transient error exactly then)", err, refuse)
 			}
 			if first := o.tt.last(t); !first.hasChecksum {
 				t.Errorf("first put sent %+v, want the checksum header", first)
