@@ -294,23 +294,27 @@ func TestRebuildTheViewFromTheJournal(t *testing.T) {
 }
 
 // TestEndSeenWakesWaitersAtTheJobsEnd: a caller that took EndSeen's
-// channel before a job ran finds it closed once the job is Succeed, or
-// aborted, with the job's final status already readable: `run` learns
+// channel before a job ran finds it closed once the job is Succeed (also
+// one with nothing to copy, ended by its scan alone), or aborted, with
+// the job's final status already readable: `run` learns
 // of its job's end from it rather than at its next look. The masters
 // look for ends only when told (their Poll is an hour), so the end
 // itself must wake them. The next channel is a new one.
 func TestEndSeenWakesWaitersAtTheJobsEnd(t *testing.T) {
 	tests := []struct {
-		name  string
-		abort bool // abort the job while its scan is held
-		state string
+		name    string
+		objects int
+		abort   bool // abort the job while its scan is held
+		state   string
 	}{
-		{"succeeds", false, tracker.Succeed},
-		{"aborted", true, tracker.Abort},
+		{"succeeds", 12, false, tracker.Succeed},
+		{"aborted", 12, true, tracker.Abort},
+		// No task is ever filed: only the scan's end wakes the master.
+		{"nothing to copy", 0, false, tracker.Succeed},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			f := newFailover(t, 12)
+			f := newFailover(t, tc.objects)
 			f.poll = time.Hour
 			close(f.src.release)
 			if !tc.abort {
@@ -349,7 +353,7 @@ func TestEndSeenWakesWaitersAtTheJobsEnd(t *testing.T) {
 				t.Error("the channel after the end is closed already")
 			default:
 			}
-			if !tc.abort {
+			if !tc.abort && tc.objects > 0 {
 				f.check(f.status(f.dir, "ends_job", tracker.Succeed), 3)
 			}
 		})

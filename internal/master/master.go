@@ -316,7 +316,7 @@ func (m *Master) idle(string) { m.endsNudge.pokeNow() }
 // Aborted): the job is no longer planned, and the leader stops it (see
 // stopAborted).
 func (m *Master) aborted(name, reason string) {
-	m.endsNudge.poke() // an abort ends the job: see watchEnds
+	m.endsNudge.pokeNow() // an abort ends the job: see watchEnds
 	m.mu.Lock()
 	if p, ok := m.planning[name]; ok {
 		p.cancel()

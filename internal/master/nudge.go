@@ -29,8 +29,8 @@ func (n *nudge) poke() {
 }
 
 // pokeNow wakes the loop without minLook's wait: for news that comes
-// once per job, such as its last task filed or its scan's end, which
-// would otherwise wait up to minLook after the look before.
+// once per job, such as its last task filed, its scan's end or its
+// abort, which would otherwise wait up to minLook after the look before.
 func (n *nudge) pokeNow() {
 	n.urgent.Store(true)
 	n.poke()
