@@ -90,7 +90,7 @@ func (b *Budget) get(ctx context.Context, size int64) (*[]byte, error) {
 		select {
 		case <-wait:
 		case <-ctx.Done():
-			return nil, fmt.Errorf("wait for a part buffer: %w", context.Cause(ctx))
+			return nil, fmt.Errorf("wait for a copy buffer: %w", context.Cause(ctx))
 		}
 	}
 }

@@ -37,21 +37,19 @@ func (b checkedBody) SumCRC32C() (uint32, bool) {
 // workerTaskThreadNum).
 const wholeMax = 256 << 10
 
-// readsWhole reports whether an object of size bytes is read whole
-// before it is sent (see wholeMax): for a store that may check a known
-// CRC-32C, unless it reports better (CRC-64) or checks every body's
-// CRC-32C anyway.
-func (c *Copier) readsWhole(size int64) bool {
+// putHashes picks the checksums of an object of size bytes copied with
+// one PUT, and whether it is read whole before it is sent (see
+// wholeMax): to a store that may check a known CRC-32C, unless it reports
+// better (CRC-64) or checks every body's CRC-32C anyway. Read whole, it
+// is hashed with CRC-32C and, while the store does not know yet whether
+// its service checks it, with the MD5 its ETag is compared with
+// otherwise.
+func (c *Copier) putHashes(size int64) (h hashes, whole bool) {
 	caps := c.dst.Capabilities()
-	return size > 0 && size <= wholeMax && caps.KnownCRC32C != storage.No && !caps.CRC64 && !caps.CRC32C
-}
-
-// wholeHashes are the checksums of an object read whole: its CRC-32C,
-// and while the store does not know yet whether its service checks it,
-// the MD5 its ETag is compared with otherwise.
-func (c *Copier) wholeHashes() hashes {
-	caps := c.dst.Capabilities()
-	return hashes{crc32c: true, md5: caps.KnownCRC32C == storage.Unknown && (caps.MD5 || caps.ETagIsMD5)}
+	if size > 0 && size <= wholeMax && caps.KnownCRC32C != storage.No && !caps.CRC64 && !caps.CRC32C {
+		return hashes{crc32c: true, md5: caps.KnownCRC32C == storage.Unknown && (caps.MD5 || caps.ETagIsMD5)}, true
+	}
+	return hashesFor(caps), false
 }
 
 // wholeBody is an object read whole, with its CRC-32C

@@ -31,10 +31,7 @@ func (c *Copier) put(ctx context.Context, obj Object, info storage.ObjectInfo, v
 	defer rc.Close()
 	// An MD5 read beforehand is the one the upload is checked against:
 	// the metadata must describe the bytes stored.
-	h, whole := c.hashes(), c.readsWhole(info.Size)
-	if whole {
-		h = c.wholeHashes()
-	}
+	h, whole := c.putHashes(info.Size)
 	if recorded != nil {
 		h.md5 = false
 	}

@@ -467,8 +467,10 @@ func sourceFailure(err error) Result {
 // ETags are content MD5s (S3: MD5 costs about twice CRC-64, but a CRC-64
 // nothing compares is wasted); else CRC-64, which the copy read back is
 // compared with (VerifyAfterCopy) and which local destinations report.
-func (c *Copier) hashes() hashes {
-	caps := c.dst.Capabilities()
+func (c *Copier) hashes() hashes { return hashesFor(c.dst.Capabilities()) }
+
+// hashesFor is hashes for a destination of capabilities caps.
+func hashesFor(caps storage.Capabilities) hashes {
 	switch {
 	case caps.CRC64:
 		return hashes{crc: true}
