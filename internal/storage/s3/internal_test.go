@@ -267,11 +267,16 @@ func TestParseCRC32C(t *testing.T) {
 	}
 	s := &Store{cfg: Config{Name: "s3", Bucket: "bkt", TrailingCRC32C: true}}
 	for _, bad := range []string{"!!!!", "AAAAAAAA", "AAA="} {
-		if _, err := s.putResult("dir/k", written{crc32c: bad}); err == nil || !strings.Contains(err.Error(), `put "dir/k"`) {
+		if _, err := s.putResult("dir/k", written{crc32c: bad}, true); err == nil || !strings.Contains(err.Error(), `put "dir/k"`) {
 			t.Errorf("malformed %q: %v, want an error naming the object", bad, err)
 		}
 	}
-	if res, err := s.putResult("k", written{etag: `"e"`}); err != nil || res.Checksums.HasCRC32C || res.ETag != "e" {
+	if res, err := s.putResult("k", written{etag: `"e"`}, true); err != nil || res.Checksums.HasCRC32C || res.ETag != "e" {
 		t.Errorf("a response without a checksum: %+v, %v", res, err)
+	}
+	// A Put that sent no CRC-32C does not read one: a service's own
+	// checksum of a write it was not asked to check proves nothing here.
+	if res, err := s.putResult("k", written{etag: `"e"`, crc32c: "!!!!"}, false); err != nil || res.Checksums.HasCRC32C {
+		t.Errorf("a checksum not asked for: %+v, %v", res, err)
 	}
 }

@@ -64,7 +64,7 @@ func (s *Store) putKnown(ctx context.Context, key string, kb storage.KnownCRC32C
 		in.ChecksumCRC32C = aws.String(sum)
 		out, perr := s.client.PutObject(ctx, in, expires(optFns, meta)...)
 		if err = perr; err == nil {
-			w = written{etag: aws.ToString(out.ETag), version: aws.ToString(out.VersionId), crc32c: aws.ToString(out.ChecksumCRC32C)}
+			w = writtenOf(out)
 		}
 	}
 	if err != nil {
@@ -80,11 +80,7 @@ func (s *Store) putKnown(ctx context.Context, key string, kb storage.KnownCRC32C
 	} else {
 		s.knownCRC32C.CompareAndSwap(int32(storage.Unknown), int32(storage.No))
 	}
-	res := storage.PutResult{ETag: unquote(w.etag), VersionID: w.version}
-	if res.Checksums, err = parseCRC32C(w.crc32c); err != nil {
-		return storage.PutResult{}, fmt.Errorf("put %q: %w: %s", key, err, s)
-	}
-	return res, nil
+	return s.putResult(key, w, true)
 }
 
 // refusedCRC32C reports whether err may be a service that does not know

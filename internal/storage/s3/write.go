@@ -35,7 +35,7 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader, size int64, me
 			if err != nil {
 				return storage.PutResult{}, s.wrapErr("put", key, err)
 			}
-			return s.putResult(key, w)
+			return s.putResult(key, w, s.cfg.TrailingCRC32C)
 		}
 		if res, sent, err := s.direct.put(ctx, s.key(key), once, size, meta); sent {
 			return res, s.wrapErr("put", key, err)
@@ -49,7 +49,7 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader, size int64, me
 	if err != nil {
 		return storage.PutResult{}, s.wrapErr("put", key, err)
 	}
-	return s.putResult(key, written{etag: aws.ToString(out.ETag), version: aws.ToString(out.VersionId), crc32c: aws.ToString(out.ChecksumCRC32C)})
+	return s.putResult(key, writtenOf(out), s.cfg.TrailingCRC32C)
 }
 
 func (s *Store) putInput(key string, body io.Reader, size int64, meta storage.Metadata) *awss3.PutObjectInput {
@@ -79,11 +79,17 @@ func writtenFrom(h http.Header) written {
 	return written{etag: h.Get("ETag"), version: h.Get("X-Amz-Version-Id"), crc32c: h.Get(crc32cHeader)}
 }
 
-// putResult is the result of a Put; with Config.TrailingCRC32C, it
-// carries the CRC-32C of the response, when the service gave one.
-func (s *Store) putResult(key string, w written) (storage.PutResult, error) {
+// writtenOf is what the answer to a PutObject sent through the SDK says.
+func writtenOf(out *awss3.PutObjectOutput) written {
+	return written{etag: aws.ToString(out.ETag), version: aws.ToString(out.VersionId), crc32c: aws.ToString(out.ChecksumCRC32C)}
+}
+
+// putResult is the result of a Put; when the Put sent a CRC-32C
+// (sentCRC: Config.TrailingCRC32C, or a known one), it carries the
+// CRC-32C of the response, when the service gave one.
+func (s *Store) putResult(key string, w written, sentCRC bool) (storage.PutResult, error) {
 	res := storage.PutResult{ETag: unquote(w.etag), VersionID: w.version}
-	if s.cfg.TrailingCRC32C {
+	if sentCRC {
 		sums, err := parseCRC32C(w.crc32c)
 		if err != nil {
 			return storage.PutResult{}, fmt.Errorf("put %q: %w: %s", key, err, s)
@@ -110,7 +116,7 @@ func (s *Store) putTrailer(ctx context.Context, key string, once *onceReader, si
 	if err != nil {
 		return written{}, err
 	}
-	return written{etag: aws.ToString(out.ETag), version: aws.ToString(out.VersionId), crc32c: aws.ToString(out.ChecksumCRC32C)}, nil
+	return writtenOf(out), nil
 }
 
 // Delete removes key; a missing key is not an error.
