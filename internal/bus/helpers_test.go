@@ -2,10 +2,12 @@ package bus
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/ossimport/ossimport/internal/testenv"
 )
 
@@ -91,4 +93,29 @@ func must(t *testing.T, err error) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// storedTasks is the number of the job's tasks the task stream holds, read
+// from the stream itself (exact once a publish or a synchronous ack has
+// been answered).
+func storedTasks(t *testing.T, b *Bus, job string) uint64 {
+	t.Helper()
+	st, err := b.state()
+	must(t, err)
+	info, err := st.tasks.Info(tctx(t), jetstream.WithSubjectFilter(taskSubject(job)))
+	must(t, err)
+	return info.State.Subjects[taskSubject(job)]
+}
+
+// waitPending waits for the job's pending count to read want. The
+// consumer's count trails the stream's: the server answers a publish
+// before it signals the consumers.
+func waitPending(t *testing.T, b *Bus, job string, want uint64) {
+	t.Helper()
+	var n uint64
+	var err error
+	testenv.Wait(t, 10*time.Second, fmt.Sprintf("job %s to have %d pending tasks", job, want), func() bool {
+		n, err = b.Pending(tctx(t), job)
+		return err == nil && n == want
+	}, func() string { return fmt.Sprintf("last read %d, %v", n, err) })
 }

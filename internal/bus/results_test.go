@@ -113,9 +113,10 @@ func TestStatePersistsAcrossRestart(t *testing.T) {
 
 	srv = startServer(t, opts)
 	b = connect(t, srv, SetupOptions{})
-	if n, err := b.Pending(tctx(t), "pjob"); err != nil || n != 3 {
-		t.Fatalf("pending after restart %d, %v; want 3", n, err)
+	if n := storedTasks(t, b, "pjob"); n != 3 {
+		t.Fatalf("stored after restart %d; want 3", n)
 	}
+	waitPending(t, b, "pjob", 3)
 	if spec, err := b.Jobs().Get(tctx(t), "pjob"); err != nil || string(spec) != "spec" {
 		t.Fatalf("job after restart %q, %v", spec, err)
 	}

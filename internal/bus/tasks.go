@@ -108,7 +108,9 @@ func (b *Bus) forgetConsumer(job string) {
 }
 
 // Pending is the number of the job's tasks not yet handed to any worker.
-// Tasks being run, or waiting to be redelivered, are not counted.
+// Tasks being run, or waiting to be redelivered, are not counted. The
+// count is the consumer's, which the server brings up to date just after
+// it answers a publish, so it may trail a publish by a moment.
 func (b *Bus) Pending(ctx context.Context, job string) (uint64, error) {
 	st, err := b.state()
 	if err != nil {
