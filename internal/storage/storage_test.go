@@ -101,6 +101,11 @@ func (f fakeStore) Capabilities() Capabilities { return f.caps }
 
 func TestRegistry(t *testing.T) {
 	Register("test-readonly", func(context.Context, Spec) (Store, error) { return fakeStore{}, nil })
+	t.Cleanup(func() { // so the test runs again under -count
+		registryMu.Lock()
+		delete(registry, "test-readonly")
+		registryMu.Unlock()
+	})
 	if _, err := Open(t.Context(), Spec{Type: "no-such-type"}); err == nil || !strings.Contains(err.Error(), `unknown type "no-such-type"`) {
 		t.Errorf("open unknown type: %v", err)
 	}
