@@ -125,19 +125,6 @@ type directRequest struct {
 	crc32c string
 }
 
-// put sends a small PutObject, or returns false when it cannot be sent
-// directly (yet): the caller then uses the SDK.
-func (d *directPut) put(ctx context.Context, key string, body io.Reader, size int64, meta storage.Metadata) (storage.PutResult, bool, error) {
-	if size <= 0 || size > directPutMax {
-		return storage.PutResult{}, false, nil
-	}
-	h, sent, err := d.send(ctx, directRequest{op: "PutObject", key: key, meta: &meta, body: body, size: size})
-	if !sent || err != nil {
-		return storage.PutResult{}, sent, err
-	}
-	return storage.PutResult{ETag: unquote(h.Get("ETag")), VersionID: h.Get("X-Amz-Version-Id")}, true, nil
-}
-
 // send sends r and returns the headers of the response, or returns false
 // when r cannot be sent directly (yet): no endpoint learnt, or no
 // credentials to sign with.

@@ -3,11 +3,7 @@ package s3
 import (
 	"context"
 	"errors"
-	"fmt"
-	"net/http"
 	"strings"
-
-	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/ossimport/ossimport/internal/storage"
 )
@@ -36,51 +32,14 @@ func learnCRC32C(checksum, endpoint string) bool {
 	return false
 }
 
-// putKnown stores a body whose CRC-32C is known with that CRC-32C in
-// the x-amz-checksum-crc32c header, and learns from the answer whether
-// the service checks it.
-func (s *Store) putKnown(ctx context.Context, key string, kb storage.KnownCRC32CBody, size int64, meta storage.Metadata) (storage.PutResult, error) {
-	sum := encodeCRC32C(kb.KnownCRC32C())
-	body, optFns, err := s.requestBody(kb, size)
-	if err != nil {
-		return storage.PutResult{}, fmt.Errorf("put %q: %w", key, err)
+// learnedCRC32C settles Capabilities.KnownCRC32C from the first answer
+// to a Put that sent a known CRC-32C: whether it returned one.
+func (s *Store) learnedCRC32C(returned bool) {
+	learnt := storage.No
+	if returned {
+		learnt = storage.Yes
 	}
-	var (
-		w    written
-		h    http.Header
-		sent bool
-	)
-	if once, ok := body.(*onceReader); ok && size <= directPutMax {
-		// As any other body without a trailer: larger ones go through
-		// the SDK, which asks for 100-continue.
-		h, sent, err = s.direct.send(ctx, directRequest{op: "PutObject", key: s.key(key), meta: &meta, body: once, size: size, crc32c: sum})
-	}
-	if sent {
-		if err == nil {
-			w = writtenFrom(h)
-		}
-	} else {
-		in := s.putInput(key, body, size, meta)
-		in.ChecksumCRC32C = aws.String(sum)
-		out, perr := s.client.PutObject(ctx, in, expires(optFns, meta)...)
-		if err = perr; err == nil {
-			w = writtenOf(out)
-		}
-	}
-	if err != nil {
-		werr := s.wrapErr("put", key, err)
-		if s.refusedCRC32C(err) {
-			// Sent again by the caller, without the header now.
-			return storage.PutResult{}, storage.Transient(fmt.Errorf("%w (the service refused the %s header: it is not sent again; set destChecksum=md5 to never send it)", werr, crc32cHeader))
-		}
-		return storage.PutResult{}, werr
-	}
-	if w.crc32c != "" {
-		s.knownCRC32C.CompareAndSwap(int32(storage.Unknown), int32(storage.Yes))
-	} else {
-		s.knownCRC32C.CompareAndSwap(int32(storage.Unknown), int32(storage.No))
-	}
-	return s.putResult(key, w, true)
+	s.knownCRC32C.CompareAndSwap(int32(storage.Unknown), int32(learnt))
 }
 
 // refusedCRC32C reports whether err may be a service that does not know

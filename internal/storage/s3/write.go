@@ -20,36 +20,60 @@ import (
 // by the SDK to retry; any other r is sent once, unsigned, and a failure
 // goes back to the caller. With Config.TrailingCRC32C the result carries
 // the CRC-32C the service checked (trailer.go); with Config.LearnCRC32C,
-// so does that of a storage.KnownCRC32CBody (knowncrc.go).
+// so does that of a storage.KnownCRC32CBody, sent in a header until the
+// service shows it ignores it (knowncrc.go).
 func (s *Store) Put(ctx context.Context, key string, r io.Reader, size int64, meta storage.Metadata) (storage.PutResult, error) {
+	var known string // the body's CRC-32C for the request's header
 	if kb, ok := r.(storage.KnownCRC32CBody); ok && size > 0 && storage.Support(s.knownCRC32C.Load()) != storage.No {
-		return s.putKnown(ctx, key, kb, size, meta)
+		known = encodeCRC32C(kb.KnownCRC32C())
 	}
 	body, optFns, err := s.requestBody(r, size)
 	if err != nil {
 		return storage.PutResult{}, fmt.Errorf("put %q: %w", key, err)
 	}
+	w, err := s.putObject(ctx, key, body, size, meta, optFns, known)
+	if err != nil {
+		werr := s.wrapErr("put", key, err)
+		if known != "" && s.refusedCRC32C(err) {
+			// Sent again by the caller, without the header now.
+			return storage.PutResult{}, storage.Transient(fmt.Errorf("%w (the service refused the %s header: it is not sent again; set destChecksum=md5 to never send it)", werr, crc32cHeader))
+		}
+		return storage.PutResult{}, werr
+	}
+	if known != "" {
+		s.learnedCRC32C(w.crc32c != "")
+	}
+	return s.putResult(key, w, s.cfg.TrailingCRC32C || known != "")
+}
+
+// putObject sends one PutObject: a body read once (small, or with a
+// trailer) directly when it can, any other through the SDK. crc32c, when
+// set, is the body's CRC-32C for the x-amz-checksum-crc32c header.
+func (s *Store) putObject(ctx context.Context, key string, body io.Reader, size int64, meta storage.Metadata, optFns []func(*awss3.Options), crc32c string) (written, error) {
 	if once, ok := body.(*onceReader); ok {
 		if s.cfg.TrailingCRC32C {
-			w, err := s.putTrailer(ctx, key, once, size, meta, optFns)
-			if err != nil {
-				return storage.PutResult{}, s.wrapErr("put", key, err)
-			}
-			return s.putResult(key, w, s.cfg.TrailingCRC32C)
+			return s.putTrailer(ctx, key, once, size, meta, optFns)
 		}
-		if res, sent, err := s.direct.put(ctx, s.key(key), once, size, meta); sent {
-			return res, s.wrapErr("put", key, err)
+		if size > 0 && size <= directPutMax {
+			// Larger bodies go through the SDK, which asks for 100-continue.
+			h, sent, err := s.direct.send(ctx, directRequest{op: "PutObject", key: s.key(key), meta: &meta, body: once, size: size, crc32c: crc32c})
+			if sent {
+				return writtenFrom(h), err
+			}
 		}
 	}
 	in := s.putInput(key, body, size, meta)
-	if s.cfg.TrailingCRC32C {
+	switch {
+	case crc32c != "":
+		in.ChecksumCRC32C = aws.String(crc32c)
+	case s.cfg.TrailingCRC32C:
 		in.ChecksumAlgorithm = types.ChecksumAlgorithmCrc32c // the SDK hashes the seekable body
 	}
 	out, err := s.client.PutObject(ctx, in, expires(optFns, meta)...)
 	if err != nil {
-		return storage.PutResult{}, s.wrapErr("put", key, err)
+		return written{}, err
 	}
-	return s.putResult(key, writtenOf(out), s.cfg.TrailingCRC32C)
+	return writtenOf(out), nil
 }
 
 func (s *Store) putInput(key string, body io.Reader, size int64, meta storage.Metadata) *awss3.PutObjectInput {
@@ -105,10 +129,7 @@ func (s *Store) putTrailer(ctx context.Context, key string, once *onceReader, si
 	body := newChunkedBody(once, once.r, size, s.flipCRC32C)
 	h, sent, err := s.direct.send(ctx, directRequest{op: "PutObject", key: s.key(key), meta: &meta, body: body, size: size, trailer: true})
 	if sent {
-		if err != nil {
-			return written{}, err
-		}
-		return writtenFrom(h), nil
+		return writtenFrom(h), err
 	}
 	in := s.putInput(key, body, encodedLength(size), meta)
 	in.ContentEncoding = aws.String(trailerContentEncoding(meta.ContentEncoding))
