@@ -132,10 +132,17 @@ func (b *Budget) put(size int64, buf *[]byte) {
 	b.wake()
 }
 
-// drop gives back the room of a buffer of size bytes from get without
-// the buffer, which something may still read (a request that failed
-// may still be sending it): it is left to the garbage collector.
-func (b *Budget) drop(size int64) {
+// release gives back a buffer of size bytes from get that a request was
+// sent from. Answered (sent is nil), the request no longer reads it and
+// it is kept for reuse, as put does. Failed, the request may still be
+// sending it (an HTTP client may close a request's body after the call
+// returns), so only its room is given back and the buffer is left to
+// the garbage collector.
+func (b *Budget) release(size int64, buf *[]byte, sent error) {
+	if sent == nil {
+		b.put(size, buf)
+		return
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.used -= size

@@ -277,3 +277,59 @@ func TestBudgetBoundsBuffersInFlight(t *testing.T) {
 	}
 	t.Logf("peak %d of %d bytes, %d buffers, at most %d parts in flight", peak, capacity, count, dst.mostInFlight.Load())
 }
+
+// TestBudgetReusesOnlyBuffersOfAnsweredRequests: a buffer whose request
+// was answered is handed out again; one whose request failed is not (the
+// HTTP client may still be sending it), and its room is given back.
+func TestBudgetReusesOnlyBuffersOfAnsweredRequests(t *testing.T) {
+	b := NewBudget(1 << 20)
+	get := func() *[]byte {
+		t.Helper()
+		buf, err := b.get(t.Context(), 4096)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return buf
+	}
+	answered := get()
+	b.release(4096, answered, nil)
+	failed := get()
+	if failed != answered {
+		t.Fatal("the buffer of an answered request was not reused")
+	}
+	b.release(4096, failed, errors.New("connection reset"))
+	if used, _, _ := b.Stats(); used != 0 || b.held != 0 {
+		t.Fatalf("after a failed request: %d bytes used, %d held; want 0 and 0", used, b.held)
+	}
+	if again := get(); again == failed {
+		t.Fatal("the buffer of a failed request was handed out again")
+	}
+}
+
+// TestBufferedPartFailureKeepsTheBudget: a part sent from a buffer (a
+// source that cannot read ranges) whose upload fails gives its room back
+// without its buffer; the object is copied on the next attempt and the
+// budget ends with nothing in use and only reusable buffers held.
+func TestBufferedPartFailureKeepsTheBudget(t *testing.T) {
+	src := memory.New("src")
+	dst := &meteredDest{Store: memory.New("dst"), crc: true}
+	dst.failPart.Store(1)
+	opts := testOptions()
+	budget := NewBudget(1)
+	opts.Buffers = budget
+	data := randomBytes(int(opts.MultipartThreshold+opts.PartSize)+5, 11)
+	res := newCopier(t, dst, noRanges{src}, opts).Copy(t.Context(), seed(t, src, "big", data, time.Unix(1_700_000_000, 0)))
+	if res.Code != Succeed || res.Attempts < 2 {
+		t.Fatalf("copy = %s after %d attempts: %s; want Succeed after the failed part", res.Code, res.Attempts, res.Detail)
+	}
+	if got := readAll(t, dst, "big"); string(got) != string(data) {
+		t.Fatal("the destination differs from the source")
+	}
+	var free int64
+	for size, list := range budget.free {
+		free += size * int64(len(list))
+	}
+	if used, _, _ := budget.Stats(); used != 0 || budget.held != free {
+		t.Fatalf("budget: %d bytes in use, %d held, %d in reusable buffers; want 0 in use and all held reusable", used, budget.held, free)
+	}
+}

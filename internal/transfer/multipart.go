@@ -230,14 +230,16 @@ func (u *upload) part(ctx context.Context, j partJob) error {
 	off := int64(j.i) * u.partSize
 	size := min(u.partSize, u.size-off)
 	if j.buf != nil {
-		defer u.c.bufs.put(u.partSize, j.buf)
 		if old, ok := u.have[j.i+1]; ok {
 			if check := samePart(old, size, j.sum); check != "" {
+				u.c.bufs.put(u.partSize, j.buf)
 				u.record(j.i, old, j.sum, 0, check)
 				return nil
 			}
 		}
-		return u.send(ctx, j.i, bytes.NewReader((*j.buf)[:size]), size, func() partSum { return j.sum }, nil)
+		err := u.send(ctx, j.i, bytes.NewReader((*j.buf)[:size]), size, func() partSum { return j.sum }, nil)
+		u.c.bufs.release(u.partSize, j.buf, err)
+		return err
 	}
 	if old, ok := u.have[j.i+1]; ok {
 		sum, err := u.hashRange(ctx, off, size)

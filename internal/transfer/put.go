@@ -132,11 +132,6 @@ func (c *Copier) putWhole(ctx context.Context, obj Object, sr *sourceReader, siz
 		return storage.PutResult{}, err
 	}
 	put, err := c.dst.Put(ctx, obj.Dst(), body, size, meta)
-	if err != nil {
-		// A failed request may still be sending it.
-		c.bufs.drop(n)
-	} else {
-		c.bufs.put(n, buf) // answered: the request no longer reads it
-	}
+	c.bufs.release(n, buf, err)
 	return put, err
 }
