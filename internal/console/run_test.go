@@ -350,10 +350,16 @@ func checkRunReports(t *testing.T, dir workdir.Dir, want map[string]int64) {
 	}
 }
 
-// reportRows reads a job's CSV report without its header.
+// reportRows reads test_job's CSV report without its header.
 func reportRows(t *testing.T, dir workdir.Dir, name string) [][]string {
 	t.Helper()
-	f, err := os.Open(filepath.Join(dir.Reports("test_job"), name+".csv"))
+	return jobReportRows(t, dir, "test_job", name)
+}
+
+// jobReportRows reads a job's CSV report without its header.
+func jobReportRows(t *testing.T, dir workdir.Dir, job, name string) [][]string {
+	t.Helper()
+	f, err := os.Open(filepath.Join(dir.Reports(job), name+".csv"))
 	if errors.Is(err, os.ErrNotExist) {
 		return nil
 	}
